@@ -1,0 +1,143 @@
+# vagent — top-level Makefile.
+#
+#   make                 build ./vagent
+#   make check           build and run the unit tests (warnings are errors)
+#   make bench           run the benchmarks (figures, not pass/fail)
+#   make deps            install the Debian packages the project needs
+#   make demo            the README's main job on the embedded default
+#
+# Knobs: V=1 (echo commands), SANITIZE=address,undefined (sanitizer build,
+# in its own build directory), DEVELOPER=1 (extra strict warnings),
+# WERROR=0 (let warnings through outside the test build), O=-O0 (opt level).
+
+PKGS     := sndfile opus opusfile ogg speexdsp libcjson
+TEST_PKGS := check
+
+CC       ?= cc
+O        ?= -O2
+WERROR   ?= 1
+PKG_CONFIG ?= pkg-config
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Wcast-qual -Wundef -Wnull-dereference -Wmissing-declarations \
+            -Wdouble-promotion -Wwrite-strings -Wold-style-definition
+endif
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+comma := ,
+
+# Each flavour of build lives in its own directory so that switching
+# SANITIZE or DEVELOPER never mixes objects built with different flags.
+ifneq ($(SANITIZE),)
+BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+O        := -O1
+else
+BUILD    := build/default
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+VERSION  := $(shell cat VERSION)
+ALL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE $(O) -g \
+             $(WARNINGS) $(SANFLAGS) -Ilib -DVAGENT_VERSION='"$(VERSION)"' \
+             $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS     := $(PKG_LIBS) -lm -lpthread
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+TEST_SRC := $(sort $(wildcard tests/check_*.c))
+TEST_AUX := $(sort $(wildcard tests/support/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(TEST_AUX:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+LIB_A    := $(BUILD)/libvagent.a
+BIN      := $(BUILD)/vagent
+RUNNER   := $(BUILD)/tests/runner
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all check bench deps demo clean distclean FORCE
+all: vagent
+
+# ./vagent is a copy of the default build's binary; sanitizer builds stay
+# in their build directory and are run from there.
+vagent: $(BIN)
+ifeq ($(SANITIZE),)
+	$(Q)cp $< $@
+endif
+
+$(BIN): $(CMD_OBJ) $(LIB_A)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_A) $(LIBS)
+
+$(LIB_A): $(LIB_OBJ)
+	$(quiet) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(quiet) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests -I$(BUILD)/tests -Wno-missing-prototypes) -c -o $@ $<
+
+# Rebuild everything when the compiler flags change (git's GIT-CFLAGS trick).
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+
+# The runner's suite list is generated from the `Suite *suite_NAME(void)`
+# definitions in tests/check_*.c, so adding a suite is adding a file.
+$(BUILD)/tests/suites.h: $(TEST_SRC) Makefile
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/X(\1)/p' $(TEST_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/runner.o: $(BUILD)/tests/suites.h
+
+$(RUNNER): $(TEST_OBJ) $(LIB_A)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) $(TEST_LIBS) $(LIBS)
+
+# Tests find the CLI binary and fixtures through the environment, so the
+# sanitizer runner exercises the sanitizer binary.
+check: $(RUNNER) $(BIN)
+	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) $(RUNNER) $(SUITES)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_A) $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_A) $(LIBS)
+
+bench: $(BIN) $(BENCH_BIN)
+	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) BENCH_DIR=$(abspath $(BUILD)/bench) sh tests/bench/run.sh
+
+deps:
+	$(Q)sh scripts/deps
+
+demo: vagent
+	$(Q)sh scripts/demo
+
+clean:
+	$(quiet) CLEAN build
+	$(Q)rm -rf build vagent
+
+distclean: clean
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,10 @@
+/*
+ * builtins.h — every vagent command, one file each in cmd/ (git's
+ * builtin.h). Each takes argv with argv[0] = the command's name.
+ */
+#ifndef VAGENT_CMD_BUILTINS_H
+#define VAGENT_CMD_BUILTINS_H
+
+int cmd_help(int argc, char **argv);
+
+#endif

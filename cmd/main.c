@@ -1,0 +1,113 @@
+/*
+ * main.c — the vagent command: global options, the command table, and the
+ * checks every command gets on the way out (stdout written without error).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#include "vagent.h"
+#include "builtins.h"
+#include "options.h"
+#include "commands.h"
+
+/* The command table, sorted by name; `vagent help` is generated from it. */
+const struct command commands[] = {
+	{ "help", cmd_help, "show help for vagent or one of its commands" },
+	{ NULL, NULL, NULL },
+};
+
+const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* The command name closest to `name` by edit distance, for "did you mean". */
+static const char *closest_command(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3; /* suggest only near misses */
+
+	for (const struct command *c = commands; c->name; c++) {
+		size_t n = strlen(name), m = strlen(c->name), row[64];
+		if (n >= 63 || m >= 63)
+			continue;
+		for (size_t j = 0; j <= m; j++)
+			row[j] = j;
+		for (size_t i = 1; i <= n; i++) {
+			size_t diag = row[0];
+			row[0] = i;
+			for (size_t j = 1; j <= m; j++) {
+				size_t up = row[j];
+				size_t sub = diag + (name[i - 1] != c->name[j - 1]);
+				size_t v = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+				row[j] = v < sub ? v : sub;
+				diag = up;
+			}
+		}
+		if (row[m] < best_d) {
+			best_d = row[m];
+			best = c->name;
+		}
+	}
+	return best;
+}
+
+static void print_version(void)
+{
+	printf("vagent %s\n", vagent_version());
+	printf("linked: %s\n", vagent_linked_versions());
+}
+
+/*
+ * Run a command and make sure what it printed reached stdout: a full disk
+ * or a closed pipe must not pass as success (git's run_builtin).
+ */
+static int run_command(const struct command *c, int argc, char **argv)
+{
+	int rc = c->fn(argc, argv);
+
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			cmd_error("write error on standard output: %s", strerror(errno));
+		return rc ? rc : 3;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_main_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		print_version();
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_main_usage(stdout);
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return cmd_usage_error(NULL, "unknown option '%s'", argv[1]);
+
+	c = find_command(argv[1]);
+	if (!c) {
+		const char *near = closest_command(argv[1]);
+		fflush(stdout);
+		if (near)
+			fprintf(stderr, "vagent: '%s' is not a vagent command; did you mean '%s'? (see 'vagent help')\n",
+				argv[1], near);
+		else
+			fprintf(stderr, "vagent: '%s' is not a vagent command (see 'vagent help')\n", argv[1]);
+		return 2;
+	}
+	return run_command(c, argc - 1, argv + 1);
+}

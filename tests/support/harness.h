@@ -1,0 +1,52 @@
+/*
+ * harness.h — helpers shared by the test suites: locating fixtures and the
+ * vagent binary, running a command and capturing its output, temp dirs.
+ */
+#ifndef VAGENT_TESTS_HARNESS_H
+#define VAGENT_TESTS_HARNESS_H
+
+#include <stddef.h>
+
+/* The result of running a command: exit code and captured output. */
+struct run_result {
+	int exit_code;      /* 0..255, or 128+signal when killed */
+	char *out;          /* stdout, NUL-terminated (owned) */
+	char *err;          /* stderr, NUL-terminated (owned) */
+};
+
+/* Absolute path of a file under the source tree ("fixtures/wer/x.trn").
+ * Returns a static buffer overwritten by the next call of the same slot
+ * (there are 8 slots used round-robin). */
+const char *top_path(const char *rel);
+
+/* The vagent binary under test ($VAGENT_BIN, else ./vagent). */
+const char *vagent_bin(void);
+
+/*
+ * Run argv (argv[0] is looked up in PATH unless it has a '/'), optionally
+ * feeding `input` on stdin, and capture both outputs. Aborts the test on
+ * fork/exec failure. Free with run_result_free().
+ */
+struct run_result run_argv(char *const argv[], const char *input);
+
+/* Run the vagent binary with the given NULL-terminated argument list. */
+struct run_result run_vagent(const char *arg, ...);
+
+void run_result_free(struct run_result *r);
+
+/* Create a fresh temporary directory; returns a malloc'd path. */
+char *make_temp_dir(void);
+
+/* Remove a directory tree created by make_temp_dir(). */
+void remove_tree(const char *path);
+
+/* Write `len` bytes to `path`; aborts the test on failure. */
+void write_file(const char *path, const void *data, size_t len);
+
+/* Read a whole file; returns malloc'd NUL-terminated data or NULL. */
+char *read_file(const char *path, size_t *len);
+
+/* Count non-overlapping lines of `text`. */
+int count_lines(const char *text);
+
+#endif
