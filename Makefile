@@ -126,7 +126,8 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) $(BUILD)/.flags
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_A) $(LIBS)
 
 bench: $(BIN) $(BENCH_BIN)
-	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) BENCH_DIR=$(abspath $(BUILD)/bench) sh tests/bench/run.sh
+	@mkdir -p $(BUILD)/bench
+	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) BENCH_DIR=$(abspath $(BUILD)/bench) BENCH=$(BENCH) sh tests/bench/run.sh
 
 deps:
 	$(Q)sh scripts/deps
