@@ -40,6 +40,14 @@ else
 BUILD    := build/default
 endif
 
+# Fail early, with the fix, when a library is missing (not with a cryptic
+# "sndfile.h: No such file" halfway through the build).
+ifeq ($(filter deps clean distclean,$(MAKECMDGOALS)),)
+ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo ok),ok)
+$(error missing build dependencies ($(PKGS) $(TEST_PKGS) via pkg-config); run 'sh scripts/deps' as root)
+endif
+endif
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
