@@ -6,5 +6,6 @@
 #define VAGENT_CMD_BUILTINS_H
 
 int cmd_help(int argc, char **argv);
+int cmd_wer(int argc, char **argv);
 
 #endif
