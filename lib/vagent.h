@@ -90,6 +90,422 @@ const char *vagent_linked_versions(void);
 
 /* @@AUDIO@@ — the audio module's declarations go here. */
 
+/*
+ * Media time. Every timestamp on the media clock is an int64 count of
+ * ticks of 1/705 600 000 s (a "flick"): every common sample rate (8, 11.025,
+ * 12, 16, 22.05, 24, 32, 44.1, 48, 96 kHz) divides it, so the time of any
+ * sample is exact and frames of different rates compare without rounding.
+ * One millisecond is 705 600 ticks; an int64 covers ±414 years.
+ */
+#define VAGENT_TICKS_PER_SEC INT64_C(705600000)
+#define VAGENT_TICKS_PER_MS  INT64_C(705600)
+
+/* Ticks at the start of sample `index` of a stream at `rate` Hz (exact
+ * when `rate` divides VAGENT_TICKS_PER_SEC, truncated otherwise). */
+int64_t vagent_ticks_from_samples(int64_t index, int rate);
+
+/* Index of the sample at `rate` Hz that contains time `ticks` (floor). */
+int64_t vagent_ticks_to_samples(int64_t ticks, int rate);
+
+/* Conversions to and from milliseconds and microseconds (floor toward
+ * minus infinity when converting to the coarser unit). */
+int64_t vagent_ticks_from_ms(int64_t ms);
+int64_t vagent_ticks_to_ms(int64_t ticks);
+int64_t vagent_ticks_to_us(int64_t ticks);
+
+/*
+ * A frame: a short run of interleaved int16 samples with its media time.
+ * Frames are plain values (no heap memory): copy them with `=`. Capacity is
+ * 20 ms of 48 kHz stereo; the session pipeline moves 20 ms frames.
+ */
+#define VAGENT_FRAME_MAX_SAMPLES 1920  /* interleaved samples (n * channels) */
+
+struct vagent_frame {
+	int64_t pts;        /* media time of the first sample, in ticks */
+	int rate;           /* samples per second per channel */
+	int channels;       /* 1 or 2 */
+	size_t n;           /* samples per channel */
+	int16_t samples[VAGENT_FRAME_MAX_SAMPLES]; /* interleaved */
+};
+
+/* Number of samples per channel in `ms` milliseconds at `rate`
+ * (rate * ms / 1000, rounded down). */
+size_t vagent_frame_samples_for(int rate, int ms);
+
+/*
+ * Initialise `f` as `n` samples per channel of silence at `rate` Hz with
+ * `channels` channels and time `pts`. Returns VAGENT_EINVAL (and leaves `f`
+ * empty) when rate <= 0, channels is not 1 or 2, or n * channels exceeds
+ * VAGENT_FRAME_MAX_SAMPLES.
+ */
+vagent_status vagent_frame_init(struct vagent_frame *f, int rate, int channels,
+				size_t n, int64_t pts);
+
+/* vagent_frame_init() with n = 20 ms at `rate` (160 at 8 kHz, 441 at
+ * 22.05 kHz, 960 at 48 kHz). */
+vagent_status vagent_frame_init_20ms(struct vagent_frame *f, int rate,
+				     int channels, int64_t pts);
+
+/* Duration of `f` in ticks, and the time just after its last sample. */
+int64_t vagent_frame_duration(const struct vagent_frame *f);
+int64_t vagent_frame_end(const struct vagent_frame *f);
+
+/*
+ * An in-memory audio buffer: interleaved float samples, full scale ±1.0
+ * (an int16 sample s is s / 32768.0, so int16 → float → int16 is exact;
+ * float keeps 24-bit and float files lossless and leaves DSP headroom).
+ * Fields may be read directly; `samples` is owned by the buffer.
+ */
+typedef enum vagent_encoding {
+	VAGENT_ENC_DEFAULT = 0, /* on save: the container's usual one (pcm16, opus) */
+	VAGENT_ENC_PCM_U8,
+	VAGENT_ENC_PCM_S8,
+	VAGENT_ENC_PCM16,
+	VAGENT_ENC_PCM24,
+	VAGENT_ENC_PCM32,
+	VAGENT_ENC_FLOAT,
+	VAGENT_ENC_DOUBLE,
+	VAGENT_ENC_ULAW,
+	VAGENT_ENC_ALAW,
+	VAGENT_ENC_OPUS,
+	VAGENT_ENC_OTHER,       /* read only: anything else libsndfile decodes */
+} vagent_encoding;
+
+typedef enum vagent_container {
+	VAGENT_CONTAINER_DEFAULT = 0, /* on save: from the file name's extension */
+	VAGENT_CONTAINER_WAV,
+	VAGENT_CONTAINER_FLAC,
+	VAGENT_CONTAINER_OGG,         /* Ogg Opus */
+	VAGENT_CONTAINER_OTHER,       /* read only: AIFF, AU, ... via libsndfile */
+} vagent_container;
+
+/* Short lower-case names: "pcm16", "ulaw", "flac"... ("?" if unknown). */
+const char *vagent_encoding_name(vagent_encoding enc);
+const char *vagent_container_name(vagent_container c);
+
+/* Parse an encoding name as printed by vagent_encoding_name(); returns
+ * VAGENT_ENC_DEFAULT for NULL or an unknown name. */
+vagent_encoding vagent_encoding_from_name(const char *name);
+
+struct vagent_audio {
+	float *samples;             /* interleaved, frames * channels */
+	size_t frames;              /* samples per channel */
+	int rate;                   /* Hz */
+	int channels;
+	/* Where the audio came from (set by vagent_audio_load, else defaults). */
+	vagent_container container;
+	vagent_encoding encoding;
+	char format_name[48];       /* libsndfile's name, "WAV (Microsoft)" */
+	int source_channels;        /* channels in the file before selection */
+	int source_rate;            /* Ogg Opus: the rate the encoder was fed */
+	/* A non-fatal problem met while loading (one line naming the file), or
+	 * "" — e.g. a data chunk claiming more bytes than the file holds. */
+	char warning[256];
+	size_t capacity;            /* allocated frames (internal) */
+};
+
+/* A new buffer of `frames` frames of silence (frames may be 0). Returns
+ * NULL when out of memory or when rate <= 0 or channels < 1.
+ * (transfer full: free with vagent_audio_free) */
+struct vagent_audio *vagent_audio_new(int rate, int channels, size_t frames);
+
+/* Free `a` and its samples; NULL is a no-op. */
+void vagent_audio_free(struct vagent_audio *a);
+
+/* A deep copy of `a`, or NULL when out of memory. (transfer full) */
+struct vagent_audio *vagent_audio_dup(const struct vagent_audio *a);
+
+/* Which channels to keep when loading or converting. */
+typedef enum vagent_channel_select {
+	VAGENT_CHANNELS_ALL = 0,  /* keep every channel */
+	VAGENT_CHANNELS_LEFT,     /* channel 0 only (mono files: the channel) */
+	VAGENT_CHANNELS_RIGHT,    /* channel 1 only (EINVAL on mono files) */
+	VAGENT_CHANNELS_MIX,      /* average of all channels, mono */
+} vagent_channel_select;
+
+/* Parse "all", "left"/"0", "right"/"1", "mix"; -1 if unknown. */
+int vagent_channel_select_from_name(const char *name);
+
+/*
+ * Read a whole audio file. WAV/FLAC/AIFF/... (any encoding libsndfile
+ * decodes: PCM 8-32 bit, float, μ-law, A-law, FLAC, ...) go through
+ * libsndfile; a file starting with an Ogg page holding "OpusHead" goes
+ * through libopusfile (decoded at 48 kHz). `sel` picks channels.
+ *
+ * Returns VAGENT_OK and *out (transfer full), or: VAGENT_ENOENT (missing
+ * file), VAGENT_EFORMAT (empty, truncated or impossible header, not audio),
+ * VAGENT_EUNSUPPORTED (an encoding no decoder here handles), VAGENT_EINVAL
+ * (right channel of a mono file), VAGENT_ENOMEM, VAGENT_EIO; `err` names the
+ * file and the problem. A WAV data chunk that claims more bytes than the file
+ * holds is not an error: the audio present is returned and
+ * (*out)->warning says what was missing.
+ */
+vagent_status vagent_audio_load(const char *path, vagent_channel_select sel,
+				struct vagent_audio **out,
+				struct vagent_error *err);
+
+/* How vagent_audio_save writes a file. */
+struct vagent_audio_save_opts {
+	vagent_container container; /* DEFAULT: .flac → FLAC, .opus/.ogg → Ogg Opus, else WAV */
+	vagent_encoding encoding;   /* DEFAULT: pcm16 (WAV, FLAC), opus (Ogg) */
+};
+
+/* Defaults: container and encoding chosen from the file name. */
+struct vagent_audio_save_opts vagent_audio_save_opts_default(void);
+
+/*
+ * Write `a` to `path` (created or truncated). WAV takes pcm16, pcm24,
+ * pcm32, float, ulaw, alaw (and u8); FLAC takes pcm16 or pcm24 (and s8);
+ * Ogg takes opus (libsndfile's encoder; rates 8/12/16/24/48 kHz).
+ * Samples beyond ±1.0 are clipped for integer encodings. Integer encodings
+ * are rounded from float here, so a buffer read from a PCM16 file is written
+ * back bit-exact. Returns VAGENT_EUNSUPPORTED for a container/encoding pair
+ * that cannot be written, VAGENT_EIO when the file cannot be written.
+ */
+vagent_status vagent_audio_save(const struct vagent_audio *a, const char *path,
+				const struct vagent_audio_save_opts *opts,
+				struct vagent_error *err);
+
+/*
+ * A stereo buffer from two mono buffers (caller left, agent right), the
+ * shorter padded with silence. Both must have one channel and the same
+ * rate (else VAGENT_EINVAL). (transfer full)
+ */
+vagent_status vagent_audio_interleave(const struct vagent_audio *left,
+				      const struct vagent_audio *right,
+				      struct vagent_audio **out,
+				      struct vagent_error *err);
+
+/* A new buffer holding the channels `sel` picks from `a` (a copy for
+ * VAGENT_CHANNELS_ALL). VAGENT_EINVAL when `a` has no such channel. */
+vagent_status vagent_audio_select(const struct vagent_audio *a,
+				  vagent_channel_select sel,
+				  struct vagent_audio **out,
+				  struct vagent_error *err);
+
+/* Append `n` interleaved frames of samples to `a`, growing it. */
+vagent_status vagent_audio_append(struct vagent_audio *a, const float *samples,
+				  size_t n);
+
+/* Append a frame (same rate and channels as `a`, else VAGENT_EINVAL);
+ * the frame's pts is ignored. */
+vagent_status vagent_audio_append_frame(struct vagent_audio *a,
+					const struct vagent_frame *f);
+
+/*
+ * Copy up to `n` frames starting at frame `offset` of `a` into `f`
+ * (clipped and rounded to int16), pts = the offset's time. Past the end the
+ * frame is padded with silence; returns VAGENT_EOS (and an empty frame) when
+ * offset >= a->frames. `a` must have 1 or 2 channels.
+ */
+vagent_status vagent_audio_get_frame(const struct vagent_audio *a, size_t offset,
+				     size_t n, struct vagent_frame *f);
+
+/* Duration of `a` in seconds. */
+double vagent_audio_duration(const struct vagent_audio *a);
+
+/* Peak absolute sample value and RMS over all channels, and the same in
+ * dBFS (20·log10 of the value; -INFINITY for digital silence). */
+float vagent_audio_peak(const struct vagent_audio *a);
+double vagent_audio_rms(const struct vagent_audio *a);
+double vagent_db_from_amplitude(double amplitude);
+
+/* ---- G.711 (reference algorithms, ../shared/protocols/audio-formats.md) */
+
+/* Encode one sample to μ-law / A-law, and decode one code. */
+uint8_t vagent_ulaw_encode(int16_t pcm);
+int16_t vagent_ulaw_decode(uint8_t code);
+uint8_t vagent_alaw_encode(int16_t pcm);
+int16_t vagent_alaw_decode(uint8_t code);
+
+/* The same over arrays of `n` samples (in and out must not overlap). */
+void vagent_ulaw_encode_buf(const int16_t *in, uint8_t *out, size_t n);
+void vagent_ulaw_decode_buf(const uint8_t *in, int16_t *out, size_t n);
+void vagent_alaw_encode_buf(const int16_t *in, uint8_t *out, size_t n);
+void vagent_alaw_decode_buf(const uint8_t *in, int16_t *out, size_t n);
+
+/* ---- Opus (libopus), 20 ms frames */
+
+struct vagent_opus_config {
+	int rate;          /* 8000, 12000, 16000, 24000 or 48000 */
+	int channels;      /* 1 or 2 */
+	int bitrate;       /* bits per second; 0 = libopus default */
+	int complexity;    /* 0..10 */
+	bool voip;         /* OPUS_APPLICATION_VOIP (true) or _AUDIO */
+};
+
+/* 16 kHz mono, 24 kbit/s, complexity 5, VOIP. */
+struct vagent_opus_config vagent_opus_config_default(void);
+
+/* The largest packet vagent_opus_encode writes. */
+#define VAGENT_OPUS_MAX_PACKET 1500
+
+struct vagent_opus_encoder;
+struct vagent_opus_decoder;
+
+/* (transfer full: free with vagent_opus_encoder_free). VAGENT_EINVAL for
+ * an unsupported rate or channel count. */
+vagent_status vagent_opus_encoder_new(const struct vagent_opus_config *cfg,
+				      struct vagent_opus_encoder **out,
+				      struct vagent_error *err);
+void vagent_opus_encoder_free(struct vagent_opus_encoder *enc);
+
+/* The encoder's algorithmic delay in samples at its rate (decoded audio
+ * lags the input by this much). */
+int vagent_opus_encoder_delay(const struct vagent_opus_encoder *enc);
+
+/*
+ * Encode one frame (2.5/5/10/20/40/60 ms at the encoder's rate and channel
+ * count, else VAGENT_EINVAL) into `packet` (capacity `cap`, at least
+ * VAGENT_OPUS_MAX_PACKET is always enough); *len receives the size.
+ */
+vagent_status vagent_opus_encode(struct vagent_opus_encoder *enc,
+				 const struct vagent_frame *f, uint8_t *packet,
+				 size_t cap, size_t *len, struct vagent_error *err);
+
+/* (transfer full) */
+vagent_status vagent_opus_decoder_new(int rate, int channels,
+				      struct vagent_opus_decoder **out,
+				      struct vagent_error *err);
+void vagent_opus_decoder_free(struct vagent_opus_decoder *dec);
+
+/*
+ * Decode one packet into `f` (rate/channels of the decoder, pts left as
+ * the caller set it). A NULL or zero-length packet means "lost": the
+ * decoder conceals it (PLC) with the duration of the last packet (20 ms
+ * before any). VAGENT_EFORMAT for a corrupt packet.
+ */
+vagent_status vagent_opus_decode(struct vagent_opus_decoder *dec,
+				 const uint8_t *packet, size_t len,
+				 struct vagent_frame *f, struct vagent_error *err);
+
+/* ---- Streaming resampler (speexdsp) */
+
+struct vagent_resampler_config {
+	int in_rate, out_rate;  /* Hz, 1000..384000 */
+	int channels;           /* >= 1 */
+	int quality;            /* 0..10 (speexdsp); default 7 */
+	/*
+	 * true (default): remove the filter delay, so output sample k is at
+	 * input time k / out_rate; the first calls return fewer samples and
+	 * vagent_resampler_flush() delivers the tail, for a total of
+	 * round(in_total * out_rate / in_rate). false: keep a constant delay of
+	 * vagent_resampler_delay() output samples; for the rates vagent uses
+	 * every 20 ms in gives exactly 20 ms out (for a frame pipeline).
+	 */
+	bool compensate_delay;
+};
+
+/* channels 1, quality 7, compensate_delay true; rates 0 (must be set). */
+struct vagent_resampler_config vagent_resampler_config_default(void);
+
+struct vagent_resampler;
+
+/* (transfer full). VAGENT_EINVAL for rates or channels out of range. */
+vagent_status vagent_resampler_new(const struct vagent_resampler_config *cfg,
+				   struct vagent_resampler **out,
+				   struct vagent_error *err);
+void vagent_resampler_free(struct vagent_resampler *rs);
+
+/* The filter delay in output samples (what compensate_delay removes). */
+double vagent_resampler_delay(const struct vagent_resampler *rs);
+
+/* Upper bound on the frames one process() call of `in_frames` can
+ * produce; size output buffers with it. */
+size_t vagent_resampler_max_output(const struct vagent_resampler *rs,
+				   size_t in_frames);
+
+/*
+ * Resample `in_frames` interleaved frames; writes *out_frames frames to
+ * `out` (capacity `out_cap` frames, which must be at least
+ * vagent_resampler_max_output(rs, in_frames), else VAGENT_EINVAL).
+ * All input is consumed. Any chunk size works and gives the same samples as
+ * one call over the whole signal.
+ */
+vagent_status vagent_resampler_process(struct vagent_resampler *rs,
+				       const float *in, size_t in_frames,
+				       float *out, size_t out_cap,
+				       size_t *out_frames);
+
+/*
+ * End of stream: with compensate_delay, writes the remaining frames so that
+ * the total output is round(in_total * out_rate / in_rate); without it,
+ * writes nothing. `out_cap` must be at least vagent_resampler_max_output(rs,
+ * 0). The resampler can then be reused for a new stream.
+ */
+vagent_status vagent_resampler_flush(struct vagent_resampler *rs, float *out,
+				     size_t out_cap, size_t *out_frames);
+
+/*
+ * Resample a frame (rates and channels must match the resampler, else
+ * VAGENT_EINVAL). out->pts is the time of the first output sample: the
+ * input stream's start plus the output count so far at out_rate. out->n may
+ * be 0 while the filter fills (with compensate_delay).
+ */
+vagent_status vagent_resampler_process_frame(struct vagent_resampler *rs,
+					     const struct vagent_frame *in,
+					     struct vagent_frame *out);
+
+/* One-shot: `a` resampled to `rate` (a copy when rates are equal), delay
+ * compensated, length round(frames * rate / a->rate). quality < 0 = default.
+ * (transfer full) */
+vagent_status vagent_audio_resample(const struct vagent_audio *a, int rate,
+				    int quality, struct vagent_audio **out,
+				    struct vagent_error *err);
+
+/* ---- DSP */
+
+/* Multiply every sample by 10^(db/20). */
+void vagent_audio_gain(struct vagent_audio *a, double db);
+
+/*
+ * Mix `noise` into `speech` at `snr_db`: noise is looped (or trimmed) to
+ * the speech length and scaled by g so that
+ *   10·log10(P_speech / (g² · P_noise)) = snr_db,
+ * P = mean of squared samples over the whole buffer (all channels).
+ * Rates must match; noise must be mono or have speech's channel count.
+ * VAGENT_EINVAL for silent noise or speech, mismatched rates.
+ * (transfer full)
+ */
+vagent_status vagent_audio_mix_snr(const struct vagent_audio *speech,
+				   const struct vagent_audio *noise,
+				   double snr_db, struct vagent_audio **out,
+				   struct vagent_error *err);
+
+/* 10·log10(P_signal / P_noise) of two equally long buffers. */
+double vagent_snr_db(const struct vagent_audio *signal,
+		     const struct vagent_audio *noise);
+
+/* Energy-based silence detection over whole buffers. */
+struct vagent_silence_config {
+	double threshold_dbfs;  /* a window is speech above this RMS; -45 */
+	int window_ms;          /* analysis window; 10 */
+	int min_speech_ms;      /* shorter bursts are ignored (clicks); 30 */
+	int min_gap_ms;         /* shorter gaps join regions; 200 */
+};
+
+struct vagent_silence_config vagent_silence_config_default(void);
+
+struct vagent_span {
+	size_t start, end;      /* frames, [start, end) */
+};
+
+struct vagent_silence_result {
+	bool silent;            /* no speech region at all */
+	size_t leading;         /* frames before the first region (all if silent) */
+	size_t trailing;        /* frames after the last region (all if silent) */
+	size_t n_spans;
+	struct vagent_span *spans;  /* speech regions (owned) */
+};
+
+/* Analyse `a` (mixed to mono); fills `res` (release with
+ * vagent_silence_result_clear). cfg NULL = defaults. */
+vagent_status vagent_audio_detect_silence(const struct vagent_audio *a,
+					  const struct vagent_silence_config *cfg,
+					  struct vagent_silence_result *res,
+					  struct vagent_error *err);
+void vagent_silence_result_clear(struct vagent_silence_result *res);
+
 /* ------------------------------------------------------------------------
  * Word error rate   (lib/wer/)
  * ------------------------------------------------------------------------ */
