@@ -378,7 +378,8 @@ static int parse_number(char **toks, size_t n, size_t i, struct number *num)
 {
 	unsigned long long total = 0, group = 0, last_scale = ~0ull;
 	int last = NUM_NONE, first_kind = NUM_NONE, hundreds = 0;
-	size_t j = i, chunk_tokens = 0;
+	size_t j = i, group_start = i, after_hundred = i;
+	unsigned long long group_at_hundred = 0;
 
 	memset(num, 0, sizeof(*num));
 	for (; j < n; j++) {
@@ -421,22 +422,46 @@ static int parse_number(char **toks, size_t n, size_t i, struct number *num)
 				break;
 			group += val;
 		} else if (kind == NUM_HUNDRED) {
-			if (hundreds || group == 0 || group > 99)
+			if (last == NUM_NONE)
+				group = 1;  /* "hundred", "hundredth" alone */
+			if (hundreds || group == 0 || group > 99) {
+				/* "one hundred one hundred": the second group is a
+				 * number of its own. */
+				if (hundreds && j > after_hundred) {
+					j = after_hundred;
+					group = group_at_hundred;
+				} else if (group && group_start > i) {
+					j = group_start;
+					group = 0;
+					hundreds = 0;
+				}
 				break;
+			}
 			group *= 100;
 			hundreds = 1;
+			after_hundred = j + 1;
+			group_at_hundred = group;
 		} else { /* NUM_SCALE */
-			if (group == 0 || val >= last_scale)
+			if (last == NUM_NONE)
+				group = 1;  /* "thousand", "millionth" alone */
+			if (group == 0 || val >= last_scale) {
+				/* "one thousand one thousand" is two numbers. */
+				if (group && group_start > i) {
+					j = group_start;
+					group = 0;
+					hundreds = 0;
+				}
 				break;
+			}
 			total += group * val;
 			group = 0;
 			hundreds = 0;
 			last_scale = val;
+			group_start = j + 1;
 		}
 		if (first_kind == NUM_NONE)
 			first_kind = kind;
 		last = kind;
-		chunk_tokens++;
 		if (w->ordinal) {
 			num->ordinal = 1;
 			j++;
@@ -525,8 +550,17 @@ static void emit_word(struct out *o, const char *t)
 	}
 	for (size_t i = 0; i < VAGENT__ARRAY_SIZE(suffixes); i++) {
 		if (ends_with(t, len, suffixes[i].suffix)) {
-			out_space(o);
-			out_put(o, t, len - strlen(suffixes[i].suffix));
+			char stem[128];
+			size_t sl = len - strlen(suffixes[i].suffix);
+			/* The stem may be a contraction too: "we'd've". */
+			if (sl < sizeof(stem)) {
+				memcpy(stem, t, sl);
+				stem[sl] = '\0';
+				emit_word(o, stem);
+			} else {
+				out_space(o);
+				out_put(o, t, sl);
+			}
 			out_space(o);
 			out_str(o, suffixes[i].to);
 			return;
