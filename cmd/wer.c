@@ -117,9 +117,10 @@ static void print_summary(const struct vagent_wer_result *r)
 {
 	const struct vagent_wer_counts *c = &r->total;
 
-	printf("%s %.2f%% (S=%zu D=%zu I=%zu N=%zu) over %zu utterances, normalizer %s\n",
+	printf("%s %.2f%% (S=%zu D=%zu I=%zu N=%zu) over %zu utterance%s, normalizer %s\n",
 	       r->cer ? "CER" : "WER", 100.0 * vagent_wer_rate(c), c->sub, c->del, c->ins,
-	       c->ref_words, r->n_utts, vagent_text_normalizer_name(r->normalizer));
+	       c->ref_words, r->n_utts, r->n_utts == 1 ? "" : "s",
+	       vagent_text_normalizer_name(r->normalizer));
 }
 
 static int write_json(const struct vagent_wer_result *r, const char *path, bool align)
