@@ -68,27 +68,25 @@ size_t vagent__align(struct vagent__aligner *al,
 		uint8_t *brow = back + a * (m + 1);
 		int32_t ra = ref[a - 1];
 
-		cur[0] = prev[0] + COST_DEL;
+		int32_t left = prev[0] + COST_DEL;
+		cur[0] = left;
 		brow[0] = BACK_DEL;
 		for (b = 1; b <= m; b++) {
 			int32_t sub = prev[b - 1] + (ra == hyp[b - 1] ? 0 : COST_SUB);
 			int32_t del = prev[b] + COST_DEL;
-			int32_t ins = cur[b - 1] + COST_INS;
-
+			int32_t ins = left + COST_INS;
 			/* The tie-break order of calculate_internal_cells():
-			 * substitution/correct when no worse than both, then
-			 * deletion when strictly better than insertion, else
-			 * insertion. */
-			if (sub <= del && sub <= ins) {
-				cur[b] = sub;
-				brow[b] = BACK_DIAG;
-			} else if (del < ins) {
-				cur[b] = del;
-				brow[b] = BACK_DEL;
-			} else {
-				cur[b] = ins;
-				brow[b] = BACK_INS;
-			}
+			 * substitution/correct when no worse than both (that is,
+			 * than their minimum), then deletion when strictly better
+			 * than insertion, else insertion. Written without
+			 * branches: the compiler turns these into cmovs. */
+			int32_t gap = del < ins ? del : ins;
+			uint8_t gap_op = del < ins ? BACK_DEL : BACK_INS;
+			int diag = sub <= gap;
+
+			left = diag ? sub : gap;
+			cur[b] = left;
+			brow[b] = diag ? (uint8_t)BACK_DIAG : gap_op;
 		}
 		int32_t *t = prev;
 		prev = cur;
@@ -181,9 +179,14 @@ size_t vagent__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return need;
 }
 
+/* Token separators (ASCII whitespace) and the end of the string. */
+static const unsigned char stop[256] = {
+	[0] = 2, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\v'] = 1, ['\f'] = 1,
+};
+
 static int is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+	return stop[c] == 1;
 }
 
 size_t vagent__tokenize(const char *text, int cer, const char **toks, size_t *lens)
@@ -204,7 +207,7 @@ size_t vagent__tokenize(const char *text, int cer, const char **toks, size_t *le
 				len = 1; /* a stray byte is one character */
 		} else {
 			len = 0;
-			while (p[len] && !is_space(p[len]))
+			while (!stop[p[len]])
 				len++;
 		}
 		if (toks)

@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <ctype.h>
 
 #include <cjson/cJSON.h>
 
@@ -81,18 +80,20 @@ static int scratch_reserve(struct scorer *s, size_t n)
 static long prepare_side(struct scorer *s, const char *text, int side,
 			 const char ***out_toks)
 {
-	char *norm = vagent_text_normalize(text, s->norm);
+	/* "none" only splits on whitespace, which the tokenizer does anyway. */
+	char *norm = s->norm == VAGENT_NORMALIZE_NONE ? NULL : vagent_text_normalize(text, s->norm);
+	const char *src = s->norm == VAGENT_NORMALIZE_NONE ? text : norm;
 	const char **toks = NULL;
 	int32_t *ids;
 	long ret = -1;
 	size_t n;
 
-	if (!norm)
+	if (!src)
 		goto out;
-	n = vagent__tokenize(norm, s->cer, NULL, NULL);
+	n = vagent__tokenize(src, s->cer, NULL, NULL);
 	if (scratch_reserve(s, n))
 		goto out;
-	vagent__tokenize(norm, s->cer, s->tok, s->len);
+	vagent__tokenize(src, s->cer, s->tok, s->len);
 	toks = vagent__arena_alloc(s->arena, (n ? n : 1) * sizeof(*toks));
 	if (!toks)
 		goto out;
@@ -307,8 +308,15 @@ static void sb_put(struct sbuf *b, const char *s, size_t n)
 
 static void sb_fill(struct sbuf *b, char c, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		sb_put(b, &c, 1);
+	static const char spaces[32] = "                                ";
+	char buf[32];
+
+	memset(buf, c, sizeof(buf));
+	while (n) {
+		size_t k = n < sizeof(buf) ? n : sizeof(buf);
+		sb_put(b, c == ' ' ? spaces : buf, k);
+		n -= k;
+	}
 }
 
 /* Display width: one column per code point. */
@@ -322,13 +330,16 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-static void sb_word(struct sbuf *b, const char *w, int upper, size_t width)
+static void sb_word(struct sbuf *b, const char *w, size_t wwidth, int upper, size_t width)
 {
-	for (const char *p = w; *p; p++) {
-		char c = upper ? (char)toupper((unsigned char)*p) : *p;
-		sb_put(b, &c, 1);
-	}
-	sb_fill(b, ' ', width - text_width(w));
+	size_t start = b->len, n = strlen(w);
+
+	sb_put(b, w, n);
+	if (upper && !b->oom)
+		for (size_t i = start; i < start + n; i++)
+			if (b->p[i] >= 'a' && b->p[i] <= 'z')
+				b->p[i] = (char)(b->p[i] - 'a' + 'A');
+	sb_fill(b, ' ', width - wwidth);
 }
 
 static void sb_trim_line(struct sbuf *b)
@@ -355,11 +366,11 @@ char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u)
 		int upper = e->op != 'C';
 
 		if (rw)
-			sb_word(&lines[0], rw, upper, w);
+			sb_word(&lines[0], rw, rwid, upper, w);
 		else
 			sb_fill(&lines[0], '*', w);
 		if (hw)
-			sb_word(&lines[1], hw, upper, w);
+			sb_word(&lines[1], hw, hwid, upper, w);
 		else
 			sb_fill(&lines[1], '*', w);
 		sb_put(&lines[2], e->op == 'C' ? " " : &e->op, 1);
