@@ -144,8 +144,11 @@ struct sc_utt {
 static size_t run_sclite(const char *ref, const char *hyp, int chars, struct sc_utt **out)
 {
 	const char *sc = sclite_path();
+	/* Writable copies: exec wants char *, the strings are constants. */
+	char args[14][1024] = { "", "-r", "", "trn", "-h", "", "trn", "-i", "rm", "-s",
+				"-o", "pra", "stdout", "-c" };
 	char *argv[16];
-	int k = 0;
+	int k;
 	struct run_result rr;
 	size_t n = 0, cap = 1024;
 	struct sc_utt *u = malloc(cap * sizeof(*u));
@@ -153,21 +156,11 @@ static size_t run_sclite(const char *ref, const char *hyp, int chars, struct sc_
 
 	ck_assert_msg(sc != NULL,
 		      "sclite not found (install Debian package sctk: scripts/deps), or set SCLITE");
-	argv[k++] = (char *)sc;
-	argv[k++] = "-r";
-	argv[k++] = (char *)ref;
-	argv[k++] = "trn";
-	argv[k++] = "-h";
-	argv[k++] = (char *)hyp;
-	argv[k++] = "trn";
-	argv[k++] = "-i";
-	argv[k++] = "rm";
-	argv[k++] = "-s";
-	argv[k++] = "-o";
-	argv[k++] = "pra";
-	argv[k++] = "stdout";
-	if (chars)
-		argv[k++] = "-c";
+	snprintf(args[0], sizeof(args[0]), "%s", sc);
+	snprintf(args[2], sizeof(args[2]), "%s", ref);
+	snprintf(args[5], sizeof(args[5]), "%s", hyp);
+	for (k = 0; k < (chars ? 14 : 13); k++)
+		argv[k] = args[k];
 	argv[k] = NULL;
 	rr = run_argv(argv, NULL);
 	ck_assert_msg(rr.exit_code == 0, "sclite failed (%d): %s", rr.exit_code, rr.err);

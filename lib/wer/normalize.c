@@ -360,6 +360,14 @@ static const struct numword *numword(const char *w)
 	return NULL;
 }
 
+/* The NUM_* kind of a word, NUM_NONE when it is not a number word. */
+static int word_kind(const char *w)
+{
+	const struct numword *nw = numword(w);
+
+	return nw ? nw->kind : NUM_NONE;
+}
+
 /* A parsed number phrase: tokens [start, end). */
 struct number {
 	size_t end;
@@ -683,7 +691,7 @@ static char *normalize_english(const char *text)
 		/* Years and such: "nineteen eighty four" -> 1984. */
 		if (num.two_digit && num.end < n && parse_number(toks, n, num.end, &next) &&
 		    (next.two_digit || (next.ordinal && next.value >= 10 && next.value <= 99 &&
-					next.end - num.end <= 2 && numword(toks[num.end])->kind >= NUM_TEENS))) {
+					next.end - num.end <= 2 && word_kind(toks[num.end]) >= NUM_TEENS))) {
 			snprintf(buf, sizeof(buf), "%llu%02llu%s", num.value, next.value,
 				 next.ordinal ? ordinal_suffix(next.value) : "");
 			out_space(&o);
