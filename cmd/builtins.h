@@ -5,6 +5,7 @@
 #ifndef VAGENT_CMD_BUILTINS_H
 #define VAGENT_CMD_BUILTINS_H
 
+int cmd_audio(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
 

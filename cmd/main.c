@@ -14,6 +14,7 @@
 
 /* The command table, sorted by name; `vagent help` is generated from it. */
 const struct command commands[] = {
+	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "wer", cmd_wer, "word/character error rate of a hypothesis, counted as sclite does" },
 	{ NULL, NULL, NULL },
