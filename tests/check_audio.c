@@ -254,9 +254,9 @@ START_TEST(test_round_trip_every_encoding)
 				want = (float)(lrint(s / 256.0) > 127 ? 127 : lrint(s / 256.0)) / 128.0f;
 			if (cases[k].exact || cases[k].e != VAGENT_ENC_PCM_U8)
 				ck_assert_msg(b->samples[i] == want, "%s sample %zu: %g != %g",
-					      cases[k].name, i, b->samples[i], want);
+					      cases[k].name, i, (double)b->samples[i], (double)want);
 			else
-				ck_assert_float_eq_tol(b->samples[i], want, 1.0 / 128 + 1e-6);
+				ck_assert_double_eq_tol((double)b->samples[i], (double)want, 1.0 / 128 + 1e-6);
 		}
 		vagent_audio_free(b);
 	}
@@ -325,13 +325,17 @@ START_TEST(test_real_flac_matches_sox)
 {
 	const char *flac = top_path("fixtures/speech/librispeech/1089-134686-0000.flac");
 	const char *raw = tmp_path("x.raw");
-	char *argv[] = { "sox", (char *)flac, "-t", "raw", "-e", "signed", "-b", "16",
-			 (char *)raw, NULL };
+	char a0[] = "sox", a2[] = "-t", a3[] = "raw", a4[] = "-e", a5[] = "signed", a6[] = "-b",
+	     a7[] = "16", fl[4096], rw[4096];
+	char *argv[] = { a0, fl, a2, a3, a4, a5, a6, a7, rw, NULL };
 	struct vagent_audio *a = load_ok(flac, VAGENT_CHANNELS_ALL);
-	struct run_result r = run_argv(argv, NULL);
+	struct run_result r;
 	size_t len;
 	char *pcm;
 
+	snprintf(fl, sizeof(fl), "%s", flac);
+	snprintf(rw, sizeof(rw), "%s", raw);
+	r = run_argv(argv, NULL);
 	ck_assert_msg(r.exit_code == 0, "sox: %s", r.err);
 	run_result_free(&r);
 	ck_assert_int_eq(a->rate, 16000);
@@ -386,8 +390,8 @@ START_TEST(test_stereo_recording_and_channel_selection)
 	for (size_t i = agent->frames; i < r->frames; i++)
 		ck_assert(r->samples[i] == 0.0f);  /* agent padded with silence */
 	for (size_t i = 0; i < m->frames; i++)
-		ck_assert_float_eq_tol(m->samples[i],
-				       (all->samples[2 * i] + all->samples[2 * i + 1]) / 2, 1e-7);
+		ck_assert_double_eq_tol((double)m->samples[i],
+					((double)all->samples[2 * i] + (double)all->samples[2 * i + 1]) / 2, 1e-7);
 
 	/* Mono files have no right channel; left and mix are the file. */
 	ck_assert_int_eq(vagent_audio_load(top_path("fixtures/speech/asterisk/beep.wav"),
@@ -575,6 +579,7 @@ START_TEST(test_save_errors)
 }
 END_TEST
 
+Suite *suite_audio(void);
 Suite *suite_audio(void)
 {
 	Suite *s = suite_create("audio");

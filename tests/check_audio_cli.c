@@ -49,11 +49,15 @@ static struct vagent_audio *load(const char *path)
 /* "Pk lev dB" / "RMS lev dB" from `sox FILE -n stats`. */
 static double sox_stat(const char *file, const char *key)
 {
-	char *argv[] = { "sox", (char *)file, "-n", "stats", NULL };
-	struct run_result r = run_argv(argv, NULL);
-	const char *p = strstr(r.err, key);
+	char a0[] = "sox", a2[] = "-n", a3[] = "stats", f[4096];
+	char *argv[] = { a0, f, a2, a3, NULL };
+	struct run_result r;
+	const char *p;
 	double v;
 
+	snprintf(f, sizeof(f), "%s", file);
+	r = run_argv(argv, NULL);
+	p = strstr(r.err, key);
 	ck_assert_msg(r.exit_code == 0 && p, "sox stats: %s", r.err);
 	v = strtod(p + strlen(key), NULL);
 	run_result_free(&r);
@@ -293,8 +297,8 @@ START_TEST(test_mix)
 	ck_assert_uint_eq(m->frames, s->frames);
 	/* Measured on the 16-bit file that was written. */
 	for (size_t i = 0; i < s->frames; i++) {
-		double d = (double)m->samples[i] - s->samples[i];
-		ps += (double)s->samples[i] * s->samples[i];
+		double d = (double)m->samples[i] - (double)s->samples[i];
+		ps += (double)s->samples[i] * (double)s->samples[i];
 		pn += d * d;
 	}
 	ck_assert_double_eq_tol(10 * log10(ps / pn), 7.5, 0.1);
@@ -323,6 +327,7 @@ START_TEST(test_mix)
 }
 END_TEST
 
+Suite *suite_audio_cli(void);
 Suite *suite_audio_cli(void)
 {
 	Suite *s = suite_create("audio_cli");

@@ -33,7 +33,7 @@ static struct vagent_audio *difference(const struct vagent_audio *mix,
 	size_t n = mix->frames * (size_t)mix->channels;
 
 	for (size_t i = 0; i < n; i++)
-		d->samples[i] = (float)((double)mix->samples[i] - speech->samples[i]);
+		d->samples[i] = (float)((double)mix->samples[i] - (double)speech->samples[i]);
 	return d;
 }
 
@@ -46,7 +46,7 @@ START_TEST(test_gain)
 	vagent_audio_gain(a, -6.0);
 	ck_assert_double_eq_tol(vagent_db_from_amplitude(vagent_audio_rms(a)) -
 				vagent_db_from_amplitude(before), -6.0, 1e-4);
-	ck_assert_float_eq_tol(vagent_audio_peak(a), peak * 0.501187f, 1e-6);
+	ck_assert_double_eq_tol((double)vagent_audio_peak(a), (double)peak * 0.501187, 1e-6);
 	vagent_audio_gain(a, 6.0);
 	ck_assert_double_eq_tol(vagent_audio_rms(a), before, 1e-6);
 	ck_assert(isinf(vagent_db_from_amplitude(0)) && vagent_db_from_amplitude(0) < 0);
@@ -75,7 +75,7 @@ START_TEST(test_mix_at_target_snr)
 		/* The added signal is the noise's first stretch, scaled. */
 		double g = added->samples[1000] / noise->samples[1000];
 		for (size_t i = 0; i < mix->frames; i += 97)
-			ck_assert_float_eq_tol(added->samples[i], g * noise->samples[i], 1e-6);
+			ck_assert_double_eq_tol((double)added->samples[i], g * (double)noise->samples[i], 1e-6);
 		vagent_audio_free(added);
 		vagent_audio_free(mix);
 	}
@@ -89,7 +89,7 @@ START_TEST(test_mix_loops_short_noise)
 	/* A 0.43 s beep as "noise" under a longer prompt is looped. */
 	struct vagent_audio *speech = load("fixtures/speech/asterisk/demo-thanks.wav", 0);
 	struct vagent_audio *noise = load("fixtures/speech/asterisk/beep.wav", 0);
-	struct vagent_audio *mix = NULL, *added, *st = NULL, *smix = NULL;
+	struct vagent_audio *mix = NULL, *added, *st = NULL, *smix = NULL, *bad = NULL;
 	struct vagent_error err;
 
 	ck_assert_uint_gt(speech->frames, 2 * noise->frames);
@@ -97,29 +97,31 @@ START_TEST(test_mix_loops_short_noise)
 	added = difference(mix, speech);
 	ck_assert_double_eq_tol(vagent_snr_db(speech, added), 3.0, 0.1);
 	for (size_t i = 0; i + noise->frames < added->frames; i += 31)
-		ck_assert_float_eq_tol(added->samples[i + noise->frames], added->samples[i], 1e-6);
+		ck_assert_double_eq_tol((double)added->samples[i + noise->frames], (double)added->samples[i], 1e-6);
 
 	/* Stereo speech takes mono noise on both channels. */
 	ck_assert_int_eq(vagent_audio_interleave(speech, speech, &st, &err), VAGENT_OK);
 	ck_assert_int_eq(vagent_audio_mix_snr(st, noise, 3.0, &smix, &err), VAGENT_OK);
 	ck_assert_int_eq(smix->channels, 2);
 	for (size_t i = 0; i < smix->frames; i++)
-		ck_assert_float_eq_tol(smix->samples[2 * i], mix->samples[i], 1e-6);
+		ck_assert_double_eq_tol((double)smix->samples[2 * i], (double)mix->samples[i], 1e-6);
 
 	/* Refusals. */
 	noise->rate = 16000;
-	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, 3.0, &st, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, 3.0, &bad, &err), VAGENT_EINVAL);
 	ck_assert_str_eq(err.message, "noise is 16000 Hz but speech is 8000 Hz");
 	noise->rate = 8000;
 	memset(noise->samples, 0, noise->frames * sizeof(float));
-	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, 3.0, &st, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, 3.0, &bad, &err), VAGENT_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.message, "noise is digital silence"));
-	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, NAN, &st, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_audio_mix_snr(speech, noise, NAN, &bad, &err), VAGENT_EINVAL);
+	ck_assert_ptr_null(bad);
 	vagent_audio_free(speech);
 	vagent_audio_free(noise);
 	vagent_audio_free(mix);
 	vagent_audio_free(added);
 	vagent_audio_free(smix);
+	vagent_audio_free(st);
 }
 END_TEST
 
@@ -255,7 +257,7 @@ START_TEST(test_silence_real_recordings)
 			      speech[i], r.leading);
 		double lead = 0;
 		for (size_t k = 0; k < r.leading; k++)
-			lead += (double)a->samples[k] * a->samples[k];
+			lead += (double)a->samples[k] * (double)a->samples[k];
 		if (r.leading)
 			ck_assert_double_lt(10 * log10(lead / (double)r.leading), -45);
 		vagent_silence_result_clear(&r);
@@ -264,6 +266,7 @@ START_TEST(test_silence_real_recordings)
 }
 END_TEST
 
+Suite *suite_audio_dsp(void);
 Suite *suite_audio_dsp(void)
 {
 	Suite *s = suite_create("audio_dsp");

@@ -190,11 +190,14 @@ static void sox(const char *const *args)
 	struct run_result r;
 	int n = 0;
 
-	argv[n++] = "sox";
-	while (*args)
-		argv[n++] = (char *)*args++;
+	/* run_argv wants char *const[]: hand it writable copies. */
+	argv[n++] = strdup("sox");
+	while (*args && n < 31)
+		argv[n++] = strdup(*args++);
 	argv[n] = NULL;
 	r = run_argv(argv, NULL);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
 	ck_assert_msg(r.exit_code == 0, "sox failed (%d): %s", r.exit_code, r.err);
 	run_result_free(&r);
 }
@@ -337,6 +340,7 @@ START_TEST(test_decoders_against_sox)
 }
 END_TEST
 
+Suite *suite_audio_g711(void);
 Suite *suite_audio_g711(void)
 {
 	Suite *s = suite_create("audio_g711");

@@ -76,7 +76,7 @@ static double snr_at_lag(const struct vagent_audio *in, const struct vagent_audi
 
 	for (size_t i = 0; i < in->frames; i++) {
 		double d = out->samples[i + (size_t)lag] - in->samples[i];
-		s += (double)in->samples[i] * in->samples[i];
+		s += (double)in->samples[i] * (double)in->samples[i];
 		e += d * d;
 	}
 	return 10 * log10(s / e);
@@ -218,6 +218,7 @@ START_TEST(test_packet_loss_concealment)
 }
 END_TEST
 
+Suite *suite_audio_opus(void);
 Suite *suite_audio_opus(void)
 {
 	Suite *s = suite_create("audio_opus");

@@ -55,7 +55,7 @@ static double snr_vs_sine(const struct vagent_audio *b, double hz, double amp)
 	for (size_t i = edge; i + edge < b->frames; i++) {
 		double ref = amp * sin(2 * M_PI * hz * (double)i / b->rate);
 		s += ref * ref;
-		e += (b->samples[i] - ref) * (b->samples[i] - ref);
+		e += ((double)b->samples[i] - ref) * ((double)b->samples[i] - ref);
 	}
 	return 10 * log10(s / e);
 }
@@ -167,7 +167,7 @@ START_TEST(test_stream_matches_one_shot)
 	size_t edge = (size_t)out / 100;
 	for (size_t i = edge + 1; i + edge < s20->frames; i++)
 		maxstep = fmaxf(maxstep, fabsf(s20->samples[i] - s20->samples[i - 1]));
-	ck_assert_msg(maxstep <= 2 * M_PI * 440 * 0.8 / out * 1.01,
+	ck_assert_msg((double)maxstep <= 2 * M_PI * 440 * 0.8 / out * 1.01,
 		      "%d→%d: step %g > %g", in, out, (double)maxstep, 2 * M_PI * 440 * 0.8 / out);
 	vagent_audio_free(a);
 	vagent_audio_free(one);
@@ -215,7 +215,7 @@ START_TEST(test_frames_twenty_ms_in_twenty_ms_out)
 	/* ... and is the one-shot result rounded to int16. */
 	ck_assert_int_eq(vagent_audio_resample(a, out, -1, &one, &err), VAGENT_OK);
 	for (size_t i = 0; i < got->frames; i++)
-		ck_assert_float_eq_tol(got->samples[i], one->samples[i], 1.0 / 32768 + 1e-7);
+		ck_assert_double_eq_tol((double)got->samples[i], (double)one->samples[i], 1.0 / 32768 + 1e-7);
 
 	/* Frames of the wrong rate are refused. */
 	vagent_frame_init_20ms(&f, in == 8000 ? 16000 : 8000, 1, 0);
@@ -242,8 +242,9 @@ START_TEST(test_speech_round_trip_and_stereo)
 	ck_assert_int_eq(vagent_audio_resample(up, 16000, -1, &down, &err), VAGENT_OK);
 	ck_assert_uint_eq(down->frames, a->frames);
 	for (size_t i = 0; i < a->frames; i++) {
-		s += (double)a->samples[i] * a->samples[i];
-		e += (double)(down->samples[i] - a->samples[i]) * (down->samples[i] - a->samples[i]);
+		double d = (double)down->samples[i] - (double)a->samples[i];
+		s += (double)a->samples[i] * (double)a->samples[i];
+		e += d * d;
 	}
 	ck_assert_msg(10 * log10(s / e) > 35, "speech round trip SNR %.1f dB", 10 * log10(s / e));
 
@@ -284,6 +285,7 @@ START_TEST(test_bad_settings)
 }
 END_TEST
 
+Suite *suite_audio_resample(void);
 Suite *suite_audio_resample(void)
 {
 	Suite *s = suite_create("audio_resample");

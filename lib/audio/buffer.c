@@ -166,7 +166,7 @@ vagent_status vagent_audio_select(const struct vagent_audio *a,
 		if (sel == VAGENT_CHANNELS_MIX) {
 			double sum = 0;
 			for (size_t c = 0; c < ch; c++)
-				sum += in[c];
+				sum += (double)in[c];
 			b->samples[i] = (float)(sum / (double)ch);
 		} else {
 			b->samples[i] = in[sel == VAGENT_CHANNELS_RIGHT ? 1 : 0];
@@ -299,7 +299,7 @@ double vagent_audio_rms(const struct vagent_audio *a)
 	if (!total)
 		return 0;
 	for (size_t i = 0; i < total; i++)
-		sum += (double)a->samples[i] * a->samples[i];
+		sum += (double)a->samples[i] * (double)a->samples[i];
 	return sqrt(sum / (double)total);
 }
 

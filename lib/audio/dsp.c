@@ -22,7 +22,7 @@ static double power(const float *x, size_t n)
 	double s = 0;
 
 	for (size_t i = 0; i < n; i++)
-		s += (double)x[i] * x[i];
+		s += (double)x[i] * (double)x[i];
 	return n ? s / (double)n : 0;
 }
 
@@ -80,7 +80,7 @@ vagent_status vagent_audio_mix_snr(const struct vagent_audio *speech,
 	for (size_t i = 0; i < speech->frames; i++) {
 		const float *n = noise->samples + (i % noise->frames) * nch;
 		for (size_t c = 0; c < ch; c++)
-			b->samples[i * ch + c] += (float)(g * n[nch == 1 ? 0 : c]);
+			b->samples[i * ch + c] += (float)(g * (double)n[nch == 1 ? 0 : c]);
 	}
 	*out = b;
 	return VAGENT_OK;
@@ -139,7 +139,7 @@ vagent_status vagent_audio_detect_silence(const struct vagent_audio *a,
 			for (size_t i = lo; i < hi; i++) {
 				double m = 0;
 				for (size_t j = 0; j < ch; j++)
-					m += a->samples[i * ch + j];
+					m += (double)a->samples[i * ch + j];
 				m /= (double)ch;
 				s += m * m;
 			}
