@@ -446,8 +446,46 @@ START_TEST(test_ogg_opus_read_through_opusfile)
 	ra = vagent_db_from_amplitude(vagent_audio_rms(a));
 	rb = vagent_db_from_amplitude(vagent_audio_rms(b));
 	ck_assert_double_eq_tol(ra, rb, 1.0);
-	vagent_audio_free(a);
+	ck_assert_str_eq(b->warning, "");
 	vagent_audio_free(b);
+
+	/* Broken Ogg Opus: cut inside the headers, a bad OpusHead version,
+	 * cut in the middle (audio + warning), a corrupted page (gap skipped,
+	 * audio + warning). */
+	{
+		const char *q = tmp_path("broken.opus");
+		char want[4096];
+		struct vagent_error err;
+		unsigned char *orig = (unsigned char *)read_file(p, &len), *c = malloc(len);
+
+		write_file(q, orig, 40);
+		ck_assert_int_eq(vagent_audio_load(q, VAGENT_CHANNELS_ALL, &b, &err), VAGENT_EFORMAT);
+		snprintf(want, sizeof(want), "%s: truncated, damaged or unsupported Ogg Opus headers", q);
+		ck_assert_str_eq(err.message, want);
+		memcpy(c, orig, len);
+		c[36] = 0x20;  /* OpusHead version: upper nibble must be 0 */
+		write_file(q, c, len);
+		ck_assert_int_eq(vagent_audio_load(q, VAGENT_CHANNELS_ALL, &b, &err), VAGENT_EFORMAT);
+		ck_assert_str_eq(err.message, want);
+
+		write_file(q, orig, len / 2);
+		b = load_ok(q, VAGENT_CHANNELS_ALL);
+		ck_assert_uint_gt(b->frames, 48000 / 2);
+		ck_assert_ptr_nonnull(strstr(b->warning, "no end-of-stream page (file truncated?)"));
+		vagent_audio_free(b);
+
+		memcpy(c, orig, len);
+		for (size_t i = len / 3; i < len / 3 + 200; i++)
+			c[i] ^= 0x5A;
+		write_file(q, c, len);
+		b = load_ok(q, VAGENT_CHANNELS_ALL);
+		ck_assert_uint_gt(b->frames, 48000);
+		ck_assert_ptr_nonnull(strstr(b->warning, "gap in the Ogg stream"));
+		vagent_audio_free(b);
+		free(orig);
+		free(c);
+	}
+	vagent_audio_free(a);
 }
 END_TEST
 

@@ -428,7 +428,9 @@ static vagent_status opus_error(const char *path, int e, struct vagent_error *er
 		return vagent__error_set(err, VAGENT_EUNSUPPORTED, path,
 					 "unsupported Ogg Opus version");
 	case OP_ENOTFORMAT:
-		return vagent__error_set(err, VAGENT_EFORMAT, path, "not an Ogg Opus stream");
+		/* We only come here for files that start with OggS + OpusHead. */
+		return vagent__error_set(err, VAGENT_EFORMAT, path,
+					 "truncated, damaged or unsupported Ogg Opus headers");
 	case OP_EBADHEADER:
 		return vagent__error_set(err, VAGENT_EFORMAT, path, "bad OpusHead/OpusTags header");
 	case OP_EBADPACKET:
@@ -439,6 +441,34 @@ static vagent_status opus_error(const char *path, int e, struct vagent_error *er
 		return vagent__error_set(err, VAGENT_EFORMAT, path, "corrupt Ogg stream link");
 	}
 	return vagent__error_set(err, VAGENT_EFORMAT, path, "Ogg Opus error %d", e);
+}
+
+/* Does the last Ogg page of the file carry the end-of-stream flag? A file
+ * cut short (crashed recorder, partial download) has none. */
+static bool ogg_has_eos(const char *path)
+{
+	unsigned char buf[65536 + 27];
+	FILE *fp = fopen(path, "rb");
+	long size, start;
+	size_t n;
+	bool eos = false;
+
+	if (!fp)
+		return true;  /* cannot tell: do not warn */
+	if (fseek(fp, 0, SEEK_END) || (size = ftell(fp)) < 0) {
+		fclose(fp);
+		return true;
+	}
+	start = size > (long)sizeof(buf) ? size - (long)sizeof(buf) : 0;
+	n = fseek(fp, start, SEEK_SET) ? 0 : fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	for (size_t i = n >= 27 ? n - 27 + 1 : 0; i-- > 0;) {
+		if (!memcmp(buf + i, "OggS", 4) && buf[i + 4] == 0) {
+			eos = (buf[i + 5] & 0x04) != 0;
+			break;
+		}
+	}
+	return eos;
 }
 
 static vagent_status load_opus(const char *path, struct vagent_audio **out,
@@ -496,6 +526,10 @@ static vagent_status load_opus(const char *path, struct vagent_audio **out,
 		snprintf(a->warning, sizeof(a->warning),
 			 "%s: %ld gap%s in the Ogg stream (missing or corrupt pages) skipped",
 			 path, holes, holes == 1 ? "" : "s");
+	else if (!ogg_has_eos(path))
+		snprintf(a->warning, sizeof(a->warning),
+			 "%s: no end-of-stream page (file truncated?); read the %zu frames present",
+			 path, a->frames);
 	*out = a;
 	a = NULL;
 	goto done;
