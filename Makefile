@@ -103,7 +103,7 @@ $(LIB_A): $(LIB_OBJ)
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(quiet) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests -I$(BUILD)/tests -Wno-missing-prototypes) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests -I$(BUILD)/tests -Wno-missing-prototypes -Wno-missing-declarations) -c -o $@ $<
 
 # Rebuild everything when the compiler flags change (git's GIT-CFLAGS trick).
 $(BUILD)/.flags: FORCE

@@ -137,15 +137,20 @@ struct run_result run_vagent(const char *arg, ...)
 {
 	char *argv[64];
 	int n = 0;
+	struct run_result r;
 	va_list ap;
 
-	argv[n++] = (char *)vagent_bin();
+	/* execvp() wants char *const[]; copies keep the callers' strings const. */
+	argv[n++] = strdup(vagent_bin());
 	va_start(ap, arg);
 	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+		argv[n++] = strdup(a);
 	va_end(ap);
 	argv[n] = NULL;
-	return run_argv(argv, NULL);
+	r = run_argv(argv, NULL);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	return r;
 }
 
 void run_result_free(struct run_result *r)
