@@ -22,6 +22,30 @@ vagent_status vagent__error_set(struct vagent_error *err, vagent_status st,
 				const char *where, const char *fmt, ...)
 	VAGENT__PRINTF(4, 5);
 
+/*
+ * A growable NUL-terminated string (lib/core/strbuf.c). Zero-initialise
+ * it; allocation failure is sticky (`oom`), later appends are ignored and
+ * _detach() returns NULL. `p` is NULL until something is appended.
+ */
+struct vagent__strbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void vagent__strbuf_put(struct vagent__strbuf *b, const char *s, size_t n);
+void vagent__strbuf_puts(struct vagent__strbuf *b, const char *s);
+/* Append `n` copies of `c`. */
+void vagent__strbuf_fill(struct vagent__strbuf *b, char c, size_t n);
+void vagent__strbuf_printf(struct vagent__strbuf *b, const char *fmt, ...)
+	VAGENT__PRINTF(2, 3);
+/* Drop trailing copies of `c`. */
+void vagent__strbuf_rtrim(struct vagent__strbuf *b, char c);
+/* The string (transfer full; "" when nothing was appended), or NULL after
+ * an allocation failure; the buffer is reset either way. */
+char *vagent__strbuf_detach(struct vagent__strbuf *b);
+void vagent__strbuf_release(struct vagent__strbuf *b);
+
 #define VAGENT__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

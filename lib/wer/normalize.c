@@ -29,40 +29,12 @@ const char *vagent_text_normalizer_name(vagent_text_normalizer n)
 	return "unknown";
 }
 
-/* A growable output string. */
-struct out {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
+static void out_str(struct vagent__strbuf *o, const char *s)
 {
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 64;
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		char *p = realloc(o->p, cap);
-		if (!p) {
-			o->oom = 1;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
+	vagent__strbuf_put(o, s, strlen(s));
 }
 
-static void out_str(struct out *o, const char *s)
-{
-	out_put(o, s, strlen(s));
-}
-
-static void out_cp(struct out *o, uint32_t c)
+static void out_cp(struct vagent__strbuf *o, uint32_t c)
 {
 	char b[4];
 	size_t n;
@@ -86,27 +58,20 @@ static void out_cp(struct out *o, uint32_t c)
 		b[3] = (char)(0x80 | (c & 0x3f));
 		n = 4;
 	}
-	out_put(o, b, n);
+	vagent__strbuf_put(o, b, n);
 }
 
 /* A space unless the output is empty or already ends in one. */
-static void out_space(struct out *o)
+static void out_space(struct vagent__strbuf *o)
 {
 	if (o->len && o->p[o->len - 1] != ' ')
-		out_put(o, " ", 1);
+		vagent__strbuf_put(o, " ", 1);
 }
 
-static char *out_finish(struct out *o)
+static char *out_finish(struct vagent__strbuf *o)
 {
-	if (o->oom) {
-		free(o->p);
-		return NULL;
-	}
-	while (o->len && o->p[o->len - 1] == ' ')
-		o->p[--o->len] = '\0';
-	if (!o->p)
-		return calloc(1, 1);
-	return o->p;
+	vagent__strbuf_rtrim(o, ' ');
+	return vagent__strbuf_detach(o);
 }
 
 static int is_ws_cp(uint32_t c)
@@ -119,7 +84,7 @@ static int is_ws_cp(uint32_t c)
 /* none: tokens as given, whitespace collapsed. */
 static char *normalize_none(const char *text)
 {
-	struct out o = { 0 };
+	struct vagent__strbuf o = { 0 };
 	const char *p = text;
 
 	while (*p) {
@@ -131,7 +96,7 @@ static char *normalize_none(const char *text)
 			n++;
 		if (n) {
 			out_space(&o);
-			out_put(&o, p, n);
+			vagent__strbuf_put(&o, p, n);
 		}
 		p += n;
 	}
@@ -232,7 +197,7 @@ static int is_word_cp(uint32_t c)
  */
 static char *normalize_basic(const char *text, int symbols)
 {
-	struct out o = { 0 };
+	struct vagent__strbuf o = { 0 };
 	size_t n = 0;
 	uint32_t *c = decode_all(text, &n);
 
@@ -255,19 +220,19 @@ static char *normalize_basic(const char *text, int symbols)
 		}
 		if (ch >= RAW_BYTE) {
 			char b = (char)(ch & 0xff);
-			out_put(&o, &b, 1);
+			vagent__strbuf_put(&o, &b, 1);
 		} else if (is_ws_cp(ch)) {
 			out_space(&o);
 		} else if (is_apostrophe(ch)) {
 			if (is_word_cp(prev) && is_word_cp(next) && o.len && o.p[o.len - 1] != ' ')
-				out_put(&o, "'", 1);
+				vagent__strbuf_put(&o, "'", 1);
 			else
 				out_space(&o);
 		} else if ((ch == '.' || ch == ',') && is_digit_cp(prev) && is_digit_cp(next)) {
-			out_put(&o, (const char *)&(char){ (char)ch }, 1);
+			vagent__strbuf_put(&o, (const char *)&(char){ (char)ch }, 1);
 		} else if (symbols && (ch == '%' || ch == '$' || ch == '&')) {
 			out_space(&o);
-			out_put(&o, (const char *)&(char){ (char)ch }, 1);
+			vagent__strbuf_put(&o, (const char *)&(char){ (char)ch }, 1);
 			out_space(&o);
 		} else if (is_punct_cp(ch)) {
 			out_space(&o);
@@ -527,12 +492,12 @@ static int is_number_token(const char *s)
 }
 
 /* Emit a digit token, dropping thousands separators ("1,000" -> "1000"). */
-static void emit_digits(struct out *o, const char *s)
+static void emit_digits(struct vagent__strbuf *o, const char *s)
 {
 	out_space(o);
 	for (; *s; s++)
 		if (*s != ',')
-			out_put(o, s, 1);
+			vagent__strbuf_put(o, s, 1);
 }
 
 static int ends_with(const char *s, size_t len, const char *suf)
@@ -542,7 +507,7 @@ static int ends_with(const char *s, size_t len, const char *suf)
 }
 
 /* Contractions, titles and fillers for one token; appends to `o`. */
-static void emit_word(struct out *o, const char *t)
+static void emit_word(struct vagent__strbuf *o, const char *t)
 {
 	size_t len = strlen(t);
 
@@ -567,7 +532,7 @@ static void emit_word(struct out *o, const char *t)
 				emit_word(o, stem);
 			} else {
 				out_space(o);
-				out_put(o, t, sl);
+				vagent__strbuf_put(o, t, sl);
 			}
 			out_space(o);
 			out_str(o, suffixes[i].to);
@@ -607,7 +572,7 @@ static char **split(char *s, size_t *count)
 
 static char *normalize_english(const char *text)
 {
-	struct out words = { 0 }, o = { 0 };
+	struct vagent__strbuf words = { 0 }, o = { 0 };
 	char *basic = NULL, *expanded = NULL, **toks = NULL;
 	size_t n = 0;
 	char *ret = NULL;

@@ -279,46 +279,6 @@ vagent_status vagent_wer_align_text(const char *ref, const char *hyp,
 /* ------------------------------------------------------------------ */
 /* Rendering */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_fill(struct sbuf *b, char c, size_t n)
-{
-	static const char spaces[32] = "                                ";
-	char buf[32];
-
-	memset(buf, c, sizeof(buf));
-	while (n) {
-		size_t k = n < sizeof(buf) ? n : sizeof(buf);
-		sb_put(b, c == ' ' ? spaces : buf, k);
-		n -= k;
-	}
-}
-
 /* Display width: one column per code point. */
 static size_t text_width(const char *s)
 {
@@ -330,33 +290,32 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-static void sb_word(struct sbuf *b, const char *w, size_t wwidth, int upper, size_t width)
+static void sb_word(struct vagent__strbuf *b, const char *w, size_t wwidth, int upper, size_t width)
 {
 	size_t start = b->len, n = strlen(w);
 
-	sb_put(b, w, n);
+	vagent__strbuf_put(b, w, n);
 	if (upper && !b->oom)
 		for (size_t i = start; i < start + n; i++)
 			if (b->p[i] >= 'a' && b->p[i] <= 'z')
 				b->p[i] = (char)(b->p[i] - 'a' + 'A');
-	sb_fill(b, ' ', width - wwidth);
+	vagent__strbuf_fill(b, ' ', width - wwidth);
 }
 
-static void sb_trim_line(struct sbuf *b)
+static void sb_trim_line(struct vagent__strbuf *b)
 {
-	while (!b->oom && b->len && b->p[b->len - 1] == ' ')
-		b->p[--b->len] = '\0';
-	sb_put(b, "\n", 1);
+	vagent__strbuf_rtrim(b, ' ');
+	vagent__strbuf_put(b, "\n", 1);
 }
 
 char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u)
 {
-	struct sbuf lines[3] = { { 0 }, { 0 }, { 0 } };
+	struct vagent__strbuf lines[3] = { { 0 }, { 0 }, { 0 } };
 	char *outp = NULL;
 
-	sb_put(&lines[0], "REF:  ", 6);
-	sb_put(&lines[1], "HYP:  ", 6);
-	sb_put(&lines[2], "Eval: ", 6);
+	vagent__strbuf_put(&lines[0], "REF:  ", 6);
+	vagent__strbuf_put(&lines[1], "HYP:  ", 6);
+	vagent__strbuf_put(&lines[2], "Eval: ", 6);
 	for (size_t i = 0; i < u->n_edits; i++) {
 		const struct vagent_wer_edit *e = &u->edits[i];
 		const char *rw = e->ref >= 0 ? u->ref_tokens[e->ref] : NULL;
@@ -368,22 +327,22 @@ char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u)
 		if (rw)
 			sb_word(&lines[0], rw, rwid, upper, w);
 		else
-			sb_fill(&lines[0], '*', w);
+			vagent__strbuf_fill(&lines[0], '*', w);
 		if (hw)
 			sb_word(&lines[1], hw, hwid, upper, w);
 		else
-			sb_fill(&lines[1], '*', w);
-		sb_put(&lines[2], e->op == 'C' ? " " : &e->op, 1);
-		sb_fill(&lines[2], ' ', w - 1);
+			vagent__strbuf_fill(&lines[1], '*', w);
+		vagent__strbuf_put(&lines[2], e->op == 'C' ? " " : &e->op, 1);
+		vagent__strbuf_fill(&lines[2], ' ', w - 1);
 		for (int l = 0; l < 3; l++)
-			sb_put(&lines[l], " ", 1);
+			vagent__strbuf_put(&lines[l], " ", 1);
 	}
 	for (int l = 0; l < 3; l++)
 		sb_trim_line(&lines[l]);
 	if (lines[0].oom || lines[1].oom || lines[2].oom)
 		goto out;
-	sb_put(&lines[0], lines[1].p, lines[1].len);
-	sb_put(&lines[0], lines[2].p, lines[2].len);
+	vagent__strbuf_put(&lines[0], lines[1].p, lines[1].len);
+	vagent__strbuf_put(&lines[0], lines[2].p, lines[2].len);
 	if (lines[0].oom)
 		goto out;
 	outp = lines[0].p;
@@ -425,21 +384,21 @@ static cJSON *counts_json(const struct vagent_wer_counts *c, const char *id)
 static cJSON *utt_json(const struct vagent_wer_utt *u, const char *sep, bool with_alignment)
 {
 	cJSON *o = counts_json(&u->counts, u->id), *a;
-	struct sbuf ops = { 0 }, rtext = { 0 }, htext = { 0 };
+	struct vagent__strbuf ops = { 0 }, rtext = { 0 }, htext = { 0 };
 
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < u->n_edits; i++)
-		sb_put(&ops, &u->edits[i].op, 1);
+		vagent__strbuf_put(&ops, &u->edits[i].op, 1);
 	for (size_t i = 0; i < u->n_ref; i++) {
 		if (i)
-			sb_put(&rtext, sep, strlen(sep));
-		sb_put(&rtext, u->ref_tokens[i], strlen(u->ref_tokens[i]));
+			vagent__strbuf_put(&rtext, sep, strlen(sep));
+		vagent__strbuf_put(&rtext, u->ref_tokens[i], strlen(u->ref_tokens[i]));
 	}
 	for (size_t i = 0; i < u->n_hyp; i++) {
 		if (i)
-			sb_put(&htext, sep, strlen(sep));
-		sb_put(&htext, u->hyp_tokens[i], strlen(u->hyp_tokens[i]));
+			vagent__strbuf_put(&htext, sep, strlen(sep));
+		vagent__strbuf_put(&htext, u->hyp_tokens[i], strlen(u->hyp_tokens[i]));
 	}
 	if (ops.oom || rtext.oom || htext.oom ||
 	    !cJSON_AddBoolToObject(o, "hyp_missing", u->hyp_missing) ||
