@@ -2,11 +2,13 @@
  * harness.c — see harness.h.
  */
 #include "support/harness.h"
+#include "core/internal.h"
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,44 +35,47 @@ const char *vagent_bin(void)
 	return bin && *bin ? bin : "./vagent";
 }
 
-struct buf {
-	char *data;
-	size_t len, cap;
-};
-
-static void buf_append(struct buf *b, const char *p, size_t n)
+/* Append to `b`, failing the test when memory runs out. */
+static void buf_append(struct vagent__strbuf *b, const char *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->data = realloc(b->data, b->cap);
-		ck_assert_ptr_nonnull(b->data);
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	vagent__strbuf_put(b, p, n);
+	ck_assert_msg(!b->oom, "out of memory");
 }
 
-struct run_result run_argv(char *const argv[], const char *input)
+static struct run_result run(char *const argv[], const char *input, bool stdout_closed)
 {
 	int out_pipe[2], err_pipe[2], in_pipe[2];
-	struct buf out = { 0 }, err = { 0 };
+	struct vagent__strbuf out = { 0 }, err = { 0 };
 	struct run_result r = { 0 };
 	size_t in_len = input ? strlen(input) : 0, in_off = 0;
+	void (*old_sigpipe)(int);
 	pid_t pid;
 	int status;
 
 	ck_assert_int_eq(pipe(out_pipe), 0);
 	ck_assert_int_eq(pipe(err_pipe), 0);
 	ck_assert_int_eq(pipe(in_pipe), 0);
+	if (stdout_closed) {
+		/* No reader exists before the child starts: its first write
+		 * to stdout fails, deterministically. */
+		close(out_pipe[0]);
+		out_pipe[0] = -1;
+	}
+	/* A child that exits without reading its stdin must not kill the
+	 * test with SIGPIPE when we feed it. */
+	old_sigpipe = signal(SIGPIPE, SIG_IGN);
 	fflush(NULL);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
 		dup2(in_pipe[0], 0);
 		dup2(out_pipe[1], 1);
 		dup2(err_pipe[1], 2);
 		close(in_pipe[0]); close(in_pipe[1]);
-		close(out_pipe[0]); close(out_pipe[1]);
+		if (out_pipe[0] >= 0)
+			close(out_pipe[0]);
+		close(out_pipe[1]);
 		close(err_pipe[0]); close(err_pipe[1]);
 		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
@@ -85,10 +90,8 @@ struct run_result run_argv(char *const argv[], const char *input)
 	} else {
 		fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
 	}
-	buf_append(&out, "", 0);
-	buf_append(&err, "", 0);
 	/* Drain both outputs (and feed stdin) together so neither pipe fills. */
-	for (int open_fds = 2; open_fds > 0;) {
+	for (int open_fds = out_pipe[0] >= 0 ? 2 : 1; open_fds > 0;) {
 		struct pollfd p[3] = {
 			{ out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 },
 			{ in_pipe[1], POLLOUT, 0 },
@@ -127,29 +130,55 @@ struct run_result run_argv(char *const argv[], const char *input)
 		close(in_pipe[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	signal(SIGPIPE, old_sigpipe);
 	r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r.out = out.data;
-	r.err = err.data;
+	r.out = vagent__strbuf_detach(&out);
+	r.err = vagent__strbuf_detach(&err);
+	ck_assert(r.out && r.err);
+	return r;
+}
+
+struct run_result run_argv(char *const argv[], const char *input)
+{
+	return run(argv, input, false);
+}
+
+static struct run_result run_vagent_va(const char *arg, va_list ap, bool stdout_closed)
+{
+	char *argv[64];
+	int n = 0;
+	struct run_result r;
+
+	/* execvp() wants char *const[]; copies keep the callers' strings const. */
+	argv[n++] = strdup(vagent_bin());
+	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = strdup(a);
+	argv[n] = NULL;
+	r = run(argv, NULL, stdout_closed);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
 	return r;
 }
 
 struct run_result run_vagent(const char *arg, ...)
 {
-	char *argv[64];
-	int n = 0;
 	struct run_result r;
 	va_list ap;
 
-	/* execvp() wants char *const[]; copies keep the callers' strings const. */
-	argv[n++] = strdup(vagent_bin());
 	va_start(ap, arg);
-	for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = strdup(a);
+	r = run_vagent_va(arg, ap, false);
 	va_end(ap);
-	argv[n] = NULL;
-	r = run_argv(argv, NULL);
-	for (int i = 0; i < n; i++)
-		free(argv[i]);
+	return r;
+}
+
+struct run_result run_vagent_stdout_closed(const char *arg, ...)
+{
+	struct run_result r;
+	va_list ap;
+
+	va_start(ap, arg);
+	r = run_vagent_va(arg, ap, true);
+	va_end(ap);
 	return r;
 }
 
@@ -183,6 +212,39 @@ void remove_tree(const char *path)
 		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *temp_dir;
+
+void temp_dir_setup(void)
+{
+	temp_dir = make_temp_dir();
+}
+
+void temp_dir_teardown(void)
+{
+	remove_tree(temp_dir);
+	free(temp_dir);
+	temp_dir = NULL;
+}
+
+const char *temp_path(const char *name)
+{
+	static char slots[8][4096];
+	static unsigned next;
+	char *buf = slots[next++ % 8];
+
+	ck_assert_ptr_nonnull(temp_dir);
+	snprintf(buf, sizeof(slots[0]), "%s/%s", temp_dir, name);
+	return buf;
+}
+
+const char *temp_file(const char *name, const char *content)
+{
+	const char *p = temp_path(name);
+
+	write_file(p, content, strlen(content));
+	return p;
+}
+
 void write_file(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -194,19 +256,18 @@ void write_file(const char *path, const void *data, size_t len)
 char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct buf b = { 0 };
+	struct vagent__strbuf b = { 0 };
 	char chunk[65536];
 	size_t n;
 
 	if (!f)
 		return NULL;
-	buf_append(&b, "", 0);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_append(&b, chunk, n);
 	fclose(f);
 	if (len)
 		*len = b.len;
-	return b.data;
+	return vagent__strbuf_detach(&b);
 }
 
 int count_lines(const char *text)

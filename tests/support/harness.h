@@ -32,6 +32,11 @@ struct run_result run_argv(char *const argv[], const char *input);
 /* Run the vagent binary with the given NULL-terminated argument list. */
 struct run_result run_vagent(const char *arg, ...);
 
+/* The same with stdout a pipe that nobody reads (its read end is closed
+ * before vagent starts), as in `vagent ... | head -1` once head has
+ * exited; `out` stays empty. */
+struct run_result run_vagent_stdout_closed(const char *arg, ...);
+
 void run_result_free(struct run_result *r);
 
 /* Create a fresh temporary directory; returns a malloc'd path. */
@@ -39,6 +44,20 @@ char *make_temp_dir(void);
 
 /* Remove a directory tree created by make_temp_dir(). */
 void remove_tree(const char *path);
+
+/*
+ * A temporary directory per test, as a checked fixture:
+ *   tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+ * temp_dir is its path while a test runs.
+ */
+extern char *temp_dir;
+void temp_dir_setup(void);
+void temp_dir_teardown(void);
+
+/* "<temp_dir>/<name>" in a static buffer (8 slots used round-robin). With
+ * temp_file(), `content` (a string) is written to it first. */
+const char *temp_path(const char *name);
+const char *temp_file(const char *name, const char *content);
 
 /* Write `len` bytes to `path`; aborts the test on failure. */
 void write_file(const char *path, const void *data, size_t len);
