@@ -33,9 +33,11 @@ void print_main_usage(FILE *out)
 
 static const struct cmd_usage help_usage = {
 	.name = "help",
-	.synopsis = "vagent help [COMMAND]",
+	.synopsis = "vagent help [COMMAND [SUBCOMMAND]]",
 	.summary = "Show the list of commands, or the full help of one command.",
-	.min_args = 0, .max_args = 1,
+	.description = "'vagent help COMMAND' is 'vagent COMMAND --help'; 'vagent help audio info'\n"
+		       "is 'vagent audio info --help'.\n",
+	.min_args = 0, .max_args = 2,
 };
 
 int cmd_help(int argc, char **argv)
@@ -43,8 +45,8 @@ int cmd_help(int argc, char **argv)
 	static const struct cmd_option opts[] = { OPT_END_() };
 	const struct command *c;
 	int n = parse_options(&help_usage, opts, argc, argv);
-	char name[64], help[] = "--help";
-	char *sub_argv[3];
+	char help[] = "--help";
+	char *sub_argv[4];
 
 	if (n == PARSE_OPT_HELP)
 		return 0;
@@ -57,9 +59,11 @@ int cmd_help(int argc, char **argv)
 	c = find_command(argv[0]);
 	if (!c)
 		return cmd_usage_error("help", "'%s' is not a vagent command", argv[0]);
-	snprintf(name, sizeof(name), "%s", c->name);
-	sub_argv[0] = name;
-	sub_argv[1] = help;
-	sub_argv[2] = NULL;
-	return c->fn(2, sub_argv);
+	/* argv[0..n-1] are ours (parse_options moved them there). */
+	sub_argv[0] = argv[0];
+	if (n == 2)
+		sub_argv[1] = argv[1];
+	sub_argv[n] = help;
+	sub_argv[n + 1] = NULL;
+	return c->fn(n + 1, sub_argv);
 }

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "vagent.h"
 #include "builtins.h"
@@ -65,37 +69,48 @@ static void print_version(void)
 	printf("linked: %s\n", vagent_linked_versions());
 }
 
-/*
- * Run a command and make sure what it printed reached stdout: a full disk
- * or a closed pipe must not pass as success (git's run_builtin).
- */
-static int run_command(const struct command *c, int argc, char **argv)
+/* Is stdout a pipe or socket whose reader has gone ("vagent wer | head")? */
+static bool stdout_reader_gone(void)
 {
-	int rc = c->fn(argc, argv);
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
 
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno != EPIPE)
-			cmd_error("write error on standard output: %s", strerror(errno));
-		return rc ? rc : 3;
-	}
-	return rc;
+	return errno == EPIPE || (poll(&p, 1, 0) == 1 && (p.revents & POLLERR));
+}
+
+/*
+ * Make sure what a command printed reached stdout: a full disk must not
+ * pass as success (git's run_builtin). A reader that stopped reading
+ * (`| head -1`) is not a failure of ours: SIGPIPE is ignored in main() and
+ * the command's own exit code stands, so a CI gate piped into head still
+ * reports the gate's result, not 141 or a write error.
+ */
+static int finish(int rc)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	if (stdout_reader_gone())
+		return rc;
+	cmd_error("write error on standard output: %s", strerror(errno ? errno : EIO));
+	return rc ? rc : 3;
 }
 
 int main(int argc, char **argv)
 {
 	const struct command *c;
 
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		print_main_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		print_version();
-		return 0;
+		return finish(0);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_main_usage(stdout);
-		return 0;
+		return finish(0);
 	}
 	if (argv[1][0] == '-')
 		return cmd_usage_error(NULL, "unknown option '%s'", argv[1]);
@@ -111,5 +126,5 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vagent: '%s' is not a vagent command (see 'vagent help')\n", argv[1]);
 		return 2;
 	}
-	return run_command(c, argc - 1, argv + 1);
+	return finish(c->fn(argc - 1, argv + 1));
 }

@@ -3,6 +3,7 @@
  * option parsing errors and exit codes (DESIGN.md §2).
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "support/harness.h"
@@ -84,44 +85,113 @@ START_TEST(test_help_command_argument)
 	ck_assert_int_eq(count_lines(r.err), 1);
 	run_result_free(&r);
 
-	r = run_vagent("help", "a", "b", NULL);
+	r = run_vagent("help", "audio", "info", "x", NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_ptr_nonnull(strstr(r.err, "unexpected argument 'b'"));
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "unexpected argument 'x'"));
 	run_result_free(&r);
 }
 END_TEST
 
-/* Every command in the overview answers --help with exit 0 and a usage
- * line, and rejects an unknown option with one line and exit 2. */
+/*
+ * `vagent CMD [SUB] --help` exits 0 with "usage: vagent CMD [SUB]" on
+ * stdout and a help text ending in a newline, `vagent help CMD [SUB]` prints
+ * the same, and an unknown option is one stderr line and exit 2. A command
+ * whose help has its own "Commands:" list (audio) has each of those checked
+ * too. Returns how many commands were checked.
+ */
+static int check_command_help(const char *cmd, const char *sub)
+{
+	struct run_result r, h;
+	char usage_line[128];
+	int seen = 1;
+	const char *p;
+
+	r = sub ? run_vagent(cmd, sub, "--help", NULL) : run_vagent(cmd, "--help", NULL);
+	ck_assert_msg(r.exit_code == 0, "%s %s --help exited %d", cmd, sub ? sub : "", r.exit_code);
+	snprintf(usage_line, sizeof(usage_line), "usage: vagent %s%s%s", cmd, sub ? " " : "",
+		 sub ? sub : "");
+	ck_assert_msg(!strncmp(r.out, usage_line, strlen(usage_line)), "%s: %s", usage_line, r.out);
+	ck_assert_msg(r.out[strlen(r.out) - 1] == '\n', "%s: help does not end in a newline", usage_line);
+	ck_assert_str_eq(r.err, "");
+
+	h = sub ? run_vagent("help", cmd, sub, NULL) : run_vagent("help", cmd, NULL);
+	ck_assert_int_eq(h.exit_code, 0);
+	ck_assert_str_eq(h.out, r.out);
+	run_result_free(&h);
+
+	h = sub ? run_vagent(cmd, sub, "--no-such-option", NULL)
+		: run_vagent(cmd, "--no-such-option", NULL);
+	ck_assert_msg(h.exit_code == 2, "%s exited %d", usage_line, h.exit_code);
+	ck_assert_int_eq(count_lines(h.err), 1);
+	ck_assert_ptr_nonnull(strstr(h.err, "unknown option '--no-such-option'"));
+	ck_assert_ptr_nonnull(strstr(h.err, "--help"));
+	ck_assert_str_eq(h.out, "");
+	run_result_free(&h);
+
+	p = sub ? NULL : strstr(r.out, "\nCommands:\n");
+	if (p) {
+		p += strlen("\nCommands:\n");
+		for (; !strncmp(p, "  ", 2); p = strchr(p, '\n') + 1) {
+			char name[32];
+			ck_assert_int_eq(sscanf(p, " %31s", name), 1);
+			seen += check_command_help(cmd, name);
+		}
+	}
+	run_result_free(&r);
+	return seen;
+}
+
 START_TEST(test_every_command_has_help_and_rejects_unknown_options)
 {
 	struct run_result list = run_vagent("help", NULL);
 	const char *p = strstr(list.out, "Commands:\n");
-	int seen = 0;
+	int commands = 0, seen = 0;
 
 	ck_assert_ptr_nonnull(p);
 	p += strlen("Commands:\n");
-	while (!strncmp(p, "  ", 2)) {
+	for (; !strncmp(p, "  ", 2); p = strchr(p, '\n') + 1) {
 		char name[32];
-		char usage_line[64];
 		ck_assert_int_eq(sscanf(p, " %31s", name), 1);
-		struct run_result r = run_vagent(name, "--help", NULL);
-		ck_assert_msg(r.exit_code == 0, "%s --help exited %d", name, r.exit_code);
-		snprintf(usage_line, sizeof(usage_line), "usage: vagent %s", name);
-		ck_assert_msg(strstr(r.out, usage_line), "%s --help: %s", name, r.out);
-		run_result_free(&r);
-
-		r = run_vagent(name, "--no-such-option", NULL);
-		ck_assert_msg(r.exit_code == 2, "%s exited %d", name, r.exit_code);
-		ck_assert_int_eq(count_lines(r.err), 1);
-		ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--no-such-option'"));
-		ck_assert_ptr_nonnull(strstr(r.err, "--help"));
-		run_result_free(&r);
-		seen++;
-		p = strchr(p, '\n') + 1;
+		seen += check_command_help(name, NULL);
+		commands++;
 	}
-	ck_assert_int_ge(seen, 1);
+	ck_assert_int_ge(commands, 3);
+	ck_assert_int_gt(seen, commands);   /* the audio subcommands too */
 	run_result_free(&list);
+}
+END_TEST
+
+/*
+ * stdout a pipe whose reader has gone (`vagent wer ... | head -1`): no
+ * message, no signal death, and the command's own exit code, so a CI gate
+ * piped into head still reports its result.
+ */
+START_TEST(test_closed_stdout_pipe_keeps_exit_code)
+{
+	const char *ref = top_path("fixtures/wer/librispeech.ref.trn");
+	const char *hyp = top_path("fixtures/wer/librispeech.hyp.trn");
+	struct run_result r = run_vagent_stdout_closed("wer", ref, hyp, NULL);
+
+	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
+
+	r = run_vagent_stdout_closed("wer", "-q", "--max-wer", "1%", ref, hyp, NULL);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "exceeds --max-wer"));
+	run_result_free(&r);
+
+	r = run_vagent_stdout_closed("--help", NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
+
+	r = run_vagent_stdout_closed("audio", "info", top_path("fixtures/noise/exercise_bike.wav"), NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
 }
 END_TEST
 
@@ -138,6 +208,7 @@ Suite *suite_cli(void)
 	tcase_add_test(tc, test_unknown_global_option);
 	tcase_add_test(tc, test_help_command_argument);
 	tcase_add_test(tc, test_every_command_has_help_and_rejects_unknown_options);
+	tcase_add_test(tc, test_closed_stdout_pipe_keeps_exit_code);
 	suite_add_tcase(s, tc);
 	return s;
 }
