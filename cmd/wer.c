@@ -19,7 +19,8 @@ static const struct cmd_usage wer_usage = {
 	.description =
 		"REF and HYP are transcripts: sclite trn lines (\"text (utt-id)\"), plain text\n"
 		"with one utterance per line (ids are line numbers), or JSON; the format is\n"
-		"detected per file. Utterances are matched by id. A reference utterance with no\n"
+		"detected per file. Either may be '-' for standard input (a recognizer's\n"
+		"output piped in). Utterances are matched by id. A reference utterance with no\n"
 		"hypothesis counts as all deletions; a hypothesis with no reference is reported\n"
 		"and not counted. Both sides are normalized (default: basic) before alignment.\n"
 		"Prints a per-utterance table and a summary line.",
@@ -31,7 +32,7 @@ static const struct cmd_usage wer_usage = {
 		"  vagent wer ref.trn hyp.trn\n"
 		"  vagent wer --normalize english --align ref.txt hyp.txt\n"
 		"  vagent wer --json result.json --max-wer 0.15 ref.json hyp.json\n"
-		"See docs/wer.md and docs/normalizers.md.",
+		"See docs/wer.md and docs/normalizers.md.\n",
 	.min_args = 2, .max_args = 2,
 };
 
@@ -55,15 +56,72 @@ static double parse_rate(const char *s)
 	return *end ? -1 : v;
 }
 
+/* "a, b, c, d, e, ..." — the first five of `n` ids. */
+static void format_ids(char *buf, size_t size, size_t n, const char *const *ids)
+{
+	size_t len = 0, shown = n < 5 ? n : 5;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < shown && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", ids[i]);
+	if (n > shown && len < size)
+		snprintf(buf + len, size - len, ", ...");
+}
+
 static void warn_ids(const char *file, size_t n, const char *const *ids, const char *what)
 {
-	size_t shown = n < 5 ? n : 5;
+	char list[256];
 
+	format_ids(list, sizeof(list), n, ids);
 	fflush(stdout);
-	fprintf(stderr, "vagent wer: warning: %s: %zu %s:", file, n, what);
-	for (size_t i = 0; i < shown; i++)
-		fprintf(stderr, "%s %s", i ? "," : "", ids[i]);
-	fprintf(stderr, "%s\n", n > shown ? ", ..." : "");
+	fprintf(stderr, "vagent wer: warning: %s: %zu %s: %s\n", file, n, what, list);
+}
+
+/* The name of a transcript argument in messages. */
+static const char *display_name(const char *arg)
+{
+	return strcmp(arg, "-") ? arg : "<stdin>";
+}
+
+/*
+ * vagent_transcript_load(), or for "-" standard input read whole and
+ * parsed as "<stdin>" (so `asr ... | vagent wer ref.trn -` works).
+ */
+static vagent_status load_transcript(const char *path, vagent_transcript_format format,
+				     struct vagent_transcript **out, struct vagent_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	vagent_status st;
+
+	if (strcmp(path, "-"))
+		return vagent_transcript_load(path, format, out, err);
+	*out = NULL;
+	do {
+		if (cap - len < 65536) {
+			char *nb = realloc(buf, cap ? cap * 2 : 65536);
+			if (!nb) {
+				free(buf);
+				err->status = VAGENT_ENOMEM;
+				snprintf(err->message, sizeof(err->message), "<stdin>: out of memory");
+				return VAGENT_ENOMEM;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		got = fread(buf + len, 1, cap - len, stdin);
+		len += got;
+	} while (got);
+	if (ferror(stdin)) {
+		err->status = VAGENT_EIO;
+		snprintf(err->message, sizeof(err->message), "<stdin>: read failed: %s",
+			 strerror(errno));
+		st = VAGENT_EIO;
+	} else {
+		st = vagent_transcript_parse(buf, len, "<stdin>", format, out, err);
+	}
+	free(buf);
+	return st;
 }
 
 static void print_table(const struct vagent_wer_result *r)
@@ -158,19 +216,20 @@ static int write_json(const struct vagent_wer_result *r, const char *path, bool 
 int cmd_wer(int argc, char **argv)
 {
 	const char *normalize = "basic", *format = NULL, *ref_format = NULL, *hyp_format = NULL;
-	const char *json = NULL, *max_wer = NULL;
+	const char *json = NULL, *max_wer = NULL, *ref_name, *hyp_name;
 	bool cer = false, align = false, quiet = false, strict = false;
 	const struct cmd_option opts[] = {
 		OPT_GROUP_("Scoring"),
 		OPT_CHOICE_('n', "normalize", &normalize, "NAME",
-			    "text normalizer: none, basic (default) or english", normalizer_choices),
+			    "text normalizer (default basic; docs/normalizers.md)", normalizer_choices),
 		OPT_BOOL_(0, "cer", &cer, "character error rate (spaces not counted) instead of WER"),
 		OPT_GROUP_("Input"),
 		OPT_CHOICE_('f', "format", &format, "FMT",
-			    "format of both files: auto (default), trn, lines or json", format_choices),
+			    "format of both files (default auto: detected per file)", format_choices),
 		OPT_CHOICE_(0, "ref-format", &ref_format, "FMT", "format of REF", format_choices),
 		OPT_CHOICE_(0, "hyp-format", &hyp_format, "FMT", "format of HYP", format_choices),
-		OPT_BOOL_(0, "strict", &strict, "fail (exit 2) when REF and HYP ids do not match"),
+		OPT_BOOL_(0, "strict", &strict,
+			  "fail (exit 2, no result printed) when REF and HYP ids do not match"),
 		OPT_GROUP_("Output"),
 		OPT_BOOL_('a', "align", &align, "show aligned REF/HYP per utterance (sclite style)"),
 		OPT_BOOL_('q', "quiet", &quiet, "print only the summary line"),
@@ -208,9 +267,14 @@ int cmd_wer(int argc, char **argv)
 	if (hyp_format)
 		vagent_transcript_format_from_name(hyp_format, &hf);
 
-	st = vagent_transcript_load(argv[0], rf, &ref, &err);
+	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
+		return cmd_usage_error("wer", "REF and HYP cannot both be standard input ('-')");
+	ref_name = display_name(argv[0]);
+	hyp_name = display_name(argv[1]);
+
+	st = load_transcript(argv[0], rf, &ref, &err);
 	if (st == VAGENT_OK)
-		st = vagent_transcript_load(argv[1], hf, &hyp, &err);
+		st = load_transcript(argv[1], hf, &hyp, &err);
 	if (st == VAGENT_OK)
 		st = vagent_wer_score(ref, hyp, &wo, &res, &err);
 	if (st != VAGENT_OK) {
@@ -219,16 +283,30 @@ int cmd_wer(int argc, char **argv)
 		goto out;
 	}
 
+	/* --strict: mismatched ids make the input invalid; no result. */
+	if (strict && (res->n_missing || res->n_extra)) {
+		char missing[256], extra[256];
+
+		format_ids(missing, sizeof(missing), res->n_missing, res->missing_ids);
+		format_ids(extra, sizeof(extra), res->n_extra, res->extra_ids);
+		cmd_error("%s: utterance ids do not match %s: %zu missing (%s), %zu extra (%s) (--strict)",
+			  hyp_name, ref_name, res->n_missing, missing, res->n_extra, extra);
+		rc = 2;
+		goto out;
+	}
 	if (res->n_missing)
-		warn_ids(argv[1], res->n_missing, res->missing_ids,
+		warn_ids(hyp_name, res->n_missing, res->missing_ids,
 			 res->n_missing == 1 ? "reference utterance has no hypothesis (counted as deletions)"
 					     : "reference utterances have no hypothesis (counted as deletions)");
 	if (res->n_extra)
-		warn_ids(argv[1], res->n_extra, res->extra_ids,
+		warn_ids(hyp_name, res->n_extra, res->extra_ids,
 			 res->n_extra == 1 ? "hypothesis utterance has no reference (not scored)"
 					   : "hypothesis utterances have no reference (not scored)");
 
-	/* JSON on stdout replaces the human output. */
+	/* JSON first: when its file cannot be written, nothing else is
+	 * printed. JSON on stdout replaces the human output. */
+	if (json && (rc = write_json(res, json, align)))
+		goto out;
 	if (!(json && !strcmp(json, "-"))) {
 		if (!quiet) {
 			if (align) {
@@ -246,15 +324,7 @@ int cmd_wer(int argc, char **argv)
 		}
 		print_summary(res);
 	}
-	if (json && (rc = write_json(res, json, align)))
-		goto out;
 
-	if (strict && (res->n_missing || res->n_extra)) {
-		cmd_error("%s: utterance ids do not match %s (%zu missing, %zu extra; --strict)",
-			  argv[1], argv[0], res->n_missing, res->n_extra);
-		rc = 2;
-		goto out;
-	}
 	if (limit >= 0 && vagent_wer_rate(&res->total) > limit) {
 		cmd_error("%s %.2f%% exceeds --max-wer %.2f%%", cer ? "CER" : "WER",
 			  100.0 * vagent_wer_rate(&res->total), 100.0 * limit);

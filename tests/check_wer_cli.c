@@ -12,40 +12,19 @@
 #include "vagent.h"
 #include "support/harness.h"
 
-static char *dir;
-static char ref_trn[512], hyp_trn[512], hyp_mis[512];
+static char ref_trn[4096], hyp_trn[4096], hyp_mis[4096];
 
+/* Three reference utterances; hyp_trn has the same ids, hyp_mis lacks u-3
+ * and adds u-9. (Copied: temp_path()'s buffers are reused.) */
 static void setup(void)
 {
-	static const char ref[] = "a b c d (u-1)\nthe cat sat (u-2)\nhello there (u-3)\n";
-	static const char hyp[] = "a x c (u-1)\nthe the cat sat on (u-2)\nhello there (u-3)\n";
-	static const char mis[] = "a b c d (u-1)\nthe cat sat (u-2)\nextra words (u-9)\n";
-
-	dir = make_temp_dir();
-	snprintf(ref_trn, sizeof(ref_trn), "%s/ref.trn", dir);
-	snprintf(hyp_trn, sizeof(hyp_trn), "%s/hyp.trn", dir);
-	snprintf(hyp_mis, sizeof(hyp_mis), "%s/mis.trn", dir);
-	write_file(ref_trn, ref, strlen(ref));
-	write_file(hyp_trn, hyp, strlen(hyp));
-	write_file(hyp_mis, mis, strlen(mis));
-}
-
-static void teardown(void)
-{
-	remove_tree(dir);
-	free(dir);
-}
-
-static const char *tmp(const char *name, const char *content)
-{
-	static char path[4][512];
-	static int slot;
-	char *p = path[slot++ % 4];
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	if (content)
-		write_file(p, content, strlen(content));
-	return p;
+	temp_dir_setup();
+	snprintf(ref_trn, sizeof(ref_trn), "%s",
+		 temp_file("ref.trn", "a b c d (u-1)\nthe cat sat (u-2)\nhello there (u-3)\n"));
+	snprintf(hyp_trn, sizeof(hyp_trn), "%s",
+		 temp_file("hyp.trn", "a x c (u-1)\nthe the cat sat on (u-2)\nhello there (u-3)\n"));
+	snprintf(hyp_mis, sizeof(hyp_mis), "%s",
+		 temp_file("mis.trn", "a b c d (u-1)\nthe cat sat (u-2)\nextra words (u-9)\n"));
 }
 
 START_TEST(test_table_and_summary)
@@ -106,7 +85,7 @@ static double num(const cJSON *o, const char *k)
 
 START_TEST(test_json)
 {
-	const char *out = tmp("out.json", NULL);
+	const char *out = temp_path("out.json");
 	struct run_result r = run_vagent("wer", "--json", out, "--align", "-n", "none",
 					 ref_trn, hyp_mis, NULL);
 	char *text;
@@ -190,9 +169,13 @@ START_TEST(test_mismatched_ids)
 	ck_assert_ptr_nonnull(strstr(r.out, "(S=0 D=2 I=0 N=9)"));
 	run_result_free(&r);
 
-	r = run_vagent("wer", "--strict", "-q", ref_trn, hyp_mis, NULL);
+	/* --strict: invalid input, so one error line and no result. */
+	r = run_vagent("wer", "--strict", ref_trn, hyp_mis, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "utterance ids do not match"));
+	ck_assert_ptr_nonnull(strstr(r.err, ": 1 missing (u-3), 1 extra (u-9) (--strict)\n"));
+	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);
 
 	r = run_vagent("wer", "--strict", "-q", ref_trn, hyp_trn, NULL);
@@ -203,10 +186,10 @@ END_TEST
 
 START_TEST(test_formats)
 {
-	const char *ref = tmp("ref.txt", "Hello, world!\n\nTwenty one\n");
-	const char *hyp = tmp("hyp.json", "{\"utterances\": [{\"id\": 1, \"text\": \"hello world\"},"
+	const char *ref = temp_file("ref.txt", "Hello, world!\n\nTwenty one\n");
+	const char *hyp = temp_file("hyp.json", "{\"utterances\": [{\"id\": 1, \"text\": \"hello world\"},"
 					  " {\"id\": \"2\", \"text\": \"\"}, {\"id\": 3, \"text\": \"21\"}]}");
-	const char *hyp_lines = tmp("hyp2.txt", "{not json\n");
+	const char *hyp_lines = temp_file("hyp2.txt", "{not json\n");
 	struct run_result r = run_vagent("wer", "-q", "-n", "english", ref, hyp, NULL);
 
 	ck_assert_msg(r.exit_code == 0, "%s", r.err);
@@ -249,22 +232,22 @@ START_TEST(test_bad_input)
 	char want[1024];
 	const char *p;
 
-	p = tmp("missing.trn", NULL);
+	p = temp_path("missing.trn");
 	snprintf(want, sizeof(want), "vagent: %s: No such file or directory", p);
 	bad(ref_trn, p, want);
-	p = tmp("noid.trn", "a b (x-1)\nc d\n");
+	p = temp_file("noid.trn", "a b (x-1)\nc d\n");
 	snprintf(want, sizeof(want), "vagent: %s:2: missing utterance id", p);
 	bad(p, hyp_trn, want);
-	p = tmp("bad.json", "[{\"id\": \"a\", \"text\": \"x\"},\n {\"id\": \"b\" \"text\": \"y\"}]");
+	p = temp_file("bad.json", "[{\"id\": \"a\", \"text\": \"x\"},\n {\"id\": \"b\" \"text\": \"y\"}]");
 	snprintf(want, sizeof(want), "%s:2: invalid JSON", p);
 	bad(ref_trn, p, want);
-	p = tmp("utf.trn", "ok (x-1)\n\xff (x-2)\n");
+	p = temp_file("utf.trn", "ok (x-1)\n\xff (x-2)\n");
 	snprintf(want, sizeof(want), "%s:2: invalid UTF-8", p);
 	bad(ref_trn, p, want);
-	p = tmp("dup.trn", "a (x-1)\nb (x-1)\n");
+	p = temp_file("dup.trn", "a (x-1)\nb (x-1)\n");
 	snprintf(want, sizeof(want), "%s:2: duplicate utterance id 'x-1'", p);
 	bad(p, hyp_trn, want);
-	bad(ref_trn, dir, dir);
+	bad(ref_trn, temp_dir, temp_dir);
 }
 END_TEST
 
@@ -281,11 +264,36 @@ START_TEST(test_usage_and_io_errors)
 	ck_assert_int_eq(count_lines(r.err), 1);
 	run_result_free(&r);
 
-	/* An unwritable --json destination is an I/O failure. */
-	r = run_vagent("wer", "-q", "--json", "/nonexistent-dir/out.json", ref_trn, hyp_trn, NULL);
+	/* An unwritable --json destination is an I/O failure, and no result
+	 * is printed that a script could mistake for success. */
+	r = run_vagent("wer", "--json", "/nonexistent-dir/out.json", ref_trn, hyp_trn, NULL);
 	ck_assert_int_eq(r.exit_code, 3);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent-dir/out.json"));
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+}
+END_TEST
+
+/* "-" reads one side from standard input, named "<stdin>" in messages. */
+START_TEST(test_stdin)
+{
+	char *argv[] = { (char *)vagent_bin(), "wer", "-q", ref_trn, "-", NULL };
+	struct run_result r = run_argv(argv, "a x c (u-1)\nthe the cat sat on (u-2)\nhello there (u-3)\n");
+
+	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	ck_assert_str_eq(r.out, "WER 44.44% (S=1 D=1 I=2 N=9) over 3 utterances, normalizer basic\n");
+	run_result_free(&r);
+
+	r = run_argv(argv, "a b c d (u-1)\nno id here\n");
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_str_eq(r.err, "vagent: <stdin>:2: missing utterance id (a trn line ends with '(id)')\n");
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+
+	r = run_vagent("wer", "-", "-", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
 	run_result_free(&r);
 }
 END_TEST
@@ -316,7 +324,7 @@ Suite *suite_wer_cli(void)
 	Suite *s = suite_create("wer_cli");
 	TCase *tc = tcase_create("cli");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, temp_dir_teardown);
 	tcase_add_test(tc, test_table_and_summary);
 	tcase_add_test(tc, test_align_output);
 	tcase_add_test(tc, test_cer);
@@ -326,6 +334,7 @@ Suite *suite_wer_cli(void)
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_usage_and_io_errors);
+	tcase_add_test(tc, test_stdin);
 	tcase_add_test(tc, test_real_fixtures);
 	suite_add_tcase(s, tc);
 	return s;
