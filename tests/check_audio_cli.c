@@ -13,29 +13,6 @@
 #include "vagent.h"
 #include "support/harness.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = make_temp_dir();
-}
-
-static void teardown(void)
-{
-	remove_tree(tmp);
-	free(tmp);
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char buf[4][4096];
-	static int slot;
-	char *p = buf[slot++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmp, name);
-	return p;
-}
-
 static struct vagent_audio *load(const char *path)
 {
 	struct vagent_audio *a = NULL;
@@ -168,11 +145,11 @@ START_TEST(test_bad_inputs_one_line_exit_2)
 		ck_assert_str_eq(r.err, want);
 		ck_assert_str_eq(r.out, "");
 		run_result_free(&r);
-		r = run_vagent("audio", "convert", p, tmp_path("out.wav"), NULL);
+		r = run_vagent("audio", "convert", p, temp_path("out.wav"), NULL);
 		ck_assert_int_eq(r.exit_code, 2);
 		ck_assert_str_eq(r.err, want);
 		run_result_free(&r);
-		r = run_vagent("audio", "mix", "--snr", "5", "-o", tmp_path("out.wav"),
+		r = run_vagent("audio", "mix", "--snr", "5", "-o", temp_path("out.wav"),
 			       top_path("fixtures/speech/asterisk/beep.wav"), p, NULL);
 		ck_assert_int_eq(r.exit_code, 2);
 		ck_assert_str_eq(r.err, want);
@@ -208,7 +185,7 @@ END_TEST
 START_TEST(test_convert)
 {
 	const char *flac = top_path("fixtures/speech/librispeech/1089-134686-0000.flac");
-	const char *out = tmp_path("phone.wav");
+	const char *out = temp_path("phone.wav");
 	struct vagent_audio *in = load(flac), *a;
 	struct run_result r = run_vagent("audio", "convert", "--rate", "8000", "--encoding", "ulaw",
 					 flac, out, NULL);
@@ -223,7 +200,7 @@ START_TEST(test_convert)
 	vagent_audio_free(a);
 
 	/* 22.05 kHz FLAC, then back to a 16 kHz float WAV. */
-	out = tmp_path("x.flac");
+	out = temp_path("x.flac");
 	r = run_vagent("audio", "convert", "--rate", "22050", flac, out, NULL);
 	ck_assert_int_eq(r.exit_code, 0);
 	run_result_free(&r);
@@ -238,38 +215,38 @@ START_TEST(test_convert)
 	ck_assert_int_eq(vagent_audio_interleave(beep, beep, &st, &err), VAGENT_OK);
 	for (size_t i = 0; i < st->frames; i++)
 		st->samples[2 * i] = 0;
-	ck_assert_int_eq(vagent_audio_save(st, tmp_path("st.wav"), NULL, &err), VAGENT_OK);
-	r = run_vagent("audio", "convert", "--channel", "right", tmp_path("st.wav"),
-		       tmp_path("right.wav"), NULL);
+	ck_assert_int_eq(vagent_audio_save(st, temp_path("st.wav"), NULL, &err), VAGENT_OK);
+	r = run_vagent("audio", "convert", "--channel", "right", temp_path("st.wav"),
+		       temp_path("right.wav"), NULL);
 	ck_assert_int_eq(r.exit_code, 0);
 	run_result_free(&r);
-	a = load(tmp_path("right.wav"));
+	a = load(temp_path("right.wav"));
 	ck_assert_int_eq(a->channels, 1);
 	ck_assert_int_eq(memcmp(a->samples, beep->samples, beep->frames * sizeof(float)), 0);
 	vagent_audio_free(a);
 	vagent_audio_free(st);
 
 	/* Right channel of a mono file: bad input. */
-	r = run_vagent("audio", "convert", "--channel", "right", flac, tmp_path("r.wav"), NULL);
+	r = run_vagent("audio", "convert", "--channel", "right", flac, temp_path("r.wav"), NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "no right channel"));
 	run_result_free(&r);
 	/* Ogg Opus cannot take 22.05 kHz: bad request, exit 2, no file. */
 	r = run_vagent("audio", "convert", "--rate", "22050", "--encoding", "opus", flac,
-		       tmp_path("x.opus"), NULL);
+		       temp_path("x.opus"), NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_int_eq(count_lines(r.err), 1);
-	ck_assert_ptr_null(read_file(tmp_path("x.opus"), NULL));
+	ck_assert_ptr_null(read_file(temp_path("x.opus"), NULL));
 	run_result_free(&r);
 	/* Cannot write: exit 3. */
-	r = run_vagent("audio", "convert", flac, tmp_path("no/such/dir/x.wav"), NULL);
+	r = run_vagent("audio", "convert", flac, temp_path("no/such/dir/x.wav"), NULL);
 	ck_assert_int_eq(r.exit_code, 3);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "cannot write"));
 	run_result_free(&r);
 	/* Gain into clipping warns. */
-	r = run_vagent("audio", "convert", "--gain", "30", flac, tmp_path("loud.wav"), NULL);
+	r = run_vagent("audio", "convert", "--gain", "30", flac, temp_path("loud.wav"), NULL);
 	ck_assert_int_eq(r.exit_code, 0);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "clipped at full scale"));
@@ -283,7 +260,7 @@ START_TEST(test_mix)
 {
 	const char *speech = top_path("fixtures/speech/asterisk/vm-instructions.wav");
 	const char *noise = top_path("fixtures/noise/exercise_bike.wav");   /* 16 kHz */
-	const char *out = tmp_path("noisy.wav");
+	const char *out = temp_path("noisy.wav");
 	struct run_result r = run_vagent("audio", "mix", "--snr", "7.5", "-o", out, speech, noise, NULL);
 	struct vagent_audio *s, *m;
 	double ps = 0, pn = 0;
@@ -317,9 +294,9 @@ START_TEST(test_mix)
 	/* Digital silence as noise cannot reach any SNR: bad input. */
 	struct vagent_audio *zero = vagent_audio_new(8000, 1, 800);
 	struct vagent_error err;
-	ck_assert_int_eq(vagent_audio_save(zero, tmp_path("zero.wav"), NULL, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_audio_save(zero, temp_path("zero.wav"), NULL, &err), VAGENT_OK);
 	vagent_audio_free(zero);
-	r = run_vagent("audio", "mix", "--snr", "5", "-o", out, speech, tmp_path("zero.wav"), NULL);
+	r = run_vagent("audio", "mix", "--snr", "5", "-o", out, speech, temp_path("zero.wav"), NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "noise is digital silence"));
@@ -333,7 +310,7 @@ Suite *suite_audio_cli(void)
 	Suite *s = suite_create("audio_cli");
 	TCase *tc = tcase_create("cli");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_info_levels_match_sox);

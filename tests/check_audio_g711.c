@@ -171,19 +171,6 @@ END_TEST
 
 /* ---- cross-check with sox */
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = make_temp_dir();
-}
-
-static void teardown(void)
-{
-	remove_tree(tmp);
-	free(tmp);
-}
-
 static void sox(const char *const *args)
 {
 	char *argv[32];
@@ -265,9 +252,9 @@ START_TEST(test_encoders_against_sox)
 
 	for (int i = 0; i < 65536; i++)
 		all[i] = (int16_t)(i - 32768);
-	snprintf(in, sizeof(in), "%s/all.wav", tmp);
+	snprintf(in, sizeof(in), "%s", temp_path("all.wav"));
 	/* The input WAV is written by sox too, from raw bytes. */
-	snprintf(out, sizeof(out), "%s/all.s16", tmp);
+	snprintf(out, sizeof(out), "%s", temp_path("all.s16"));
 	write_file(out, all, sizeof(all));
 	sox((const char *[]){ "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16",
 			      "-c", "1", "-L", out, in, NULL });
@@ -276,7 +263,7 @@ START_TEST(test_encoders_against_sox)
 		int differ = 0, model_differ = 0, aligned_differ = 0, far = 0;
 		int bits = law ? 13 : 14, step = 1 << (16 - bits);
 
-		snprintf(out, sizeof(out), "%s/%s.wav", tmp, law ? "a" : "u");
+		snprintf(out, sizeof(out), "%s", temp_path(law ? "a.wav" : "u.wav"));
 		sox((const char *[]){ "-D", in, "-e", law ? "a-law" : "u-law", out, NULL });
 		d = wav_data(out, &n);
 		ck_assert_uint_eq(n, 65536);
@@ -322,8 +309,8 @@ START_TEST(test_decoders_against_sox)
 	for (int c = 0; c < 256; c++)
 		codes[c] = (uint8_t)c;
 	for (int law = 0; law < 2; law++) {
-		snprintf(in, sizeof(in), "%s/codes.raw", tmp);
-		snprintf(out, sizeof(out), "%s/pcm.s16", tmp);
+		snprintf(in, sizeof(in), "%s", temp_path("codes.raw"));
+		snprintf(out, sizeof(out), "%s", temp_path("pcm.s16"));
 		write_file(in, codes, sizeof(codes));
 		sox((const char *[]){ "-t", "raw", "-r", "8000", "-e", law ? "a-law" : "u-law",
 				      "-b", "8", "-c", "1", in, "-t", "raw", "-e", "signed",
@@ -353,7 +340,7 @@ Suite *suite_audio_g711(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sox");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_encoders_against_sox);
 	tcase_add_test(tc, test_decoders_against_sox);

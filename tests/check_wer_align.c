@@ -315,32 +315,24 @@ static void write_random_pairs(const char *ref_path, const char *hyp_path, size_
 
 START_TEST(test_sclite_parity_random_words)
 {
-	char *dir = make_temp_dir(), ref[512], hyp[512];
+	const char *ref = temp_path("ref.trn"), *hyp = temp_path("hyp.trn");
 	size_t total = 0;
 
-	snprintf(ref, sizeof(ref), "%s/ref.trn", dir);
-	snprintf(hyp, sizeof(hyp), "%s/hyp.trn", dir);
 	/* Three seeds, 1,000 pairs each. */
 	for (uint64_t seed = 1; seed <= 3; seed++) {
 		write_random_pairs(ref, hyp, 1000, seed * 0x9e3779b97f4a7c15ull);
 		total += compare_with_sclite(ref, hyp, 0);
 	}
 	ck_assert_uint_eq(total, 3000);
-	remove_tree(dir);
-	free(dir);
 }
 END_TEST
 
 START_TEST(test_sclite_parity_random_chars)
 {
-	char *dir = make_temp_dir(), ref[512], hyp[512];
+	const char *ref = temp_path("ref.trn"), *hyp = temp_path("hyp.trn");
 
-	snprintf(ref, sizeof(ref), "%s/ref.trn", dir);
-	snprintf(hyp, sizeof(hyp), "%s/hyp.trn", dir);
 	write_random_pairs(ref, hyp, 500, 42);
 	ck_assert_uint_eq(compare_with_sclite(ref, hyp, 1), 500);
-	remove_tree(dir);
-	free(dir);
 }
 END_TEST
 
@@ -385,6 +377,7 @@ Suite *suite_wer_align(void)
 	tcase_add_test(tc, test_long_utterance);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(sc, 60);
+	tcase_add_checked_fixture(sc, temp_dir_setup, temp_dir_teardown);
 	tcase_add_test(sc, test_sclite_parity_random_words);
 	tcase_add_test(sc, test_sclite_parity_random_chars);
 	tcase_add_test(sc, test_sclite_parity_fixtures);
