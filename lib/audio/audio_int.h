@@ -29,6 +29,10 @@ static inline float vagent__s2f(int16_t s)
 /* Make room for `frames` frames in `a` (keeps content). */
 vagent_status vagent__audio_reserve(struct vagent_audio *a, size_t frames);
 
+/* Copy where `src` came from (container, encoding, format name, source
+ * rate and channels) to `dst`, which derives from it; not the warning. */
+void vagent__audio_copy_origin(struct vagent_audio *dst, const struct vagent_audio *src);
+
 /*
  * What a quick walk of a RIFF/WAVE file's chunks found. vagent__wav_probe()
  * returns VAGENT_OK for files that are not RIFF/WAVE at all (is_wav false)

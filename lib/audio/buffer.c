@@ -103,14 +103,27 @@ struct vagent_audio *vagent_audio_new(int rate, int channels, size_t frames)
 	a->source_rate = rate;
 	a->container = VAGENT_CONTAINER_DEFAULT;
 	a->encoding = VAGENT_ENC_DEFAULT;
-	if (frames && vagent__audio_reserve(a, frames)) {
-		vagent_audio_free(a);
-		return NULL;
+	/* Exactly `frames`: reserve() rounds up to a power of two, which for
+	 * an hour of audio copied by _dup() or _select() is up to 2x waste. */
+	if (frames) {
+		if (frames > SIZE_MAX / sizeof(float) / (size_t)channels ||
+		    !(a->samples = calloc(frames * (size_t)channels, sizeof(float)))) {
+			vagent_audio_free(a);
+			return NULL;
+		}
+		a->capacity = frames;
 	}
-	if (frames)
-		memset(a->samples, 0, frames * (size_t)channels * sizeof(float));
 	a->frames = frames;
 	return a;
+}
+
+void vagent__audio_copy_origin(struct vagent_audio *dst, const struct vagent_audio *src)
+{
+	dst->container = src->container;
+	dst->encoding = src->encoding;
+	memcpy(dst->format_name, src->format_name, sizeof(dst->format_name));
+	dst->source_channels = src->source_channels;
+	dst->source_rate = src->source_rate;
 }
 
 void vagent_audio_free(struct vagent_audio *a)
@@ -129,12 +142,8 @@ struct vagent_audio *vagent_audio_dup(const struct vagent_audio *a)
 		return NULL;
 	if (a->frames)
 		memcpy(b->samples, a->samples, a->frames * (size_t)a->channels * sizeof(float));
-	b->container = a->container;
-	b->encoding = a->encoding;
-	memcpy(b->format_name, a->format_name, sizeof(b->format_name));
+	vagent__audio_copy_origin(b, a);
 	memcpy(b->warning, a->warning, sizeof(b->warning));
-	b->source_channels = a->source_channels;
-	b->source_rate = a->source_rate;
 	return b;
 }
 
@@ -172,12 +181,8 @@ vagent_status vagent_audio_select(const struct vagent_audio *a,
 			b->samples[i] = in[sel == VAGENT_CHANNELS_RIGHT ? 1 : 0];
 		}
 	}
-	b->container = a->container;
-	b->encoding = a->encoding;
-	memcpy(b->format_name, a->format_name, sizeof(b->format_name));
+	vagent__audio_copy_origin(b, a);
 	memcpy(b->warning, a->warning, sizeof(b->warning));
-	b->source_channels = a->source_channels;
-	b->source_rate = a->source_rate;
 done:
 	if (!b)
 		return vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");

@@ -252,11 +252,7 @@ vagent_status vagent_audio_resample(const struct vagent_audio *a, int rate,
 		goto done;
 	}
 	b->frames = n + m;
-	b->container = a->container;
-	b->encoding = a->encoding;
-	b->source_channels = a->source_channels;
-	b->source_rate = a->source_rate;
-	memcpy(b->format_name, a->format_name, sizeof(b->format_name));
+	vagent__audio_copy_origin(b, a);
 	*out = b;
 	b = NULL;
 done:
