@@ -2,6 +2,7 @@
  * check_strbuf.c — the growable string used to build output text.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,15 @@ START_TEST(test_empty_detach_and_sticky_oom)
 	ck_assert_ptr_null(vagent__strbuf_detach(&b));
 	ck_assert_ptr_null(b.p);
 	ck_assert(!b.oom);
+
+	/* A length whose capacity would overflow size_t is an allocation
+	 * failure, not a wrapped size and a heap overflow (or an endless
+	 * doubling loop). The bytes are never read. */
+	vagent__strbuf_puts(&b, "abc");
+	vagent__strbuf_put(&b, "", SIZE_MAX - 2);
+	ck_assert(b.oom);
+	ck_assert_uint_eq(b.len, 3);
+	vagent__strbuf_release(&b);
 }
 END_TEST
 

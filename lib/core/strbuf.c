@@ -6,6 +6,7 @@
 #include "core/internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,11 @@ void vagent__strbuf_put(struct vagent__strbuf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
+	if (n >= SIZE_MAX / 2 - b->len) {
+		/* No string this long fits; and cap * 2 below must not wrap. */
+		b->oom = true;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
 		char *p;
