@@ -222,7 +222,6 @@ vagent_status vagent_wer_score(const struct vagent_transcript *ref,
 		if ((size_t)k < hyp->count) {
 			h = &hyp->utts[k];
 			used[k] = 1;
-		} else {
 		}
 		if (score_utt(&s, u, &ref->utts[i], h))
 			goto out;
@@ -339,21 +338,17 @@ char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u)
 	}
 	for (int l = 0; l < 3; l++)
 		sb_trim_line(&lines[l]);
-	if (lines[0].oom || lines[1].oom || lines[2].oom)
-		goto out;
-	vagent__strbuf_put(&lines[0], lines[1].p, lines[1].len);
-	vagent__strbuf_put(&lines[0], lines[2].p, lines[2].len);
-	if (lines[0].oom)
-		goto out;
-	outp = lines[0].p;
-	lines[0].p = NULL;
-out:
+	if (!lines[1].oom && !lines[2].oom) {
+		vagent__strbuf_put(&lines[0], lines[1].p, lines[1].len);
+		vagent__strbuf_put(&lines[0], lines[2].p, lines[2].len);
+		outp = vagent__strbuf_detach(&lines[0]);
+	}
 	for (int l = 0; l < 3; l++)
-		free(lines[l].p);
+		vagent__strbuf_release(&lines[l]);
 	return outp;
 }
 
-/* Add the counts to `o`; with id != NULL it goes first. */
+/* A new object with the counts and the rate; with id != NULL, "id" first. */
 static cJSON *counts_json(const struct vagent_wer_counts *c, const char *id)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -381,6 +376,17 @@ static cJSON *counts_json(const struct vagent_wer_counts *c, const char *id)
 	return o;
 }
 
+/* The tokens joined by `sep` into `b`. */
+static void join_tokens(struct vagent__strbuf *b, const char *const *toks, size_t n,
+			const char *sep)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			vagent__strbuf_puts(b, sep);
+		vagent__strbuf_puts(b, toks[i]);
+	}
+}
+
 static cJSON *utt_json(const struct vagent_wer_utt *u, const char *sep, bool with_alignment)
 {
 	cJSON *o = counts_json(&u->counts, u->id), *a;
@@ -390,16 +396,8 @@ static cJSON *utt_json(const struct vagent_wer_utt *u, const char *sep, bool wit
 		return NULL;
 	for (size_t i = 0; i < u->n_edits; i++)
 		vagent__strbuf_put(&ops, &u->edits[i].op, 1);
-	for (size_t i = 0; i < u->n_ref; i++) {
-		if (i)
-			vagent__strbuf_put(&rtext, sep, strlen(sep));
-		vagent__strbuf_put(&rtext, u->ref_tokens[i], strlen(u->ref_tokens[i]));
-	}
-	for (size_t i = 0; i < u->n_hyp; i++) {
-		if (i)
-			vagent__strbuf_put(&htext, sep, strlen(sep));
-		vagent__strbuf_put(&htext, u->hyp_tokens[i], strlen(u->hyp_tokens[i]));
-	}
+	join_tokens(&rtext, u->ref_tokens, u->n_ref, sep);
+	join_tokens(&htext, u->hyp_tokens, u->n_hyp, sep);
 	if (ops.oom || rtext.oom || htext.oom ||
 	    !cJSON_AddBoolToObject(o, "hyp_missing", u->hyp_missing) ||
 	    !cJSON_AddStringToObject(o, "ref", rtext.p ? rtext.p : "") ||
@@ -423,16 +421,15 @@ static cJSON *utt_json(const struct vagent_wer_utt *u, const char *sep, bool wit
 				goto fail;
 		}
 	}
-	free(ops.p);
-	free(rtext.p);
-	free(htext.p);
-	return o;
+	goto out;
 fail:
-	free(ops.p);
-	free(rtext.p);
-	free(htext.p);
 	cJSON_Delete(o);
-	return NULL;
+	o = NULL;
+out:
+	vagent__strbuf_release(&ops);
+	vagent__strbuf_release(&rtext);
+	vagent__strbuf_release(&htext);
+	return o;
 }
 
 char *vagent_wer_result_to_json(const struct vagent_wer_result *r, bool with_alignment)
