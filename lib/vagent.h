@@ -283,12 +283,13 @@ vagent_status vagent_audio_select(const struct vagent_audio *a,
 				  struct vagent_audio **out,
 				  struct vagent_error *err);
 
-/* Append `n` interleaved frames of samples to `a`, growing it. */
+/* Append `n` interleaved frames of samples (n * a->channels floats, copied)
+ * to `a`, growing it. VAGENT_ENOMEM when it cannot grow (`a` unchanged). */
 vagent_status vagent_audio_append(struct vagent_audio *a, const float *samples,
 				  size_t n);
 
 /* Append a frame (same rate and channels as `a`, else VAGENT_EINVAL);
- * the frame's pts is ignored. */
+ * the frame's pts is ignored. VAGENT_ENOMEM when `a` cannot grow. */
 vagent_status vagent_audio_append_frame(struct vagent_audio *a,
 					const struct vagent_frame *f);
 
@@ -348,6 +349,7 @@ struct vagent_opus_decoder;
 vagent_status vagent_opus_encoder_new(const struct vagent_opus_config *cfg,
 				      struct vagent_opus_encoder **out,
 				      struct vagent_error *err);
+/* Free an encoder; NULL is a no-op. */
 void vagent_opus_encoder_free(struct vagent_opus_encoder *enc);
 
 /* The encoder's algorithmic delay in samples at its rate (decoded audio
@@ -367,6 +369,7 @@ vagent_status vagent_opus_encode(struct vagent_opus_encoder *enc,
 vagent_status vagent_opus_decoder_new(int rate, int channels,
 				      struct vagent_opus_decoder **out,
 				      struct vagent_error *err);
+/* Free a decoder; NULL is a no-op. */
 void vagent_opus_decoder_free(struct vagent_opus_decoder *dec);
 
 /*
@@ -405,6 +408,7 @@ struct vagent_resampler;
 vagent_status vagent_resampler_new(const struct vagent_resampler_config *cfg,
 				   struct vagent_resampler **out,
 				   struct vagent_error *err);
+/* Free a resampler; NULL is a no-op. */
 void vagent_resampler_free(struct vagent_resampler *rs);
 
 /* The filter delay in output samples (what compensate_delay removes). */
@@ -472,7 +476,9 @@ vagent_status vagent_audio_mix_snr(const struct vagent_audio *speech,
 				   double snr_db, struct vagent_audio **out,
 				   struct vagent_error *err);
 
-/* 10·log10(P_signal / P_noise) of two equally long buffers. */
+/* 10·log10(P_signal / P_noise), P the mean square of each whole buffer
+ * (they need not be equally long). +INFINITY for silent noise, -INFINITY
+ * for silent signal, NaN when both are silent or empty. */
 double vagent_snr_db(const struct vagent_audio *signal,
 		     const struct vagent_audio *noise);
 
@@ -598,6 +604,7 @@ vagent_status vagent_transcript_load(const char *path,
 				     struct vagent_transcript **out,
 				     struct vagent_error *err);
 
+/* Free a transcript and every string it owns; NULL is a no-op. */
 void vagent_transcript_free(struct vagent_transcript *t);
 
 /* Error counts. For --cer the units are characters, else words. */
@@ -668,6 +675,8 @@ vagent_status vagent_wer_score(const struct vagent_transcript *ref,
 			       struct vagent_wer_result **out,
 			       struct vagent_error *err);
 
+/* Free a result and everything it points to (ids, tokens, edits); NULL
+ * is a no-op. */
 void vagent_wer_result_free(struct vagent_wer_result *r);
 
 /*
