@@ -12,6 +12,7 @@
 #include "vagent.h"
 #include "builtins.h"
 #include "options.h"
+#include "output.h"
 
 static const char *const channel_choices[] = { "all", "left", "right", "mix", NULL };
 static const char *const encoding_choices[] = {
@@ -195,18 +196,13 @@ static int cmd_audio_info(int argc, char **argv)
 	}
 	if (arr) {
 		char *text = cJSON_Print(arr);
-		FILE *fp = to_stdout ? stdout : fopen(json, "w");
+		int wrc = 3;
 
-		if (!text || !fp) {
-			cmd_error("%s: cannot write", json);
-			rc = 3;
-		} else {
-			fprintf(fp, "%s\n", text);
-			if (!to_stdout && fclose(fp)) {
-				cmd_error("%s: write failed", json);
-				rc = 3;
-			}
-		}
+		if (text)
+			wrc = cmd_write_output(json, text);
+		else
+			cmd_error("out of memory writing JSON");
+		rc = rc > wrc ? rc : wrc;
 		cJSON_free(text);
 		cJSON_Delete(arr);
 	}
@@ -345,6 +341,7 @@ static int cmd_audio_mix(int argc, char **argv)
 {
 	const char *out = NULL, *encoding = NULL;
 	double gain = 0, snr = NAN;
+	bool quiet = false;
 	const struct cmd_option opts[] = {
 		OPT_DOUBLE_(0, "snr", &snr, "DB", "target signal-to-noise ratio in dB (required)",
 			    -100, 200),
@@ -352,6 +349,7 @@ static int cmd_audio_mix(int argc, char **argv)
 		OPT_DOUBLE_(0, "gain", &gain, "DB", "gain applied to the mix in dB", -120, 120),
 		OPT_CHOICE_(0, "encoding", &encoding, "ENC", "output encoding (default pcm16)",
 			    encoding_choices),
+		OPT_BOOL_('q', "quiet", &quiet, "do not print the levels line"),
 		OPT_END_(),
 	};
 	int n = parse_options(&mix_usage, opts, argc, argv), rc;
@@ -390,7 +388,7 @@ static int cmd_audio_mix(int argc, char **argv)
 			vagent_audio_gain(m, gain);
 		warn_clipping(m, out, encoding);
 		rc = save(m, out, encoding);
-		if (!rc)
+		if (!rc && !quiet)
 			printf("%s: speech %.1f dBFS RMS + noise %.1f dBFS RMS (SNR %.1f dB)%s\n", out, ps,
 			       ps - snr, snr, gain != 0 ? ", then gain applied" : "");
 	}

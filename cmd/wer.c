@@ -11,6 +11,7 @@
 #include "vagent.h"
 #include "builtins.h"
 #include "options.h"
+#include "output.h"
 
 static const struct cmd_usage wer_usage = {
 	.name = "wer",
@@ -184,31 +185,13 @@ static void print_summary(const struct vagent_wer_result *r)
 static int write_json(const struct vagent_wer_result *r, const char *path, bool align)
 {
 	char *text = vagent_wer_result_to_json(r, align);
-	FILE *f;
-	int rc = 0;
+	int rc;
 
 	if (!text) {
 		cmd_error("out of memory writing JSON");
 		return 3;
 	}
-	if (!strcmp(path, "-")) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-		free(text);
-		return 0;
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		cmd_error("%s: %s", path, strerror(errno));
-		free(text);
-		return 3;
-	}
-	if (fputs(text, f) == EOF || fputc('\n', f) == EOF)
-		rc = 3;
-	if (fclose(f))
-		rc = 3;
-	if (rc)
-		cmd_error("%s: write failed: %s", path, strerror(errno));
+	rc = cmd_write_output(path, text);
 	free(text);
 	return rc;
 }

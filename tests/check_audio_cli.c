@@ -256,6 +256,19 @@ START_TEST(test_convert)
 }
 END_TEST
 
+/* --json to a file that cannot be created: exit 3, one line with the
+ * reason, whatever the files themselves gave. */
+START_TEST(test_info_json_unwritable)
+{
+	struct run_result r = run_vagent("audio", "info", "--json", "/nonexistent-dir/x.json",
+					 top_path("fixtures/noise/exercise_bike.wav"), NULL);
+
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_str_eq(r.err, "vagent: /nonexistent-dir/x.json: No such file or directory\n");
+	run_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_mix)
 {
 	const char *speech = top_path("fixtures/speech/asterisk/vm-instructions.wav");
@@ -281,6 +294,12 @@ START_TEST(test_mix)
 	ck_assert_double_eq_tol(10 * log10(ps / pn), 7.5, 0.1);
 	vagent_audio_free(s);
 	vagent_audio_free(m);
+
+	r = run_vagent("audio", "mix", "-q", "--snr", "7.5", "-o", out, speech, noise, NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
 
 	r = run_vagent("audio", "mix", "-o", out, speech, noise, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
@@ -318,6 +337,7 @@ Suite *suite_audio_cli(void)
 	tcase_add_test(tc, test_bad_inputs_one_line_exit_2);
 	tcase_add_test(tc, test_convert);
 	tcase_add_test(tc, test_mix);
+	tcase_add_test(tc, test_info_json_unwritable);
 	suite_add_tcase(s, tc);
 	return s;
 }
