@@ -1,5 +1,6 @@
 /*
- * harness.c — see harness.h.
+ * harness.c — what the suites share (see harness.h): running vagent with
+ * captured output, fixture paths, temporary directories and files.
  */
 #include "support/harness.h"
 #include "core/internal.h"
