@@ -150,3 +150,72 @@ clean:
 distclean: clean
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# ---- Fuzzing: a developer step, not part of `make check` (docs/fuzzing.md).
+# Needs clang with libFuzzer (Debian: clang and libclang-rt-14-dev).
+#   make fuzz                      build and run every harness FUZZ_SECONDS each
+#   make fuzz FUZZ=normalize       one harness (tests/fuzz/fuzz_NAME.c)
+#   make fuzz-build                only build them into build/fuzz/
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := build/fuzz
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ         ?= $(FUZZ_ALL)
+FUZZ_CFLAGS   = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -O1 -g \
+                $(filter-out -Werror,$(WARNINGS)) -Ilib -DVAGENT_VERSION='"$(VERSION)"' \
+                -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer $(PKG_CFLAGS) $(CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+# Seed corpora besides tests/fuzz/seeds/NAME (read only; new inputs go to
+# build/fuzz/corpus/NAME).
+FUZZ_SEEDS_transcript := $(FUZZ_DIR)/seeds/transcript fixtures/wer
+FUZZ_SEEDS_normalize  := fixtures/wer
+FUZZ_SEEDS_audio_load := fixtures/audio/bad
+# Per-harness options: libsndfile's MPEG decoder talks on stderr (sanitizer
+# reports still get through); alignment is quadratic, keep inputs modest.
+FUZZ_OPTS_audio_load  := -close_fd_mask=2
+FUZZ_OPTS_transcript  := -max_len=4096
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds/transcript
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_DIR)/.flags
+	@mkdir -p $(dir $@)
+	$(quiet) CC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(FUZZ_DIR)/.flags
+	$(quiet) LINK $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+
+$(FUZZ_DIR)/.flags: FORCE
+	@mkdir -p $(FUZZ_DIR)
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' > $@
+
+# Reference/hypothesis pairs from fixtures/wer, "REF\n--\nHYP" as
+# fuzz_transcript splits them.
+$(FUZZ_DIR)/seeds/transcript: $(wildcard fixtures/wer/*.trn)
+	@rm -rf $@ && mkdir -p $@
+	$(Q)for r in fixtures/wer/*.ref.trn; do b=$${r%.ref.trn}; \
+	  for h in $$b.hyp*.trn; do \
+	    { cat $$r; printf '\n--\n'; cat $$h; } > $@/$$(basename $$h .trn).pair; \
+	  done; done
+
+# One harness run; stops `make fuzz` at the first finding (the input is in
+# build/fuzz/crashes/).
+define fuzz_run
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/crashes
+	@echo '  FUZZ    $(1) ($(FUZZ_SECONDS) s)'
+	$(Q)$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$(1)- \
+	  $(FUZZ_OPTS_$(1)) $(FUZZ_FLAGS) \
+	  $(FUZZ_DIR)/corpus/$(1) tests/fuzz/seeds/$(1) $(FUZZ_SEEDS_$(1))
+
+endef
+
+fuzz: fuzz-build
+	$(foreach n,$(FUZZ),$(call fuzz_run,$(n)))
+
+.SECONDARY: $(FUZZ_LIB_OBJ)
+-include $(FUZZ_LIB_OBJ:.o=.d)
