@@ -136,6 +136,40 @@ START_TEST(test_normalizer_changes_wer)
 }
 END_TEST
 
+/*
+ * Inputs found by tests/fuzz/fuzz_normalize.c (minimised). Each normalizer's
+ * output is a fixed point of the normalizer, so a second pass must agree.
+ */
+static void ck_norm_fixed(vagent_text_normalizer n, const char *in, const char *want)
+{
+	char *again;
+
+	ck_norm(n, in, want);
+	again = vagent_text_normalize(want, n);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_msg(!strcmp(again, want), "%s(\"%s\") = \"%s\": not a fixed point",
+		      vagent_text_normalizer_name(n), want, again);
+	free(again);
+}
+
+START_TEST(test_fuzz_regressions)
+{
+	char in[300], want[300];
+
+	/* A stem left with a trailing apostrophe once "n't" is taken off
+	 * was emitted as "isn'" (and normalized again to "isn"). */
+	ck_norm_fixed(VAGENT_NORMALIZE_ENGLISH, "isn'n't", "isn not");
+	ck_norm_fixed(VAGENT_NORMALIZE_ENGLISH, "It's isn'n't it?", "it is isn not it");
+	/* Stems of 128 bytes or more were not expanded ("...'d have"), so a
+	 * second pass changed them. */
+	memset(in, 'a', 200);
+	memcpy(in + 200, "'d've", 6);
+	memset(want, 'a', 200);
+	memcpy(want + 200, " would have", 12);
+	ck_norm_fixed(VAGENT_NORMALIZE_ENGLISH, in, want);
+}
+END_TEST
+
 Suite *suite_wer_normalize(void)
 {
 	Suite *s = suite_create("wer_normalize");
@@ -145,6 +179,7 @@ Suite *suite_wer_normalize(void)
 	tcase_add_test(tc, test_edge_cases);
 	tcase_add_test(tc, test_docs_examples);
 	tcase_add_test(tc, test_normalizer_changes_wer);
+	tcase_add_test(tc, test_fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -506,41 +506,60 @@ static int ends_with(const char *s, size_t len, const char *suf)
 	return len > n && !memcmp(s + len - n, suf, n);
 }
 
-/* Contractions, titles and fillers for one token; appends to `o`. */
-static void emit_word(struct vagent__strbuf *o, const char *t)
+static bool word_is(const char *t, size_t len, const char *w)
 {
-	size_t len = strlen(t);
+	return strlen(w) == len && !memcmp(t, w, len);
+}
 
-	for (size_t i = 0; i < VAGENT__ARRAY_SIZE(fillers); i++)
-		if (!strcmp(t, fillers[i]))
-			return;
-	for (size_t i = 0; i < VAGENT__ARRAY_SIZE(whole_words); i++) {
-		if (!strcmp(t, whole_words[i].from)) {
-			out_space(o);
-			out_str(o, whole_words[i].to);
-			return;
-		}
+/*
+ * Contractions, titles and fillers for the token t[0..len); appends to `o`.
+ * Regular suffixes come off the end one at a time ("we'd've" is "we would
+ * have"), in a loop rather than by recursion: a token can be as long as a
+ * line ("x'd'd'd..."), and every stem is expanded whatever its length.
+ */
+static void emit_word(struct vagent__strbuf *o, const char *t, size_t len)
+{
+	struct vagent__strbuf taken = { 0 };  /* suffix indices, outermost last */
+	const char *whole = NULL;
+	bool filler = false;
+
+	for (;;) {
+		size_t i;
+
+		for (i = 0; i < VAGENT__ARRAY_SIZE(fillers) && !filler; i++)
+			filler = word_is(t, len, fillers[i]);
+		if (filler)
+			break;
+		for (i = 0; i < VAGENT__ARRAY_SIZE(whole_words) && !whole; i++)
+			if (word_is(t, len, whole_words[i].from))
+				whole = whole_words[i].to;
+		if (whole)
+			break;
+		for (i = 0; i < VAGENT__ARRAY_SIZE(suffixes); i++)
+			if (ends_with(t, len, suffixes[i].suffix))
+				break;
+		if (i == VAGENT__ARRAY_SIZE(suffixes))
+			break;
+		vagent__strbuf_put(&taken, &(char){ (char)i }, 1);
+		len -= strlen(suffixes[i].suffix);
+		/* "isn'n't": the stem's apostrophe no longer joins two letters. */
+		while (len && t[len - 1] == '\'')
+			len--;
 	}
-	for (size_t i = 0; i < VAGENT__ARRAY_SIZE(suffixes); i++) {
-		if (ends_with(t, len, suffixes[i].suffix)) {
-			char stem[128];
-			size_t sl = len - strlen(suffixes[i].suffix);
-			/* The stem may be a contraction too: "we'd've". */
-			if (sl < sizeof(stem)) {
-				memcpy(stem, t, sl);
-				stem[sl] = '\0';
-				emit_word(o, stem);
-			} else {
-				out_space(o);
-				vagent__strbuf_put(o, t, sl);
-			}
-			out_space(o);
-			out_str(o, suffixes[i].to);
-			return;
-		}
+	if (whole) {
+		out_space(o);
+		out_str(o, whole);
+	} else if (!filler && len) {
+		out_space(o);
+		vagent__strbuf_put(o, t, len);
 	}
-	out_space(o);
-	out_str(o, t);
+	for (size_t k = taken.len; k-- > 0;) {
+		out_space(o);
+		out_str(o, suffixes[(unsigned char)taken.p[k]].to);
+	}
+	if (taken.oom)
+		o->oom = true;
+	vagent__strbuf_release(&taken);
 }
 
 /* Split a normalized string (single spaces) into tokens, in place. */
@@ -587,7 +606,7 @@ static char *normalize_english(const char *text)
 	if (!toks)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		emit_word(&words, toks[i]);
+		emit_word(&words, toks[i], strlen(toks[i]));
 	free(toks);
 	toks = NULL;
 	expanded = out_finish(&words);
