@@ -278,8 +278,12 @@ END_TEST
 /* "-" reads one side from standard input, named "<stdin>" in messages. */
 START_TEST(test_stdin)
 {
-	char *argv[] = { (char *)vagent_bin(), "wer", "-q", ref_trn, "-", NULL };
-	struct run_result r = run_argv(argv, "a x c (u-1)\nthe the cat sat on (u-2)\nhello there (u-3)\n");
+	char bin[4096], wer[] = "wer", q[] = "-q", dash[] = "-";
+	char *argv[] = { bin, wer, q, ref_trn, dash, NULL };
+	struct run_result r;
+
+	snprintf(bin, sizeof(bin), "%s", vagent_bin());
+	r = run_argv(argv, "a x c (u-1)\nthe the cat sat on (u-2)\nhello there (u-3)\n");
 
 	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
 	ck_assert_str_eq(r.out, "WER 44.44% (S=1 D=1 I=2 N=9) over 3 utterances, normalizer basic\n");
