@@ -174,7 +174,7 @@ FUZZ_SEEDS_normalize  := fixtures/wer
 FUZZ_SEEDS_audio_load := fixtures/audio/bad
 # Per-harness options: libsndfile's MPEG decoder talks on stderr (sanitizer
 # reports still get through); alignment is quadratic, keep inputs modest.
-FUZZ_OPTS_audio_load  := -close_fd_mask=2
+FUZZ_OPTS_audio_load  := -close_fd_mask=2 -dict=tests/fuzz/audio_load.dict
 FUZZ_OPTS_transcript  := -max_len=4096
 
 .PHONY: fuzz fuzz-build
@@ -190,6 +190,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(FUZZ_DIR)/.flags
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
 
 $(FUZZ_DIR)/.flags: FORCE
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs $(FUZZ_CC) with libFuzzer (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 	@mkdir -p $(FUZZ_DIR)
 	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' > $@
 

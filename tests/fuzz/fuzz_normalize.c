@@ -1,6 +1,7 @@
 /*
  * fuzz_normalize.c — libFuzzer harness for the text normalizers on arbitrary
- * bytes, checking the output's shape, UTF-8 validity and idempotence.
+ * bytes, checking the output's shape, UTF-8 validity and idempotence; and
+ * vagent_wer_align_text() on two arbitrary strings.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,6 +91,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(once);
 		free(twice);
+	}
+	/* The bytes after the first NUL are a hypothesis to align with. */
+	{
+		const char *hyp = text + strlen(text) + (strlen(text) < size);
+		/* Alignment is quadratic: characters only for short strings. */
+		int max_cer = strlen(text) < 1000 && strlen(hyp) < 1000;
+
+		for (int n = VAGENT_NORMALIZE_NONE; n <= VAGENT_NORMALIZE_ENGLISH; n++) {
+			for (int cer = 0; cer <= max_cer; cer++) {
+				struct vagent_wer_options o;
+				struct vagent_wer_counts c;
+				struct vagent_error err;
+
+				vagent_wer_options_default(&o);
+				o.normalizer = (vagent_text_normalizer)n;
+				o.cer = cer;
+				if (vagent_wer_align_text(text, hyp, &o, &c, &err) ||
+				    c.cor + c.sub + c.del != c.ref_words ||
+				    c.cor + c.sub + c.ins != c.hyp_words)
+					abort();
+			}
+		}
 	}
 	free(text);
 	return 0;
