@@ -617,6 +617,53 @@ START_TEST(test_save_errors)
 }
 END_TEST
 
+/* Ogg's page checksum (CRC-32, polynomial 0x04c11db7, not reflected). */
+static uint32_t ogg_crc(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= (uint32_t)p[i] << 24;
+		for (int k = 0; k < 8; k++)
+			c = c & 0x80000000u ? (c << 1) ^ 0x04c11db7u : c << 1;
+	}
+	return c;
+}
+
+/* Inputs found by tests/fuzz/fuzz_audio_load.c. */
+START_TEST(test_fuzz_regressions)
+{
+	struct vagent_audio *a = vagent_audio_new(16000, 1, 1600), *b;
+	const char *p = tmp_path("rate.opus");
+	unsigned char *buf;
+	size_t len, page;
+	uint32_t crc;
+
+	/* An OpusHead whose input sample rate is 0xFFFFFFFF was reported as
+	 * an encoder input rate of -1 Hz: too large for an int is "not
+	 * stated", like 0. The first page holds only OpusHead. */
+	ck_assert_ptr_nonnull(a);
+	save_ok(a, p, VAGENT_CONTAINER_DEFAULT, VAGENT_ENC_DEFAULT);
+	buf = (unsigned char *)read_file(p, &len);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(memcmp(buf + 28, "OpusHead", 8), 0);
+	ck_assert_int_eq(buf[26], 1);
+	page = 27 + 1 + buf[27];
+	memset(buf + 40, 0xff, 4);
+	memset(buf + 22, 0, 4);
+	crc = ogg_crc(buf, page);
+	for (int k = 0; k < 4; k++)
+		buf[22 + k] = (unsigned char)(crc >> (8 * k));
+	write_file(p, buf, len);
+	b = load_ok(p, VAGENT_CHANNELS_ALL);
+	ck_assert_int_eq(b->source_rate, 48000);
+	ck_assert_int_eq(b->rate, 48000);
+	vagent_audio_free(b);
+	free(buf);
+	vagent_audio_free(a);
+}
+END_TEST
+
 Suite *suite_audio(void);
 Suite *suite_audio(void)
 {
@@ -641,6 +688,7 @@ Suite *suite_audio(void)
 	tcase_add_test(tc, test_lying_data_size_gives_audio_and_warning);
 	tcase_add_test(tc, test_streaming_placeholder_sizes_are_accepted);
 	tcase_add_test(tc, test_save_errors);
+	tcase_add_test(tc, test_fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -498,7 +499,10 @@ static vagent_status load_opus(const char *path, struct vagent_audio **out,
 	a->container = VAGENT_CONTAINER_OGG;
 	a->encoding = VAGENT_ENC_OPUS;
 	a->source_channels = head->channel_count;
-	a->source_rate = head->input_sample_rate ? (int)head->input_sample_rate : 48000;
+	/* 0 means "not stated"; so does a value no int holds (it printed as a
+	 * negative rate). The field is informational: decoding is at 48 kHz. */
+	a->source_rate = head->input_sample_rate && head->input_sample_rate <= INT_MAX ?
+			 (int)head->input_sample_rate : 48000;
 	snprintf(a->format_name, sizeof(a->format_name), "Ogg Opus");
 	for (;;) {
 		int got;

@@ -2,6 +2,8 @@
  * fuzz_audio_load.c — libFuzzer harness for vagent_audio_load: the input is
  * written to a memfd and loaded through /proc/self/fd with every channel
  * selection; any result is fine but a crash, leak, hang or a bad result.
+ * A custom mutator recomputes Ogg page checksums after each mutation, or
+ * libogg would drop nearly every mutated page before libopusfile saw it.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -15,6 +17,56 @@
 #include "vagent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed);
+
+/* Ogg's CRC-32: polynomial 0x04c11db7, not reflected, initial value 0. */
+static uint32_t ogg_crc(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= (uint32_t)p[i] << 24;
+		for (int k = 0; k < 8; k++)
+			c = c & 0x80000000u ? (c << 1) ^ 0x04c11db7u : c << 1;
+	}
+	return c;
+}
+
+/* Give every complete Ogg page in data[0..size) its correct checksum. */
+static void fix_ogg_pages(uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i + 27 <= size; i++) {
+		size_t nseg, len;
+		uint32_t c;
+
+		if (memcmp(data + i, "OggS", 4))
+			continue;
+		nseg = data[i + 26];
+		if (i + 27 + nseg > size)
+			break;
+		len = 27 + nseg;
+		for (size_t k = 0; k < nseg; k++)
+			len += data[i + 27 + k];
+		if (i + len > size)
+			continue;
+		memset(data + i + 22, 0, 4);
+		c = ogg_crc(data + i, len);
+		for (int k = 0; k < 4; k++)
+			data[i + 22 + k] = (uint8_t)(c >> (8 * k));
+		i += len - 1;
+	}
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed)
+{
+	(void)seed;
+	size = LLVMFuzzerMutate(data, size, max_size);
+	fix_ogg_pages(data, size);
+	return size;
+}
 
 static int fd = -1;
 static char path[64];
