@@ -208,7 +208,8 @@ $(FUZZ_DIR)/seeds/transcript: $(wildcard fixtures/wer/*.trn)
 define fuzz_run
 	@mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/crashes
 	@echo '  FUZZ    $(1) ($(FUZZ_SECONDS) s)'
-	$(Q)$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0 \
+	  $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$(1)- \
 	  $(FUZZ_OPTS_$(1)) $(FUZZ_FLAGS) \
 	  $(FUZZ_DIR)/corpus/$(1) tests/fuzz/seeds/$(1) $(FUZZ_SEEDS_$(1))
