@@ -125,7 +125,7 @@ $(RUNNER): $(TEST_OBJ) $(LIB_A)
 
 # Tests find the CLI binary and fixtures through the environment, so the
 # sanitizer runner exercises the sanitizer binary.
-check: $(RUNNER) $(BIN)
+check: $(RUNNER) vagent
 	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) $(RUNNER) $(SUITES)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) $(BUILD)/.flags

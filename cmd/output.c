@@ -21,7 +21,7 @@ int cmd_write_output(const char *path, const char *text)
 	}
 	f = fopen(path, "w");
 	if (!f) {
-		cmd_error("%s: %s", path, strerror(errno));
+		cmd_error("%s: cannot create: %s", path, strerror(errno));
 		return 3;
 	}
 	if (fputs(text, f) == EOF || fputc('\n', f) == EOF)

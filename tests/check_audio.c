@@ -417,6 +417,35 @@ START_TEST(test_stereo_recording_and_channel_selection)
 }
 END_TEST
 
+/* Ogg's page checksum (CRC-32, polynomial 0x04c11db7, not reflected). */
+static uint32_t ogg_crc(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= (uint32_t)p[i] << 24;
+		for (int k = 0; k < 8; k++)
+			c = c & 0x80000000u ? (c << 1) ^ 0x04c11db7u : c << 1;
+	}
+	return c;
+}
+
+/* Recompute the checksum of the Ogg page at the start of `buf`, after a
+ * test has patched a header field, so the page is rejected for the field
+ * and not for a stale checksum. */
+static void ogg_fix_first_page_crc(unsigned char *buf)
+{
+	size_t page = 27 + buf[26], body = 0;
+	uint32_t crc;
+
+	for (int i = 0; i < buf[26]; i++)
+		body += buf[27 + i];
+	memset(buf + 22, 0, 4);
+	crc = ogg_crc(buf, page + body);
+	for (int k = 0; k < 4; k++)
+		buf[22 + k] = (unsigned char)(crc >> (8 * k));
+}
+
 START_TEST(test_ogg_opus_read_through_opusfile)
 {
 	struct vagent_audio *a = load_ok(top_path("fixtures/speech/librispeech/1221-135766-0002.wav"),
@@ -464,8 +493,17 @@ START_TEST(test_ogg_opus_read_through_opusfile)
 		ck_assert_str_eq(err.message, want);
 		memcpy(c, orig, len);
 		c[36] = 0x20;  /* OpusHead version: upper nibble must be 0 */
+		ogg_fix_first_page_crc(c);
+		write_file(q, c, len);
+		ck_assert_int_eq(vagent_audio_load(q, VAGENT_CHANNELS_ALL, &b, &err),
+				 VAGENT_EUNSUPPORTED);
+		snprintf(want, sizeof(want), "%s: unsupported Ogg Opus version", q);
+		ck_assert_str_eq(err.message, want);
+		/* The same patch with a stale page checksum: a damaged page. */
+		c[22] ^= 0xff;
 		write_file(q, c, len);
 		ck_assert_int_eq(vagent_audio_load(q, VAGENT_CHANNELS_ALL, &b, &err), VAGENT_EFORMAT);
+		snprintf(want, sizeof(want), "%s: truncated, damaged or unsupported Ogg Opus headers", q);
 		ck_assert_str_eq(err.message, want);
 
 		write_file(q, orig, len / 2);
@@ -617,27 +655,13 @@ START_TEST(test_save_errors)
 }
 END_TEST
 
-/* Ogg's page checksum (CRC-32, polynomial 0x04c11db7, not reflected). */
-static uint32_t ogg_crc(const unsigned char *p, size_t n)
-{
-	uint32_t c = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		c ^= (uint32_t)p[i] << 24;
-		for (int k = 0; k < 8; k++)
-			c = c & 0x80000000u ? (c << 1) ^ 0x04c11db7u : c << 1;
-	}
-	return c;
-}
-
 /* Inputs found by tests/fuzz/fuzz_audio_load.c. */
 START_TEST(test_fuzz_regressions)
 {
 	struct vagent_audio *a = vagent_audio_new(16000, 1, 1600), *b;
 	const char *p = tmp_path("rate.opus");
 	unsigned char *buf;
-	size_t len, page;
-	uint32_t crc;
+	size_t len;
 
 	/* An OpusHead whose input sample rate is 0xFFFFFFFF was reported as
 	 * an encoder input rate of -1 Hz: too large for an int is "not
@@ -648,12 +672,8 @@ START_TEST(test_fuzz_regressions)
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_int_eq(memcmp(buf + 28, "OpusHead", 8), 0);
 	ck_assert_int_eq(buf[26], 1);
-	page = 27 + 1 + buf[27];
 	memset(buf + 40, 0xff, 4);
-	memset(buf + 22, 0, 4);
-	crc = ogg_crc(buf, page);
-	for (int k = 0; k < 4; k++)
-		buf[22 + k] = (unsigned char)(crc >> (8 * k));
+	ogg_fix_first_page_crc(buf);
 	write_file(p, buf, len);
 	b = load_ok(p, VAGENT_CHANNELS_ALL);
 	ck_assert_int_eq(b->source_rate, 48000);

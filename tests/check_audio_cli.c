@@ -264,7 +264,7 @@ START_TEST(test_info_json_unwritable)
 					 top_path("fixtures/noise/exercise_bike.wav"), NULL);
 
 	ck_assert_int_eq(r.exit_code, 3);
-	ck_assert_str_eq(r.err, "vagent: /nonexistent-dir/x.json: No such file or directory\n");
+	ck_assert_str_eq(r.err, "vagent: /nonexistent-dir/x.json: cannot create: No such file or directory\n");
 	run_result_free(&r);
 }
 END_TEST

@@ -2,6 +2,7 @@
  * check_status.c — the status enum: names, messages, exit codes, errors.
  */
 #include <check.h>
+#include <errno.h>
 #include <string.h>
 
 #include "vagent.h"
@@ -61,6 +62,25 @@ START_TEST(test_error_set_is_one_line_and_names_source)
 }
 END_TEST
 
+/* Opening an input fails: the user's mistake is exit 2, the system's is 3.
+ * (Permission errors cannot be provoked for real here: CI runs as root.) */
+START_TEST(test_open_input_errors_are_classified)
+{
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent__error_open_input(&err, ENOENT, "a.wav"), VAGENT_ENOENT);
+	ck_assert_str_eq(err.message, "a.wav: no such file");
+	ck_assert_int_eq(vagent__error_open_input(&err, ENOTDIR, "f/a.wav"), VAGENT_ENOENT);
+	ck_assert_int_eq(vagent__error_open_input(&err, EACCES, "a.wav"), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "a.wav: cannot open: Permission denied");
+	ck_assert_int_eq(vagent_status_exit_code(err.status), 2);
+	ck_assert_int_eq(vagent__error_open_input(&err, EISDIR, "d"), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent__error_open_input(&err, EMFILE, "a.wav"), VAGENT_EIO);
+	ck_assert_int_eq(vagent_status_exit_code(err.status), 3);
+	ck_assert_str_eq(err.message, "a.wav: cannot open: Too many open files");
+}
+END_TEST
+
 Suite *suite_status(void)
 {
 	Suite *s = suite_create("status");
@@ -69,6 +89,7 @@ Suite *suite_status(void)
 	tcase_add_test(tc, test_strerror_and_names);
 	tcase_add_test(tc, test_exit_codes_follow_design);
 	tcase_add_test(tc, test_error_set_is_one_line_and_names_source);
+	tcase_add_test(tc, test_open_input_errors_are_classified);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -233,7 +233,7 @@ START_TEST(test_bad_input)
 	const char *p;
 
 	p = temp_path("missing.trn");
-	snprintf(want, sizeof(want), "vagent: %s: No such file or directory", p);
+	snprintf(want, sizeof(want), "vagent: %s: no such file", p);
 	bad(ref_trn, p, want);
 	p = temp_file("noid.trn", "a b (x-1)\nc d\n");
 	snprintf(want, sizeof(want), "vagent: %s:2: missing utterance id", p);

@@ -178,11 +178,13 @@ START_TEST(test_load_errors)
 	snprintf(path, sizeof(path), "%s/nope.trn", dir);
 	ck_assert_int_eq(vagent_transcript_load(path, VAGENT_TRANSCRIPT_AUTO, &t, &err), VAGENT_ENOENT);
 	ck_assert_ptr_null(t);
-	ck_assert_ptr_nonnull(strstr(err.message, "nope.trn: No such file or directory"));
-	/* A directory is not a transcript. */
-	ck_assert_int_eq(vagent_transcript_load(dir, VAGENT_TRANSCRIPT_AUTO, &t, &err), VAGENT_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.message, "nope.trn: no such file"));
+	/* A directory is not a transcript: bad input (exit 2), not I/O. */
+	ck_assert_int_eq(vagent_transcript_load(dir, VAGENT_TRANSCRIPT_AUTO, &t, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_status_exit_code(err.status), 2);
 	ck_assert_ptr_null(t);
 	ck_assert_ptr_nonnull(strstr(err.message, dir));
+	ck_assert_ptr_nonnull(strstr(err.message, "is a directory"));
 	remove_tree(dir);
 	free(dir);
 }

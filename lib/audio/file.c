@@ -268,7 +268,7 @@ static vagent_status read_patched(const char *path, const struct vagent__wav_inf
 	size_t got;
 
 	if (!fp)
-		return vagent__error_set(err, VAGENT_EIO, path, "cannot open: %s", strerror(errno));
+		return vagent__error_open_input(err, errno, path);
 	if (fseek(fp, 0, SEEK_END) || ftell(fp) < 0) {
 		fclose(fp);
 		return vagent__error_set(err, VAGENT_EIO, path, "cannot seek");
@@ -562,11 +562,7 @@ vagent_status vagent_audio_load(const char *path, vagent_channel_select sel,
 	memset(&wi, 0, sizeof(wi));
 	fp = fopen(path, "rb");
 	if (!fp) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			st = vagent__error_set(err, VAGENT_ENOENT, path, "no such file");
-		else
-			st = vagent__error_set(err, VAGENT_EIO, path, "cannot open: %s",
-					       strerror(errno));
+		st = vagent__error_open_input(err, errno, path);
 		goto done;
 	}
 	if (fstat(fileno(fp), &sb)) {
@@ -804,9 +800,15 @@ vagent_status vagent_audio_save(const struct vagent_audio *a, const char *path,
 					 vagent_encoding_name(o.encoding),
 					 vagent_container_name(o.container), a->channels, a->rate);
 
+	errno = 0;
 	sf = sf_open(path, SFM_WRITE, &info);
 	if (!sf) {
-		st = vagent__error_set(err, VAGENT_EIO, path, "cannot write: %s", sf_strerror(NULL));
+		/* libsndfile's text for a failed open() is "System error : ...";
+		 * the system's own reason reads better. */
+		int e = errno;
+		st = vagent__error_set(err, VAGENT_EIO, path, "cannot write: %s",
+				       sf_error(NULL) == SF_ERR_SYSTEM && e ? strerror(e)
+									   : sf_strerror(NULL));
 		goto done;
 	}
 	created = true;

@@ -23,6 +23,15 @@ vagent_status vagent__error_set(struct vagent_error *err, vagent_status st,
 	VAGENT__PRINTF(4, 5);
 
 /*
+ * Report that opening the input file `path` failed with `errnum`. A path
+ * the user got wrong (missing, a directory, no permission, too long) is bad
+ * input (ENOENT/EINVAL, exit 2) with "no such file" or the system's reason;
+ * anything else (out of descriptors, an I/O error) is EIO, exit 3.
+ */
+vagent_status vagent__error_open_input(struct vagent_error *err, int errnum,
+				       const char *path);
+
+/*
  * A growable NUL-terminated string (lib/core/strbuf.c). Zero-initialise
  * it; allocation failure is sticky (`oom`), later appends are ignored and
  * _detach() returns NULL. `p` is NULL until something is appended.

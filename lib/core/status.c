@@ -4,6 +4,7 @@
  */
 #include "core/internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -71,6 +72,26 @@ vagent_status vagent__error_set(struct vagent_error *err, vagent_status st,
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	return st;
+}
+
+vagent_status vagent__error_open_input(struct vagent_error *err, int errnum,
+				       const char *path)
+{
+	switch (errnum) {
+	case ENOENT:
+	case ENOTDIR:
+		return vagent__error_set(err, VAGENT_ENOENT, path, "no such file");
+	case EACCES:
+	case EPERM:
+	case EISDIR:
+	case ENAMETOOLONG:
+	case ELOOP:
+		return vagent__error_set(err, VAGENT_EINVAL, path, "cannot open: %s",
+					 strerror(errnum));
+	default:
+		return vagent__error_set(err, VAGENT_EIO, path, "cannot open: %s",
+					 strerror(errnum));
+	}
 }
 
 const char *vagent_version(void)

@@ -537,7 +537,7 @@ vagent_status vagent_transcript_load(const char *path,
 	*out = NULL;
 	f = fopen(path, "rb");
 	if (!f)
-		return vagent__error_set(err, VAGENT_ENOENT, path, "%s", strerror(errno));
+		return vagent__error_open_input(err, errno, path);
 	for (;;) {
 		size_t n;
 		if (cap - len < 65536) {
@@ -557,8 +557,9 @@ vagent_status vagent_transcript_load(const char *path,
 	if (ferror(f)) {
 		/* A directory opens but does not read: that is a bad argument. */
 		int e = errno;
-		st = vagent__error_set(err, e == EISDIR ? VAGENT_ENOENT : VAGENT_EIO, path,
-				       "read failed: %s", strerror(e));
+		st = e == EISDIR ? vagent__error_set(err, VAGENT_EINVAL, path, "is a directory")
+				 : vagent__error_set(err, VAGENT_EIO, path, "read failed: %s",
+						     strerror(e));
 		goto out;
 	}
 	st = vagent_transcript_parse(buf, len, path, format, out, err);

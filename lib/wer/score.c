@@ -332,7 +332,7 @@ char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u)
 		else
 			vagent__strbuf_fill(&lines[1], '*', w);
 		vagent__strbuf_put(&lines[2], e->op == 'C' ? " " : &e->op, 1);
-		vagent__strbuf_fill(&lines[2], ' ', w - 1);
+		vagent__strbuf_fill(&lines[2], ' ', w ? w - 1 : 0);
 		for (int l = 0; l < 3; l++)
 			vagent__strbuf_put(&lines[l], " ", 1);
 	}
