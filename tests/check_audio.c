@@ -11,30 +11,6 @@
 #include "vagent.h"
 #include "support/harness.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = make_temp_dir();
-}
-
-static void teardown(void)
-{
-	remove_tree(tmp);
-	free(tmp);
-	tmp = NULL;
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char buf[4][4096];
-	static int slot;
-	char *p = buf[slot++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmp, name);
-	return p;
-}
-
 /* A mono buffer whose samples are exact int16 values: a 440 Hz sine at
  * half scale plus the extreme values, so round trips can be bit-exact. */
 static struct vagent_audio *test_signal(int rate, size_t frames)
@@ -232,7 +208,7 @@ START_TEST(test_round_trip_every_encoding)
 	struct vagent_audio *a = test_signal(22050, 22050);
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		const char *p = tmp_path(cases[k].name);
+		const char *p = temp_path(cases[k].name);
 		struct vagent_audio *b;
 
 		save_ok(a, p, cases[k].c, cases[k].e);
@@ -291,7 +267,7 @@ START_TEST(test_g711_files_use_reference_encoder)
 	for (int i = 0; i < 65536; i++)
 		a->samples[i] = (float)(i - 32768) / 32768.0f;
 	for (int law = 0; law < 2; law++) {
-		const char *p = tmp_path(law ? "a.wav" : "u.wav");
+		const char *p = temp_path(law ? "a.wav" : "u.wav");
 		unsigned char *buf;
 		const unsigned char *d;
 		size_t len, n;
@@ -324,7 +300,7 @@ END_TEST
 START_TEST(test_real_flac_matches_sox)
 {
 	const char *flac = top_path("fixtures/speech/librispeech/1089-134686-0000.flac");
-	const char *raw = tmp_path("x.raw");
+	const char *raw = temp_path("x.raw");
 	char a0[] = "sox", a2[] = "-t", a3[] = "raw", a4[] = "-e", a5[] = "signed", a6[] = "-b",
 	     a7[] = "16", fl[4096], rw[4096];
 	char *argv[] = { a0, fl, a2, a3, a4, a5, a6, a7, rw, NULL };
@@ -368,7 +344,7 @@ START_TEST(test_stereo_recording_and_channel_selection)
 					     VAGENT_CHANNELS_ALL);
 	struct vagent_audio *st = NULL, *l, *r, *m, *all, *bad = NULL;
 	struct vagent_error err;
-	const char *p = tmp_path("call.wav");
+	const char *p = temp_path("call.wav");
 
 	ck_assert_int_eq(caller->rate, 8000);
 	ck_assert_int_eq(agent->rate, 8000);
@@ -451,7 +427,7 @@ START_TEST(test_ogg_opus_read_through_opusfile)
 	struct vagent_audio *a = load_ok(top_path("fixtures/speech/librispeech/1221-135766-0002.wav"),
 					 VAGENT_CHANNELS_ALL);
 	struct vagent_audio *b;
-	const char *p = tmp_path("speech.opus");
+	const char *p = temp_path("speech.opus");
 	unsigned char *buf;
 	size_t len;
 	double ra, rb;
@@ -482,7 +458,7 @@ START_TEST(test_ogg_opus_read_through_opusfile)
 	 * cut in the middle (audio + warning), a corrupted page (gap skipped,
 	 * audio + warning). */
 	{
-		const char *q = tmp_path("broken.opus");
+		const char *q = temp_path("broken.opus");
 		char want[4096];
 		struct vagent_error err;
 		unsigned char *orig = (unsigned char *)read_file(p, &len), *c = malloc(len);
@@ -600,7 +576,7 @@ START_TEST(test_streaming_placeholder_sizes_are_accepted)
 	/* A writer that could not seek back leaves 0 or 0xFFFFFFFF as the data
 	 * size (audio-formats.md §4): read to the end, no warning. */
 	struct vagent_audio *a = test_signal(8000, 800), *b;
-	const char *p = tmp_path("stream.wav");
+	const char *p = temp_path("stream.wav");
 	unsigned char *buf;
 	size_t len;
 
@@ -632,18 +608,18 @@ START_TEST(test_save_errors)
 	struct stat sb;
 	const char *p;
 
-	p = tmp_path("no/such/dir/x.wav");
+	p = temp_path("no/such/dir/x.wav");
 	ck_assert_int_eq(vagent_audio_save(a, p, NULL, &err), VAGENT_EIO);
 	ck_assert_ptr_nonnull(strstr(err.message, "x.wav: cannot write"));
 	ck_assert_int_eq(vagent_status_exit_code(err.status), 3);
 
-	p = tmp_path("x.opus");
+	p = temp_path("x.opus");
 	ck_assert_int_eq(vagent_audio_save(a, p, NULL, &err), VAGENT_EUNSUPPORTED);
 	ck_assert_ptr_nonnull(strstr(err.message, "got 22050 Hz"));
 	ck_assert_int_eq(stat(p, &sb), -1);
 
 	o.encoding = VAGENT_ENC_FLOAT;
-	p = tmp_path("x.flac");
+	p = temp_path("x.flac");
 	ck_assert_int_eq(vagent_audio_save(a, p, &o, &err), VAGENT_EUNSUPPORTED);
 	ck_assert_ptr_nonnull(strstr(err.message, "cannot write float encoding in a flac file"));
 	ck_assert_int_eq(stat(p, &sb), -1);
@@ -659,7 +635,7 @@ END_TEST
 START_TEST(test_fuzz_regressions)
 {
 	struct vagent_audio *a = vagent_audio_new(16000, 1, 1600), *b;
-	const char *p = tmp_path("rate.opus");
+	const char *p = temp_path("rate.opus");
 	unsigned char *buf;
 	size_t len;
 
@@ -697,7 +673,7 @@ Suite *suite_audio(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_round_trip_every_encoding);
 	tcase_add_test(tc, test_g711_files_use_reference_encoder);
