@@ -707,6 +707,211 @@ char *vagent_wer_utt_format_alignment(const struct vagent_wer_utt *u);
 char *vagent_wer_result_to_json(const struct vagent_wer_result *r,
 				bool with_alignment);
 
+/* ------------------------------------------------------------------------
+ * Session clocks and the event loop   (lib/loop/, docs/loop.md)
+ * ------------------------------------------------------------------------ */
+
+/* @@LOOP@@ — the clock and loop module's declarations go here. */
+
+/*
+ * A session clock tells media time in ticks (VAGENT_TICKS_PER_SEC), the
+ * unit of frame pts; every component reads time only from its clock.
+ * `real` follows CLOCK_MONOTONIC; `virtual` stands still until it is moved
+ * (by its loop jumping to the next event, or vagent_clock_advance()).
+ * Both start at 0 when created.
+ */
+enum vagent_clock_type {
+	VAGENT_CLOCK_REAL,
+	VAGENT_CLOCK_VIRTUAL,
+};
+
+struct vagent_clock;
+
+/* A standalone clock (transfer full), or NULL when out of memory. A loop
+ * has its own: vagent_loop_clock(). */
+struct vagent_clock *vagent_clock_new(enum vagent_clock_type type);
+/* Free a standalone clock; NULL is a no-op. */
+void vagent_clock_free(struct vagent_clock *c);
+enum vagent_clock_type vagent_clock_type(const struct vagent_clock *c);
+/* The current time in ticks (>= 0, never decreasing). Any thread. */
+int64_t vagent_clock_now(const struct vagent_clock *c);
+/*
+ * Move a virtual clock forward to `t`. VAGENT_EINVAL for a real clock or
+ * a `t` before now. For unit tests of components that read a clock; a
+ * loop's clock is moved by the loop (vagent_loop_run_until()).
+ */
+vagent_status vagent_clock_advance(struct vagent_clock *c, int64_t t,
+				   struct vagent_error *err);
+
+/*
+ * The event loop: timers, fd watchers, posts from other threads and a
+ * pool of worker threads, all driven from one thread (the one calling
+ * vagent_loop_run). Unless a function says "any thread", call it from the
+ * loop thread only (or before the loop runs). Callbacks run on the loop
+ * thread and must not block.
+ */
+struct vagent_loop;
+struct vagent_timer;
+struct vagent_io;
+
+/* How a worker job's compute time is measured (charged to a virtual
+ * clock): wall time of work() on its thread, or that thread's CPU time. */
+enum vagent_job_clock {
+	VAGENT_JOB_WALL,
+	VAGENT_JOB_THREAD_CPU,
+};
+
+struct vagent_loop_config {
+	enum vagent_clock_type clock;
+	int workers;                /* worker threads, 0..64; 0: no submit */
+	enum vagent_job_clock job_clock;
+};
+
+/* Real clock, 2 workers, wall-time job charging. */
+struct vagent_loop_config vagent_loop_config_default(void);
+
+/* (transfer full). VAGENT_EINVAL for a bad config, VAGENT_EIO when the
+ * system refuses epoll, eventfd or threads, VAGENT_ENOMEM. */
+vagent_status vagent_loop_new(const struct vagent_loop_config *cfg,
+			      struct vagent_loop **out,
+			      struct vagent_error *err);
+/*
+ * Free a loop; NULL is a no-op. Free its fd watchers first. Timers still
+ * allocated are detached (stopped; free them later). Running jobs are
+ * waited for, queued ones dropped; their done callbacks are not called.
+ */
+void vagent_loop_free(struct vagent_loop *loop);
+
+/* The loop's clock (transfer none) and its current time in ticks. */
+struct vagent_clock *vagent_loop_clock(struct vagent_loop *loop);
+int64_t vagent_loop_now(const struct vagent_loop *loop);
+
+enum vagent_run_mode {
+	VAGENT_RUN_DEFAULT,         /* until vagent_loop_stop() */
+	VAGENT_RUN_UNTIL_IDLE,      /* ... or until nothing is left to do:
+				     * no active timer or fd watcher, no job */
+};
+
+/*
+ * Run the loop on the calling thread. In virtual time, whenever nothing
+ * can run at the current instant (fds are polled without waiting and
+ * outstanding jobs are awaited first), the clock jumps to the earliest
+ * timer. Returns VAGENT_OK, VAGENT_EINVAL when called from a callback
+ * (the loop is not re-entrant), VAGENT_EIO when epoll fails.
+ */
+vagent_status vagent_loop_run(struct vagent_loop *loop,
+			      enum vagent_run_mode mode,
+			      struct vagent_error *err);
+/*
+ * Run until the clock reaches `t` (or vagent_loop_stop()). Virtual time:
+ * every event due at or before `t` runs, then the clock is set to `t`
+ * (when it is behind), so a test can assert state "at t = 2500 ms".
+ */
+vagent_status vagent_loop_run_until(struct vagent_loop *loop, int64_t t,
+				    struct vagent_error *err);
+/* Make vagent_loop_run return after the callback in progress. Any thread. */
+void vagent_loop_stop(struct vagent_loop *loop);
+
+typedef void (*vagent_loop_fn)(void *arg);
+/*
+ * Run fn(arg) on the loop thread soon, in posting order. Any thread;
+ * wakes a loop waiting for events. This is how network or worker threads
+ * hand work to the loop. VAGENT_ENOMEM when out of memory.
+ */
+vagent_status vagent_loop_post(struct vagent_loop *loop, vagent_loop_fn fn,
+			       void *arg);
+
+/*
+ * Timers. Timers due at the same instant fire in the order they were
+ * scheduled (started, or re-armed by their period): a virtual run is
+ * repeatable event for event. A periodic timer's deadlines are exact
+ * multiples of its period from its first deadline (no drift); after a
+ * stall a real-time loop fires each missed deadline, late.
+ */
+typedef void (*vagent_timer_fn)(struct vagent_timer *t, void *arg);
+
+/* A stopped timer (transfer full), or NULL when out of memory. */
+struct vagent_timer *vagent_timer_new(struct vagent_loop *loop,
+				      vagent_timer_fn fn, void *arg);
+/* Stop and free; NULL is a no-op. Safe inside any timer callback,
+ * including its own. */
+void vagent_timer_free(struct vagent_timer *t);
+/*
+ * (Re)start `t` to fire at loop time `when` (ticks; a time already past
+ * fires at once), then every `period` ticks when period > 0. VAGENT_EINVAL
+ * for a negative period. From a callback, a timer due now fires after the
+ * timers already due, once fds and posts had their turn.
+ */
+vagent_status vagent_timer_start_at(struct vagent_timer *t, int64_t when,
+				    int64_t period, struct vagent_error *err);
+/* The same, `delay` ticks from now. */
+vagent_status vagent_timer_start(struct vagent_timer *t, int64_t delay,
+				 int64_t period, struct vagent_error *err);
+/* Cancel; a stopped timer does not fire, even if it was due in the same
+ * instant as the one whose callback stops it. */
+void vagent_timer_stop(struct vagent_timer *t);
+bool vagent_timer_active(const struct vagent_timer *t);
+/* In its own callback: the deadline of the firing in progress (compare
+ * with vagent_loop_now() for lateness). Elsewhere: the next deadline, or
+ * -1 when stopped. */
+int64_t vagent_timer_deadline(const struct vagent_timer *t);
+
+/*
+ * fd watchers (epoll, level-triggered). `events` is a mask of READ and
+ * WRITE; the callback gets the ready ones, plus ERROR for an error or
+ * hang-up (the fd should then be read to learn which). 0 pauses the
+ * watcher. This matches libcurl multi's socket callback (CURL_POLL_IN,
+ * _OUT, _INOUT, _REMOVE) and libwebsockets' external poll (docs/loop.md).
+ */
+enum {
+	VAGENT_IO_READ = 1,
+	VAGENT_IO_WRITE = 2,
+	VAGENT_IO_ERROR = 4,
+};
+
+typedef void (*vagent_io_fn)(struct vagent_io *io, int fd, unsigned revents,
+			     void *arg);
+
+/* Watch `fd` (not owned; one watcher per fd) (transfer full).
+ * VAGENT_EINVAL for a bad fd or events, or an fd already watched. */
+vagent_status vagent_io_new(struct vagent_loop *loop, int fd, unsigned events,
+			    vagent_io_fn fn, void *arg, struct vagent_io **out,
+			    struct vagent_error *err);
+/* Change the events watched for. */
+vagent_status vagent_io_modify(struct vagent_io *io, unsigned events,
+			       struct vagent_error *err);
+/* Stop watching and free (the fd stays open; it may already be closed);
+ * NULL is a no-op. Safe in any callback: a freed watcher's pending events
+ * are dropped. */
+void vagent_io_free(struct vagent_io *io);
+int vagent_io_fd(const struct vagent_io *io);
+
+/*
+ * Worker jobs: work(arg) runs on a worker thread (it must not call loop
+ * functions other than vagent_loop_post), then done(arg, charged) on the
+ * loop thread. `charged` is the job's compute time in ticks. Real time:
+ * the loop keeps running meanwhile and done runs when work returns.
+ * Virtual time: the loop waits for the job before the clock moves on, and
+ * done runs at virtual time start + charged, where start is the submit
+ * time or, when all workers are busy in virtual time, when one is free;
+ * `charged` is the measured time (cfg.job_clock; not repeatable) or the
+ * cost declared with vagent_loop_submit_cost (repeatable).
+ * VAGENT_EINVAL without workers, VAGENT_ENOMEM.
+ */
+typedef void (*vagent_work_fn)(void *arg);
+typedef void (*vagent_done_fn)(void *arg, int64_t charged);
+
+vagent_status vagent_loop_submit(struct vagent_loop *loop, vagent_work_fn work,
+				 vagent_done_fn done, void *arg,
+				 struct vagent_error *err);
+/* The same, charging a fixed `cost` (ticks >= 0) in virtual time instead of
+ * the measured time (real time ignores it). For tests and for engines
+ * whose latency is modelled rather than measured. */
+vagent_status vagent_loop_submit_cost(struct vagent_loop *loop,
+				      vagent_work_fn work, vagent_done_fn done,
+				      void *arg, int64_t cost,
+				      struct vagent_error *err);
+
 #ifdef __cplusplus
 }
 #endif
