@@ -912,6 +912,325 @@ vagent_status vagent_loop_submit_cost(struct vagent_loop *loop,
 				      void *arg, int64_t cost,
 				      struct vagent_error *err);
 
+/* ------------------------------------------------------------------------
+ * Traces and metrics   (lib/trace/)
+ * ------------------------------------------------------------------------ */
+
+/*
+ * A call's trace (DESIGN.md §5, docs/trace.md): JSON lines, one event per
+ * line, keys in a fixed order ("t_ms", "call", "turn", "type", then the
+ * type's own fields). Times are media-clock milliseconds with exactly three
+ * decimals (microsecond resolution), printed from an integer count of
+ * microseconds, so output never depends on floating-point formatting.
+ * Every metric of DESIGN.md §6 is computed from the trace alone
+ * (docs/metrics.md).
+ */
+
+/* X(NAME, "wire name"). The enum is VAGENT_TRACE_<NAME>. */
+#define VAGENT_TRACE_TYPE_MAP(X)                                              \
+	X(CALL_START,          "call.start")                                  \
+	X(CALL_END,            "call.end")                                    \
+	X(CALLER_SPEECH_START, "caller.speech_start")                         \
+	X(CALLER_SPEECH_END,   "caller.speech_end")                           \
+	X(VAD_SPEECH_START,    "vad.speech_start")                            \
+	X(VAD_SPEECH_END,      "vad.speech_end")                              \
+	X(STT_PARTIAL,         "stt.partial")                                 \
+	X(STT_FINAL,           "stt.final")                                   \
+	X(TURN_END,            "turn.end")                                    \
+	X(LLM_REQUEST,         "llm.request")                                 \
+	X(LLM_FIRST_TOKEN,     "llm.first_token")                             \
+	X(LLM_DONE,            "llm.done")                                    \
+	X(TOOL_START,          "tool.start")                                  \
+	X(TOOL_END,            "tool.end")                                    \
+	X(TOOL_TIMEOUT,        "tool.timeout")                                \
+	X(TOOL_ERROR,          "tool.error")                                  \
+	X(TTS_REQUEST,         "tts.request")                                 \
+	X(TTS_FIRST_AUDIO,     "tts.first_audio")                             \
+	X(AGENT_AUDIO_START,   "agent.audio_start")                           \
+	X(AGENT_AUDIO_STOP,    "agent.audio_stop")                            \
+	X(BARGE_IN,            "barge_in")                                    \
+	X(FILLER,              "filler")                                      \
+	X(ESCALATION,          "escalation")                                  \
+	X(TRANSFER,            "transfer")                                    \
+	X(DTMF,                "dtmf")                                        \
+	X(FALLBACK,            "fallback")                                    \
+	X(ERROR,               "error")
+
+typedef enum vagent_trace_type {
+#define VAGENT__TRACE_TYPE_ENUM(name, wire) VAGENT_TRACE_##name,
+	VAGENT_TRACE_TYPE_MAP(VAGENT__TRACE_TYPE_ENUM)
+#undef VAGENT__TRACE_TYPE_ENUM
+	VAGENT_TRACE_TYPE_COUNT
+} vagent_trace_type;
+
+/* The wire name of a type ("stt.final"); "unknown" when out of range. */
+const char *vagent_trace_type_name(vagent_trace_type type);
+
+/* The type called `name`; VAGENT_EINVAL when there is none. */
+vagent_status vagent_trace_type_from_name(const char *name,
+					  vagent_trace_type *out);
+
+/*
+ * One trace event. t_us is media time in microseconds (from the session
+ * clock: vagent_ticks_to_us(ticks)). Only the fields of the event's type
+ * (docs/trace.md) are written or filled in; the others stay NULL/0/false.
+ * Strings are UTF-8. `args`, `result` and `package` hold JSON text (any
+ * JSON value), written as JSON, not as strings.
+ *
+ *   type                 fields (? = optional: omitted when NULL/false)
+ *   call.start           -
+ *   call.end             reason?
+ *   caller.speech_start  estimated?          (true boundaries, §6)
+ *   caller.speech_end    estimated?
+ *   vad.speech_start/end -
+ *   stt.partial          text
+ *   stt.final            text, confidence? (has_confidence, 0..1)
+ *   turn.end             -
+ *   llm.request          provider
+ *   llm.first_token      -
+ *   llm.done             text?
+ *   tool.start           name, id, args?
+ *   tool.end             name, id, result?
+ *   tool.timeout         name, id
+ *   tool.error           name, id, error
+ *   tts.request          text
+ *   tts.first_audio      -
+ *   agent.audio_start    -
+ *   agent.audio_stop     reason ("done", "barge_in" or "hangup")
+ *   barge_in             onset_us, decision_us (as onset_ms, decision_ms)
+ *   filler               text?
+ *   escalation           reason
+ *   transfer             package
+ *   dtmf                 digit (one of 0-9 * # A-D)
+ *   fallback             slot, from, to
+ *   error                source, message
+ *
+ * There is deliberately no field for provider requests, headers or URLs:
+ * a trace never carries credentials (docs/trace.md).
+ */
+struct vagent_trace_event {
+	int64_t t_us;              /* media time, µs, >= 0 */
+	const char *call;          /* call name (see vagent_trace_writer_new) */
+	int turn;                  /* 0 before the first caller turn */
+	vagent_trace_type type;
+	bool estimated;            /* caller.speech_*: from offline VAD */
+	bool has_confidence;       /* stt.final: confidence is set */
+	double confidence;         /* stt.final, 0..1 (3 decimals on the wire) */
+	const char *text;          /* stt.*, llm.done, tts.request, filler */
+	const char *provider;      /* llm.request */
+	const char *name;          /* tool.*: tool name */
+	const char *id;            /* tool.*: tool call id */
+	const char *args;          /* tool.start: JSON */
+	const char *result;        /* tool.end: JSON */
+	const char *error;         /* tool.error: message */
+	const char *reason;        /* call.end, agent.audio_stop, escalation */
+	int64_t onset_us;          /* barge_in: true onset of caller speech */
+	int64_t decision_us;       /* barge_in: interruption decided */
+	const char *package;       /* transfer: JSON handoff package */
+	const char *digit;         /* dtmf */
+	const char *slot;          /* fallback: "stt", "llm", "tts", "tools" */
+	const char *from, *to;     /* fallback: provider names */
+	const char *source;        /* error: component or provider */
+	const char *message;       /* error */
+	size_t line;               /* reader: 1-based line in the file */
+};
+
+/* A writer of one trace: to a FILE* or to a memory buffer. */
+struct vagent_trace_writer;
+
+/*
+ * A new writer appending to `fp` (not owned; NULL = to a memory buffer,
+ * see vagent_trace_writer_buffer()). `call` (copied; may be NULL) is the
+ * call name written for events whose `call` is NULL. Returns NULL when
+ * out of memory. Free with vagent_trace_writer_free().
+ */
+struct vagent_trace_writer *vagent_trace_writer_new(FILE *fp, const char *call);
+
+/* Free a writer (does not close its FILE*); NULL is a no-op. */
+void vagent_trace_writer_free(struct vagent_trace_writer *w);
+
+/*
+ * Append `ev` as one line. Fields are validated first and nothing is
+ * written for an invalid event: VAGENT_EINVAL for a negative time or
+ * turn, an unknown type, a missing required field, invalid UTF-8, a JSON
+ * field that is not JSON, a bad digit, reason or confidence. Writing
+ * errors are VAGENT_EIO, allocation failures VAGENT_ENOMEM. JSON fields are
+ * re-printed compactly (so a written trace re-writes byte-identically).
+ */
+vagent_status vagent_trace_writer_add(struct vagent_trace_writer *w,
+				      const struct vagent_trace_event *ev,
+				      struct vagent_error *err);
+
+/* A memory writer's text so far (NUL-terminated, owned by the writer,
+ * valid until the next add or free) and its length; NULL for a FILE*
+ * writer. */
+const char *vagent_trace_writer_buffer(const struct vagent_trace_writer *w,
+				       size_t *len);
+
+/* A parsed trace: events in file order; strings owned by the trace. */
+struct vagent_trace {
+	size_t n;
+	struct vagent_trace_event *events;
+};
+
+/*
+ * Parse `len` bytes of JSON lines (blank lines are skipped; unknown keys
+ * are ignored). `name` names the input in messages. On success *out is a
+ * new trace (transfer full; vagent_trace_free()). Errors: VAGENT_EFORMAT
+ * with "NAME:LINE: problem" (not JSON, missing or mistyped field, unknown
+ * type, more than 3 decimals in a time, invalid UTF-8...); VAGENT_ENOMEM.
+ */
+vagent_status vagent_trace_parse(const char *data, size_t len,
+				 const char *name, struct vagent_trace **out,
+				 struct vagent_error *err);
+
+/* Read and parse the file at `path` (errors as vagent_trace_parse(), plus
+ * VAGENT_ENOENT/VAGENT_EIO for the file). */
+vagent_status vagent_trace_load(const char *path, struct vagent_trace **out,
+				struct vagent_error *err);
+
+/* Free a trace and its strings; NULL is a no-op. */
+void vagent_trace_free(struct vagent_trace *t);
+
+/*
+ * Metrics (DESIGN.md §6, docs/metrics.md). Values are integer
+ * microseconds; VAGENT_METRIC_ABSENT marks a metric that cannot be
+ * computed because an event is missing (absent, never 0).
+ */
+#define VAGENT_METRIC_ABSENT INT64_MIN
+
+#define VAGENT_METRIC_MAP(X)                                                  \
+	X(STT_FIRST_PARTIAL, "stt_first_partial")                             \
+	X(ENDPOINT,          "endpoint")                                      \
+	X(STT_FINAL,         "stt_final")                                     \
+	X(LLM_TTFT,          "llm_ttft")                                      \
+	X(TOOL,              "tool")                                          \
+	X(TTS_TTFB,          "tts_ttfb")                                      \
+	X(E2E,               "e2e")                                           \
+	X(BARGE_IN_STOP,     "barge_in_stop")                                 \
+	X(ANSWER,            "answer")
+
+typedef enum vagent_metric {
+#define VAGENT__METRIC_ENUM(name, wire) VAGENT_METRIC_##name,
+	VAGENT_METRIC_MAP(VAGENT__METRIC_ENUM)
+#undef VAGENT__METRIC_ENUM
+	VAGENT_METRIC_COUNT
+} vagent_metric;
+
+/* "e2e"; "unknown" when out of range. */
+const char *vagent_metric_name(vagent_metric m);
+/* The metric called `name`; VAGENT_EINVAL when there is none. */
+vagent_status vagent_metric_from_name(const char *name, vagent_metric *out);
+
+/* One turn. hop[] is indexed by vagent_metric; only the per-turn metrics
+ * (stt_first_partial, endpoint, stt_final, llm_ttft, tts_ttfb, e2e) are
+ * ever set, the others are always VAGENT_METRIC_ABSENT. */
+struct vagent_turn_metrics {
+	int turn;
+	int64_t hop[VAGENT_METRIC_COUNT];
+	int64_t speech_start_us;   /* true caller speech start, or ABSENT */
+	int64_t speech_end_us;     /* true caller speech end, or ABSENT */
+	int64_t turn_end_us;       /* end-of-turn decision, or ABSENT */
+	size_t segments;           /* caller speech segments in the turn */
+	bool estimated;            /* a true boundary used came from VAD */
+	bool interrupted;          /* the agent's reply was barged in on */
+};
+
+/* One tool call: tool.start to its tool.end/timeout/error (same id). */
+struct vagent_tool_metrics {
+	int turn;
+	const char *name, *id;
+	const char *outcome;       /* "end", "timeout", "error", or NULL */
+	int64_t start_us;
+	int64_t tool;              /* duration, or ABSENT */
+};
+
+/* One interruption. */
+struct vagent_barge_in_metrics {
+	int turn;                  /* the interrupted turn */
+	int64_t onset_us, decision_us;
+	int64_t stop_us;           /* agent audio stopped, or ABSENT */
+	int64_t barge_in_stop;     /* stop - onset, or ABSENT */
+};
+
+struct vagent_call_metrics {
+	const char *call;
+	int64_t answer;            /* or ABSENT */
+	size_t n_turns;
+	struct vagent_turn_metrics *turns;        /* ascending turn */
+	size_t n_tools;
+	struct vagent_tool_metrics *tools;        /* by turn, then time */
+	size_t n_barge_ins;
+	struct vagent_barge_in_metrics *barge_ins; /* by turn, then time */
+};
+
+struct vagent_trace_metrics {
+	size_t n_calls;
+	struct vagent_call_metrics *calls;  /* in order of first appearance */
+};
+
+/*
+ * Compute the metrics of every call in `events[0..n-1]` (any order;
+ * events are grouped by `call` and `turn`, and ordered by time within a
+ * turn). On success *out is new (transfer full; free with
+ * vagent_trace_metrics_free()); it does not point into `events`.
+ * Errors: VAGENT_ENOMEM.
+ */
+vagent_status vagent_metrics_from_trace(const struct vagent_trace_event *events,
+					size_t n,
+					struct vagent_trace_metrics **out,
+					struct vagent_error *err);
+
+/* Free metrics; NULL is a no-op. */
+void vagent_trace_metrics_free(struct vagent_trace_metrics *m);
+
+/*
+ * Aggregation: per-metric statistics over many samples (all turns of all
+ * calls of a run). Percentiles are NEAREST-RANK: the p-th percentile of n
+ * sorted samples is the sample at rank ceil(p/100 * n) (1-based, at least
+ * 1). This implementation keeps every sample; the interface (add a value,
+ * ask for a statistic by name) is what callers rely on.
+ */
+struct vagent_stats;
+
+/* A new, empty aggregator; NULL when out of memory. */
+struct vagent_stats *vagent_stats_new(void);
+/* Free an aggregator; NULL is a no-op. */
+void vagent_stats_free(struct vagent_stats *s);
+
+/* Add one sample (µs) of metric `m`. Errors: VAGENT_EINVAL (bad metric
+ * or ABSENT value), VAGENT_ENOMEM. */
+vagent_status vagent_stats_add(struct vagent_stats *s, vagent_metric m,
+			       int64_t value);
+
+/* Add every present value of `tm` (hops, tools, barge-ins, answers). */
+vagent_status vagent_stats_add_metrics(struct vagent_stats *s,
+				       const struct vagent_trace_metrics *tm);
+
+/* Number of samples of metric `m`. */
+size_t vagent_stats_count(const struct vagent_stats *s, vagent_metric m);
+
+/*
+ * Statistic `stat` of metric `m` in µs: "p50", "p90", "p95", "p99" (or
+ * any "pN" with 0 < N <= 100, N may have decimals: "p99.9"), "max",
+ * "min", "mean". Returns VAGENT_OK, VAGENT_ENOENT when there are no
+ * samples (the statistic is absent), VAGENT_EINVAL for an unknown stat.
+ */
+vagent_status vagent_stats_get(const struct vagent_stats *s, vagent_metric m,
+			       const char *stat, double *out);
+
+/* The summary of DESIGN.md §5 for one metric, in µs. */
+struct vagent_stat_summary {
+	size_t n;
+	int64_t p50, p90, p95, p99, max;
+	double mean;
+};
+
+/* Fill `out`; VAGENT_ENOENT (and n = 0) when there are no samples. */
+vagent_status vagent_stats_summary(const struct vagent_stats *s,
+				   vagent_metric m,
+				   struct vagent_stat_summary *out);
+
 #ifdef __cplusplus
 }
 #endif
