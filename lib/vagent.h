@@ -1212,9 +1212,10 @@ size_t vagent_stats_count(const struct vagent_stats *s, vagent_metric m);
 
 /*
  * Statistic `stat` of metric `m` in µs: "p50", "p90", "p95", "p99" (or
- * any "pN" with 0 < N <= 100, N may have decimals: "p99.9"), "max",
- * "min", "mean". Returns VAGENT_OK, VAGENT_ENOENT when there are no
- * samples (the statistic is absent), VAGENT_EINVAL for an unknown stat.
+ * any "pN" with 0 < N <= 100 and up to 6 decimals: "p99.9"), "max",
+ * "min", "mean". Percentile ranks are computed exactly in integers.
+ * Returns VAGENT_OK, VAGENT_ENOENT when there are no samples (the
+ * statistic is absent), VAGENT_EINVAL for an unknown stat or metric.
  */
 vagent_status vagent_stats_get(const struct vagent_stats *s, vagent_metric m,
 			       const char *stat, double *out);
