@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "vagent.h"
 #include "support/harness.h"
 
@@ -404,6 +406,113 @@ START_TEST(test_metric_names)
 }
 END_TEST
 
+
+/* ---- vagent trace metrics */
+
+START_TEST(test_cli_table)
+{
+	struct run_result r = run_vagent("trace", "metrics",
+					 top_path("fixtures/traces/clean-2turn.jsonl"),
+					 top_path("fixtures/traces/barge-in.jsonl"), NULL);
+
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_ptr_nonnull(strstr(r.out, "call clean: answer 160.000 ms\n"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"     2           200.000           500.000           180.250           295.750"
+		"           140.000          1010.000\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "interrupted\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "barge_in_stop 260.000 ms\n"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"e2e                   4   1000.000   1040.000   1040.000   1040.000   1040.000"
+		"    917.500\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\ntool                  0\n"));
+	run_result_free(&r);
+}
+END_TEST
+
+static double json_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	ck_assert_msg(cJSON_IsNumber(v), "no number \"%s\"", key);
+	return v->valuedouble;
+}
+
+START_TEST(test_cli_json)
+{
+	struct run_result r = run_vagent("trace", "metrics", "--json", "-",
+					 top_path("fixtures/traces/tool-timeout.jsonl"), NULL);
+	cJSON *root, *call, *turn, *hops, *tools, *sum;
+	char *file;
+
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	root = cJSON_Parse(r.out);
+	ck_assert_ptr_nonnull(root);
+	call = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "calls"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(call, "name")->valuestring, "tools");
+	ck_assert(json_ms(call, "answer") == 50);
+	turn = cJSON_GetArrayItem(cJSON_GetObjectItem(call, "turns"), 0);
+	hops = cJSON_GetObjectItem(turn, "hops");
+	ck_assert(json_ms(hops, "e2e") == 1710);
+	ck_assert(json_ms(hops, "llm_ttft") == 190);
+	tools = cJSON_GetObjectItem(call, "tools");
+	ck_assert_int_eq(cJSON_GetArraySize(tools), 4);
+	ck_assert(json_ms(cJSON_GetArrayItem(tools, 1), "tool") == 290.5);
+	/* The tool that never finished has no value. */
+	ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(tools, 2), "tool"));
+	sum = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "summary"), "tool");
+	ck_assert(json_ms(sum, "n") == 3);
+	ck_assert(json_ms(sum, "p50") == 290.5);
+	ck_assert(json_ms(sum, "max") == 3000);
+	ck_assert(json_ms(sum, "mean") == 1120.167);
+	ck_assert(json_ms(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "summary"),
+					      "barge_in_stop"), "n") == 0);
+	cJSON_Delete(root);
+
+	/* --json FILE writes the same JSON and still prints the tables. */
+	run_result_free(&r);
+	r = run_vagent("trace", "metrics", "--json", temp_path("m.json"),
+		       top_path("fixtures/traces/tool-timeout.jsonl"), NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "call tools: answer 50.000 ms"));
+	file = read_file(temp_path("m.json"), NULL);
+	ck_assert_ptr_nonnull(strstr(file, "\"tool\":\t290.500"));
+	free(file);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_bad_input)
+{
+	const char *bad = top_path("fixtures/traces/bad-line.jsonl");
+	struct run_result r = run_vagent("trace", "metrics", bad, NULL);
+	char want[4200];
+
+	ck_assert_int_eq(r.exit_code, 2);
+	snprintf(want, sizeof(want), "vagent: %s:3: not valid JSON\n", bad);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+
+	r = run_vagent("trace", "metrics", temp_path("missing.jsonl"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "missing.jsonl: no such file"));
+	run_result_free(&r);
+
+	r = run_vagent("trace", "metrics", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	run_result_free(&r);
+
+	r = run_vagent("trace", "replay", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "'replay' is not a trace command"));
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_metrics(void)
 {
 	Suite *s = suite_create("metrics");
@@ -419,6 +528,13 @@ Suite *suite_metrics(void)
 	tcase_add_test(tc, test_nearest_rank);
 	tcase_add_test(tc, test_nearest_rank_edges);
 	tcase_add_test(tc, test_metric_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_add_test(tc, test_cli_table);
+	tcase_add_test(tc, test_cli_json);
+	tcase_add_test(tc, test_cli_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
