@@ -809,7 +809,8 @@ vagent_status vagent_loop_run(struct vagent_loop *loop,
  */
 vagent_status vagent_loop_run_until(struct vagent_loop *loop, int64_t t,
 				    struct vagent_error *err);
-/* Make vagent_loop_run return after the callback in progress. Any thread. */
+/* Make vagent_loop_run return after the callback in progress (when the
+ * loop is not running, the next run returns at once). Any thread. */
 void vagent_loop_stop(struct vagent_loop *loop);
 
 typedef void (*vagent_loop_fn)(void *arg);

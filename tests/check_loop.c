@@ -233,7 +233,7 @@ struct jctx {
 	int id;
 	int64_t charged;
 	pthread_t worker;
-	volatile int spin;
+	volatile unsigned spin;
 };
 
 static void job_work(void *arg)
@@ -242,7 +242,7 @@ static void job_work(void *arg)
 
 	j->worker = pthread_self();
 	for (int i = 0; i < 10000; i++)
-		j->spin += i;
+		j->spin += (unsigned)i;
 }
 
 static void job_done(void *arg, int64_t charged)
@@ -579,6 +579,171 @@ START_TEST(test_free_with_pending_work)
 }
 END_TEST
 
+/* ---- the heap under random starts, restarts and cancels ---- */
+
+#define NHEAP 5000
+
+struct hctx {
+	int id;
+	int64_t due;
+	long order;                 /* when it was last scheduled */
+	bool cancelled;
+	int fired;
+	int64_t *last_due;
+	long *last_order;
+	struct vagent_loop *loop;
+};
+
+static void heap_fire(struct vagent_timer *t, void *arg)
+{
+	struct hctx *h = arg;
+
+	(void)t;
+	ck_assert(!h->cancelled);
+	ck_assert_int_eq(vagent_loop_now(h->loop), h->due);
+	/* Non-decreasing (due, order). */
+	ck_assert(h->due > *h->last_due ||
+		  (h->due == *h->last_due && h->order > *h->last_order));
+	*h->last_due = h->due;
+	*h->last_order = h->order;
+	h->fired++;
+}
+
+START_TEST(test_heap_random_cancel)
+{
+	struct vagent_loop *loop = new_loop(VAGENT_CLOCK_VIRTUAL, 0);
+	struct hctx *h = calloc(NHEAP, sizeof(*h));
+	struct vagent_timer **t = calloc(NHEAP, sizeof(*t));
+	uint64_t rng = 42;
+	int64_t last_due = -1;
+	long last_order = -1, order = 0;
+	int expected = 0, fired = 0;
+
+	for (int i = 0; i < NHEAP; i++) {
+		h[i] = (struct hctx){ .id = i, .last_due = &last_due,
+				      .last_order = &last_order, .loop = loop };
+		t[i] = vagent_timer_new(loop, heap_fire, &h[i]);
+		/* Few distinct instants, so many ties. */
+		h[i].due = MS((int64_t)(rng_next(&rng) % 50));
+		h[i].order = order++;
+		vagent_timer_start_at(t[i], h[i].due, 0, NULL);
+	}
+	for (int i = 0; i < 3 * NHEAP; i++) {
+		int k = (int)(rng_next(&rng) % NHEAP);
+
+		switch (rng_next(&rng) % 3) {
+		case 0:
+			vagent_timer_stop(t[k]);
+			h[k].cancelled = true;
+			break;
+		default:
+			h[k].due = MS((int64_t)(rng_next(&rng) % 50));
+			h[k].order = order++;
+			h[k].cancelled = false;
+			vagent_timer_start_at(t[k], h[k].due, 0, NULL);
+			break;
+		}
+	}
+	for (int i = 0; i < NHEAP; i++)
+		expected += !h[i].cancelled;
+	ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
+	for (int i = 0; i < NHEAP; i++) {
+		ck_assert_int_eq(h[i].fired, h[i].cancelled ? 0 : 1);
+		fired += h[i].fired;
+		vagent_timer_free(t[i]);
+	}
+	ck_assert_int_eq(fired, expected);
+	free(h);
+	free(t);
+	vagent_loop_free(loop);
+}
+END_TEST
+
+/* A job of cost 0 completes in the instant it was submitted: after the
+ * timers scheduled before it, before those scheduled after it. */
+struct after_ctx {
+	struct submit_at s;
+	struct tctx c;
+	struct vagent_timer *t;
+};
+
+static void submit_and_start(struct vagent_timer *t, void *arg)
+{
+	struct after_ctx *a = arg;
+
+	(void)t;
+	ck_assert_int_eq(vagent_loop_submit_cost(a->s.loop, job_work, job_done,
+						 &a->s.jobs[0], 0, NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_timer_start(a->t, 0, 0, NULL), VAGENT_OK);
+}
+
+START_TEST(test_job_zero_cost_order)
+{
+	static struct log l;
+	struct vagent_loop *loop = new_loop(VAGENT_CLOCK_VIRTUAL, 2);
+	struct jctx j[2] = { { .log = &l, .id = 'j' }, { 0 } };
+	struct after_ctx a = { .s = { loop, j, 1, 0 }, .c = { .log = &l, .id = 'a' } };
+	struct tctx b = { .log = &l, .id = 'b' };
+	struct vagent_timer *ts = vagent_timer_new(loop, submit_and_start, &a);
+	struct vagent_timer *tb = vagent_timer_new(loop, on_timer, &b);
+
+	memset(&l, 0, sizeof(l));
+	l.loop = loop;
+	a.t = vagent_timer_new(loop, on_timer, &a.c);
+	vagent_timer_start_at(ts, MS(50), 0, NULL);
+	vagent_timer_start_at(tb, MS(50), 0, NULL);
+	ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert_int_eq(l.id[0], 'b');
+	ck_assert_int_eq(l.id[1], 'j');
+	ck_assert_int_eq(l.id[2], 'a');
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(l.t[i], MS(50));
+	vagent_timer_free(ts);
+	vagent_timer_free(tb);
+	vagent_timer_free(a.t);
+	vagent_loop_free(loop);
+}
+END_TEST
+
+static void spin_work(void *arg)
+{
+	struct jctx *j = arg;
+
+	for (int i = 0; i < 2000000; i++)
+		j->spin += (unsigned)i;
+}
+
+/* Both job clocks charge a positive measured time, and done runs at
+ * exactly submit time + the charge. */
+START_TEST(test_job_clocks)
+{
+	static const enum vagent_job_clock clocks[] = { VAGENT_JOB_WALL,
+							VAGENT_JOB_THREAD_CPU };
+
+	for (int c = 0; c < 2; c++) {
+		static struct log l;
+		struct vagent_loop_config cfg = vagent_loop_config_default();
+		struct vagent_loop *loop = NULL;
+		struct jctx j = { .log = &l, .id = 1 };
+
+		cfg.clock = VAGENT_CLOCK_VIRTUAL;
+		cfg.workers = 1;
+		cfg.job_clock = clocks[c];
+		ck_assert_int_eq(vagent_loop_new(&cfg, &loop, NULL), VAGENT_OK);
+		memset(&l, 0, sizeof(l));
+		l.loop = loop;
+		ck_assert_int_eq(vagent_loop_run_until(loop, MS(20), NULL), VAGENT_OK);
+		ck_assert_int_eq(vagent_loop_submit(loop, spin_work, job_done, &j, NULL), VAGENT_OK);
+		ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
+		ck_assert_int_eq(l.n, 1);
+		ck_assert_int_gt(j.charged, 0);
+		ck_assert_int_eq(l.t[0], MS(20) + j.charged);
+		vagent_loop_free(loop);
+	}
+}
+END_TEST
+
 /* ---- real time: order only ---- */
 
 struct pipe_ctx {
@@ -903,6 +1068,9 @@ Suite *suite_loop(void)
 	tcase_add_test(v, test_bad_arguments);
 	tcase_add_test(v, test_free_with_pending_work);
 	tcase_add_test(v, test_virtual_stop_and_resume);
+	tcase_add_test(v, test_heap_random_cancel);
+	tcase_add_test(v, test_job_zero_cost_order);
+	tcase_add_test(v, test_job_clocks);
 	suite_add_tcase(s, v);
 	tcase_add_test(r, test_real_pipe_watcher);
 	tcase_add_test(r, test_free_other_watcher_in_batch);
