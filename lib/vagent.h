@@ -1036,7 +1036,8 @@ struct vagent_trace_event {
 	size_t line;               /* reader: 1-based line in the file */
 };
 
-/* A writer of one trace: to a FILE* or to a memory buffer. */
+/* A writer of one trace: to a FILE* or to a memory buffer. Not locked:
+ * use one writer from one thread (the session's loop thread). */
 struct vagent_trace_writer;
 
 /*
