@@ -425,7 +425,6 @@ vagent_status vagent_io_new(struct vagent_loop *loop, int fd, unsigned events,
 		free(io);
 		return st;
 	}
-	loop->nio++;
 	*out = io;
 	return VAGENT_OK;
 }
@@ -455,7 +454,6 @@ void vagent_io_free(struct vagent_io *io)
 	for (int i = loop->ev_pos; i < loop->nevents; i++)
 		if (loop->events[i].data.ptr == io)
 			loop->events[i].data.ptr = NULL;
-	loop->nio--;
 	free(io);
 }
 

@@ -92,7 +92,6 @@ struct vagent_loop {
 	struct epoll_event events[VAGENT__MAX_EVENTS];
 	int nevents, ev_pos;
 	size_t active_io;           /* watchers with events != 0 */
-	size_t nio;                 /* watchers alive */
 
 	/* Shared with other threads, under `lock`. */
 	pthread_mutex_t lock;
