@@ -1234,6 +1234,92 @@ vagent_status vagent_stats_summary(const struct vagent_stats *s,
 				   vagent_metric m,
 				   struct vagent_stat_summary *out);
 
+/* ==== @@VAD@@ — frame-level voice activity detection (lib/vad) ==== */
+
+/*
+ * A voice activity detector for 8 and 16 kHz telephone/wideband audio, one
+ * call per 10 or 20 ms frame, no models. Per frame it computes band-limited
+ * (150-3400 Hz) energy over an adaptive noise floor (the minimum of the
+ * smoothed energy over a sliding window), pitch periodicity and an order-4
+ * prediction gain that rejects pure and dual tones, combines them into a
+ * speech probability, and turns that into a decision with an onset run and
+ * a hangover. Deterministic: the same frames give the same results. Time is
+ * read only from the frames' pts. docs/vad.md has the measurements.
+ */
+struct vagent_vad_config {
+	int rate;               /* 8000 or 16000 Hz; 16000 */
+	int frame_ms;           /* 10 or 20; 20 */
+	double threshold;       /* probability at/above which a frame is speech-like; 0.5 */
+	int onset_ms;           /* speech-like run that starts speech (rounded up to
+				 * whole frames, at least one); 40 */
+	int hangover_ms;        /* speech holds this long after the last speech-like
+				 * frame (rounded up to whole frames); 200 */
+	int full_hangover_after_ms; /* the full hangover applies once the segment
+				 * has had this much speech-like audio; before,
+				 * the hold is as long as the speech-like audio
+				 * seen so far (clicks and clanks end fast); 200 */
+	double min_energy_dbfs; /* quieter frames (after the band filter) are never
+				 * speech; -60 */
+	int noise_window_ms;    /* noise-floor memory, 100 .. 400 frames; 2000 */
+};
+
+/* The defaults above. */
+struct vagent_vad_config vagent_vad_config_default(void);
+
+typedef enum vagent_vad_event {
+	VAGENT_VAD_NONE = 0,
+	VAGENT_VAD_START,       /* speech began (decision turned on this frame) */
+	VAGENT_VAD_END,         /* speech ended (hangover ran out this frame) */
+} vagent_vad_event;
+
+/* What vagent_vad_process() says about one frame. */
+struct vagent_vad_result {
+	double probability;     /* speech probability of this frame alone, 0..1 */
+	bool speech_like;       /* probability >= threshold */
+	bool speech;            /* the decision (with onset and hangover) */
+	vagent_vad_event event; /* a change of decision on this frame */
+	/* START: pts of the first frame of the speech-like run that started
+	 * speech (the onset, earlier than this frame by the onset run);
+	 * END: end time of the last speech-like frame (before the hangover). */
+	int64_t event_pts;
+	/* features, for traces and tuning */
+	double energy_dbfs;     /* band-limited frame energy */
+	double snr_db;          /* energy over the noise floor */
+	double periodicity;     /* best normalised pitch correlation, 0..1 */
+	double tonality_db;     /* order-4 prediction gain (tones: > 25 dB) */
+	double change;          /* spectral-shape change since the last frame
+				 * (a held tone: < 0.08) */
+};
+
+struct vagent_vad;
+
+/*
+ * A new detector (transfer full: free with vagent_vad_free). `cfg` NULL
+ * means the defaults. VAGENT_EINVAL (err says why) for a rate other than
+ * 8000/16000, a frame other than 10/20 ms, or out-of-range values.
+ */
+vagent_status vagent_vad_new(const struct vagent_vad_config *cfg,
+			     struct vagent_vad **out, struct vagent_error *err);
+
+/* Free a detector; NULL is a no-op. */
+void vagent_vad_free(struct vagent_vad *vad);
+
+/* Forget all history (filters, noise floor, decision) for a new stream. */
+void vagent_vad_reset(struct vagent_vad *vad);
+
+/*
+ * Analyse one frame: exactly frame_ms at the configured rate, mono or
+ * stereo (channels averaged); else VAGENT_EINVAL and *res zeroed. Fills
+ * *res. Frames must be consecutive: the detector keeps pitch and
+ * noise-floor history across calls.
+ */
+vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_frame *f,
+				 struct vagent_vad_result *res, struct vagent_error *err);
+
+/* The configured onset run and hangover, in frames. */
+int vagent_vad_onset_frames(const struct vagent_vad *vad);
+int vagent_vad_hangover_frames(const struct vagent_vad *vad);
+
 #ifdef __cplusplus
 }
 #endif
