@@ -15,6 +15,8 @@
 #define VAD_RATE       8000
 #define VAD_MAX_N      160            /* 20 ms at 8 kHz */
 #define VAD_MIN_LAG    20             /* 400 Hz */
+#define VAD_HIGH_LAG   8              /* 1000 Hz: lags 8..19 are 'too high for a voice' */
+#define VAD_HIGH_CORR  0.8
 #define VAD_MAX_LAG    146            /* ~55 Hz */
 #define VAD_HIST       (VAD_MAX_LAG + VAD_MAX_N)
 #define VAD_FLOOR_MAX  400            /* frames in the noise-floor window */
@@ -227,16 +229,22 @@ static double corr_at(const float *x, size_t n, int lag, double ex)
 /* Best normalised correlation of the current frame with itself one pitch
  * period earlier (lags 2.5..18 ms): voiced speech 0.5..0.95, noise lower.
  * Even lags first, then the odd neighbours of the best one. */
-static double periodicity(const float *h, size_t n)
+static double periodicity(const float *h, size_t n, double *high)
 {
 	const float *x = h + VAD_HIST - n;
 	double ex = 0, best = 0, c;
 	int best_lag = VAD_MIN_LAG;
 
+	*high = 0;
 	for (size_t i = 0; i < n; i++)
 		ex += (double)x[i] * x[i];
 	if (ex <= 0)
 		return 0;
+	for (int lag = VAD_HIGH_LAG; lag < VAD_MIN_LAG; lag++) {
+		c = corr_at(x, n, lag, ex);
+		if (c > *high)
+			*high = c;
+	}
 	for (int lag = VAD_MIN_LAG; lag <= VAD_MAX_LAG; lag += 2) {
 		c = corr_at(x, n, lag, ex);
 		if (c > best) {
@@ -261,6 +269,7 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 	double r[VAD_LPC_ORDER + 1] = { 0 }, energy, e_db, floor_db, z, p;
 	size_t n = vad->n;
 	bool like, steady;
+	double high = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (f->rate != vad->cfg.rate || (f->channels != 1 && f->channels != 2) ||
@@ -310,7 +319,7 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 	 * (2.5 dB) no periodicity can make a frame speech-like: skip it. */
 	if (res->snr_db > VAD_SNR_MID - VAD_PER_WEIGHT * (1 - VAD_PER_MID) * VAD_SNR_SCALE &&
 	    e_db >= vad->cfg.min_energy_dbfs)
-		res->periodicity = periodicity(vad->hist, n);
+		res->periodicity = periodicity(vad->hist, n, &high);
 	res->tonality_db = lpc_gain_db(r);
 	/* Stationarity: how much the spectral shape (r1..r4 / r0) moved since
 	 * the last frame; a held tone barely moves, speech rarely holds still
@@ -334,6 +343,10 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 	 * row) or a near-perfectly predictable frame is never speech, however
 	 * loud; nor is a tonal frame shortly after a tone (a tone sequence
 	 * switching frequency). */
+	/* Strongly periodic above 400 Hz (a buzzer, a whistle, a scream):
+	 * not a human speaking voice. */
+	if (high > VAD_HIGH_CORR && high >= res->periodicity - 0.02)
+		z = fmin(z, -10.0);
 	steady = res->tonality_db > VAD_TONAL_DB && res->change < VAD_TONE_CHANGE;
 	if (res->tonality_db > VAD_TONE_GAIN_DB || (steady && vad->prev_steady) ||
 	    (res->tonality_db > VAD_TONAL_DB && vad->since_tone < VAD_TONE_HOLD)) {
