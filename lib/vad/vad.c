@@ -217,13 +217,19 @@ static double lpc_gain_db(const double *r)
 static double corr_at(const float *x, size_t n, int lag, double ex)
 {
 	const float *y = x - lag;
-	float xy = 0, ey = 0;
+	float xy[4] = { 0 }, ey[4] = { 0 }, sxy, sey;
 
-	for (size_t i = 0; i < n; i++) {
-		xy += x[i] * y[i];
-		ey += y[i] * y[i];
+	/* four partial sums (n is a multiple of 4): independent chains the
+	 * compiler can keep in flight; the order is fixed, so results are too */
+	for (size_t i = 0; i < n; i += 4) {
+		for (int k = 0; k < 4; k++) {
+			xy[k] += x[i + (size_t)k] * y[i + (size_t)k];
+			ey[k] += y[i + (size_t)k] * y[i + (size_t)k];
+		}
 	}
-	return xy > 0 && ey > 0 ? xy / sqrt(ex * ey) : 0;
+	sxy = (xy[0] + xy[1]) + (xy[2] + xy[3]);
+	sey = (ey[0] + ey[1]) + (ey[2] + ey[3]);
+	return sxy > 0 && sey > 0 ? sxy / sqrt(ex * sey) : 0;
 }
 
 /* Best normalised correlation of the current frame with itself one pitch
