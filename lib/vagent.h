@@ -1240,8 +1240,9 @@ vagent_status vagent_stats_summary(const struct vagent_stats *s,
  * A voice activity detector for 8 and 16 kHz telephone/wideband audio, one
  * call per 10 or 20 ms frame, no models. Per frame it computes band-limited
  * (150-3400 Hz) energy over an adaptive noise floor (the minimum of the
- * smoothed energy over a sliding window), pitch periodicity and an order-4
- * prediction gain that rejects pure and dual tones, combines them into a
+ * smoothed energy over a sliding window) and pitch periodicity, rejects
+ * pure and dual tones (order-4 prediction gain, steadiness) and periodicity
+ * above 400 Hz, combines the evidence into a
  * speech probability, and turns that into a decision with an onset run and
  * a hangover. Deterministic: the same frames give the same results. Time is
  * read only from the frames' pts. docs/vad.md has the measurements.
@@ -1251,16 +1252,16 @@ struct vagent_vad_config {
 	int frame_ms;           /* 10 or 20; 20 */
 	double threshold;       /* probability at/above which a frame is speech-like; 0.5 */
 	int onset_ms;           /* speech-like run that starts speech (rounded up to
-				 * whole frames, at least one); 40 */
+				 * whole frames, at least one; <= 600000); 60 */
 	int hangover_ms;        /* speech holds this long after the last speech-like
-				 * frame (rounded up to whole frames); 200 */
+				 * frame (rounded up to whole frames; <= 600000); 200 */
 	int full_hangover_after_ms; /* the full hangover applies once the segment
 				 * has had this much speech-like audio; before,
 				 * the hold is as long as the speech-like audio
 				 * seen so far (clicks and clanks end fast); 200 */
 	double min_energy_dbfs; /* quieter frames (after the band filter) are never
 				 * speech; -60 */
-	int noise_window_ms;    /* noise-floor memory, 100 .. 400 frames; 2000 */
+	int noise_window_ms;    /* noise-floor memory, 100 ms .. 400 frames; 1500 */
 };
 
 /* The defaults above. */

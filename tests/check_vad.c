@@ -5,6 +5,7 @@
  * evaluation (tests/bench/vad_set.h) holding the F1 target at 20 dB.
  */
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,8 @@ START_TEST(test_bad_config)
 		{ 8000, 20, 0.5, -1, 1000, "hangover -1" },
 		{ 8000, 20, 0.5, 200, 50, "window 50" },
 		{ 8000, 10, 0.5, 200, 5000, "window 500 frames" },
+		{ 8000, 20, 0.5, 600001, 1000, "hangover over 10 minutes" },
+		{ 8000, 20, 0.5, INT_MAX, 1000, "hangover INT_MAX" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

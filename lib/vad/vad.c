@@ -21,6 +21,7 @@
 #define VAD_HIST       (VAD_MAX_LAG + VAD_MAX_N)
 #define VAD_FLOOR_MAX  400            /* frames in the noise-floor window */
 #define VAD_LPC_ORDER  4
+#define VAD_MAX_MS     600000         /* onset/hangover limit: 10 minutes */
 #define VAD_SILENT_DB  (-100.0)
 /* Evidence weights (tuned on the labelled set, docs/vad.md): a frame 10 dB
  * over the floor with periodicity 0.5 is even odds; each 2.5 dB or 0.17 of
@@ -146,13 +147,16 @@ vagent_status vagent_vad_new(const struct vagent_vad_config *cfg,
 	if (cfg->frame_ms != 10 && cfg->frame_ms != 20)
 		return vagent__error_set(err, VAGENT_EINVAL, "vad",
 					 "unsupported frame duration %d ms (10 or 20)", cfg->frame_ms);
-	if (!(cfg->threshold > 0.0 && cfg->threshold < 1.0) || cfg->onset_ms < 0 ||
-	    cfg->hangover_ms < 0 || cfg->full_hangover_after_ms < 0 || cfg->noise_window_ms < 100 ||
-	    cfg->noise_window_ms / cfg->frame_ms > VAD_FLOOR_MAX || isnan(cfg->min_energy_dbfs))
+	if (!(cfg->threshold > 0.0 && cfg->threshold < 1.0) ||
+	    cfg->onset_ms < 0 || cfg->onset_ms > VAD_MAX_MS ||
+	    cfg->hangover_ms < 0 || cfg->hangover_ms > VAD_MAX_MS ||
+	    cfg->full_hangover_after_ms < 0 || cfg->full_hangover_after_ms > VAD_MAX_MS ||
+	    cfg->noise_window_ms < 100 || cfg->noise_window_ms / cfg->frame_ms > VAD_FLOOR_MAX ||
+	    isnan(cfg->min_energy_dbfs))
 		return vagent__error_set(err, VAGENT_EINVAL, "vad",
-					 "invalid configuration (threshold in (0,1), onset and "
-					 "hangover >= 0, noise window 100..%d ms)",
-					 VAD_FLOOR_MAX * cfg->frame_ms);
+					 "invalid configuration (threshold in (0,1); onset, "
+					 "hangover 0..%d ms; noise window 100..%d ms)",
+					 VAD_MAX_MS, VAD_FLOOR_MAX * cfg->frame_ms);
 	vad = calloc(1, sizeof(*vad));
 	if (!vad)
 		return vagent__error_set(err, VAGENT_ENOMEM, "vad", "out of memory");
@@ -229,7 +233,7 @@ static double corr_at(const float *x, size_t n, int lag, double ex)
 	}
 	sxy = (xy[0] + xy[1]) + (xy[2] + xy[3]);
 	sey = (ey[0] + ey[1]) + (ey[2] + ey[3]);
-	return sxy > 0 && sey > 0 ? sxy / sqrt(ex * sey) : 0;
+	return sxy > 0 && sey > 0 ? (double)sxy / sqrt(ex * (double)sey) : 0;
 }
 
 /* Best normalised correlation of the current frame with itself one pitch
@@ -243,7 +247,7 @@ static double periodicity(const float *h, size_t n, double *high)
 
 	*high = 0;
 	for (size_t i = 0; i < n; i++)
-		ex += (double)x[i] * x[i];
+		ex += (double)x[i] * (double)x[i];
 	if (ex <= 0)
 		return 0;
 	for (int lag = VAD_HIGH_LAG; lag < VAD_MIN_LAG; lag++) {
@@ -303,7 +307,7 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 
 	for (int l = 0; l <= VAD_LPC_ORDER; l++)
 		for (size_t i = (size_t)l; i < n; i++)
-			r[l] += (double)x[i] * x[i - (size_t)l];
+			r[l] += (double)x[i] * (double)x[i - (size_t)l];
 	energy = r[0] / (double)n;
 	e_db = energy > 1e-10 ? 10.0 * log10(energy) : VAD_SILENT_DB;
 
@@ -345,14 +349,14 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 	/* Evidence: loudness over the floor, voicing, and against pure tones. */
 	z = (res->snr_db - VAD_SNR_MID) / VAD_SNR_SCALE +
 	    (res->periodicity - VAD_PER_MID) * VAD_PER_WEIGHT;
-	/* A tone (beeps, ringback, dual tones: two steady tonal frames in a
-	 * row) or a near-perfectly predictable frame is never speech, however
-	 * loud; nor is a tonal frame shortly after a tone (a tone sequence
-	 * switching frequency). */
 	/* Strongly periodic above 400 Hz (a buzzer, a whistle, a scream):
 	 * not a human speaking voice. */
 	if (high > VAD_HIGH_CORR && high >= res->periodicity - 0.02)
 		z = fmin(z, -10.0);
+	/* A tone (beeps, ringback, dual tones: two steady tonal frames in a
+	 * row) or a near-perfectly predictable frame is never speech, however
+	 * loud; nor is a tonal frame shortly after a tone (a tone sequence
+	 * switching frequency). */
 	steady = res->tonality_db > VAD_TONAL_DB && res->change < VAD_TONE_CHANGE;
 	if (res->tonality_db > VAD_TONE_GAIN_DB || (steady && vad->prev_steady) ||
 	    (res->tonality_db > VAD_TONAL_DB && vad->since_tone < VAD_TONE_HOLD)) {
@@ -373,7 +377,8 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 	if (like) {
 		if (vad->run == 0)
 			vad->run_start = f->pts;
-		vad->run++;
+		if (vad->run < vad->onset_frames)   /* capped: streams run for days */
+			vad->run++;
 		vad->last_like_end = vagent_frame_end(f);
 		if (!vad->speech && vad->run >= vad->onset_frames) {
 			vad->speech = true;
@@ -383,7 +388,8 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 		}
 		if (vad->speech) {
 			/* a short burst (a clank, a cough) earns a short hold */
-			vad->seg_like++;
+			if (vad->seg_like < vad->full_hang_frames)
+				vad->seg_like++;
 			vad->hang = vad->seg_like >= vad->full_hang_frames ? vad->hangover_frames :
 				    vad->seg_like < vad->hangover_frames ? vad->seg_like :
 				    vad->hangover_frames;

@@ -98,7 +98,7 @@ static inline uint8_t *vadset_label(const struct vagent_audio *clip, int frame_m
 			double e = 0;
 
 			for (size_t i = 0; i < n; i++) {
-				double y = a * (py + x[i] - px);
+				double y = a * (py + (double)x[i] - px);
 
 				px = x[i];
 				py = y;
@@ -199,15 +199,15 @@ static inline int vadset_track_build(const struct vagent_audio *clip,
 			double pn = 0, pd = 0;
 
 			for (size_t i = 0; i < nf_clip * n; i++) {
-				double d = (double)mixed->samples[i] - span->samples[i];
+				double d = (double)mixed->samples[i] - (double)span->samples[i];
 
 				pd += d * d;
-				pn += (double)nseg->samples[i] * nseg->samples[i];
+				pn += (double)nseg->samples[i] * (double)nseg->samples[i];
 			}
 			gain = sqrt(pd / pn);
 		}
 		for (size_t i = 0; i < len; i++)
-			t->audio->samples[i] += (float)(gain * noise->samples[(off + i) % noise->frames]);
+			t->audio->samples[i] += (float)(gain * (double)noise->samples[(off + i) % noise->frames]);
 	}
 	rc = 0;
 done:
