@@ -105,7 +105,12 @@ END_TEST
 
 START_TEST(test_bad_config)
 {
-	struct { int rate, frame_ms; double threshold; int hangover_ms, window; const char *what; } bad[] = {
+	struct {
+		int rate, frame_ms;
+		double threshold;
+		int hangover_ms, window;
+		const char *what;
+	} bad[] = {
 		{ 44100, 20, 0.5, 200, 1000, "rate 44100" },
 		{ 11025, 20, 0.5, 200, 1000, "rate 11025" },
 		{ 0, 20, 0.5, 200, 1000, "rate 0" },
@@ -228,7 +233,9 @@ static void check_exact_hangover(int rate, int frame_ms, int hangover_ms)
 	ck_assert_uint_eq(end, last + (size_t)hang + 1);
 	ck_assert_int_eq(r[end].event_pts, vagent_ticks_from_ms((int64_t)(last + 1) * frame_ms));
 	for (size_t i = 0; i < nf; i++)
-		ck_assert_msg(r[i].speech == (i >= start && i < end), "%d Hz %d ms: frame %zu (start %zu end %zu)", rate, frame_ms, i, start, end);
+		ck_assert_msg(r[i].speech == (i >= start && i < end),
+			      "%d Hz %d ms: frame %zu (start %zu end %zu)",
+			      rate, frame_ms, i, start, end);
 	free(r);
 	vagent_vad_free(v);
 	vagent_audio_free(a);

@@ -19,9 +19,10 @@
  * Labelling rule (docs/vad.md): a 20 ms frame of the clean clip is speech
  * when its energy above 100 Hz (first-order high-pass: rumble and DC are
  * not speech) is within VADSET_REL_DB of the clip's loudest frame and above
- * VADSET_ABS_DBFS; runs of non-speech shorter than VADSET_BRIDGE_MS between speech frames are bridged (stop closures and
- * inter-word pauses are part of an utterance), and speech bursts shorter
- * than VADSET_MIN_SPEECH_MS are dropped (clicks, breaths).
+ * VADSET_ABS_DBFS; runs of non-speech shorter than VADSET_BRIDGE_MS between
+ * speech frames are bridged (stop closures and inter-word pauses are part
+ * of an utterance), and speech bursts shorter than VADSET_MIN_SPEECH_MS are
+ * dropped (clicks, breaths).
  */
 #define VADSET_REL_DB        40.0
 #define VADSET_ABS_DBFS      (-55.0)
