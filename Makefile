@@ -149,7 +149,7 @@ clean:
 
 distclean: clean
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_BIN:=.d)
 
 # ---- Fuzzing: a developer step, not part of `make check` (docs/fuzzing.md).
 # Needs clang with libFuzzer (Debian: clang and libclang-rt-14-dev).
