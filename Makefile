@@ -63,6 +63,9 @@ LIBS     := $(PKG_LIBS) -lm -lpthread
 ifeq ($(V),1)
 Q :=
 quiet = @:
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+quiet = @:
 else
 Q := @
 quiet = @printf '  %-7s %s\n'
