@@ -1321,6 +1321,112 @@ vagent_status vagent_vad_process(struct vagent_vad *vad, const struct vagent_fra
 int vagent_vad_onset_frames(const struct vagent_vad *vad);
 int vagent_vad_hangover_frames(const struct vagent_vad *vad);
 
+/* ==== @@TURN@@ — end-of-turn detection (lib/turn) ==== */
+
+/*
+ * Decides when the caller has finished a turn, from the VAD's per-frame
+ * results and (optionally) the running STT transcript. A turn opens once a
+ * VAD speech segment has `start_ms` of speech (onset to the end of its last
+ * speech-like frame); it ends when the silence after the VAD's END (the
+ * end of the last speech) has lasted the hold: `min_hold_ms`, or
+ * `max_hold_ms` while the transcript of the turn ends in a digit or a hold
+ * word ("four", "and", "my number is", "um", ...). Speech that resumes
+ * before the hold ran out continues the same turn. Time comes only from the
+ * frames' pts (media ticks); deterministic. docs/turn.md has the rule, the
+ * word list and the evaluation.
+ */
+struct vagent_turn_config {
+	int start_ms;           /* speech that opens a turn, 0..600000; 150 */
+	int min_hold_ms;        /* silence that ends a turn, 0..600000; 500 */
+	int max_hold_ms;        /* the hold while the transcript ends in a
+				 * digit or a hold word, min_hold_ms..600000; 1500 */
+	bool hold_rule;         /* apply the transcript rule; true */
+	/* NULL-terminated words or phrases (matched case-insensitively on
+	 * whole words at the end of the transcript; punctuation ignored;
+	 * each < 64 bytes, at most 256); NULL: vagent_turn_default_hold_words().
+	 * Copied by vagent_turn_detector_new. A transcript whose last word
+	 * ends in a digit always holds (with hold_rule). */
+	const char *const *hold_words;
+};
+
+/* The defaults above. */
+struct vagent_turn_config vagent_turn_config_default(void);
+
+/* The built-in hold list (number words, connectives, hesitations;
+ * docs/turn.md), NULL-terminated, static. */
+const char *const *vagent_turn_default_hold_words(void);
+
+typedef enum vagent_turn_event_type {
+	VAGENT_TURN_NONE = 0,
+	VAGENT_TURN_START,      /* a turn opened */
+	VAGENT_TURN_END,        /* end of turn: the agent may answer */
+} vagent_turn_event_type;
+
+/* What vagent_turn_detector_push_vad() decided on one frame. */
+struct vagent_turn_event {
+	vagent_turn_event_type type;
+	int64_t pts;            /* when it was decided: the end of the frame
+				 * that decided it (ticks) */
+	int64_t speech_pts;     /* START: onset of the turn's speech (the VAD's
+				 * START event_pts); END: end of its last speech
+				 * (the VAD's END event_pts) */
+	int64_t hold;           /* END: the hold applied (ticks) */
+	bool extended;          /* END: the transcript rule chose max_hold_ms */
+};
+
+struct vagent_turn_detector;
+
+/*
+ * A new detector (transfer full: free with vagent_turn_detector_free).
+ * `cfg` NULL means the defaults. VAGENT_EINVAL (err says which field) for
+ * out-of-range times or a bad hold list; VAGENT_ENOMEM.
+ */
+vagent_status vagent_turn_detector_new(const struct vagent_turn_config *cfg,
+				       struct vagent_turn_detector **out,
+				       struct vagent_error *err);
+
+/* Free a detector; NULL is a no-op. */
+void vagent_turn_detector_free(struct vagent_turn_detector *det);
+
+/* Forget everything (open turn, pending end, transcript) for a new stream. */
+void vagent_turn_detector_reset(struct vagent_turn_detector *det);
+
+/*
+ * Feed the VAD result `r` of the frame [pts, pts + duration) (ticks), once
+ * per frame in order; fills *ev (type NONE when nothing was decided; at
+ * most one event per frame). END is decided on the first frame that ends
+ * at or after speech_end + hold and is not speech-like (a speech-like frame
+ * may be resumed speech: the decision waits for the VAD to confirm or drop
+ * it, at most its onset run); with 20 ms frames on a 20 ms grid, speech
+ * ending at 2000 ms and a 500 ms hold give END with pts 2500 ms, decided
+ * on the frame [2480, 2500). A hold shorter than the VAD's hangover ends
+ * the turn on the frame of the VAD's END. VAGENT_EINVAL for a duration
+ * <= 0 or a frame that starts before the previous one ended (*ev NONE,
+ * state unchanged).
+ */
+vagent_status vagent_turn_detector_push_vad(struct vagent_turn_detector *det,
+					    const struct vagent_vad_result *r,
+					    int64_t pts, int64_t duration,
+					    struct vagent_turn_event *ev,
+					    struct vagent_error *err);
+
+/*
+ * The running transcript of the current turn (partial or final, the whole
+ * text so far; NULL or "" for none), read at once (not kept). It sets
+ * whether the pending or next end uses max_hold_ms; a call after the end
+ * was decided changes nothing for that turn. Cleared at each turn END.
+ */
+void vagent_turn_detector_set_transcript(struct vagent_turn_detector *det,
+					 const char *text);
+
+/* Whether `text` would extend the hold under det's word list (ignores
+ * hold_rule). */
+bool vagent_turn_detector_text_holds(const struct vagent_turn_detector *det,
+				     const char *text);
+
+/* Whether a turn is open (START sent, END not yet). */
+bool vagent_turn_detector_in_turn(const struct vagent_turn_detector *det);
+
 #ifdef __cplusplus
 }
 #endif
