@@ -10,6 +10,7 @@
 
 #include "vagent.h"
 #include "support/harness.h"
+#include "bench/vad_set.h"
 
 #define F_MS 20
 #define F    (F_MS * VAGENT_TICKS_PER_MS)
@@ -442,6 +443,105 @@ START_TEST(test_bad_frames)
 }
 END_TEST
 
+/*
+ * The real VAD on recorded digits "four one five" — 700 ms — "five five
+ * five" (Asterisk, 8 kHz, trimmed to their labelled speech, 80 ms apart):
+ * without a transcript the 500 ms hold ends the turn in the pause; with the
+ * transcript of the first group the hold is 1500 ms and the one END comes
+ * after the last digit, 1500 ms after the VAD's end of speech.
+ */
+START_TEST(test_real_digits)
+{
+	static const int seq[] = { 4, 1, 5, -700, 5, 5, 5 };
+	struct vagent_audio *track = vagent_audio_new(8000, 1, 8000);
+	struct vagent_vad_config vc = vagent_vad_config_default();
+	size_t first_end = 0, last_end = 0;
+	struct vagent_error err;
+
+	ck_assert_ptr_nonnull(track);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		char rel[64];
+		struct vagent_audio *a;
+		uint8_t *lab;
+		size_t nf, lo = SIZE_MAX, hi = 0;
+		static const float gap[8000];
+
+		if (seq[i] < 0) {
+			first_end = track->frames;
+			ck_assert(vagent_audio_append(track, gap, (size_t)-seq[i] * 8) == VAGENT_OK);
+			continue;
+		}
+		snprintf(rel, sizeof(rel), "fixtures/speech/asterisk/digits/%d.wav", seq[i]);
+		a = vadset_load(top_path(rel), 0, 0, 8000, &err);
+		ck_assert_msg(a != NULL, "%s", err.message);
+		lab = vadset_label(a, 20, &nf);
+		ck_assert_ptr_nonnull(lab);
+		for (size_t f = 0; f < nf; f++)
+			if (lab[f]) {
+				lo = lo == SIZE_MAX ? f : lo;
+				hi = f;
+			}
+		ck_assert(lo != SIZE_MAX);
+		ck_assert(vagent_audio_append(track, a->samples + lo * 160, (hi + 1 - lo) * 160) == VAGENT_OK);
+		last_end = track->frames;
+		if (i + 1 < sizeof(seq) / sizeof(seq[0]) && seq[i + 1] > 0)
+			ck_assert(vagent_audio_append(track, gap, 640) == VAGENT_OK);
+		free(lab);
+		vagent_audio_free(a);
+	}
+	{
+		static const float tail[24000];
+
+		ck_assert(vagent_audio_append(track, tail, 24000) == VAGENT_OK);
+	}
+	vc.rate = 8000;
+	for (int with_text = 0; with_text < 2; with_text++) {
+		struct vagent_vad *vad = NULL;
+		struct vagent_turn_detector *d = make(150, 500, 1500);
+		struct vagent_turn_event ends[4];
+		int nends = 0, nstarts = 0;
+		int64_t t_first = (int64_t)first_end * VAGENT_TICKS_PER_SEC / 8000;
+		int64_t t_last = (int64_t)last_end * VAGENT_TICKS_PER_SEC / 8000;
+
+		ck_assert(vagent_vad_new(&vc, &vad, &err) == VAGENT_OK);
+		for (size_t off = 0; off + 160 <= track->frames; off += 160) {
+			struct vagent_frame fr;
+			struct vagent_vad_result r;
+			struct vagent_turn_event ev;
+
+			vagent_audio_get_frame(track, off, 160, &fr);
+			ck_assert(vagent_vad_process(vad, &fr, &r, &err) == VAGENT_OK);
+			if (with_text && off + 160 >= first_end && off < first_end + 160)
+				vagent_turn_detector_set_transcript(d, "four one five");
+			ck_assert(vagent_turn_detector_push_vad(d, &r, fr.pts, vagent_frame_duration(&fr),
+								&ev, &err) == VAGENT_OK);
+			if (ev.type == VAGENT_TURN_START)
+				nstarts++;
+			if (ev.type == VAGENT_TURN_END && nends < 4)
+				ends[nends++] = ev;
+		}
+		if (!with_text) {
+			/* cut off in the pause, then a second turn for the second group */
+			ck_assert_int_eq(nstarts, 2);
+			ck_assert_int_eq(nends, 2);
+			ck_assert_int_lt(ends[0].pts, t_last);
+			ck_assert_int_le(llabs(ends[0].speech_pts - t_first), MS(100));
+			ck_assert_int_eq(ends[0].pts - ends[0].speech_pts, MS(500));
+		} else {
+			ck_assert_int_eq(nstarts, 1);
+			ck_assert_int_eq(nends, 1);
+			ck_assert(ends[0].extended);
+			ck_assert_int_le(llabs(ends[0].speech_pts - t_last), MS(100));
+			ck_assert_int_ge(ends[0].pts, t_last);
+			ck_assert_int_eq(ends[0].pts - ends[0].speech_pts, MS(1500));
+		}
+		vagent_vad_free(vad);
+		vagent_turn_detector_free(d);
+	}
+	vagent_audio_free(track);
+}
+END_TEST
+
 Suite *suite_turn(void);
 Suite *suite_turn(void)
 {
@@ -462,6 +562,7 @@ Suite *suite_turn(void)
 	tcase_add_test(tc, test_custom_words);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_test(tc, test_bad_frames);
+	tcase_add_test(tc, test_real_digits);
 	suite_add_tcase(s, tc);
 	return s;
 }
