@@ -386,10 +386,13 @@ END_TEST
 
 static void expect_einval(const struct vagent_turn_config *cfg, const char *what)
 {
-	struct vagent_turn_detector *d = (struct vagent_turn_detector *)cfg;
+	struct vagent_turn_detector *d = NULL;
 	struct vagent_error err;
 
 	memset(&err, 0, sizeof(err));
+	/* a non-NULL *out must come back NULL */
+	ck_assert(vagent_turn_detector_new(NULL, &d, &err) == VAGENT_OK);
+	vagent_turn_detector_free(d);
 	ck_assert_int_eq(vagent_turn_detector_new(cfg, &d, &err), VAGENT_EINVAL);
 	ck_assert_ptr_null(d);
 	ck_assert_msg(strncmp(err.message, "turn: ", 6) == 0, "%s", err.message);

@@ -276,12 +276,12 @@ static void run_vad(struct utt *u, const struct vagent_audio *noise, double snr_
 
 		for (size_t s = 0; s < u->nsegs; s++)
 			for (size_t i = 0; i < u->segs[s].len; i++, ns++)
-				ps += (double)mix->samples[u->segs[s].at + i] * mix->samples[u->segs[s].at + i];
+				ps += (double)mix->samples[u->segs[s].at + i] * (double)mix->samples[u->segs[s].at + i];
 		for (size_t i = 0; i < noise->frames; i++)
-			pn += (double)noise->samples[i] * noise->samples[i];
+			pn += (double)noise->samples[i] * (double)noise->samples[i];
 		gain = sqrt((ps / (double)ns) / (pn / (double)noise->frames) / pow(10, snr_db / 10));
 		for (size_t i = 0; i < mix->frames; i++)
-			mix->samples[i] += (float)(gain * noise->samples[(off + i) % noise->frames]);
+			mix->samples[i] += (float)(gain * (double)noise->samples[(off + i) % noise->frames]);
 	}
 	for (size_t f = 0; f < u->nframes; f++) {
 		vagent_audio_get_frame(mix, f * FRAME_N, FRAME_N, &fr);
@@ -421,7 +421,7 @@ static struct point evaluate(int cond, int hold, int mode)
 	pt.p50 = pct(lat, nl, 0.5);
 	pt.p90 = pct(lat, nl, 0.9);
 	for (int k = 0; k < NKIND; k++)
-		pt.kind_cut[k] = kn[k] ? 100.0 * (double)kc[k] / (double)kn[k] : NAN;
+		pt.kind_cut[k] = kn[k] ? 100.0 * (double)kc[k] / (double)kn[k] : (double)NAN;
 	free(lat);
 	return pt;
 }
@@ -481,9 +481,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < NKIND; k++)
 		printf("%s%d %s", k ? ", " : "", kind_count[k], kind_name[k]);
 	printf("), %zu internal pauses of 300-900 ms, %.0f s of speech; 8 kHz, 20 ms frames,\n"
-	       "vagent VAD defaults, start 150 ms, max hold %d ms. Cut-off: END decided before the\n"
+	       "vagent VAD defaults, start 150 ms, max hold per column. Cut-off: END decided before the\n"
 	       "true end of the last speech; latency: END - true end (uncut utterances), nearest rank.\n",
-	       pauses, speech_s, MAX_HOLD);
+	       pauses, speech_s);
 	for (int c = 0; c < NCOND; c++) {
 		struct point pts[NMODE][NHOLD];
 
