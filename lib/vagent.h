@@ -1414,7 +1414,9 @@ vagent_status vagent_turn_detector_push_vad(struct vagent_turn_detector *det,
  * The running transcript of the current turn (partial or final, the whole
  * text so far; NULL or "" for none), read at once (not kept). It sets
  * whether the pending or next end uses max_hold_ms; a call after the end
- * was decided changes nothing for that turn. Cleared at each turn END.
+ * was decided changes nothing for that turn. Cleared at each turn END;
+ * ignored while no turn is open and the VAD hears no speech (a late final
+ * of a turn that ended does not hold the next one).
  */
 void vagent_turn_detector_set_transcript(struct vagent_turn_detector *det,
 					 const char *text);

@@ -243,14 +243,18 @@ START_TEST(test_transcript_update_and_rule_off)
 	ck_assert_int_eq(r.n, 2);
 	ck_assert_int_eq(r.ev[1].pts, MS(2500));
 	ck_assert(!r.ev[1].extended);
-	/* an update after the short deadline passed is too late for that turn */
+	/* an update after the short deadline passed is too late for that turn,
+	 * and does not hold the next one either */
 	vagent_turn_detector_reset(d);
 	{
+		static const struct span two[] = { { 1000, 2000 }, { 4000, 5000 }, { 0, 0 } };
 		static const struct said late[] = { { 2600, "four" }, { 0, NULL } };
 
-		drive(d, sp, late, 5000, &r);
-		ck_assert_int_eq(r.n, 2);
+		drive(d, two, late, 7000, &r);
+		ck_assert_int_eq(r.n, 4);
 		ck_assert_int_eq(r.ev[1].pts, MS(2500));
+		ck_assert_int_eq(r.ev[3].pts, MS(5500));
+		ck_assert(!r.ev[3].extended);
 	}
 	vagent_turn_detector_free(d);
 

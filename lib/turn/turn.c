@@ -227,6 +227,10 @@ bool vagent_turn_detector_text_holds(const struct vagent_turn_detector *d,
 void vagent_turn_detector_set_transcript(struct vagent_turn_detector *d,
 					 const char *text)
 {
+	/* with no turn open and no speech going on, the text belongs to a turn
+	 * that already ended (a late final): it must not hold the next one */
+	if (!d->open && !d->seg_active)
+		return;
 	d->text_holds = d->cfg.hold_rule && text_holds(d, text);
 }
 
