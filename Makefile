@@ -175,10 +175,12 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_SEEDS_transcript := $(FUZZ_DIR)/seeds/transcript fixtures/wer
 FUZZ_SEEDS_normalize  := fixtures/wer
 FUZZ_SEEDS_audio_load := fixtures/audio/bad
+FUZZ_SEEDS_trace      := fixtures/traces
 # Per-harness options: libsndfile's MPEG decoder talks on stderr (sanitizer
 # reports still get through); alignment is quadratic, keep inputs modest.
 FUZZ_OPTS_audio_load  := -close_fd_mask=2 -dict=tests/fuzz/audio_load.dict
 FUZZ_OPTS_transcript  := -max_len=4096
+FUZZ_OPTS_trace       := -dict=tests/fuzz/trace.dict
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds/transcript
