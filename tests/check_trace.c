@@ -438,6 +438,46 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* Inputs found by tests/fuzz/fuzz_trace.c and the review around it
+ * (docs/fuzzing.md). */
+START_TEST(test_fuzz_regressions)
+{
+	static const char head[] = "{\"t_ms\":1,\"call\":\"c\",\"turn\":0,\"type\":\"call.start\"";
+	const size_t n_keys = 100000;
+	struct vagent_trace *t = NULL;
+	struct vagent_error err;
+	size_t cap = sizeof(head) + n_keys * 16 + 32, len;
+	char *line = malloc(cap);
+
+	/* 100 000 distinct unknown keys, then one repeated: the pairwise
+	 * duplicate-key check compared 5 * 10^9 pairs (minutes; the test
+	 * timeout catches it). Sorted, it is immediate. */
+	ck_assert_ptr_nonnull(line);
+	len = (size_t)snprintf(line, cap, "%s", head);
+	for (size_t i = 0; i < n_keys; i++)
+		len += (size_t)snprintf(line + len, cap - len, ",\"k%zu\":0", i);
+	len += (size_t)snprintf(line + len, cap - len, "}\n");
+	ck_assert_int_eq(vagent_trace_parse(line, len, "big.jsonl", &t, &err), VAGENT_OK);
+	ck_assert_uint_eq(t->n, 1);
+	ck_assert_int_eq(t->events[0].type, VAGENT_TRACE_CALL_START);
+	vagent_trace_free(t);
+	t = NULL;
+	len -= 2;
+	len += (size_t)snprintf(line + len, cap - len, ",\"k77\":1}\n");
+	ck_assert_int_eq(vagent_trace_parse(line, len, "big.jsonl", &t, &err), VAGENT_EFORMAT);
+	ck_assert_ptr_null(t);
+	ck_assert_str_eq(err.message, "big.jsonl:1: duplicate key \"k77\"");
+	free(line);
+
+	/* Several repeats: the first key (in line order) that repeats an
+	 * earlier one is named, as before. */
+	parse_bad("{\"type\":\"call.end\",\"b\":1,\"a\":1,\"a\":2,\"b\":2,"
+		  "\"t_ms\":1,\"call\":\"c\",\"turn\":0}",
+		  "bad.jsonl:2: duplicate key \"a\"");
+	parse_bad("{\"z\":1,\"y\":1,\"z\":2,\"y\":2}", "bad.jsonl:2: duplicate key \"z\"");
+}
+END_TEST
+
 Suite *suite_trace(void)
 {
 	Suite *s = suite_create("trace");
@@ -453,6 +493,7 @@ Suite *suite_trace(void)
 	tcase_add_test(tc, test_reader_lenient_forms);
 	tcase_add_test(tc, test_reader_errors);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }

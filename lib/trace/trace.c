@@ -491,20 +491,73 @@ static vagent_status read_ms(const struct line_ctx *c, const cJSON *v,
 	return VAGENT_OK;
 }
 
+/* A key and its position in its object. */
+struct key_pos {
+	const char *key;
+	size_t pos;
+};
+
+static int cmp_key_pos(const void *pa, const void *pb)
+{
+	const struct key_pos *a = pa, *b = pb;
+	int c = strcmp(a->key, b->key);
+
+	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* The first key of `obj` (in object order) that repeats an earlier one, or
+ * NULL (*oom set when out of memory). Sorting keeps this O(k log k): a
+ * pairwise check took minutes on a line of 50 000 keys. */
+static const char *duplicate_key(const cJSON *obj, bool *oom)
+{
+	struct key_pos *keys;
+	const char *dup = NULL;
+	size_t n = 0, best = SIZE_MAX;
+
+	*oom = false;
+	for (const cJSON *a = obj->child; a; a = a->next)
+		n++;
+	if (n < 2)
+		return NULL;
+	if (!(keys = malloc(n * sizeof(*keys)))) {
+		*oom = true;
+		return NULL;
+	}
+	n = 0;
+	for (const cJSON *a = obj->child; a; a = a->next, n++) {
+		keys[n].key = a->string;
+		keys[n].pos = n;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_key_pos);
+	/* In a run of equal keys the second is the first repeat. */
+	for (size_t i = 1; i < n; i++) {
+		if (!strcmp(keys[i].key, keys[i - 1].key) &&
+		    (i < 2 || strcmp(keys[i - 1].key, keys[i - 2].key)) &&
+		    keys[i].pos < best) {
+			best = keys[i].pos;
+			dup = keys[i].key;
+		}
+	}
+	free(keys);
+	return dup;
+}
+
 static vagent_status read_event(const struct line_ctx *c, struct trace_impl *impl,
 				const cJSON *obj, struct vagent_trace_event *ev)
 {
 	const cJSON *v;
 	const struct type_spec *spec;
 	vagent_trace_type type;
+	const char *dup;
+	bool oom;
 	double turn;
 
 	if (!cJSON_IsObject(obj))
 		return BAD(c, "not a JSON object");
-	for (const cJSON *a = obj->child; a; a = a->next)
-		for (const cJSON *b = obj->child; b != a; b = b->next)
-			if (!strcmp(a->string, b->string))
-				return BAD(c, "duplicate key \"%s\"", a->string);
+	if ((dup = duplicate_key(obj, &oom)))
+		return BAD(c, "duplicate key \"%.60s\"", dup);
+	if (oom)
+		return vagent__error_set(c->err, VAGENT_ENOMEM, c->name, "out of memory");
 
 	v = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (!v)
