@@ -478,6 +478,69 @@ START_TEST(test_fuzz_regressions)
 }
 END_TEST
 
+/* A turn of 30 000 tool calls and 30 000 interruptions: each tool.start
+ * scanned the whole turn for its outcome, each barge_in for its audio
+ * stop (minutes on a 3 MB trace; the test timeout catches it). */
+START_TEST(test_metrics_many_tools)
+{
+	enum { N = 30000 };
+	struct vagent_trace_event *ev = calloc(4 * N, sizeof(*ev));
+	char (*ids)[16] = calloc(N, sizeof(*ids));
+	struct vagent_trace_metrics *m = NULL;
+	struct vagent_error err;
+	const struct vagent_call_metrics *cm;
+	size_t k = 0;
+
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_ptr_nonnull(ids);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "id%d", i);
+		/* start i at i ms; its outcome at 2N - i ms (id order is not
+		 * time order); every other id also has an earlier, ignored
+		 * outcome before its start. */
+		ev[k++] = (struct vagent_trace_event){ .t_us = i * 1000, .call = "c",
+			.turn = 1, .type = VAGENT_TRACE_TOOL_START, .name = "t", .id = ids[i] };
+		ev[k++] = (struct vagent_trace_event){ .t_us = (2 * N - i) * 1000, .call = "c",
+			.turn = 1, .type = i % 3 ? VAGENT_TRACE_TOOL_END : VAGENT_TRACE_TOOL_TIMEOUT,
+			.name = "t", .id = ids[i] };
+		if (i % 2 && i > 0)
+			ev[k++] = (struct vagent_trace_event){ .t_us = (i - 1) * 1000, .call = "c",
+				.turn = 1, .type = VAGENT_TRACE_TOOL_ERROR, .name = "t",
+				.id = ids[i], .error = "e" };
+		/* barge-in i at 3N + i ms, onset 1 ms before; stops every
+		 * 10 ms from 3N ms on. */
+		ev[k++] = (struct vagent_trace_event){ .t_us = (3 * N + i) * 1000, .call = "c",
+			.turn = 1, .type = VAGENT_TRACE_BARGE_IN,
+			.onset_us = (3 * N + i - 1) * 1000, .decision_us = (3 * N + i) * 1000 };
+		if (i % 10 == 0)
+			ev[k++] = (struct vagent_trace_event){ .t_us = (3 * N + i) * 1000 + 5,
+				.call = "c", .turn = 1, .type = VAGENT_TRACE_AGENT_AUDIO_STOP,
+				.reason = "barge_in" };
+	}
+	ck_assert_int_eq(vagent_metrics_from_trace(ev, k, &m, &err), VAGENT_OK);
+	ck_assert_uint_eq(m->n_calls, 1);
+	cm = &m->calls[0];
+	ck_assert_uint_eq(cm->n_tools, N);
+	ck_assert_uint_eq(cm->n_barge_ins, N);
+	for (int i = 0; i < N; i++) {
+		const struct vagent_tool_metrics *t = &cm->tools[i];
+		const struct vagent_barge_in_metrics *b = &cm->barge_ins[i];
+		int64_t stop = (3 * N + (i + 9) / 10 * 10) * INT64_C(1000) + 5;
+
+		ck_assert_str_eq(t->id, ids[i]);
+		ck_assert_int_eq(t->tool, (2 * N - 2 * i) * INT64_C(1000));
+		ck_assert_str_eq(t->outcome, i % 3 ? "end" : "timeout");
+		if (i >= N - 9) {
+			stop = (3 * N + (i + 9) / 10 * 10) >= 4 * N ? VAGENT_METRIC_ABSENT : stop;
+		}
+		ck_assert_int_eq(b->stop_us, stop);
+	}
+	vagent_trace_metrics_free(m);
+	free(ids);
+	free(ev);
+}
+END_TEST
+
 Suite *suite_trace(void)
 {
 	Suite *s = suite_create("trace");
@@ -494,6 +557,7 @@ Suite *suite_trace(void)
 	tcase_add_test(tc, test_reader_errors);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_fuzz_regressions);
+	tcase_add_test(tc, test_metrics_many_tools);
 	suite_add_tcase(s, tc);
 	return s;
 }
