@@ -541,6 +541,38 @@ START_TEST(test_metrics_many_tools)
 }
 END_TEST
 
+/* 100 000 calls, named in descending order: the calls were put back in
+ * order of first appearance by an insertion sort (15 s). */
+START_TEST(test_metrics_many_calls)
+{
+	enum { N = 100000 };
+	struct vagent_trace_event *ev = calloc(N + 1, sizeof(*ev));
+	char (*names)[16] = calloc(N, sizeof(*names));
+	struct vagent_trace_metrics *m = NULL;
+	struct vagent_error err;
+
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_ptr_nonnull(names);
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%06d", N - i);
+		ev[i] = (struct vagent_trace_event){ .t_us = 1000, .call = names[i],
+			.type = VAGENT_TRACE_CALL_START };
+	}
+	/* A second event of the first call, last in the input. */
+	ev[N] = (struct vagent_trace_event){ .t_us = 2000, .call = names[0],
+		.type = VAGENT_TRACE_AGENT_AUDIO_START };
+	ck_assert_int_eq(vagent_metrics_from_trace(ev, N + 1, &m, &err), VAGENT_OK);
+	ck_assert_uint_eq(m->n_calls, N);
+	for (int i = 0; i < N; i++)
+		ck_assert_str_eq(m->calls[i].call, names[i]);
+	ck_assert_int_eq(m->calls[0].answer, 1000);
+	ck_assert_int_eq(m->calls[1].answer, VAGENT_METRIC_ABSENT);
+	vagent_trace_metrics_free(m);
+	free(names);
+	free(ev);
+}
+END_TEST
+
 Suite *suite_trace(void)
 {
 	Suite *s = suite_create("trace");
@@ -558,6 +590,7 @@ Suite *suite_trace(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_fuzz_regressions);
 	tcase_add_test(tc, test_metrics_many_tools);
+	tcase_add_test(tc, test_metrics_many_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }

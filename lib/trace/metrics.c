@@ -356,6 +356,18 @@ static vagent_status call_metrics(struct metrics_impl *impl, const struct ref *r
 	return VAGENT_OK;
 }
 
+/* A call's first input position and its index in the calls array. */
+struct first_pos {
+	size_t pos, index;
+};
+
+static int cmp_first_pos(const void *pa, const void *pb)
+{
+	const struct first_pos *a = pa, *b = pb;
+
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
 vagent_status vagent_metrics_from_trace(const struct vagent_trace_event *events,
 					size_t n, struct vagent_trace_metrics **out,
 					struct vagent_error *err)
@@ -394,18 +406,26 @@ vagent_status vagent_metrics_from_trace(const struct vagent_trace_event *events,
 		if (call_metrics(impl, r + a, b - a, &impl->pub.calls[c]) != VAGENT_OK)
 			goto done;
 	}
-	/* Calls in order of first appearance (insertion sort: few calls are
-	 * out of order in practice). */
-	for (size_t i = 1; i < impl->pub.n_calls; i++) {
-		struct vagent_call_metrics cm = impl->pub.calls[i];
-		size_t f = first[i], j = i;
+	/* Calls in order of first appearance (sorted: an insertion sort took
+	 * 15 s on 100 000 calls named in descending order). */
+	if (impl->pub.n_calls > 1) {
+		struct first_pos *order = malloc(impl->pub.n_calls * sizeof(*order));
+		struct vagent_call_metrics *calls =
+			malloc(impl->pub.n_calls * sizeof(*calls));
 
-		for (; j > 0 && first[j - 1] > f; j--) {
-			impl->pub.calls[j] = impl->pub.calls[j - 1];
-			first[j] = first[j - 1];
+		if (!order || !calls) {
+			free(order);
+			free(calls);
+			goto done;
 		}
-		impl->pub.calls[j] = cm;
-		first[j] = f;
+		for (size_t i = 0; i < impl->pub.n_calls; i++)
+			order[i] = (struct first_pos){ first[i], i };
+		qsort(order, impl->pub.n_calls, sizeof(*order), cmp_first_pos);
+		for (size_t i = 0; i < impl->pub.n_calls; i++)
+			calls[i] = impl->pub.calls[order[i].index];
+		free(impl->pub.calls);
+		impl->pub.calls = calls;
+		free(order);
 	}
 	*out = &impl->pub;
 	impl = NULL;
