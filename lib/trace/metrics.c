@@ -37,8 +37,7 @@ vagent_status vagent_metric_from_name(const char *name, vagent_metric *out)
 /* The metrics and the strings they own. */
 struct metrics_impl {
 	struct vagent_trace_metrics pub;
-	char **owned;
-	size_t n_owned, cap_owned;
+	struct vagent__owned owned;
 };
 
 void vagent_trace_metrics_free(struct vagent_trace_metrics *m)
@@ -53,32 +52,14 @@ void vagent_trace_metrics_free(struct vagent_trace_metrics *m)
 		free(m->calls[i].barge_ins);
 	}
 	free(m->calls);
-	for (size_t i = 0; i < impl->n_owned; i++)
-		free(impl->owned[i]);
-	free(impl->owned);
+	vagent__owned_free(&impl->owned);
 	free(impl);
 }
 
 /* A copy of `s` owned by the metrics; NULL when out of memory. */
 static const char *own_copy(struct metrics_impl *impl, const char *s)
 {
-	char *c = strdup(s ? s : "");
-
-	if (!c)
-		return NULL;
-	if (impl->n_owned == impl->cap_owned) {
-		size_t cap = impl->cap_owned ? impl->cap_owned * 2 : 16;
-		char **p = realloc(impl->owned, cap * sizeof(*p));
-
-		if (!p) {
-			free(c);
-			return NULL;
-		}
-		impl->owned = p;
-		impl->cap_owned = cap;
-	}
-	impl->owned[impl->n_owned++] = c;
-	return c;
+	return vagent__owned_take(&impl->owned, strdup(s ? s : ""));
 }
 
 /* An event and its position in the input, for a stable order. */

@@ -412,8 +412,7 @@ vagent_status vagent_trace_writer_add(struct vagent_trace_writer *w,
 struct trace_impl {
 	struct vagent_trace pub;
 	size_t cap;
-	char **owned;
-	size_t n_owned, cap_owned;
+	struct vagent__owned owned;
 };
 
 void vagent_trace_free(struct vagent_trace *t)
@@ -422,31 +421,37 @@ void vagent_trace_free(struct vagent_trace *t)
 
 	if (!t)
 		return;
-	for (size_t i = 0; i < impl->n_owned; i++)
-		free(impl->owned[i]);
-	free(impl->owned);
+	vagent__owned_free(&impl->owned);
 	free(t->events);
 	free(impl);
 }
 
-/* Take ownership of `s` (freed even on failure). */
-static bool own(struct trace_impl *impl, char *s)
+const char *vagent__owned_take(struct vagent__owned *o, char *s)
 {
 	if (!s)
-		return false;
-	if (impl->n_owned == impl->cap_owned) {
-		size_t cap = impl->cap_owned ? impl->cap_owned * 2 : 64;
-		char **p = realloc(impl->owned, cap * sizeof(*p));
+		return NULL;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		char **p = realloc(o->p, cap * sizeof(*p));
 
 		if (!p) {
 			free(s);
-			return false;
+			return NULL;
 		}
-		impl->owned = p;
-		impl->cap_owned = cap;
+		o->p = p;
+		o->cap = cap;
 	}
-	impl->owned[impl->n_owned++] = s;
-	return true;
+	o->p[o->n++] = s;
+	return s;
+}
+
+void vagent__owned_free(struct vagent__owned *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->p[i]);
+	free(o->p);
+	o->p = NULL;
+	o->n = o->cap = 0;
 }
 
 /* Parser state for one line. */
@@ -580,9 +585,8 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 		return BAD(c, "missing \"call\"");
 	if (!cJSON_IsString(v))
 		return BAD(c, "\"call\" is not a string");
-	if (!own(impl, strdup(v->valuestring)))
+	if (!(ev->call = vagent__owned_take(&impl->owned, strdup(v->valuestring))))
 		return vagent__error_set(c->err, VAGENT_ENOMEM, c->name, "out of memory");
-	ev->call = impl->owned[impl->n_owned - 1];
 
 	v = cJSON_GetObjectItemCaseSensitive(obj, "turn");
 	if (!v)
@@ -632,7 +636,7 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 			memcpy((char *)ev + f->off, &t, sizeof(t));
 			continue;
 		}
-		if (!own(impl, s))
+		if (!vagent__owned_take(&impl->owned, s))
 			return vagent__error_set(c->err, VAGENT_ENOMEM, c->name, "out of memory");
 		set_str_at(ev, f->off, s);
 	}

@@ -1,6 +1,7 @@
 /*
  * trace_int.h — declarations shared by the trace files (lib/trace/):
- * fixed-point time formatting and UTF-8 checking.
+ * fixed-point time formatting, UTF-8 checking, and the list of strings a
+ * parsed trace or a metrics result owns.
  */
 #ifndef VAGENT_TRACE_INT_H
 #define VAGENT_TRACE_INT_H
@@ -17,5 +18,18 @@ void vagent__trace_put_ms(struct vagent__strbuf *b, int64_t us);
 
 /* Whether s[0..n-1] is valid UTF-8 (no overlongs, no surrogates). */
 bool vagent__utf8_valid(const char *s, size_t n);
+
+/* Strings owned by a trace or metrics result, freed together. Zero-init. */
+struct vagent__owned {
+	char **p;
+	size_t n, cap;
+};
+
+/* Take ownership of `s` and return it; NULL when `s` is NULL or out of
+ * memory (then `s` is freed). */
+const char *vagent__owned_take(struct vagent__owned *o, char *s);
+
+/* Free every string taken and the list itself. */
+void vagent__owned_free(struct vagent__owned *o);
 
 #endif
