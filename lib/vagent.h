@@ -1429,6 +1429,517 @@ bool vagent_turn_detector_text_holds(const struct vagent_turn_detector *det,
 /* Whether a turn is open (START sent, END not yet). */
 bool vagent_turn_detector_in_turn(const struct vagent_turn_detector *det);
 
+/* ==== @@SESSION@@ — providers, the simulated caller and the session engine
+ * (lib/session, lib/sim; docs/session.md) ==== */
+
+/*
+ * Provider slots. A session talks to its speech recogniser (STT), its
+ * brain (an LLM or a dialog policy), its speech synthesiser (TTS) and its
+ * tools through these interfaces, so embedded engines, simulated
+ * providers and cloud clients are interchangeable. A provider is a struct
+ * that embeds the slot's base struct as its first member (GStreamer-style
+ * subclassing) and fills `ops`. All calls happen on the session's loop
+ * thread; a provider answers through the base's callbacks, also on the
+ * loop thread, and never from inside the call that started a request
+ * (it schedules a timer, posts, or submits a worker job). Requests carry
+ * a session-chosen id; after cancel(id) or stop() a provider must not
+ * call back for that id. `name` (set by the constructor, <= 63 bytes)
+ * names the provider in traces and errors ("sim", "pocketsphinx",
+ * "deepgram"); providers never put credentials in messages.
+ */
+struct vagent_stt;
+struct vagent_brain;
+struct vagent_tts;
+struct vagent_tools;
+
+/* What the caller is really saying, when the session knows it (simulated
+ * callers, replayed calls). Real recognisers ignore it; the simulated STT
+ * "recognises" from it. */
+struct vagent_speech_truth {
+	bool speaking;          /* this frame is inside an utterance */
+	int utterance;          /* 1-based index of the caller's utterance */
+	const char *text;       /* its text (NULL when unknown) */
+	int64_t start, end;     /* its true start and end (session ticks) */
+};
+
+struct vagent_stt_ops {
+	/* A caller frame (every 20 ms frame of the call, speech or not) and
+	 * what is known about it (may be NULL). */
+	void (*audio)(struct vagent_stt *stt, const struct vagent_frame *f,
+		      const struct vagent_speech_truth *truth);
+	/* The session's VAD opened (`started`) or closed a speech segment at
+	 * `pts`; recognisers that segment by VAD start/end utterances here. */
+	void (*speech)(struct vagent_stt *stt, bool started, int64_t pts);
+	/* A turn ended: send what is left of this turn's final now. */
+	void (*turn_end)(struct vagent_stt *stt, int64_t pts);
+	/* The call is over: cancel everything, call back no more. */
+	void (*stop)(struct vagent_stt *stt);
+	void (*free)(struct vagent_stt *stt);
+};
+
+struct vagent_stt {
+	const struct vagent_stt_ops *ops;
+	char name[64];
+	struct vagent_loop *loop;         /* set by the session */
+	int64_t origin;                   /* loop time of the session's t = 0 */
+	/* Set by the session. `confidence` < 0: none. An error ends this
+	 * provider's use for the call (the session falls back). */
+	void (*on_partial)(void *ctx, const char *text);
+	void (*on_final)(void *ctx, const char *text, double confidence);
+	void (*on_error)(void *ctx, vagent_status st, const char *message);
+	void *ctx;
+};
+
+/* A request to the brain: answer one caller turn (or greet). */
+struct vagent_brain_request {
+	uint64_t id;
+	int turn;
+	const char *caller_text;          /* final transcript; "" to greet */
+	bool greeting;
+	const char *dtmf;                 /* digits pressed this turn, or NULL */
+};
+
+struct vagent_brain_ops {
+	/* Start answering; the reply streams through on_text, then on_done. */
+	vagent_status (*respond)(struct vagent_brain *b,
+				 const struct vagent_brain_request *req,
+				 struct vagent_error *err);
+	/* The result of a tool the brain asked for (st VAGENT_OK: `result`
+	 * is JSON; else `result` is the error message, ETIMEOUT on timeout). */
+	void (*tool_result)(struct vagent_brain *b, uint64_t id,
+			    const char *call_id, vagent_status st,
+			    const char *result);
+	void (*cancel)(struct vagent_brain *b, uint64_t id);
+	void (*stop)(struct vagent_brain *b);
+	void (*free)(struct vagent_brain *b);
+};
+
+struct vagent_brain {
+	const struct vagent_brain_ops *ops;
+	char name[64];
+	struct vagent_loop *loop;
+	int64_t origin;
+	void (*on_first_token)(void *ctx, uint64_t id);
+	void (*on_text)(void *ctx, uint64_t id, const char *delta);
+	/* Run tool `name` with JSON `args`; the brain waits for tool_result. */
+	void (*on_tool_call)(void *ctx, uint64_t id, const char *name,
+			     const char *call_id, const char *args);
+	/* Hand the call to a human: `package` is the JSON context package. */
+	void (*on_escalate)(void *ctx, uint64_t id, const char *reason,
+			    const char *package);
+	void (*on_done)(void *ctx, uint64_t id);
+	void (*on_error)(void *ctx, uint64_t id, vagent_status st,
+			 const char *message);
+	void *ctx;
+};
+
+struct vagent_tts_ops {
+	/* Synthesise `text` (one sentence) as mono int16 at `rate`. */
+	vagent_status (*speak)(struct vagent_tts *t, uint64_t id,
+			       const char *text, int rate,
+			       struct vagent_error *err);
+	void (*cancel)(struct vagent_tts *t, uint64_t id);
+	void (*stop)(struct vagent_tts *t);
+	void (*free)(struct vagent_tts *t);
+};
+
+struct vagent_tts {
+	const struct vagent_tts_ops *ops;
+	char name[64];
+	struct vagent_loop *loop;
+	int64_t origin;
+	/* Audio in any chunk size (the session re-frames it). */
+	void (*on_audio)(void *ctx, uint64_t id, const int16_t *samples,
+			 size_t n);
+	void (*on_done)(void *ctx, uint64_t id);
+	void (*on_error)(void *ctx, uint64_t id, vagent_status st,
+			 const char *message);
+	void *ctx;
+};
+
+struct vagent_tools_ops {
+	/* Run tool `name` with JSON `args`; answer with on_result. */
+	vagent_status (*call)(struct vagent_tools *t, uint64_t id,
+			      const char *name, const char *args,
+			      struct vagent_error *err);
+	void (*cancel)(struct vagent_tools *t, uint64_t id);
+	void (*stop)(struct vagent_tools *t);
+	void (*free)(struct vagent_tools *t);
+};
+
+struct vagent_tools {
+	const struct vagent_tools_ops *ops;
+	char name[64];
+	struct vagent_loop *loop;
+	int64_t origin;
+	/* st VAGENT_OK: `result` is JSON; else an error message. A result
+	 * that is not valid JSON is reported by the session as tool.error. */
+	void (*on_result)(void *ctx, uint64_t id, vagent_status st,
+			  const char *result);
+	void *ctx;
+};
+
+/* Free a provider through its ops; NULL is a no-op. */
+void vagent_stt_free(struct vagent_stt *p);
+void vagent_brain_free(struct vagent_brain *p);
+void vagent_tts_free(struct vagent_tts *p);
+void vagent_tools_free(struct vagent_tools *p);
+
+/*
+ * The caller side of a session: supplies one caller frame per 20 ms tick
+ * and hears what the agent does (a script can wait for the agent).
+ */
+struct vagent_caller;
+
+/* What the agent did, told to the caller at the tick it happened. */
+typedef enum vagent_agent_event {
+	VAGENT_AGENT_SPEAKING,  /* first agent audio frame of a reply */
+	VAGENT_AGENT_DONE,      /* the reply's audio finished */
+	VAGENT_AGENT_STOPPED,   /* the reply was cut off (barge-in) */
+} vagent_agent_event;
+
+struct vagent_caller_ops {
+	/* Fill `f` (already initialised: rate, mono, n, pts = session time)
+	 * with the caller's audio for [pts, pts + 20 ms) and `truth` with
+	 * what is being said. VAGENT_EOS: the caller hung up (f unused). */
+	vagent_status (*frame)(struct vagent_caller *c, struct vagent_frame *f,
+			       struct vagent_speech_truth *truth);
+	/* The agent did something at session time `t` (ticks). */
+	void (*agent_event)(struct vagent_caller *c, vagent_agent_event ev,
+			    int64_t t);
+	void (*free)(struct vagent_caller *c);
+};
+
+struct vagent_caller {
+	const struct vagent_caller_ops *ops;
+};
+
+void vagent_caller_free(struct vagent_caller *c);
+
+/* ---- simulated providers (lib/sim, docs/simulation.md) ---- */
+
+/*
+ * A fault to inject into a simulated provider (DESIGN.md §4 faults). Each
+ * applies to the calls (requests) numbered `from_call`..`to_call`
+ * (1-based, counted per provider; to_call 0 = every later call).
+ */
+typedef enum vagent_fault_kind {
+	VAGENT_FAULT_NONE = 0,
+	VAGENT_FAULT_DELAY,      /* add delay_ms before the first output */
+	VAGENT_FAULT_TIMEOUT,    /* never answer (the session's timeout fires) */
+	VAGENT_FAULT_ERROR,      /* fail after delay_ms with `status` */
+	VAGENT_FAULT_STALL,      /* stop mid-stream after `after` units (tokens,
+				  * words, ms of audio) for delay_ms, then go on */
+	VAGENT_FAULT_DISCONNECT, /* fail mid-stream after `after` units */
+	VAGENT_FAULT_MALFORMED,  /* answer with malformed output */
+} vagent_fault_kind;
+
+struct vagent_fault {
+	vagent_fault_kind kind;
+	int from_call, to_call;
+	int delay_ms;
+	int after;
+	int http_status;         /* ERROR: reported in the message, e.g. 503 */
+};
+
+/* "delay", "timeout", ...; NULL when out of range; and back (-1). */
+const char *vagent_fault_kind_name(vagent_fault_kind k);
+int vagent_fault_kind_from_name(const char *name);
+
+/* A latency model: base + uniform jitter in [0, jitter), ms, drawn from the
+ * provider's seeded generator. */
+struct vagent_latency {
+	int base_ms;
+	int jitter_ms;
+};
+
+struct vagent_sim_stt_config {
+	char name[64];                   /* "sim" */
+	struct vagent_latency first_partial; /* after speech start; 150 + 60 */
+	int partial_interval_ms;         /* between partials; 200 */
+	struct vagent_latency final;     /* after speech end; 120 + 60 */
+	double word_error_rate;          /* substitutions, 0..1; 0 */
+	const struct vagent_fault *faults; size_t n_faults;
+	uint64_t seed;
+};
+
+struct vagent_sim_stt_config vagent_sim_stt_config_default(void);
+vagent_status vagent_sim_stt_new(const struct vagent_sim_stt_config *cfg,
+				 struct vagent_stt **out,
+				 struct vagent_error *err);
+
+/* A rule of the simulated LLM: when the caller text matches `pattern`
+ * (POSIX extended regex, case-insensitive; NULL or "" matches anything),
+ * optionally call `tool` with `args` (JSON), then say `reply`; "{result}"
+ * in the reply is replaced by the tool's result (or its error). */
+struct vagent_sim_rule {
+	const char *pattern;
+	const char *tool, *args;
+	const char *reply;
+	const char *escalate;            /* non-NULL: escalate with this reason */
+};
+
+struct vagent_sim_llm_config {
+	char name[64];                   /* "sim-llm" */
+	struct vagent_latency ttft;      /* 300 + 100 */
+	double tokens_per_sec;           /* 50; a token is ~4 characters */
+	const char *greeting;            /* reply to the greeting request */
+	const struct vagent_sim_rule *rules; size_t n_rules; /* first match wins */
+	const char *fallback_reply;      /* no rule matched */
+	const struct vagent_fault *faults; size_t n_faults;
+	uint64_t seed;
+};
+
+struct vagent_sim_llm_config vagent_sim_llm_config_default(void);
+vagent_status vagent_sim_llm_new(const struct vagent_sim_llm_config *cfg,
+				 struct vagent_brain **out,
+				 struct vagent_error *err);
+
+struct vagent_sim_tts_config {
+	char name[64];                   /* "sim-tts" */
+	struct vagent_latency first_byte; /* 120 + 40 */
+	double realtime_factor;          /* audio made per unit of time: 5 */
+	int chunk_ms;                    /* audio chunk size; 100 */
+	const struct vagent_fault *faults; size_t n_faults;
+	uint64_t seed;
+};
+
+struct vagent_sim_tts_config vagent_sim_tts_config_default(void);
+vagent_status vagent_sim_tts_new(const struct vagent_sim_tts_config *cfg,
+				 struct vagent_tts **out,
+				 struct vagent_error *err);
+
+/* A simulated tool: its name, reply (JSON) and latency; faults apply to
+ * its own calls. */
+struct vagent_sim_tool {
+	const char *name;
+	const char *result;
+	struct vagent_latency latency;
+	const struct vagent_fault *faults; size_t n_faults;
+};
+
+struct vagent_sim_tools_config {
+	char name[64];                   /* "sim-tools" */
+	const struct vagent_sim_tool *tools; size_t n_tools;
+	uint64_t seed;
+};
+
+vagent_status vagent_sim_tools_new(const struct vagent_sim_tools_config *cfg,
+				   struct vagent_tools **out,
+				   struct vagent_error *err);
+
+/*
+ * Speech-like audio for simulated voices: voiced syllables (glottal pulse
+ * train through formant resonators, pitch contour, syllable envelope) with
+ * the rhythm of `text` (about 4.5 syllables per second, short gaps between
+ * words, longer at punctuation), at `rate`, deterministic for a seed.
+ * (transfer full)
+ */
+vagent_status vagent_speechlike_synth(const char *text, int rate,
+				      uint64_t seed, struct vagent_audio **out,
+				      struct vagent_error *err);
+/* The duration vagent_speechlike_synth gives `text`, in ms. */
+int vagent_speechlike_duration_ms(const char *text);
+
+/*
+ * The scripted simulated caller (the engine's; scenario files in issue 5
+ * compile to it). Steps run in order; each starts when its anchor has
+ * happened and `offset_ms` more has passed.
+ */
+typedef enum vagent_sim_anchor {
+	VAGENT_ANCHOR_START,          /* call start */
+	VAGENT_ANCHOR_PREV_END,       /* the previous step ended */
+	VAGENT_ANCHOR_AGENT_SPEAKING, /* the agent's next reply starts */
+	VAGENT_ANCHOR_AGENT_DONE,     /* the agent's next reply ended (done or cut) */
+} vagent_sim_anchor;
+
+typedef enum vagent_sim_step_kind {
+	VAGENT_STEP_SAY,              /* speak `text` (or play `audio`) */
+	VAGENT_STEP_SILENCE,          /* stay silent `duration_ms` */
+	VAGENT_STEP_HANGUP,
+} vagent_sim_step_kind;
+
+struct vagent_sim_step {
+	vagent_sim_step_kind kind;
+	vagent_sim_anchor anchor;
+	int offset_ms;
+	const char *text;             /* SAY: the words (the truth) */
+	const struct vagent_audio *audio; /* SAY: mono audio at the call's rate
+				       * (not owned; copied); NULL: synthesise */
+	int duration_ms;              /* SILENCE */
+};
+
+struct vagent_sim_caller_config {
+	int rate;                     /* 8000 or 16000; 16000 */
+	const struct vagent_sim_step *steps; size_t n_steps;
+	double noise_dbfs;            /* background noise level; 0: none */
+	int hangup_after_ms;          /* hang up this long after the last step
+				       * and the agent's last reply; 3000 */
+	uint64_t seed;
+};
+
+struct vagent_sim_caller_config vagent_sim_caller_config_default(void);
+vagent_status vagent_sim_caller_new(const struct vagent_sim_caller_config *cfg,
+				    struct vagent_caller **out,
+				    struct vagent_error *err);
+
+/* ---- the session (lib/session, docs/session.md) ---- */
+
+/* The agent's behaviour: turn-taking, interruptions, degradation. */
+struct vagent_agent_config {
+	struct vagent_vad_config vad;
+	struct vagent_turn_config turn;
+	/* Barge-in: caller speech over the agent's audio interrupts once it
+	 * has lasted min_speech_ms (from its onset), unless everything
+	 * recognised so far is backchannel words, in which case it has to
+	 * last backchannel_max_ms. */
+	bool barge_in;                     /* true */
+	int min_speech_ms;                 /* 200 */
+	int backchannel_max_ms;            /* 1000 */
+	const char *const *backchannels;   /* NULL: the built-in list */
+	bool cancel_tools_on_barge_in;     /* true: cancel; false: let finish */
+	/* Degradation. */
+	int filler_after_ms;               /* no agent audio this long after the
+					    * turn ended (or a tool runs this
+					    * long): say the filler; 0: never */
+	const char *filler_text;           /* "One moment please." */
+	int tool_timeout_ms;               /* 5000 */
+	int llm_timeout_ms;                /* no first token: fail over; 8000 */
+	int tts_timeout_ms;                /* no first audio: fail over; 5000 */
+	const char *handoff_text;          /* said before a human handoff */
+	bool greet;                        /* ask the brain for a greeting; true */
+};
+
+struct vagent_agent_config vagent_agent_config_default(void);
+/* The built-in backchannel words, NULL-terminated, static. */
+const char *const *vagent_default_backchannels(void);
+
+struct vagent_session_config {
+	const char *name;                  /* call name in the trace: "call" */
+	int rate;                          /* 8000 or 16000 */
+	struct vagent_agent_config agent;
+	/* Providers per slot, in fallback order (owned by the caller of
+	 * vagent_session_new; the session does not free them). */
+	struct vagent_stt *stt[4];
+	struct vagent_brain *brain[4];
+	struct vagent_tts *tts[4];
+	struct vagent_tools *tools;        /* may be NULL */
+	struct vagent_caller *caller;      /* required; not owned */
+	FILE *trace;                       /* JSON lines trace, or NULL */
+	bool keep_trace;                   /* keep the trace in memory too */
+	bool record;                       /* keep a stereo recording */
+	int max_call_ms;                   /* hang up after this; 600000 */
+};
+
+struct vagent_session_config vagent_session_config_default(void);
+
+struct vagent_session;
+
+/* One turn as the session saw it. */
+struct vagent_session_turn {
+	int turn;
+	char *caller_text;                 /* truth (simulation), or NULL */
+	char *stt_text;                    /* the final transcript */
+	char *agent_text;                  /* what the agent said (text sent
+					    * to TTS and played) */
+	bool interrupted;
+};
+
+struct vagent_session_result {
+	const char *name;
+	vagent_status status;              /* VAGENT_OK, or the failure */
+	char error[512];
+	int64_t duration;                  /* ticks */
+	const char *end_reason;            /* "hangup", "transfer", "timeout" */
+	size_t n_turns;
+	struct vagent_session_turn *turns;
+	bool escalated;
+	char *escalation_reason;
+	size_t frames_out, frames_late;    /* output frames; > 5 ms late */
+	int64_t max_lateness;              /* ticks (real clock) */
+};
+
+/*
+ * A new session on `loop` (transfer full). VAGENT_EINVAL for a bad rate,
+ * no caller, no STT/brain/TTS provider, or a bad agent setting (err names
+ * the field). The session starts at vagent_session_start (its t = 0).
+ */
+vagent_status vagent_session_new(struct vagent_loop *loop,
+				 const struct vagent_session_config *cfg,
+				 struct vagent_session **out,
+				 struct vagent_error *err);
+vagent_status vagent_session_start(struct vagent_session *s,
+				   struct vagent_error *err);
+/* Whether the call has ended (hangup, transfer, max_call_ms, failure). */
+bool vagent_session_done(const struct vagent_session *s);
+/* Called once when the call ends (on the loop thread). */
+void vagent_session_on_done(struct vagent_session *s,
+			    void (*fn)(struct vagent_session *s, void *arg),
+			    void *arg);
+/* The outcome so far (owned by the session). */
+const struct vagent_session_result *vagent_session_result(
+	const struct vagent_session *s);
+/* The in-memory trace (keep_trace), NUL-terminated; NULL otherwise. */
+const char *vagent_session_trace(const struct vagent_session *s, size_t *len);
+/* The stereo recording (caller left, agent right) (record); else NULL. */
+const struct vagent_audio *vagent_session_recording(
+	const struct vagent_session *s);
+void vagent_session_free(struct vagent_session *s);
+
+/*
+ * Run one session to its end on a new loop of the given clock: the
+ * convenience the tests, the benches and `vagent run` use.
+ */
+vagent_status vagent_session_run(const struct vagent_session_config *cfg,
+				 enum vagent_clock_type clock,
+				 struct vagent_session **out,
+				 struct vagent_error *err);
+
+/* ---- the run result (lib/session/result.c, docs/result.md) ---- */
+
+/* An expectation's outcome (scenarios, replay). */
+struct vagent_expectation_result {
+	const char *name;
+	bool passed;
+	const char *detail;
+};
+
+/* An SLO's outcome (bench). `value` in the metric's unit (ms for hops,
+ * a fraction for wer); has_value false when the metric is missing. */
+struct vagent_slo_result {
+	const char *expr;
+	bool has_value;
+	double value;
+	bool passed;
+};
+
+/* One call of a run, as the result reports it. */
+struct vagent_call_report {
+	const char *name;
+	bool passed;
+	const struct vagent_session_turn *turns; size_t n_turns;
+	const char *trace; size_t trace_len;   /* the call's JSON lines trace */
+	bool escalated;
+	const struct vagent_expectation_result *expectations;
+	size_t n_expectations;
+};
+
+/*
+ * The `--json` run result of DESIGN.md §5 (docs/result.md): "version",
+ * "calls" (name, passed, turns with caller_text, stt_text, agent_text and
+ * hops in ms, barge_ins with stop_ms, wer of stt_text against caller_text
+ * under the english normalizer, expectations) and "summary" (calls,
+ * passed, per-hop n/p50/p90/p95/p99/max/mean, corpus wer,
+ * containment_rate = calls not escalated / calls, slo). *out is a
+ * malloc'd NUL-terminated string (transfer full). VAGENT_EFORMAT when a
+ * trace does not parse (err names the call), VAGENT_ENOMEM.
+ */
+vagent_status vagent_result_to_json(const struct vagent_call_report *calls,
+				    size_t n_calls,
+				    const struct vagent_slo_result *slos,
+				    size_t n_slos, char **out,
+				    struct vagent_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,21 @@ void vagent__strbuf_rtrim(struct vagent__strbuf *b, char c);
 char *vagent__strbuf_detach(struct vagent__strbuf *b);
 void vagent__strbuf_release(struct vagent__strbuf *b);
 
+/*
+ * A seeded random generator (splitmix64; lib/core/rng.c) for simulations.
+ * `stream` separates generators sharing one seed (one per provider).
+ */
+struct vagent__rng {
+	uint64_t state;
+};
+
+void vagent__rng_seed(struct vagent__rng *r, uint64_t seed, uint64_t stream);
+uint64_t vagent__rng_next(struct vagent__rng *r);
+/* Uniform in [0, 1). */
+double vagent__rng_double(struct vagent__rng *r);
+/* Uniform in [0, n) (0 when n <= 1). */
+int64_t vagent__rng_range(struct vagent__rng *r, int64_t n);
+
 #define VAGENT__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
