@@ -1806,6 +1806,9 @@ struct vagent_agent_config {
 	int tool_timeout_ms;               /* 5000 */
 	int llm_timeout_ms;                /* no first token: fail over; 8000 */
 	int tts_timeout_ms;                /* no first audio: fail over; 5000 */
+	int stt_final_wait_ms;             /* at the end of a turn whose final
+					    * has not come, wait this long for
+					    * it, then use the partial; 1000 */
 	const char *handoff_text;          /* said before a human handoff */
 	bool greet;                        /* ask the brain for a greeting; true */
 };
