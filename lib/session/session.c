@@ -589,8 +589,9 @@ vagent_status vagent_session_new(struct vagent_loop *loop,
 	if (!s)
 		return vagent__error_set(err, VAGENT_ENOMEM, "session", "out of memory");
 	s->cfg = *cfg;
-	s->cfg.name = strdup(cfg->name && *cfg->name ? cfg->name : "call");
-	s->result.name = s->cfg.name;
+	s->name = strdup(cfg->name && *cfg->name ? cfg->name : "call");
+	s->cfg.name = s->name;
+	s->result.name = s->name;
 	s->loop = loop;
 	s->cfg.agent.vad.rate = cfg->rate;
 	s->cfg.agent.vad.frame_ms = 20;
@@ -761,7 +762,7 @@ void vagent_session_free(struct vagent_session *s)
 	vagent_audio_free(s->rec_left);
 	vagent_audio_free(s->rec_right);
 	vagent_audio_free(s->recording);
-	free((char *)s->cfg.name);
+	free(s->name);
 	if (s->owned_loop)
 		vagent_loop_free(s->owned_loop);
 	free(s);

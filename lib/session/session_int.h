@@ -108,6 +108,7 @@ struct vagent__pending_event {
 
 struct vagent_session {
 	struct vagent_session_config cfg;
+	char *name;                            /* cfg.name, owned */
 	struct vagent_loop *loop;
 	struct vagent_loop *owned_loop;        /* vagent_session_run's */
 	int64_t origin;                        /* loop time of t = 0 */
