@@ -317,8 +317,13 @@ void vagent__session_handoff(struct vagent_session *s, int turn,
 	struct vagent_trace_event ev = { .type = VAGENT_TRACE_ESCALATION };
 	char *own = NULL;
 
-	if (s->handing_off || s->done)
+	if (s->done)
 		return;
+	if (s->handing_off) {
+		/* the handoff itself failed (no voice left): end the call */
+		vagent__session_end(s, "transfer");
+		return;
+	}
 	s->handing_off = true;
 	s->result.escalated = true;
 	free(s->result.escalation_reason);

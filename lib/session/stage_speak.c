@@ -64,13 +64,20 @@ static void tool_call_free(struct tool_call *tc)
 	free(tc);
 }
 
-static void brain_cancel_tools(struct brain_stage *b, bool cancel_running)
+/* Stop waiting for the tool calls of turns <= turn: cancel the running
+ * ones (cancel_running) or let them finish with their result ignored. */
+static void brain_cancel_tools(struct brain_stage *b, int turn, bool cancel_running)
 {
 	struct vagent_session *s = b->base.s;
 	struct tool_call **pp = &b->tools;
 
 	while (*pp) {
 		struct tool_call *tc = *pp;
+
+		if (tc->turn > turn) {
+			pp = &tc->next;
+			continue;
+		}
 
 		if (tc->running && !cancel_running) {
 			tc->orphan = true;      /* let it finish; trace its end */
@@ -107,7 +114,7 @@ static void brain_failed(struct brain_stage *b, vagent_status st,
 
 	if (p && p->ops->cancel)
 		p->ops->cancel(p, b->id);
-	brain_cancel_tools(b, true);
+	brain_cancel_tools(b, b->turn, true);
 	if (vagent__session_fail_over(s, VAGENT__SLOT_LLM, b->turn, st, message)) {
 		if (!had_text) {
 			/* nothing said yet: ask the fallback the same thing */
@@ -232,7 +239,7 @@ static void brain_start(struct brain_stage *b, int turn, const char *text,
 
 		if (p && p->ops->cancel)
 			p->ops->cancel(p, b->id);
-		brain_cancel_tools(b, s->cfg.agent.cancel_tools_on_barge_in);
+		brain_cancel_tools(b, b->turn, s->cfg.agent.cancel_tools_on_barge_in);
 		brain_reset(b);
 	}
 	b->turn = turn;
@@ -517,7 +524,7 @@ static void brain_on_done(void *ctx, uint64_t id)
 	vagent__session_event(s, &ev, vagent__session_now(s), false);
 	it.kind = VAGENT__ITEM_AGENT_TEXT_END;
 	it.turn = b->turn;
-	brain_cancel_tools(b, false);
+	brain_cancel_tools(b, b->turn, false);
 	brain_reset(b);
 	vagent__stage_forward(&b->base, &it);
 }
@@ -553,7 +560,7 @@ static void brain_flush(struct vagent__stage *st, int turn)
 			p->ops->cancel(p, b->id);
 		brain_reset(b);
 	}
-	brain_cancel_tools(b, s->cfg.agent.cancel_tools_on_barge_in);
+	brain_cancel_tools(b, turn, s->cfg.agent.cancel_tools_on_barge_in);
 }
 
 static void brain_stop(struct vagent__stage *st)
@@ -562,7 +569,7 @@ static void brain_stop(struct vagent__stage *st)
 	struct vagent_session *s = st->s;
 	size_t i;
 
-	brain_cancel_tools(b, true);
+	brain_cancel_tools(b, INT32_MAX, true);
 	brain_reset(b);
 	for (i = 0; i < s->n_providers[VAGENT__SLOT_LLM]; i++)
 		if (s->cfg.brain[i]->ops->stop)
