@@ -598,6 +598,8 @@ vagent_status vagent_session_new(struct vagent_loop *loop,
 	s->cfg.name = s->name;
 	s->result.name = s->name;
 	s->loop = loop;
+	s->flushed_turn = -1;       /* turn 0 (the greeting) is live */
+	s->answered_turn = -1;
 	s->cfg.agent.vad.rate = cfg->rate;
 	s->cfg.agent.vad.frame_ms = 20;
 	s->frame_ticks = 20 * VAGENT_TICKS_PER_MS;
