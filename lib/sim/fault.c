@@ -1,0 +1,136 @@
+/*
+ * fault.c — fault injection shared by the simulated providers: fault kind
+ * names, matching a call number against the fault list, checking and
+ * copying fault lists, and latency draws from a provider's generator
+ * (docs/simulation.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_int.h"
+
+static const char *const fault_names[] = {
+	[VAGENT_FAULT_NONE] = "none",
+	[VAGENT_FAULT_DELAY] = "delay",
+	[VAGENT_FAULT_TIMEOUT] = "timeout",
+	[VAGENT_FAULT_ERROR] = "error",
+	[VAGENT_FAULT_STALL] = "stall",
+	[VAGENT_FAULT_DISCONNECT] = "disconnect",
+	[VAGENT_FAULT_MALFORMED] = "malformed",
+};
+
+const char *vagent_fault_kind_name(vagent_fault_kind k)
+{
+	if ((int)k < 0 || (size_t)k >= VAGENT__ARRAY_SIZE(fault_names))
+		return NULL;
+	return fault_names[k];
+}
+
+int vagent_fault_kind_from_name(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return -1;
+	for (i = 0; i < VAGENT__ARRAY_SIZE(fault_names); i++)
+		if (strcmp(name, fault_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct vagent_fault *vagent__fault_match(const struct vagent_fault *faults,
+					       size_t n, int call)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct vagent_fault *f = &faults[i];
+
+		if (f->from_call <= call && (f->to_call == 0 || call <= f->to_call))
+			return f;
+	}
+	return NULL;
+}
+
+vagent_status vagent__faults_copy(const char *where, const char *what,
+				  const struct vagent_fault *faults, size_t n,
+				  struct vagent_fault **out,
+				  struct vagent_error *err)
+{
+	size_t i;
+
+	*out = NULL;
+	if (n == 0)
+		return VAGENT_OK;
+	if (!faults)
+		return vagent__error_set(err, VAGENT_EINVAL, where,
+					 "%s: %zu faults but no list", what, n);
+	for (i = 0; i < n; i++) {
+		const struct vagent_fault *f = &faults[i];
+		const char *bad = NULL;
+
+		if (!vagent_fault_kind_name(f->kind))
+			bad = "unknown kind";
+		else if (f->from_call < 0)
+			bad = "from_call is negative";
+		else if (f->to_call < 0)
+			bad = "to_call is negative";
+		else if (f->to_call != 0 && f->to_call < f->from_call)
+			bad = "to_call is before from_call";
+		else if (f->delay_ms < 0)
+			bad = "delay_ms is negative";
+		else if (f->after < 0)
+			bad = "after is negative";
+		else if (f->http_status != 0 &&
+			 (f->http_status < 100 || f->http_status > 999))
+			bad = "http_status is not an HTTP status";
+		if (bad)
+			return vagent__error_set(err, VAGENT_EINVAL, where,
+						 "%s[%zu]: %s", what, i, bad);
+	}
+	*out = malloc(n * sizeof(**out));
+	if (!*out)
+		return vagent__error_set(err, VAGENT_ENOMEM, where,
+					 "out of memory");
+	memcpy(*out, faults, n * sizeof(**out));
+	return VAGENT_OK;
+}
+
+vagent_status vagent__latency_check(const char *where, const char *what,
+				    const struct vagent_latency *l,
+				    struct vagent_error *err)
+{
+	if (l->base_ms < 0 || l->jitter_ms < 0)
+		return vagent__error_set(err, VAGENT_EINVAL, where,
+					 "%s: negative latency", what);
+	return VAGENT_OK;
+}
+
+int64_t vagent__latency_draw(struct vagent__rng *r,
+			     const struct vagent_latency *l)
+{
+	int64_t ms = l->base_ms + vagent__rng_range(r, l->jitter_ms);
+
+	return vagent_ticks_from_ms(ms);
+}
+
+char *vagent__sim_strdup(const char *s, bool *ok)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*ok = false;
+	return d;
+}
+
+void vagent__sim_name(char *dst, const char *cfg_name, const char *def)
+{
+	const char *s = cfg_name && cfg_name[0] ? cfg_name : def;
+	size_t n = strnlen(s, 63);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}

@@ -1,0 +1,400 @@
+/*
+ * sim_tts.c — the simulated speech synthesiser: speech-like audio for the
+ * text (vagent_speechlike_synth), delivered in chunk_ms chunks, the first
+ * after a seeded first-byte latency and the next ones at realtime_factor
+ * times real time; faults per request (docs/simulation.md).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio_int.h"
+#include "sim/sim_int.h"
+
+/* Mixed into the seed per call, so each sentence sounds different. */
+#define CALL_SEED_MIX UINT64_C(0x9E3779B97F4A7C15)
+
+enum req_state {
+	REQ_STREAM,     /* the timer fires at each chunk */
+	REQ_ERROR,      /* the timer fires with the injected error */
+	REQ_MALFORMED,  /* the timer fires with the malformed-chunk error */
+	REQ_TIMEOUT,    /* never answers */
+};
+
+struct sim_tts;
+
+struct tts_req {
+	struct tts_req *next;
+	struct sim_tts *p;
+	uint64_t id;
+	struct vagent_timer *timer;
+	enum req_state state;
+	struct vagent_fault fault;      /* kind NONE: healthy */
+	int16_t *pcm;
+	size_t n, pos;                  /* samples; samples sent */
+	size_t chunk;                   /* samples per chunk */
+	size_t after;                   /* STALL/DISCONNECT: samples */
+	int64_t at;                     /* loop time the timer is due */
+	bool stalled;
+	bool dead;
+};
+
+struct sim_tts {
+	struct vagent_tts base;
+	struct vagent_latency first_byte;
+	int chunk_ms;
+	int64_t interval;               /* ticks between chunks */
+	struct vagent_fault *faults;
+	size_t n_faults;
+	uint64_t seed;
+	struct vagent__rng rng;
+	int calls;
+	struct tts_req *reqs;
+	int busy;                       /* inside one of our callbacks */
+	bool freeing;
+};
+
+struct vagent_sim_tts_config vagent_sim_tts_config_default(void)
+{
+	struct vagent_sim_tts_config c;
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "sim-tts");
+	c.first_byte.base_ms = 120;
+	c.first_byte.jitter_ms = 40;
+	c.realtime_factor = 5;
+	c.chunk_ms = 100;
+	return c;
+}
+
+static void req_free(struct tts_req *r)
+{
+	vagent_timer_free(r->timer);
+	free(r->pcm);
+	free(r);
+}
+
+static void tts_destroy(struct sim_tts *p)
+{
+	while (p->reqs) {
+		struct tts_req *r = p->reqs;
+
+		p->reqs = r->next;
+		req_free(r);
+	}
+	free(p->faults);
+	free(p);
+}
+
+/* Free the requests that ended, unless a callback of ours is running. */
+static void sweep(struct sim_tts *p)
+{
+	struct tts_req **pp = &p->reqs;
+
+	if (p->busy)
+		return;
+	while (*pp) {
+		struct tts_req *r = *pp;
+
+		if (r->dead) {
+			*pp = r->next;
+			req_free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	if (p->freeing)
+		tts_destroy(p);
+}
+
+static void req_end(struct tts_req *r)
+{
+	r->dead = true;
+	vagent_timer_stop(r->timer);
+}
+
+static void fail(struct tts_req *r, vagent_status st, const char *what)
+{
+	struct sim_tts *p = r->p;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s: %s", p->base.name, what);
+	req_end(r);
+	p->base.on_error(p->base.ctx, r->id, st, msg);
+}
+
+static void arm(struct tts_req *r, int64_t at)
+{
+	r->at = at;
+	if (vagent_timer_start_at(r->timer, at, 0, NULL) != VAGENT_OK)
+		fail(r, VAGENT_ENOMEM, "out of memory");
+}
+
+/*
+ * One instant of the stream: stall, fail, or send one chunk (finishing
+ * after the last). The stall and disconnect points are checked when a
+ * chunk is due and before on_done.
+ */
+static void stream_step(struct tts_req *r)
+{
+	struct sim_tts *p = r->p;
+
+	for (;;) {
+		const int16_t *s;
+		size_t k;
+
+		if (r->fault.kind == VAGENT_FAULT_STALL && !r->stalled &&
+		    r->pos >= r->after && r->after <= r->n) {
+			r->stalled = true;
+			arm(r, r->at + vagent_ticks_from_ms(r->fault.delay_ms));
+			return;
+		}
+		if (r->fault.kind == VAGENT_FAULT_DISCONNECT &&
+		    r->pos >= r->after && r->after <= r->n) {
+			fail(r, VAGENT_EPROTO, "stream closed mid-audio (injected)");
+			return;
+		}
+		if (r->pos >= r->n) {
+			req_end(r);
+			p->base.on_done(p->base.ctx, r->id);
+			return;
+		}
+		k = r->n - r->pos < r->chunk ? r->n - r->pos : r->chunk;
+		s = r->pcm + r->pos;
+		r->pos += k;
+		p->base.on_audio(p->base.ctx, r->id, s, k);
+		if (r->dead)
+			return;
+		if (r->pos < r->n) {
+			arm(r, r->at + p->interval);
+			return;
+		}
+	}
+}
+
+static void on_timer(struct vagent_timer *t, void *arg)
+{
+	struct tts_req *r = arg;
+	struct sim_tts *p = r->p;
+	char what[96];
+
+	(void)t;
+	p->busy++;
+	switch (r->state) {
+	case REQ_STREAM:
+		stream_step(r);
+		break;
+	case REQ_ERROR:
+		snprintf(what, sizeof(what), "HTTP %d (injected error)",
+			 r->fault.http_status ? r->fault.http_status : 500);
+		fail(r, VAGENT_EPROVIDER, what);
+		break;
+	case REQ_MALFORMED:
+		fail(r, VAGENT_EPROTO, "malformed audio chunk (injected)");
+		break;
+	case REQ_TIMEOUT:
+		break;
+	}
+	p->busy--;
+	sweep(p);
+}
+
+/* The synthesised sentence as int16 (mono: the first channel). */
+static vagent_status synth(struct sim_tts *p, struct tts_req *r,
+			   const char *text, int rate, struct vagent_error *err)
+{
+	struct vagent_audio *a = NULL;
+	uint64_t seed = p->seed ^ ((uint64_t)p->calls * CALL_SEED_MIX);
+	vagent_status st;
+	size_t i;
+
+	if (vagent_speechlike_duration_ms(text) == 0) {
+		/* Nothing to say ("", "..."): no audio, just done. */
+		r->n = 0;
+		r->pcm = NULL;
+		return VAGENT_OK;
+	}
+	st = vagent_speechlike_synth(text, rate, seed, &a, err);
+	if (st != VAGENT_OK)
+		return st;
+	r->n = a->frames;
+	r->pcm = malloc((r->n ? r->n : 1) * sizeof(*r->pcm));
+	if (!r->pcm) {
+		vagent_audio_free(a);
+		return vagent__error_set(err, VAGENT_ENOMEM, p->base.name,
+					 "out of memory");
+	}
+	for (i = 0; i < r->n; i++)
+		r->pcm[i] = vagent__f2s(a->samples[i * (size_t)a->channels]);
+	vagent_audio_free(a);
+	return VAGENT_OK;
+}
+
+static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
+			       const char *text, int rate,
+			       struct vagent_error *err)
+{
+	struct sim_tts *p = (struct sim_tts *)t;
+	const struct vagent_fault *f;
+	struct tts_req *r;
+	vagent_status st;
+	int64_t now, first;
+
+	if (!text)
+		return vagent__error_set(err, VAGENT_EINVAL, t->name, "no text");
+	if (rate <= 0)
+		return vagent__error_set(err, VAGENT_EINVAL, t->name,
+					 "bad sample rate %d", rate);
+	if (!t->loop || !t->on_audio || !t->on_done || !t->on_error)
+		return vagent__error_set(err, VAGENT_EINVAL, t->name,
+					 "loop or callbacks not set");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
+					 "out of memory");
+	r->p = p;
+	r->id = id;
+	r->timer = vagent_timer_new(t->loop, on_timer, r);
+	if (!r->timer) {
+		req_free(r);
+		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
+					 "out of memory");
+	}
+	p->calls++;
+	st = synth(p, r, text, rate, err);
+	if (st != VAGENT_OK) {
+		req_free(r);
+		return st;
+	}
+	r->chunk = vagent_frame_samples_for(rate, p->chunk_ms);
+	if (r->chunk == 0)
+		r->chunk = 1;
+	first = vagent__latency_draw(&p->rng, &p->first_byte);
+	f = vagent__fault_match(p->faults, p->n_faults, p->calls);
+	if (f)
+		r->fault = *f;
+	r->after = (size_t)((int64_t)rate * r->fault.after / 1000);
+	now = vagent_loop_now(t->loop);
+	r->at = now + first;
+	switch (r->fault.kind) {
+	case VAGENT_FAULT_TIMEOUT:
+		r->state = REQ_TIMEOUT;
+		break;
+	case VAGENT_FAULT_ERROR:
+		r->state = REQ_ERROR;
+		r->at = now + vagent_ticks_from_ms(r->fault.delay_ms);
+		break;
+	case VAGENT_FAULT_MALFORMED:
+		r->state = REQ_MALFORMED;
+		break;
+	case VAGENT_FAULT_DELAY:
+		r->at += vagent_ticks_from_ms(r->fault.delay_ms);
+		r->state = REQ_STREAM;
+		break;
+	default:
+		r->state = REQ_STREAM;
+		break;
+	}
+	if (r->state != REQ_TIMEOUT &&
+	    vagent_timer_start_at(r->timer, r->at, 0, err) != VAGENT_OK) {
+		req_free(r);
+		return err ? err->status : VAGENT_ENOMEM;
+	}
+	r->next = p->reqs;
+	p->reqs = r;
+	return VAGENT_OK;
+}
+
+static void tts_cancel(struct vagent_tts *t, uint64_t id)
+{
+	struct sim_tts *p = (struct sim_tts *)t;
+	struct tts_req *r;
+
+	for (r = p->reqs; r; r = r->next)
+		if (r->id == id)
+			req_end(r);
+	sweep(p);
+}
+
+static void tts_stop(struct vagent_tts *t)
+{
+	struct sim_tts *p = (struct sim_tts *)t;
+	struct tts_req *r;
+
+	for (r = p->reqs; r; r = r->next)
+		req_end(r);
+	sweep(p);
+}
+
+static void tts_free(struct vagent_tts *t)
+{
+	struct sim_tts *p = (struct sim_tts *)t;
+
+	tts_stop(t);
+	p->freeing = true;
+	sweep(p);
+}
+
+static const struct vagent_tts_ops tts_ops = {
+	.speak = tts_speak,
+	.cancel = tts_cancel,
+	.stop = tts_stop,
+	.free = tts_free,
+};
+
+vagent_status vagent_sim_tts_new(const struct vagent_sim_tts_config *cfg,
+				 struct vagent_tts **out,
+				 struct vagent_error *err)
+{
+	struct sim_tts *p;
+	vagent_status st;
+	double interval;
+
+	if (!out)
+		return vagent__error_set(err, VAGENT_EINVAL, "sim-tts",
+					 "no output pointer");
+	*out = NULL;
+	if (!cfg)
+		return vagent__error_set(err, VAGENT_EINVAL, "sim-tts",
+					 "no configuration");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return vagent__error_set(err, VAGENT_ENOMEM, "sim-tts",
+					 "out of memory");
+	p->base.ops = &tts_ops;
+	vagent__sim_name(p->base.name, cfg->name, "sim-tts");
+	st = vagent__latency_check(p->base.name, "first_byte", &cfg->first_byte,
+				   err);
+	if (st != VAGENT_OK)
+		goto fail;
+	p->first_byte = cfg->first_byte;
+	if (cfg->chunk_ms <= 0 || cfg->chunk_ms > 60000) {
+		st = vagent__error_set(err, VAGENT_EINVAL, p->base.name,
+				       "chunk_ms: must be 1..60000 (got %d)",
+				       cfg->chunk_ms);
+		goto fail;
+	}
+	p->chunk_ms = cfg->chunk_ms;
+	interval = (double)cfg->chunk_ms * (double)VAGENT_TICKS_PER_MS /
+		   cfg->realtime_factor;
+	if (!(cfg->realtime_factor > 0) || !(interval >= 1) || interval > 1e15) {
+		st = vagent__error_set(err, VAGENT_EINVAL, p->base.name,
+				       "realtime_factor: must be > 0 (got %g)",
+				       cfg->realtime_factor);
+		goto fail;
+	}
+	p->interval = llround(interval);
+	st = vagent__faults_copy(p->base.name, "faults", cfg->faults,
+				 cfg->n_faults, &p->faults, err);
+	if (st != VAGENT_OK)
+		goto fail;
+	p->n_faults = cfg->n_faults;
+	p->seed = cfg->seed;
+	vagent__rng_seed(&p->rng, cfg->seed, VAGENT__SIM_STREAM_TTS);
+	*out = &p->base;
+	return VAGENT_OK;
+fail:
+	tts_destroy(p);
+	return st;
+}
