@@ -778,7 +778,9 @@ vagent_status vagent_loop_new(const struct vagent_loop_config *cfg,
 /*
  * Free a loop; NULL is a no-op. Free its fd watchers first. Timers still
  * allocated are detached (stopped; free them later). Running jobs are
- * waited for, queued ones dropped; their done callbacks are not called.
+ * waited for, queued ones dropped; every job that did not complete gets
+ * done(arg, -1) (cancelled), so its owner can free `arg` — call no loop
+ * function from it.
  */
 void vagent_loop_free(struct vagent_loop *loop);
 

@@ -1050,6 +1050,43 @@ START_TEST(test_virtual_stop_and_resume)
 }
 END_TEST
 
+/* Jobs that never complete are cancelled at free: done(arg, -1). */
+static void cancel_work(void *arg) { (void)arg; }
+static void cancel_done(void *arg, int64_t charged)
+{
+	int64_t *got = arg;
+
+	*got = charged;
+}
+
+START_TEST(test_free_cancels_unfinished_jobs)
+{
+	struct vagent_loop_config cfg = vagent_loop_config_default();
+	struct vagent_loop *loop;
+	struct vagent_error err;
+	int64_t a = 7, b = 7;
+
+	cfg.clock = VAGENT_CLOCK_VIRTUAL;
+	cfg.workers = 1;
+	ck_assert_int_eq(vagent_loop_new(&cfg, &loop, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_loop_submit_cost(loop, cancel_work, cancel_done, &a,
+						 vagent_ticks_from_ms(5), &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_loop_submit_cost(loop, cancel_work, cancel_done, &b,
+						 vagent_ticks_from_ms(5), &err), VAGENT_OK);
+	vagent_loop_free(loop);
+	ck_assert_int_eq(a, -1);
+	ck_assert_int_eq(b, -1);
+
+	cfg.clock = VAGENT_CLOCK_REAL;
+	a = 7;
+	ck_assert_int_eq(vagent_loop_new(&cfg, &loop, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_loop_submit(loop, cancel_work, cancel_done, &a, &err),
+			 VAGENT_OK);
+	vagent_loop_free(loop);
+	ck_assert_int_eq(a, -1);
+}
+END_TEST
+
 Suite *suite_loop(void)
 {
 	Suite *s = suite_create("loop");
@@ -1078,6 +1115,7 @@ Suite *suite_loop(void)
 	tcase_add_test(r, test_post_from_thread_wakes_loop);
 	tcase_add_test(r, test_real_workers_done_on_loop_thread);
 	tcase_add_test(r, test_real_timer_order);
+	tcase_add_test(r, test_free_cancels_unfinished_jobs);
 	suite_add_tcase(s, r);
 	return s;
 }

@@ -78,11 +78,14 @@ vagent_status vagent__workers_start(struct vagent_loop *loop, int n,
 	return VAGENT_OK;
 }
 
+/* Jobs that will never complete: done(arg, -1) lets their owner free
+ * `arg` (libuv's UV_ECANCELED), then the job goes. */
 static void free_list(struct vagent__job *j, bool pending_links)
 {
 	while (j) {
 		struct vagent__job *next = pending_links ? j->pnext : j->next;
 
+		j->done(j->arg, -1);
 		free(j);
 		j = next;
 	}
@@ -131,6 +134,9 @@ bool vagent__timer_is_job(const struct vagent_timer *t)
 
 void vagent__job_free_scheduled(struct vagent_timer *t)
 {
+	struct vagent__job *j = t->arg;
+
+	j->done(j->arg, -1);
 	free(t->arg);
 }
 
