@@ -7,11 +7,19 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop/loop_int.h"
 
 #define WHERE "workers"
+
+/* Workers run at a lower priority than the loop (nice +19, per thread on
+ * Linux): the loop's 20 ms deadlines come first; workers get the rest of
+ * the CPU. Best effort: an unprivileged process may always lower it. */
+#define WORKER_NICE 19
 
 static void *worker_main(void *arg)
 {
@@ -19,6 +27,7 @@ static void *worker_main(void *arg)
 	clockid_t id = loop->job_clock == VAGENT_JOB_THREAD_CPU ?
 		       CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
 
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
 	pthread_mutex_lock(&loop->lock);
 	for (;;) {
 		struct vagent__job *j;

@@ -38,6 +38,23 @@ struct tts_req {
 	int64_t at;                     /* loop time the timer is due */
 	bool stalled;
 	bool dead;
+	struct synth_job *job;          /* synthesis running on a worker */
+};
+
+/*
+ * Synthesis off the loop thread (real clock): the job owns its inputs and
+ * output; the request and the job point at each other until the job's
+ * done callback (loop thread) hands the audio over or finds the request
+ * gone (job->r NULL).
+ */
+struct synth_job {
+	struct tts_req *r;
+	char *text;
+	int rate;
+	uint64_t seed;
+	struct vagent_audio *audio;
+	vagent_status st;
+	struct vagent_error err;
 };
 
 struct sim_tts {
@@ -70,6 +87,8 @@ struct vagent_sim_tts_config vagent_sim_tts_config_default(void)
 
 static void req_free(struct tts_req *r)
 {
+	if (r->job)
+		r->job->r = NULL;       /* the job frees itself when done */
 	vagent_timer_free(r->timer);
 	free(r->pcm);
 	free(r);
@@ -200,25 +219,14 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	sweep(p);
 }
 
-/* The synthesised sentence as int16 (mono: the first channel). */
-static vagent_status synth(struct sim_tts *p, struct tts_req *r,
-			   const char *text, int rate, struct vagent_error *err)
+/* Take `a` (transfer full) as the request's int16 audio (mono: the
+ * first channel). */
+static vagent_status take_audio(struct sim_tts *p, struct tts_req *r,
+				struct vagent_audio *a, struct vagent_error *err)
 {
-	struct vagent_audio *a = NULL;
-	uint64_t seed = p->seed ^ ((uint64_t)p->calls * CALL_SEED_MIX);
-	vagent_status st;
 	size_t i;
 
-	if (vagent_speechlike_duration_ms(text) == 0) {
-		/* Nothing to say ("", "..."): no audio, just done. */
-		r->n = 0;
-		r->pcm = NULL;
-		return VAGENT_OK;
-	}
-	st = vagent_speechlike_synth(text, rate, seed, &a, err);
-	if (st != VAGENT_OK)
-		return st;
-	r->n = a->frames;
+	r->n = a ? a->frames : 0;
 	r->pcm = malloc((r->n ? r->n : 1) * sizeof(*r->pcm));
 	if (!r->pcm) {
 		vagent_audio_free(a);
@@ -231,6 +239,87 @@ static vagent_status synth(struct sim_tts *p, struct tts_req *r,
 	return VAGENT_OK;
 }
 
+static void job_work(void *arg)
+{
+	struct synth_job *j = arg;
+
+	j->st = vagent_speechlike_synth(j->text, j->rate, j->seed, &j->audio,
+					&j->err);
+}
+
+static void job_done(void *arg, int64_t charged)
+{
+	struct synth_job *j = arg;
+	struct tts_req *r = j->r;
+
+	if (r && charged >= 0) {
+		struct sim_tts *p = r->p;
+		struct vagent_error err;
+
+		r->job = NULL;
+		p->busy++;
+		if (j->st != VAGENT_OK) {
+			fail(r, j->st, j->err.message);
+		} else if (take_audio(p, r, j->audio, &err) != VAGENT_OK) {
+			fail(r, VAGENT_ENOMEM, "out of memory");
+		} else if (!r->dead) {
+			/* first audio at its latency, or now if synthesis
+			 * took longer */
+			int64_t now = vagent_loop_now(p->base.loop);
+
+			arm(r, r->at > now ? r->at : now);
+		}
+		j->audio = NULL;
+		p->busy--;
+		sweep(p);
+	} else if (r) {
+		r->job = NULL;
+	}
+	vagent_audio_free(j->audio);
+	free(j->text);
+	free(j);
+}
+
+/* Synthesise on a worker (real clock, a loop with workers): the timer is
+ * armed when the audio is ready. false: do it here instead. */
+static bool synth_async(struct sim_tts *p, struct tts_req *r, const char *text,
+			int rate, uint64_t seed)
+{
+	struct synth_job *j;
+
+	if (vagent_clock_type(vagent_loop_clock(p->base.loop)) != VAGENT_CLOCK_REAL)
+		return false;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return false;
+	j->text = strdup(text);
+	j->rate = rate;
+	j->seed = seed;
+	j->r = r;
+	if (!j->text || vagent_loop_submit(p->base.loop, job_work, job_done, j,
+					   NULL) != VAGENT_OK) {
+		free(j->text);
+		free(j);
+		return false;
+	}
+	r->job = j;
+	return true;
+}
+
+/* The synthesised sentence as int16, here and now. */
+static vagent_status synth(struct sim_tts *p, struct tts_req *r,
+			   const char *text, int rate, uint64_t seed,
+			   struct vagent_error *err)
+{
+	struct vagent_audio *a = NULL;
+	vagent_status st;
+
+	st = vagent_speechlike_synth(text, rate, seed, &a, err);
+	if (st != VAGENT_OK)
+		return st;
+	return take_audio(p, r, a, err);
+}
+
 static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 			       const char *text, int rate,
 			       struct vagent_error *err)
@@ -240,6 +329,7 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 	struct tts_req *r;
 	vagent_status st;
 	int64_t now, first;
+	uint64_t seed;
 
 	if (!text)
 		return vagent__error_set(err, VAGENT_EINVAL, t->name, "no text");
@@ -262,11 +352,6 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 					 "out of memory");
 	}
 	p->calls++;
-	st = synth(p, r, text, rate, err);
-	if (st != VAGENT_OK) {
-		req_free(r);
-		return st;
-	}
 	r->chunk = vagent_frame_samples_for(rate, p->chunk_ms);
 	if (r->chunk == 0)
 		r->chunk = 1;
@@ -295,6 +380,19 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 	default:
 		r->state = REQ_STREAM;
 		break;
+	}
+	seed = p->seed ^ ((uint64_t)p->calls * CALL_SEED_MIX);
+	if (r->state == REQ_STREAM && vagent_speechlike_duration_ms(text) > 0) {
+		if (synth_async(p, r, text, rate, seed)) {
+			r->next = p->reqs;
+			p->reqs = r;
+			return VAGENT_OK;       /* armed when the audio is ready */
+		}
+		st = synth(p, r, text, rate, seed, err);
+		if (st != VAGENT_OK) {
+			req_free(r);
+			return st;
+		}
 	}
 	if (r->state != REQ_TIMEOUT &&
 	    vagent_timer_start_at(r->timer, r->at, 0, err) != VAGENT_OK) {

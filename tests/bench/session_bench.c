@@ -232,7 +232,7 @@ static int bench_real(int sessions, int loops)
 		struct vagent_error err;
 
 		lc.clock = VAGENT_CLOCK_REAL;
-		lc.workers = 0;
+		lc.workers = 1;
 		j->n = sessions / loops + (l < sessions % loops);
 		j->rate = rate;
 		j->calls = calloc((size_t)j->n, sizeof(*j->calls));

@@ -1,0 +1,634 @@
+/*
+ * check_session.c — the session engine end to end on the virtual clock
+ * with simulated providers (no jitter unless a test wants it): turn ends,
+ * the transcript hold rule, barge-in and backchannels at exact media
+ * times, tool calls and timeouts, fillers, provider fallback, human
+ * handoff, the stereo recording, repeatability with a seed, bad
+ * configurations.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vagent.h"
+#include "support/harness.h"
+
+#define MS VAGENT_TICKS_PER_MS
+
+/* A simulated call under construction: providers with fixed latencies. */
+struct call {
+	struct vagent_session_config cfg;
+	struct vagent_sim_stt_config stt;
+	struct vagent_sim_llm_config llm[2];
+	struct vagent_sim_tts_config tts[2];
+	struct vagent_sim_caller_config caller;
+	struct vagent_sim_tools_config tools;
+	struct vagent_sim_step steps[16];
+	size_t n_llm, n_tts;
+	struct vagent_session *s;
+	struct vagent_trace *trace;
+	vagent_status rc;
+	struct vagent_error err;
+};
+
+static void call_init(struct call *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = vagent_session_config_default();
+	c->cfg.name = "test";
+	c->cfg.keep_trace = true;
+	c->cfg.agent.greet = false;
+	c->stt = vagent_sim_stt_config_default();
+	c->stt.first_partial.jitter_ms = 0;
+	c->stt.final.jitter_ms = 0;
+	c->llm[0] = vagent_sim_llm_config_default();
+	c->llm[0].ttft.jitter_ms = 0;
+	c->llm[1] = c->llm[0];
+	snprintf(c->llm[1].name, sizeof(c->llm[1].name), "sim-llm-2");
+	c->tts[0] = vagent_sim_tts_config_default();
+	c->tts[0].first_byte.jitter_ms = 0;
+	c->tts[1] = c->tts[0];
+	snprintf(c->tts[1].name, sizeof(c->tts[1].name), "sim-tts-2");
+	c->n_llm = c->n_tts = 1;
+	c->caller = vagent_sim_caller_config_default();
+	c->caller.steps = c->steps;
+	c->caller.hangup_after_ms = 1000;
+}
+
+static size_t n_steps(struct call *c)
+{
+	size_t n = 0;
+
+	while (n < 16 && (c->steps[n].text || c->steps[n].kind != VAGENT_STEP_SAY))
+		n++;
+	return n;
+}
+
+static void say(struct call *c, vagent_sim_anchor anchor, int offset_ms,
+		const char *text)
+{
+	size_t i = n_steps(c);
+
+	c->steps[i].kind = VAGENT_STEP_SAY;
+	c->steps[i].anchor = anchor;
+	c->steps[i].offset_ms = offset_ms;
+	c->steps[i].text = text;
+}
+
+/* The caller waits for the agent's reply to end (then hangs up). */
+static void wait_done(struct call *c)
+{
+	size_t i = n_steps(c);
+
+	c->steps[i].kind = VAGENT_STEP_SILENCE;
+	c->steps[i].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	c->steps[i].duration_ms = 200;
+}
+
+static struct vagent_stt *stt_p;
+static struct vagent_brain *llm_p[2];
+static struct vagent_tts *tts_p[2];
+static struct vagent_tools *tools_p;
+static struct vagent_caller *caller_p;
+
+/* Build the providers, run the call to its end, parse its trace. */
+static void call_run(struct call *c)
+{
+	size_t i, len;
+	const char *text;
+
+	if (c->steps[n_steps(c) - 1].kind == VAGENT_STEP_SAY)
+		wait_done(c);
+	c->caller.n_steps = n_steps(c);
+	ck_assert_int_eq(vagent_sim_stt_new(&c->stt, &stt_p, &c->err), VAGENT_OK);
+	for (i = 0; i < c->n_llm; i++)
+		ck_assert_int_eq(vagent_sim_llm_new(&c->llm[i], &llm_p[i], &c->err), VAGENT_OK);
+	for (i = 0; i < c->n_tts; i++)
+		ck_assert_int_eq(vagent_sim_tts_new(&c->tts[i], &tts_p[i], &c->err), VAGENT_OK);
+	tools_p = NULL;
+	if (c->tools.n_tools)
+		ck_assert_int_eq(vagent_sim_tools_new(&c->tools, &tools_p, &c->err), VAGENT_OK);
+	ck_assert_msg(vagent_sim_caller_new(&c->caller, &caller_p, &c->err) == VAGENT_OK,
+		      "%s", c->err.message);
+	c->cfg.stt[0] = stt_p;
+	for (i = 0; i < c->n_llm; i++)
+		c->cfg.brain[i] = llm_p[i];
+	for (i = 0; i < c->n_tts; i++)
+		c->cfg.tts[i] = tts_p[i];
+	c->cfg.tools = tools_p;
+	c->cfg.caller = caller_p;
+	c->cfg.rate = c->caller.rate;
+	c->rc = vagent_session_run(&c->cfg, VAGENT_CLOCK_VIRTUAL, &c->s, &c->err);
+	ck_assert_msg(c->rc == VAGENT_OK, "%s", c->err.message);
+	text = vagent_session_trace(c->s, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(vagent_trace_parse(text, len, "test", &c->trace, &c->err) == VAGENT_OK,
+		      "%s", c->err.message);
+}
+
+static void call_free(struct call *c)
+{
+	size_t i;
+
+	vagent_session_free(c->s);
+	vagent_trace_free(c->trace);
+	vagent_stt_free(stt_p);
+	for (i = 0; i < c->n_llm; i++)
+		vagent_brain_free(llm_p[i]);
+	for (i = 0; i < c->n_tts; i++)
+		vagent_tts_free(tts_p[i]);
+	vagent_tools_free(tools_p);
+	vagent_caller_free(caller_p);
+}
+
+/* The k-th (0-based) event of `type` (any turn when turn < 0), or NULL. */
+static const struct vagent_trace_event *find(const struct call *c,
+					     vagent_trace_type type, int turn,
+					     int k)
+{
+	size_t i;
+
+	for (i = 0; i < c->trace->n; i++) {
+		const struct vagent_trace_event *e = &c->trace->events[i];
+
+		if (e->type == type && (turn < 0 || e->turn == turn) && k-- == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int count(const struct call *c, vagent_trace_type type, int turn)
+{
+	int n = 0;
+
+	while (find(c, type, turn, n))
+		n++;
+	return n;
+}
+
+static const struct vagent_trace_event *must(const struct call *c,
+					     vagent_trace_type type, int turn,
+					     int k)
+{
+	const struct vagent_trace_event *e = find(c, type, turn, k);
+
+	ck_assert_msg(e != NULL, "no %s #%d in turn %d:\n%s",
+		      vagent_trace_type_name(type), k, turn,
+		      vagent_session_trace(c->s, NULL));
+	return e;
+}
+
+#define T_MS(e) ((e)->t_us / 1000)
+
+START_TEST(test_turn_end_after_hold)
+{
+	struct call c;
+	const struct vagent_trace_event *vend, *tend, *send, *final;
+
+	call_init(&c);
+	say(&c, VAGENT_ANCHOR_START, 1000, "I would like to check the status of my order please");
+	call_run(&c);
+	send = must(&c, VAGENT_TRACE_CALLER_SPEECH_END, 1, 0);
+	vend = must(&c, VAGENT_TRACE_VAD_SPEECH_END, 1, 0);
+	tend = must(&c, VAGENT_TRACE_TURN_END, 1, 0);
+	ck_assert_int_eq(T_MS(must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1, 0)), 1000);
+	ck_assert_int_eq(send->t_us, (1000 + vagent_speechlike_duration_ms(
+		"I would like to check the status of my order please")) * 1000);
+	/* the VAD's end is the end of the last speech-like frame */
+	ck_assert_int_le(vend->t_us, send->t_us + 20000);
+	ck_assert_int_ge(vend->t_us, send->t_us - 60000);
+	/* 500 ms of silence after it: the end of the turn, on the frame grid */
+	ck_assert_int_eq(tend->t_us, ((vend->t_us + 500000 + 19999) / 20000) * 20000);
+	/* the final came 120 ms after the true end */
+	final = must(&c, VAGENT_TRACE_STT_FINAL, 1, 0);
+	ck_assert_int_eq(final->t_us, send->t_us + 120000);
+	ck_assert_str_eq(final->text, "I would like to check the status of my order please");
+	/* the brain is asked at the end of the turn; its first token 300 ms later */
+	ck_assert_int_eq(must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0)->t_us, tend->t_us);
+	ck_assert_int_eq(must(&c, VAGENT_TRACE_LLM_FIRST_TOKEN, 1, 0)->t_us,
+			 tend->t_us + 300000);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1), 1);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0)->reason, "done");
+	ck_assert_str_eq(vagent_session_result(c.s)->end_reason, "hangup");
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].caller_text,
+			 "I would like to check the status of my order please");
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].stt_text,
+			 "I would like to check the status of my order please");
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_barge_in_stops_within_a_frame)
+{
+	struct call c;
+	const struct vagent_trace_event *start, *bi, *stop, *e;
+	int64_t onset;
+	size_t i;
+
+	call_init(&c);
+	c.cfg.agent.greet = true;
+	c.llm[0].greeting = "Hello, thank you for calling the order line. I can help you "
+			    "track an order, change an address, or ask about a refund. "
+			    "What would you like to do today?";
+	say(&c, VAGENT_ANCHOR_AGENT_SPEAKING, 800, "Stop, I just want to talk to a person");
+	call_run(&c);
+	start = must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 0, 0);
+	bi = must(&c, VAGENT_TRACE_BARGE_IN, 0, 0);
+	stop = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0);
+	onset = start->t_us + 800000;
+	ck_assert_int_eq(bi->onset_us, onset);
+	ck_assert_str_eq(stop->reason, "barge_in");
+	/* silent by onset + min_speech + at most one frame */
+	ck_assert_int_ge(stop->t_us, onset + 180000);
+	ck_assert_int_le(stop->t_us, onset + 180000 + 20000);
+	ck_assert_int_eq(stop->t_us, bi->decision_us);
+	/* nothing of turn 0 is synthesised or played after the decision */
+	for (i = 0; i < c.trace->n; i++) {
+		e = &c.trace->events[i];
+		if (e->turn == 0 && e->t_us > bi->decision_us)
+			ck_assert_msg(e->type != VAGENT_TRACE_TTS_REQUEST &&
+				      e->type != VAGENT_TRACE_TTS_FIRST_AUDIO &&
+				      e->type != VAGENT_TRACE_AGENT_AUDIO_START,
+				      "%s of turn 0 after the barge-in",
+				      vagent_trace_type_name(e->type));
+	}
+	/* the interruption is turn 1 and gets an answer */
+	ck_assert_int_eq(must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1, 0)->t_us, onset);
+	must(&c, VAGENT_TRACE_TURN_END, 1, 0);
+	must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1, 0);
+	ck_assert(vagent_session_result(c.s)->turns[0].interrupted);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_backchannel_does_not_interrupt)
+{
+	struct call c;
+
+	call_init(&c);
+	c.cfg.agent.greet = true;
+	c.stt.first_partial.base_ms = 60;
+	c.llm[0].greeting = "Hello, thank you for calling the order line. I can help you "
+			    "track an order, change an address, or ask about a refund.";
+	say(&c, VAGENT_ANCHOR_AGENT_SPEAKING, 1000, "uh-huh");
+	call_run(&c);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_BARGE_IN, -1), 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0)->reason, "done");
+	/* the backchannel stays with turn 0 and opens no turn */
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_CALLER_SPEECH_START, 0), 1);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_TURN_END, -1), 0);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_short_speech_does_not_interrupt)
+{
+	struct call c;
+
+	call_init(&c);
+	c.cfg.agent.greet = true;
+	c.cfg.agent.min_speech_ms = 900;
+	c.cfg.agent.backchannels = (const char *const[]){ NULL };
+	c.llm[0].greeting = "Hello, thank you for calling the order line. I can help you "
+			    "track an order, change an address, or ask about a refund.";
+	say(&c, VAGENT_ANCHOR_AGENT_SPEAKING, 1000, "okay");
+	call_run(&c);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_BARGE_IN, -1), 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0)->reason, "done");
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_tool_timeout_and_filler)
+{
+	struct call c;
+	struct vagent_sim_rule rule = {
+		.pattern = "order", .tool = "get_order", .args = "{\"order\":\"4512\"}",
+		.reply = "Sorry, {result}.",
+	};
+	struct vagent_fault hang = { .kind = VAGENT_FAULT_TIMEOUT, .from_call = 1 };
+	struct vagent_sim_tool tool = {
+		.name = "get_order", .result = "{\"status\":\"shipped\"}",
+		.latency = { 200, 0 }, .faults = &hang, .n_faults = 1,
+	};
+	const struct vagent_trace_event *ts, *to, *fi, *tend;
+
+	call_init(&c);
+	c.cfg.agent.filler_after_ms = 1000;
+	c.cfg.agent.tool_timeout_ms = 3000;
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	c.tools.tools = &tool;
+	c.tools.n_tools = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "where is my order");
+	call_run(&c);
+	tend = must(&c, VAGENT_TRACE_TURN_END, 1, 0);
+	ts = must(&c, VAGENT_TRACE_TOOL_START, 1, 0);
+	ck_assert_int_eq(ts->t_us, tend->t_us + 300000);
+	ck_assert_str_eq(ts->name, "get_order");
+	ck_assert_str_eq(ts->args, "{\"order\":\"4512\"}");
+	to = must(&c, VAGENT_TRACE_TOOL_TIMEOUT, 1, 0);
+	ck_assert_int_eq(to->t_us, ts->t_us + 3000000);
+	fi = must(&c, VAGENT_TRACE_FILLER, 1, 0);
+	/* the filler: 1000 ms after the tool started in silence */
+	ck_assert_int_eq(fi->t_us, ts->t_us + 1000000);
+	ck_assert_str_eq(fi->text, "One moment please.");
+	ck_assert_int_lt(must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1, 0)->t_us, to->t_us);
+	ck_assert_ptr_nonnull(strstr(vagent_session_result(c.s)->turns[0].agent_text,
+				     "timed out after 3000 ms"));
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_tool_result_and_malformed)
+{
+	struct call c;
+	struct vagent_sim_rule rule = {
+		.pattern = "order", .tool = "get_order", .args = "{}",
+		.reply = "Your order has {result.status}.",
+	};
+	struct vagent_fault bad = { .kind = VAGENT_FAULT_MALFORMED, .from_call = 2 };
+	struct vagent_sim_tool tool = {
+		.name = "get_order", .result = "{\"status\":\"shipped\"}",
+		.latency = { 200, 0 }, .faults = &bad, .n_faults = 1,
+	};
+	const struct vagent_trace_event *ts, *te;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	c.tools.tools = &tool;
+	c.tools.n_tools = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "where is my order");
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 700, "and my other order");
+	call_run(&c);
+	ts = must(&c, VAGENT_TRACE_TOOL_START, 1, 0);
+	te = must(&c, VAGENT_TRACE_TOOL_END, 1, 0);
+	ck_assert_int_eq(te->t_us, ts->t_us + 200000);
+	ck_assert_str_eq(te->result, "{\"status\":\"shipped\"}");
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].agent_text,
+			 "Your order has shipped.");
+	/* the second call's result is not JSON: a tool.error, no crash */
+	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_TOOL_ERROR, 2, 0)->error,
+				     "malformed JSON"));
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_llm_fallback)
+{
+	struct call c;
+	struct vagent_fault err = { .kind = VAGENT_FAULT_ERROR, .from_call = 1,
+				    .delay_ms = 100, .http_status = 503 };
+	const struct vagent_trace_event *fb, *req;
+
+	call_init(&c);
+	c.n_llm = 2;
+	c.llm[0].faults = &err;
+	c.llm[0].n_faults = 1;
+	c.llm[1].fallback_reply = "Second provider here.";
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	req = must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0);
+	ck_assert_str_eq(req->provider, "sim-llm");
+	fb = must(&c, VAGENT_TRACE_FALLBACK, 1, 0);
+	ck_assert_str_eq(fb->slot, "llm");
+	ck_assert_str_eq(fb->from, "sim-llm");
+	ck_assert_str_eq(fb->to, "sim-llm-2");
+	ck_assert_int_eq(fb->t_us, req->t_us + 100000);
+	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message, "503"));
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 1)->provider, "sim-llm-2");
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].agent_text,
+			 "Second provider here.");
+	ck_assert(!vagent_session_result(c.s)->escalated);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_handoff_when_every_llm_fails)
+{
+	struct call c;
+	struct vagent_fault err = { .kind = VAGENT_FAULT_ERROR, .from_call = 1 };
+	struct vagent_fault disc = { .kind = VAGENT_FAULT_DISCONNECT, .from_call = 1,
+				     .after = 0 };
+	const struct vagent_trace_event *esc, *tr;
+
+	call_init(&c);
+	c.n_llm = 2;
+	c.llm[0].faults = &err;
+	c.llm[0].n_faults = 1;
+	c.llm[1].faults = &disc;
+	c.llm[1].n_faults = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	esc = must(&c, VAGENT_TRACE_ESCALATION, 1, 0);
+	ck_assert_str_eq(esc->reason, "llm_failure");
+	tr = must(&c, VAGENT_TRACE_TRANSFER, 1, 0);
+	ck_assert_ptr_nonnull(strstr(tr->package, "\"reason\":\"llm_failure\""));
+	ck_assert_ptr_nonnull(strstr(tr->package, "hello there"));
+	/* the handoff phrase is said, then the call ends as a transfer */
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->text,
+			 "Let me transfer you to a colleague who can help.");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
+	ck_assert_int_ge(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->t_us,
+			 must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0)->t_us);
+	ck_assert(vagent_session_result(c.s)->escalated);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_tts_fallback_on_timeout)
+{
+	struct call c;
+	struct vagent_fault hang = { .kind = VAGENT_FAULT_TIMEOUT, .from_call = 1 };
+	const struct vagent_trace_event *req, *fb;
+
+	call_init(&c);
+	c.n_tts = 2;
+	c.tts[0].faults = &hang;
+	c.tts[0].n_faults = 1;
+	c.cfg.agent.tts_timeout_ms = 800;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	req = must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0);
+	fb = must(&c, VAGENT_TRACE_FALLBACK, 1, 0);
+	ck_assert_str_eq(fb->slot, "tts");
+	ck_assert_int_eq(fb->t_us, req->t_us + 800000);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 1)->text, req->text);
+	ck_assert_int_eq(must(&c, VAGENT_TRACE_TTS_FIRST_AUDIO, 1, 0)->t_us,
+			 fb->t_us + 120000);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_hold_rule_keeps_digits_together)
+{
+	struct call c;
+	size_t i;
+
+	call_init(&c);
+	c.cfg.agent.turn.min_hold_ms = 500;
+	c.cfg.agent.turn.max_hold_ms = 1500;
+	say(&c, VAGENT_ANCHOR_START, 500, "my order number is four five");
+	say(&c, VAGENT_ANCHOR_PREV_END, 900, "six seven eight");
+	call_run(&c);
+	/* one turn despite the 900 ms pause: the text ended in a number */
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_TURN_END, -1), 1);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1), 2);
+	ck_assert_int_gt(must(&c, VAGENT_TRACE_TURN_END, 1, 0)->t_us,
+			 must(&c, VAGENT_TRACE_CALLER_SPEECH_END, 1, 1)->t_us);
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].stt_text,
+			 "my order number is four five six seven eight");
+	for (i = 0; i < vagent_session_result(c.s)->n_turns; i++)
+		ck_assert_int_le(vagent_session_result(c.s)->turns[i].turn, 1);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_recording_is_stereo_and_aligned)
+{
+	struct call c;
+	const struct vagent_audio *rec;
+	const struct vagent_trace_event *a0, *a1;
+	size_t i, from, to;
+	double e_agent = 0, e_quiet = 0;
+
+	call_init(&c);
+	c.cfg.record = true;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	rec = vagent_session_recording(c.s);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(rec->channels, 2);
+	ck_assert_int_eq(rec->rate, 16000);
+	ck_assert_int_eq((int64_t)rec->frames,
+			 vagent_ticks_to_samples(vagent_session_result(c.s)->duration, 16000));
+	a0 = must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1, 0);
+	a1 = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	from = (size_t)(a0->t_us * 16 / 1000);
+	to = (size_t)(a1->t_us * 16 / 1000);
+	for (i = from; i < to; i++)
+		e_agent += (double)rec->samples[2 * i + 1] * rec->samples[2 * i + 1];
+	for (i = 0; i < from; i++)
+		e_quiet += (double)rec->samples[2 * i + 1] * rec->samples[2 * i + 1];
+	ck_assert(e_agent > 0);
+	ck_assert(e_quiet == 0);
+	/* the caller's channel has their speech from 500 ms */
+	ck_assert(rec->samples[2 * (500 * 16 + 400)] != 0 ||
+		  rec->samples[2 * (500 * 16 + 401)] != 0);
+	ck_assert(rec->samples[2 * (400 * 16)] == 0);
+	call_free(&c);
+}
+END_TEST
+
+static char *run_trace(uint64_t seed)
+{
+	struct call c;
+	char *out;
+
+	call_init(&c);
+	c.cfg.agent.greet = true;
+	c.stt.seed = c.llm[0].seed = c.tts[0].seed = c.caller.seed = seed;
+	c.stt.first_partial.jitter_ms = 80;
+	c.llm[0].ttft.jitter_ms = 200;
+	c.tts[0].first_byte.jitter_ms = 50;
+	c.caller.noise_dbfs = -50;
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 300, "I need to change my delivery address");
+	say(&c, VAGENT_ANCHOR_AGENT_SPEAKING, 600, "actually wait");
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 400, "thank you goodbye");
+	call_run(&c);
+	out = strdup(vagent_session_trace(c.s, NULL));
+	call_free(&c);
+	return out;
+}
+
+START_TEST(test_same_seed_same_trace)
+{
+	char *a = run_trace(7), *b = run_trace(7), *d = run_trace(8);
+
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, d);
+	free(a);
+	free(b);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_metrics_from_the_session_trace)
+{
+	struct call c;
+	struct vagent_trace_metrics *m;
+	const struct vagent_turn_metrics *t;
+
+	call_init(&c);
+	say(&c, VAGENT_ANCHOR_START, 1000, "where is my parcel");
+	call_run(&c);
+	ck_assert_int_eq(vagent_metrics_from_trace(c.trace->events, c.trace->n, &m,
+						   &c.err), VAGENT_OK);
+	ck_assert_int_eq(m->n_calls, 1);
+	t = &m->calls[0].turns[0];
+	ck_assert_int_eq(t->turn, 1);
+	ck_assert_int_eq(t->hop[VAGENT_METRIC_STT_FIRST_PARTIAL], 150000);
+	ck_assert_int_eq(t->hop[VAGENT_METRIC_STT_FINAL], 120000);
+	ck_assert_int_eq(t->hop[VAGENT_METRIC_LLM_TTFT], 300000);
+	ck_assert_int_eq(t->hop[VAGENT_METRIC_TTS_TTFB], 120000);
+	/* e2e = endpoint + the first sentence's text + ttfb + the wait for
+	 * the next frame */
+	{
+		int64_t first_sentence = must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->t_us -
+					 must(&c, VAGENT_TRACE_TURN_END, 1, 0)->t_us;
+		int64_t floor = t->hop[VAGENT_METRIC_ENDPOINT] + first_sentence + 120000;
+
+		ck_assert_int_ge(first_sentence, 300000);
+		ck_assert_int_ge(t->hop[VAGENT_METRIC_E2E], floor);
+		ck_assert_int_lt(t->hop[VAGENT_METRIC_E2E], floor + 20000);
+	}
+	vagent_trace_metrics_free(m);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+	struct vagent_session_config cfg = vagent_session_config_default();
+	struct vagent_loop_config lc = vagent_loop_config_default();
+	struct vagent_loop *loop;
+	struct vagent_session *s;
+	struct vagent_error err;
+
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	ck_assert_int_eq(vagent_loop_new(&lc, &loop, &err), VAGENT_OK);
+	cfg.rate = 44100;
+	ck_assert_int_eq(vagent_session_new(loop, &cfg, &s, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "call: rate: 44100 Hz is not supported (8000 or 16000)");
+	cfg.rate = 8000;
+	ck_assert_int_eq(vagent_session_new(loop, &cfg, &s, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "call: no caller");
+	ck_assert_ptr_null(s);
+	vagent_loop_free(loop);
+}
+END_TEST
+
+Suite *suite_session(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_turn_end_after_hold);
+	tcase_add_test(tc, test_barge_in_stops_within_a_frame);
+	tcase_add_test(tc, test_backchannel_does_not_interrupt);
+	tcase_add_test(tc, test_short_speech_does_not_interrupt);
+	tcase_add_test(tc, test_tool_timeout_and_filler);
+	tcase_add_test(tc, test_tool_result_and_malformed);
+	tcase_add_test(tc, test_llm_fallback);
+	tcase_add_test(tc, test_handoff_when_every_llm_fails);
+	tcase_add_test(tc, test_tts_fallback_on_timeout);
+	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
+	tcase_add_test(tc, test_recording_is_stereo_and_aligned);
+	tcase_add_test(tc, test_same_seed_same_trace);
+	tcase_add_test(tc, test_metrics_from_the_session_trace);
+	tcase_add_test(tc, test_bad_config);
+	suite_add_tcase(s, tc);
+	return s;
+}
