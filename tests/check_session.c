@@ -508,9 +508,9 @@ START_TEST(test_recording_is_stereo_and_aligned)
 	from = (size_t)(a0->t_us * 16 / 1000);
 	to = (size_t)(a1->t_us * 16 / 1000);
 	for (i = from; i < to; i++)
-		e_agent += (double)rec->samples[2 * i + 1] * rec->samples[2 * i + 1];
+		e_agent += (double)rec->samples[2 * i + 1] * (double)rec->samples[2 * i + 1];
 	for (i = 0; i < from; i++)
-		e_quiet += (double)rec->samples[2 * i + 1] * rec->samples[2 * i + 1];
+		e_quiet += (double)rec->samples[2 * i + 1] * (double)rec->samples[2 * i + 1];
 	ck_assert(e_agent > 0);
 	ck_assert(e_quiet == 0);
 	/* the caller's channel has their speech from 500 ms */
