@@ -5,7 +5,7 @@
  * process paces with every output frame within 5 ms of its deadline.
  *
  *   session_bench virtual CALLS
- *   session_bench real SESSIONS LOOPS
+ *   session_bench real SESSIONS LOOPS [RATE]
  *
  * Both use the same simulated call: a greeting, then the caller's turns
  * (customer-service phrases, each said a few hundred ms after the agent
@@ -217,14 +217,14 @@ static void *run_loop(void *arg)
 	return NULL;
 }
 
-static int bench_real(int sessions, int loops)
+static int bench_real(int sessions, int loops, int rate)
 {
 	struct loop_job *jobs = calloc((size_t)loops, sizeof(*jobs));
 	pthread_t *th = calloc((size_t)loops, sizeof(*th));
 	size_t frames = 0, late = 0;
 	int64_t max_late = 0;
 	double media = 0, wall0, wall, cpu0, cpu;
-	int l, i, rate = 8000;
+	int l, i;
 
 	for (l = 0; l < loops; l++) {
 		struct loop_job *j = &jobs[l];
@@ -281,10 +281,11 @@ static int bench_real(int sessions, int loops)
 		vagent_loop_free(j->loop);
 		free(j->calls);
 	}
-	printf("real clock: %5d sessions on %d loop thread%s (8 kHz, %.1f s calls): "
+	printf("real clock: %5d sessions on %d loop thread%s (%d kHz, %.1f s calls): "
 	       "%zu frames, %zu later than 5 ms (%.4f%%), max lateness %.2f ms, "
 	       "CPU %.0f%% of one core: %s\n",
-	       sessions, loops, loops == 1 ? "" : "s", media / sessions, frames, late,
+	       sessions, loops, loops == 1 ? "" : "s", rate / 1000, media / sessions,
+	       frames, late,
 	       frames ? 100.0 * (double)late / (double)frames : 0.0,
 	       (double)max_late / (double)VAGENT_TICKS_PER_MS, 100.0 * cpu / wall,
 	       late == 0 ? "sustained" : "NOT sustained");
@@ -297,8 +298,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "virtual") == 0)
 		return bench_virtual(atoi(argv[2]));
-	if (argc == 4 && strcmp(argv[1], "real") == 0)
-		return bench_real(atoi(argv[2]), atoi(argv[3])) == 3 ? 3 : 0;
-	fprintf(stderr, "usage: session_bench virtual CALLS | real SESSIONS LOOPS\n");
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "real") == 0)
+		return bench_real(atoi(argv[2]), atoi(argv[3]),
+				  argc == 5 ? atoi(argv[4]) : 8000) == 3 ? 3 : 0;
+	fprintf(stderr, "usage: session_bench virtual CALLS | real SESSIONS LOOPS [RATE]\n");
 	return 2;
 }
