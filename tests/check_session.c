@@ -588,6 +588,100 @@ START_TEST(test_metrics_from_the_session_trace)
 }
 END_TEST
 
+/* A barge-in during a filler, while a slow tool runs: the tool call is
+ * cancelled, or (policy) left to finish with its result traced. */
+static void barge_in_tool(bool cancel, struct call *c)
+{
+	static struct vagent_sim_rule rule = {
+		.pattern = "balance", .tool = "get_balance", .args = "{}",
+		.reply = "Your balance is {result.balance}.",
+	};
+	static struct vagent_sim_tool tool = {
+		.name = "get_balance", .result = "{\"balance\":\"12 dollars\"}",
+		.latency = { 3000, 0 },
+	};
+
+	call_init(c);
+	c->cfg.agent.filler_after_ms = 300;
+	c->cfg.agent.filler_text = "One moment please, I am looking that up for you.";
+	c->cfg.agent.cancel_tools_on_barge_in = cancel;
+	c->llm[0].rules = &rule;
+	c->llm[0].n_rules = 1;
+	c->tools.tools = &tool;
+	c->tools.n_tools = 1;
+	say(c, VAGENT_ANCHOR_START, 500, "what is my balance");
+	say(c, VAGENT_ANCHOR_AGENT_SPEAKING, 600, "never mind I will call back later");
+	call_run(c);
+}
+
+START_TEST(test_barge_in_cancels_tools)
+{
+	struct call c;
+	const struct vagent_trace_event *ts, *bi;
+
+	barge_in_tool(true, &c);
+	ts = must(&c, VAGENT_TRACE_TOOL_START, 1, 0);
+	must(&c, VAGENT_TRACE_FILLER, 1, 0);
+	bi = must(&c, VAGENT_TRACE_BARGE_IN, 1, 0);
+	ck_assert_int_lt(bi->t_us, ts->t_us + 3000000);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_TOOL_END, -1), 0);
+	/* the interrupted turn's reply is never said */
+	ck_assert_ptr_null(strstr(vagent_session_result(c.s)->turns[0].agent_text,
+				  "balance is"));
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_barge_in_lets_tools_finish)
+{
+	struct call c;
+	const struct vagent_trace_event *ts, *te;
+
+	barge_in_tool(false, &c);
+	ts = must(&c, VAGENT_TRACE_TOOL_START, 1, 0);
+	must(&c, VAGENT_TRACE_BARGE_IN, 1, 0);
+	te = must(&c, VAGENT_TRACE_TOOL_END, 1, 0);
+	ck_assert_int_eq(te->t_us, ts->t_us + 3000000);
+	ck_assert_ptr_null(strstr(vagent_session_result(c.s)->turns[0].agent_text,
+				  "balance is"));
+	call_free(&c);
+}
+END_TEST
+
+/* The caller goes on talking after the end of their turn, before the
+ * agent answers: that reply is abandoned and the next answers both. */
+START_TEST(test_continuation_abandons_the_pending_reply)
+{
+	struct call c;
+	const char *asked;
+
+	static const struct vagent_sim_rule rule = {
+		.pattern = "change my address to .*oak", .reply = "Address updated.",
+	};
+
+	call_init(&c);
+	c.llm[0].ttft.base_ms = 1500;
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "I want to change my address");
+	say(&c, VAGENT_ANCHOR_PREV_END, 900, "to twelve Oak Street");
+	call_run(&c);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_TURN_END, 1), 1);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1), 0);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_LLM_FIRST_TOKEN, 1), 0);
+	must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 2, 0);
+	ck_assert_int_eq(vagent_session_result(c.s)->n_turns, 2);
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[1].stt_text,
+			 "to twelve Oak Street");
+	asked = vagent_session_result(c.s)->turns[1].caller_text;
+	ck_assert_str_eq(asked, "to twelve Oak Street");
+	/* the brain was asked about both */
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[1].agent_text,
+			 "Address updated.");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct vagent_session_config cfg = vagent_session_config_default();
@@ -628,6 +722,9 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);
 	tcase_add_test(tc, test_same_seed_same_trace);
 	tcase_add_test(tc, test_metrics_from_the_session_trace);
+	tcase_add_test(tc, test_barge_in_cancels_tools);
+	tcase_add_test(tc, test_barge_in_lets_tools_finish);
+	tcase_add_test(tc, test_continuation_abandons_the_pending_reply);
 	tcase_add_test(tc, test_bad_config);
 	suite_add_tcase(s, tc);
 	return s;
