@@ -661,6 +661,7 @@ START_TEST(test_continuation_abandons_the_pending_reply)
 
 	call_init(&c);
 	c.llm[0].ttft.base_ms = 1500;
+	c.cfg.agent.filler_after_ms = 0;
 	c.llm[0].rules = &rule;
 	c.llm[0].n_rules = 1;
 	say(&c, VAGENT_ANCHOR_START, 500, "I want to change my address");
