@@ -683,6 +683,38 @@ START_TEST(test_continuation_abandons_the_pending_reply)
 }
 END_TEST
 
+/* A session's outcome as the --json run result (docs/result.md). */
+START_TEST(test_session_result_json)
+{
+	struct call c;
+	const struct vagent_session_result *r;
+	struct vagent_call_report rep = { 0 };
+	size_t len;
+	char *json = NULL;
+
+	call_init(&c);
+	c.stt.word_error_rate = 0;
+	say(&c, VAGENT_ANCHOR_START, 500, "where is my parcel");
+	call_run(&c);
+	r = vagent_session_result(c.s);
+	rep.name = r->name;
+	rep.passed = true;
+	rep.turns = r->turns;
+	rep.n_turns = r->n_turns;
+	rep.trace = vagent_session_trace(c.s, &len);
+	rep.trace_len = len;
+	rep.escalated = r->escalated;
+	ck_assert_int_eq(vagent_result_to_json(&rep, 1, NULL, 0, &json, &c.err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"caller_text\": \"where is my parcel\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"stt_text\": \"where is my parcel\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"e2e\": "));
+	ck_assert_ptr_nonnull(strstr(json, "\"containment_rate\": 1"));
+	ck_assert_ptr_nonnull(strstr(json, "\"ref_words\": 4"));
+	free(json);
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct vagent_session_config cfg = vagent_session_config_default();
@@ -726,6 +758,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_barge_in_cancels_tools);
 	tcase_add_test(tc, test_barge_in_lets_tools_finish);
 	tcase_add_test(tc, test_continuation_abandons_the_pending_reply);
+	tcase_add_test(tc, test_session_result_json);
 	tcase_add_test(tc, test_bad_config);
 	suite_add_tcase(s, tc);
 	return s;
