@@ -715,6 +715,42 @@ START_TEST(test_session_result_json)
 }
 END_TEST
 
+/* Malformed provider output is an error of that provider, never a crash:
+ * text that is not UTF-8 from the LLM fails over; from the only STT it
+ * hands the call to a human. */
+START_TEST(test_malformed_provider_output)
+{
+	struct call c;
+	struct vagent_fault bad = { .kind = VAGENT_FAULT_MALFORMED, .from_call = 1,
+				    .to_call = 1 };
+
+	call_init(&c);
+	c.n_llm = 2;
+	c.llm[0].faults = &bad;
+	c.llm[0].n_faults = 1;
+	c.llm[1].fallback_reply = "Second provider here.";
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
+				     "not UTF-8"));
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_FALLBACK, 1, 0)->slot, "llm");
+	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].agent_text,
+			 "Second provider here.");
+	call_free(&c);
+
+	call_init(&c);
+	c.stt.faults = &bad;
+	c.stt.n_faults = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	call_run(&c);
+	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
+				     "malformed transcript"));
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ESCALATION, 1, 0)->reason, "stt_failure");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct vagent_session_config cfg = vagent_session_config_default();
@@ -759,6 +795,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_barge_in_lets_tools_finish);
 	tcase_add_test(tc, test_continuation_abandons_the_pending_reply);
 	tcase_add_test(tc, test_session_result_json);
+	tcase_add_test(tc, test_malformed_provider_output);
 	tcase_add_test(tc, test_bad_config);
 	suite_add_tcase(s, tc);
 	return s;
