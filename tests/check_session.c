@@ -25,6 +25,7 @@ struct call {
 	struct vagent_sim_tools_config tools;
 	struct vagent_sim_step steps[16];
 	size_t n_llm, n_tts;
+	bool real;                  /* run on the real clock */
 	struct vagent_session *s;
 	struct vagent_trace *trace;
 	vagent_status rc;
@@ -118,7 +119,9 @@ static void call_run(struct call *c)
 	c->cfg.tools = tools_p;
 	c->cfg.caller = caller_p;
 	c->cfg.rate = c->caller.rate;
-	c->rc = vagent_session_run(&c->cfg, VAGENT_CLOCK_VIRTUAL, &c->s, &c->err);
+	c->rc = vagent_session_run(&c->cfg, c->real ? VAGENT_CLOCK_REAL
+						    : VAGENT_CLOCK_VIRTUAL,
+				   &c->s, &c->err);
 	ck_assert_msg(c->rc == VAGENT_OK, "%s", c->err.message);
 	text = vagent_session_trace(c->s, &len);
 	ck_assert_ptr_nonnull(text);
@@ -751,6 +754,37 @@ START_TEST(test_malformed_provider_output)
 }
 END_TEST
 
+/* The same engine on the real clock (wall time, the TTS synthesising on
+ * a worker): a short call, checked for order, not for timing. */
+START_TEST(test_real_clock_call)
+{
+	struct call c;
+	const struct vagent_session_result *r;
+
+	call_init(&c);
+	c.real = true;
+	c.cfg.agent.turn.min_hold_ms = 300;
+	c.llm[0].ttft.base_ms = 100;
+	c.llm[0].fallback_reply = "Okay.";
+	c.tts[0].first_byte.base_ms = 50;
+	c.caller.hangup_after_ms = 100;
+	say(&c, VAGENT_ANCHOR_START, 100, "hello");
+	call_run(&c);
+	r = vagent_session_result(c.s);
+	ck_assert_str_eq(r->end_reason, "hangup");
+	ck_assert_int_gt(r->frames_out, 50);
+	ck_assert_int_lt(must(&c, VAGENT_TRACE_CALLER_SPEECH_END, 1, 0)->t_us,
+			 must(&c, VAGENT_TRACE_TURN_END, 1, 0)->t_us);
+	ck_assert_int_le(must(&c, VAGENT_TRACE_TURN_END, 1, 0)->t_us,
+			 must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0)->t_us);
+	ck_assert_int_lt(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->t_us,
+			 must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1, 0)->t_us);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0)->reason, "done");
+	ck_assert_str_eq(r->turns[0].agent_text, "Okay.");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct vagent_session_config cfg = vagent_session_config_default();
@@ -796,6 +830,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_continuation_abandons_the_pending_reply);
 	tcase_add_test(tc, test_session_result_json);
 	tcase_add_test(tc, test_malformed_provider_output);
+	tcase_add_test(tc, test_real_clock_call);
 	tcase_add_test(tc, test_bad_config);
 	suite_add_tcase(s, tc);
 	return s;
