@@ -1,7 +1,8 @@
 /*
  * sim_int.h — what the simulated providers of lib/sim share: fault
- * matching, copying and checking of fault lists, latency draws and the
- * generator streams each provider kind draws from (docs/simulation.md).
+ * matching, copying and checking of fault lists, latency draws, the
+ * generator streams each provider kind draws from and the request list
+ * (docs/simulation.md).
  */
 #ifndef VAGENT_SIM_INT_H
 #define VAGENT_SIM_INT_H
@@ -46,5 +47,46 @@ char *vagent__sim_strdup(const char *s, bool *ok);
 
 /* The provider name: cfg_name when set, else `def` (into dst[64]). */
 void vagent__sim_name(char *dst, const char *cfg_name, const char *def);
+
+/*
+ * A request of a simulated provider, the first member of the provider's
+ * own request struct. vagent__sim_req_end marks it dead and stops its
+ * timer; it is freed later, by a sweep.
+ */
+struct vagent__sim_req {
+	struct vagent__sim_req *next;
+	uint64_t id;
+	struct vagent_timer *timer;
+	bool dead;
+};
+
+/* A provider's requests. busy: inside one of its callbacks (a sweep then
+ * frees nothing: the callback's request must stay valid until it
+ * returns); freeing: the provider's free() was called. */
+struct vagent__sim_reqs {
+	struct vagent__sim_req *head;
+	int busy;
+	bool freeing;
+};
+
+void vagent__sim_req_add(struct vagent__sim_reqs *l, struct vagent__sim_req *r);
+
+static inline void vagent__sim_req_end(struct vagent__sim_req *r)
+{
+	r->dead = true;
+	vagent_timer_stop(r->timer);
+}
+
+/* End the requests with this id / all of them. */
+void vagent__sim_reqs_cancel(struct vagent__sim_reqs *l, uint64_t id);
+void vagent__sim_reqs_end_all(struct vagent__sim_reqs *l);
+
+/*
+ * Unless busy, free (free_req) the requests that ended, or all of them
+ * when freeing. true: freeing and not busy, the provider is to be
+ * destroyed now.
+ */
+bool vagent__sim_reqs_sweep(struct vagent__sim_reqs *l,
+			    void (*free_req)(struct vagent__sim_req *r));
 
 #endif

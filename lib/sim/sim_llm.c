@@ -39,10 +39,8 @@ enum req_state {
 struct sim_llm;
 
 struct llm_req {
-	struct llm_req *next;
+	struct vagent__sim_req base;
 	struct sim_llm *p;
-	uint64_t id;
-	struct vagent_timer *timer;
 	enum req_state state;
 	struct vagent_fault fault;      /* kind NONE: healthy */
 	const struct llm_rule *rule;    /* NULL: greeting or fallback */
@@ -54,7 +52,6 @@ struct llm_req {
 	int64_t at;                     /* loop time the timer is due */
 	bool stalled, malformed_pending;
 	char call_id[32];
-	bool dead;
 };
 
 struct sim_llm {
@@ -68,9 +65,7 @@ struct sim_llm {
 	size_t n_faults;
 	struct vagent__rng rng;
 	int calls, tool_calls;
-	struct llm_req *reqs;
-	int busy;                       /* inside one of our callbacks */
-	bool freeing;
+	struct vagent__sim_reqs reqs;
 };
 
 struct vagent_sim_llm_config vagent_sim_llm_config_default(void)
@@ -87,9 +82,11 @@ struct vagent_sim_llm_config vagent_sim_llm_config_default(void)
 
 /* ---- requests ---- */
 
-static void req_free(struct llm_req *r)
+static void req_free(struct vagent__sim_req *b)
 {
-	vagent_timer_free(r->timer);
+	struct llm_req *r = (struct llm_req *)b;
+
+	vagent_timer_free(r->base.timer);
 	free(r->caller_text);
 	free(r->text);
 	free(r);
@@ -99,12 +96,6 @@ static void llm_destroy(struct sim_llm *p)
 {
 	size_t i;
 
-	while (p->reqs) {
-		struct llm_req *r = p->reqs;
-
-		p->reqs = r->next;
-		req_free(r);
-	}
 	for (i = 0; i < p->n_rules; i++) {
 		struct llm_rule *ru = &p->rules[i];
 
@@ -123,39 +114,17 @@ static void llm_destroy(struct sim_llm *p)
 	free(p);
 }
 
-/* Free the requests that ended, unless a callback of ours is running
- * (its request must stay valid until it returns). */
 static void sweep(struct sim_llm *p)
 {
-	struct llm_req **pp = &p->reqs;
-
-	if (p->busy)
-		return;
-	while (*pp) {
-		struct llm_req *r = *pp;
-
-		if (r->dead) {
-			*pp = r->next;
-			req_free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
-	if (p->freeing)
+	if (vagent__sim_reqs_sweep(&p->reqs, req_free))
 		llm_destroy(p);
-}
-
-static void req_end(struct llm_req *r)
-{
-	r->dead = true;
-	vagent_timer_stop(r->timer);
 }
 
 /* Fire the request's timer at `at`; false when out of memory. */
 static bool req_arm(struct llm_req *r, int64_t at)
 {
 	r->at = at;
-	return vagent_timer_start_at(r->timer, at, 0, NULL) == VAGENT_OK;
+	return vagent_timer_start_at(r->base.timer, at, 0, NULL) == VAGENT_OK;
 }
 
 /* ---- the reply text ---- */
@@ -260,8 +229,8 @@ static void fail(struct llm_req *r, vagent_status st, const char *what)
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "%s: %s", p->base.name, what);
-	req_end(r);
-	p->base.on_error(p->base.ctx, r->id, st, msg);
+	vagent__sim_req_end(&r->base);
+	p->base.on_error(p->base.ctx, r->base.id, st, msg);
 }
 
 /*
@@ -293,8 +262,8 @@ static void stream_step(struct llm_req *r)
 			return;
 		}
 		if (!r->text[r->pos] && !r->malformed_pending) {
-			req_end(r);
-			p->base.on_done(p->base.ctx, r->id);
+			vagent__sim_req_end(&r->base);
+			p->base.on_done(p->base.ctx, r->base.id);
 			return;
 		}
 		n = token_len(r->text + r->pos);
@@ -309,8 +278,8 @@ static void stream_step(struct llm_req *r)
 		delta[k + n] = '\0';
 		r->pos += n;
 		r->sent++;
-		p->base.on_text(p->base.ctx, r->id, delta);
-		if (r->dead)
+		p->base.on_text(p->base.ctx, r->base.id, delta);
+		if (r->base.dead)
 			return;
 		if (r->text[r->pos]) {
 			if (!req_arm(r, r->at + p->tick))
@@ -326,8 +295,8 @@ static void first_token(struct llm_req *r)
 	const struct llm_rule *ru = r->rule;
 	bool malformed = r->fault.kind == VAGENT_FAULT_MALFORMED;
 
-	p->base.on_first_token(p->base.ctx, r->id);
-	if (r->dead)
+	p->base.on_first_token(p->base.ctx, r->base.id);
+	if (r->base.dead)
 		return;
 	if (ru && ru->escalate) {
 		char *pkg = malformed ? strdup("{\"reason\": ")
@@ -338,20 +307,20 @@ static void first_token(struct llm_req *r)
 			fail(r, VAGENT_ENOMEM, "out of memory");
 			return;
 		}
-		p->base.on_escalate(p->base.ctx, r->id, ru->escalate, pkg);
+		p->base.on_escalate(p->base.ctx, r->base.id, ru->escalate, pkg);
 		free(pkg);
-		if (r->dead)
+		if (r->base.dead)
 			return;
-		req_end(r);
-		p->base.on_done(p->base.ctx, r->id);
+		vagent__sim_req_end(&r->base);
+		p->base.on_done(p->base.ctx, r->base.id);
 		return;
 	}
 	if (ru && ru->tool) {
 		snprintf(r->call_id, sizeof(r->call_id), "call_%d",
 			 ++p->tool_calls);
 		r->state = REQ_TOOL;
-		p->base.on_tool_call(p->base.ctx, r->id, ru->tool, r->call_id,
-				     malformed ? MALFORMED_ARGS
+		p->base.on_tool_call(p->base.ctx, r->base.id, ru->tool,
+				     r->call_id, malformed ? MALFORMED_ARGS
 					       : ru->args ? ru->args : "{}");
 		return;
 	}
@@ -372,7 +341,7 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	char what[96];
 
 	(void)t;
-	p->busy++;
+	p->reqs.busy++;
 	switch (r->state) {
 	case REQ_FIRST:
 		first_token(r);
@@ -392,7 +361,7 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	case REQ_TOOL:
 		break;
 	}
-	p->busy--;
+	p->reqs.busy--;
 	sweep(p);
 }
 
@@ -433,11 +402,11 @@ static vagent_status llm_respond(struct vagent_brain *b,
 		return vagent__error_set(err, VAGENT_ENOMEM, b->name,
 					 "out of memory");
 	r->p = p;
-	r->id = req->id;
+	r->base.id = req->id;
 	r->caller_text = strdup(req->caller_text ? req->caller_text : "");
-	r->timer = vagent_timer_new(b->loop, on_timer, r);
-	if (!r->caller_text || !r->timer) {
-		req_free(r);
+	r->base.timer = vagent_timer_new(b->loop, on_timer, r);
+	if (!r->caller_text || !r->base.timer) {
+		req_free(&r->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, b->name,
 					 "out of memory");
 	}
@@ -473,12 +442,11 @@ static vagent_status llm_respond(struct vagent_brain *b,
 		break;
 	}
 	if (r->state != REQ_TIMEOUT &&
-	    vagent_timer_start_at(r->timer, r->at, 0, err) != VAGENT_OK) {
-		req_free(r);
+	    vagent_timer_start_at(r->base.timer, r->at, 0, err) != VAGENT_OK) {
+		req_free(&r->base);
 		return err ? err->status : VAGENT_ENOMEM;
 	}
-	r->next = p->reqs;
-	p->reqs = r;
+	vagent__sim_req_add(&p->reqs, &r->base);
 	return VAGENT_OK;
 }
 
@@ -487,10 +455,12 @@ static void llm_tool_result(struct vagent_brain *b, uint64_t id,
 			    const char *result)
 {
 	struct sim_llm *p = (struct sim_llm *)b;
-	struct llm_req *r;
+	struct vagent__sim_req *h;
 
-	for (r = p->reqs; r; r = r->next) {
-		if (r->dead || r->id != id || r->state != REQ_TOOL)
+	for (h = p->reqs.head; h; h = h->next) {
+		struct llm_req *r = (struct llm_req *)h;
+
+		if (r->base.dead || r->base.id != id || r->state != REQ_TOOL)
 			continue;
 		if (call_id && strcmp(call_id, r->call_id) != 0)
 			continue;
@@ -509,21 +479,16 @@ static void llm_tool_result(struct vagent_brain *b, uint64_t id,
 static void llm_cancel(struct vagent_brain *b, uint64_t id)
 {
 	struct sim_llm *p = (struct sim_llm *)b;
-	struct llm_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		if (r->id == id)
-			req_end(r);
+	vagent__sim_reqs_cancel(&p->reqs, id);
 	sweep(p);
 }
 
 static void llm_stop(struct vagent_brain *b)
 {
 	struct sim_llm *p = (struct sim_llm *)b;
-	struct llm_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		req_end(r);
+	vagent__sim_reqs_end_all(&p->reqs);
 	sweep(p);
 }
 
@@ -531,8 +496,8 @@ static void llm_free(struct vagent_brain *b)
 {
 	struct sim_llm *p = (struct sim_llm *)b;
 
-	llm_stop(b);
-	p->freeing = true;
+	vagent__sim_reqs_end_all(&p->reqs);
+	p->reqs.freeing = true;
 	sweep(p);
 }
 

@@ -22,13 +22,10 @@ struct sim_tool {
 struct sim_tools;
 
 struct tools_req {
-	struct tools_req *next;
+	struct vagent__sim_req base;
 	struct sim_tools *p;
-	uint64_t id;
-	struct vagent_timer *timer;
 	vagent_status st;
 	char *result;                   /* what on_result says (owned) */
-	bool dead;
 };
 
 struct sim_tools {
@@ -36,14 +33,14 @@ struct sim_tools {
 	struct sim_tool *tools;
 	size_t n_tools;
 	struct vagent__rng rng;
-	struct tools_req *reqs;
-	int busy;                       /* inside one of our callbacks */
-	bool freeing;
+	struct vagent__sim_reqs reqs;
 };
 
-static void req_free(struct tools_req *r)
+static void req_free(struct vagent__sim_req *b)
 {
-	vagent_timer_free(r->timer);
+	struct tools_req *r = (struct tools_req *)b;
+
+	vagent_timer_free(r->base.timer);
 	free(r->result);
 	free(r);
 }
@@ -52,12 +49,6 @@ static void tools_destroy(struct sim_tools *p)
 {
 	size_t i;
 
-	while (p->reqs) {
-		struct tools_req *r = p->reqs;
-
-		p->reqs = r->next;
-		req_free(r);
-	}
 	for (i = 0; i < p->n_tools; i++) {
 		free(p->tools[i].name);
 		free(p->tools[i].result);
@@ -67,31 +58,10 @@ static void tools_destroy(struct sim_tools *p)
 	free(p);
 }
 
-/* Free the requests that ended, unless a callback of ours is running. */
 static void sweep(struct sim_tools *p)
 {
-	struct tools_req **pp = &p->reqs;
-
-	if (p->busy)
-		return;
-	while (*pp) {
-		struct tools_req *r = *pp;
-
-		if (r->dead) {
-			*pp = r->next;
-			req_free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
-	if (p->freeing)
+	if (vagent__sim_reqs_sweep(&p->reqs, req_free))
 		tools_destroy(p);
-}
-
-static void req_end(struct tools_req *r)
-{
-	r->dead = true;
-	vagent_timer_stop(r->timer);
 }
 
 static void on_timer(struct vagent_timer *t, void *arg)
@@ -100,10 +70,10 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	struct sim_tools *p = r->p;
 
 	(void)t;
-	p->busy++;
-	req_end(r);
-	p->base.on_result(p->base.ctx, r->id, r->st, r->result);
-	p->busy--;
+	p->reqs.busy++;
+	vagent__sim_req_end(&r->base);
+	p->base.on_result(p->base.ctx, r->base.id, r->st, r->result);
+	p->reqs.busy--;
 	sweep(p);
 }
 
@@ -141,10 +111,10 @@ static vagent_status tools_call(struct vagent_tools *t, uint64_t id,
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
 					 "out of memory");
 	r->p = p;
-	r->id = id;
-	r->timer = vagent_timer_new(t->loop, on_timer, r);
-	if (!r->timer) {
-		req_free(r);
+	r->base.id = id;
+	r->base.timer = vagent_timer_new(t->loop, on_timer, r);
+	if (!r->base.timer) {
+		req_free(&r->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
 					 "out of memory");
 	}
@@ -201,37 +171,32 @@ static vagent_status tools_call(struct vagent_tools *t, uint64_t id,
 	}
 	r->result = vagent__strbuf_detach(&msg);
 	if (!r->result) {
-		req_free(r);
+		req_free(&r->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
 					 "out of memory");
 	}
-	if (answers && vagent_timer_start_at(r->timer, at, 0, err) != VAGENT_OK) {
-		req_free(r);
+	if (answers &&
+	    vagent_timer_start_at(r->base.timer, at, 0, err) != VAGENT_OK) {
+		req_free(&r->base);
 		return err ? err->status : VAGENT_ENOMEM;
 	}
-	r->next = p->reqs;
-	p->reqs = r;
+	vagent__sim_req_add(&p->reqs, &r->base);
 	return VAGENT_OK;
 }
 
 static void tools_cancel(struct vagent_tools *t, uint64_t id)
 {
 	struct sim_tools *p = (struct sim_tools *)t;
-	struct tools_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		if (r->id == id)
-			req_end(r);
+	vagent__sim_reqs_cancel(&p->reqs, id);
 	sweep(p);
 }
 
 static void tools_stop(struct vagent_tools *t)
 {
 	struct sim_tools *p = (struct sim_tools *)t;
-	struct tools_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		req_end(r);
+	vagent__sim_reqs_end_all(&p->reqs);
 	sweep(p);
 }
 
@@ -239,8 +204,8 @@ static void tools_free(struct vagent_tools *t)
 {
 	struct sim_tools *p = (struct sim_tools *)t;
 
-	tools_stop(t);
-	p->freeing = true;
+	vagent__sim_reqs_end_all(&p->reqs);
+	p->reqs.freeing = true;
 	sweep(p);
 }
 

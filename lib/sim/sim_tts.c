@@ -25,10 +25,8 @@ enum req_state {
 struct sim_tts;
 
 struct tts_req {
-	struct tts_req *next;
+	struct vagent__sim_req base;
 	struct sim_tts *p;
-	uint64_t id;
-	struct vagent_timer *timer;
 	enum req_state state;
 	struct vagent_fault fault;      /* kind NONE: healthy */
 	int16_t *pcm;
@@ -37,7 +35,6 @@ struct tts_req {
 	size_t after;                   /* STALL/DISCONNECT: samples */
 	int64_t at;                     /* loop time the timer is due */
 	bool stalled;
-	bool dead;
 	struct synth_job *job;          /* synthesis running on a worker */
 };
 
@@ -67,9 +64,7 @@ struct sim_tts {
 	uint64_t seed;
 	struct vagent__rng rng;
 	int calls;
-	struct tts_req *reqs;
-	int busy;                       /* inside one of our callbacks */
-	bool freeing;
+	struct vagent__sim_reqs reqs;
 };
 
 struct vagent_sim_tts_config vagent_sim_tts_config_default(void)
@@ -85,52 +80,27 @@ struct vagent_sim_tts_config vagent_sim_tts_config_default(void)
 	return c;
 }
 
-static void req_free(struct tts_req *r)
+static void req_free(struct vagent__sim_req *b)
 {
+	struct tts_req *r = (struct tts_req *)b;
+
 	if (r->job)
 		r->job->r = NULL;       /* the job frees itself when done */
-	vagent_timer_free(r->timer);
+	vagent_timer_free(r->base.timer);
 	free(r->pcm);
 	free(r);
 }
 
 static void tts_destroy(struct sim_tts *p)
 {
-	while (p->reqs) {
-		struct tts_req *r = p->reqs;
-
-		p->reqs = r->next;
-		req_free(r);
-	}
 	free(p->faults);
 	free(p);
 }
 
-/* Free the requests that ended, unless a callback of ours is running. */
 static void sweep(struct sim_tts *p)
 {
-	struct tts_req **pp = &p->reqs;
-
-	if (p->busy)
-		return;
-	while (*pp) {
-		struct tts_req *r = *pp;
-
-		if (r->dead) {
-			*pp = r->next;
-			req_free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
-	if (p->freeing)
+	if (vagent__sim_reqs_sweep(&p->reqs, req_free))
 		tts_destroy(p);
-}
-
-static void req_end(struct tts_req *r)
-{
-	r->dead = true;
-	vagent_timer_stop(r->timer);
 }
 
 static void fail(struct tts_req *r, vagent_status st, const char *what)
@@ -139,14 +109,14 @@ static void fail(struct tts_req *r, vagent_status st, const char *what)
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "%s: %s", p->base.name, what);
-	req_end(r);
-	p->base.on_error(p->base.ctx, r->id, st, msg);
+	vagent__sim_req_end(&r->base);
+	p->base.on_error(p->base.ctx, r->base.id, st, msg);
 }
 
 static void arm(struct tts_req *r, int64_t at)
 {
 	r->at = at;
-	if (vagent_timer_start_at(r->timer, at, 0, NULL) != VAGENT_OK)
+	if (vagent_timer_start_at(r->base.timer, at, 0, NULL) != VAGENT_OK)
 		fail(r, VAGENT_ENOMEM, "out of memory");
 }
 
@@ -175,15 +145,15 @@ static void stream_step(struct tts_req *r)
 			return;
 		}
 		if (r->pos >= r->n) {
-			req_end(r);
-			p->base.on_done(p->base.ctx, r->id);
+			vagent__sim_req_end(&r->base);
+			p->base.on_done(p->base.ctx, r->base.id);
 			return;
 		}
 		k = r->n - r->pos < r->chunk ? r->n - r->pos : r->chunk;
 		s = r->pcm + r->pos;
 		r->pos += k;
-		p->base.on_audio(p->base.ctx, r->id, s, k);
-		if (r->dead)
+		p->base.on_audio(p->base.ctx, r->base.id, s, k);
+		if (r->base.dead)
 			return;
 		if (r->pos < r->n) {
 			arm(r, r->at + p->interval);
@@ -199,7 +169,7 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	char what[96];
 
 	(void)t;
-	p->busy++;
+	p->reqs.busy++;
 	switch (r->state) {
 	case REQ_STREAM:
 		stream_step(r);
@@ -215,7 +185,7 @@ static void on_timer(struct vagent_timer *t, void *arg)
 	case REQ_TIMEOUT:
 		break;
 	}
-	p->busy--;
+	p->reqs.busy--;
 	sweep(p);
 }
 
@@ -257,12 +227,12 @@ static void job_done(void *arg, int64_t charged)
 		struct vagent_error err;
 
 		r->job = NULL;
-		p->busy++;
+		p->reqs.busy++;
 		if (j->st != VAGENT_OK) {
 			fail(r, j->st, j->err.message);
 		} else if (take_audio(p, r, j->audio, &err) != VAGENT_OK) {
 			fail(r, VAGENT_ENOMEM, "out of memory");
-		} else if (!r->dead) {
+		} else if (!r->base.dead) {
 			/* first audio at its latency, or now if synthesis
 			 * took longer */
 			int64_t now = vagent_loop_now(p->base.loop);
@@ -270,7 +240,7 @@ static void job_done(void *arg, int64_t charged)
 			arm(r, r->at > now ? r->at : now);
 		}
 		j->audio = NULL;
-		p->busy--;
+		p->reqs.busy--;
 		sweep(p);
 	} else if (r) {
 		r->job = NULL;
@@ -344,10 +314,10 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
 					 "out of memory");
 	r->p = p;
-	r->id = id;
-	r->timer = vagent_timer_new(t->loop, on_timer, r);
-	if (!r->timer) {
-		req_free(r);
+	r->base.id = id;
+	r->base.timer = vagent_timer_new(t->loop, on_timer, r);
+	if (!r->base.timer) {
+		req_free(&r->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name,
 					 "out of memory");
 	}
@@ -384,44 +354,37 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 	seed = p->seed ^ ((uint64_t)p->calls * CALL_SEED_MIX);
 	if (r->state == REQ_STREAM && vagent_speechlike_duration_ms(text) > 0) {
 		if (synth_async(p, r, text, rate, seed)) {
-			r->next = p->reqs;
-			p->reqs = r;
+			vagent__sim_req_add(&p->reqs, &r->base);
 			return VAGENT_OK;       /* armed when the audio is ready */
 		}
 		st = synth(p, r, text, rate, seed, err);
 		if (st != VAGENT_OK) {
-			req_free(r);
+			req_free(&r->base);
 			return st;
 		}
 	}
 	if (r->state != REQ_TIMEOUT &&
-	    vagent_timer_start_at(r->timer, r->at, 0, err) != VAGENT_OK) {
-		req_free(r);
+	    vagent_timer_start_at(r->base.timer, r->at, 0, err) != VAGENT_OK) {
+		req_free(&r->base);
 		return err ? err->status : VAGENT_ENOMEM;
 	}
-	r->next = p->reqs;
-	p->reqs = r;
+	vagent__sim_req_add(&p->reqs, &r->base);
 	return VAGENT_OK;
 }
 
 static void tts_cancel(struct vagent_tts *t, uint64_t id)
 {
 	struct sim_tts *p = (struct sim_tts *)t;
-	struct tts_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		if (r->id == id)
-			req_end(r);
+	vagent__sim_reqs_cancel(&p->reqs, id);
 	sweep(p);
 }
 
 static void tts_stop(struct vagent_tts *t)
 {
 	struct sim_tts *p = (struct sim_tts *)t;
-	struct tts_req *r;
 
-	for (r = p->reqs; r; r = r->next)
-		req_end(r);
+	vagent__sim_reqs_end_all(&p->reqs);
 	sweep(p);
 }
 
@@ -429,8 +392,8 @@ static void tts_free(struct vagent_tts *t)
 {
 	struct sim_tts *p = (struct sim_tts *)t;
 
-	tts_stop(t);
-	p->freeing = true;
+	vagent__sim_reqs_end_all(&p->reqs);
+	p->reqs.freeing = true;
 	sweep(p);
 }
 
