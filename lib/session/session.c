@@ -87,11 +87,6 @@ static void write_event(struct vagent_session *s, struct vagent_trace_event *ev)
 	}
 }
 
-int vagent__session_caller_turn(const struct vagent_session *s)
-{
-	return s->segment_pending ? -1 : s->turn;
-}
-
 void vagent__session_event(struct vagent_session *s,
 			   struct vagent_trace_event *ev, int64_t t,
 			   bool caller_side)
@@ -255,12 +250,11 @@ static const char *provider_name(struct vagent_session *s, enum vagent__slot slo
 static const char *const slot_names[] = { "stt", "llm", "tts" };
 
 bool vagent__session_fail_over(struct vagent_session *s, enum vagent__slot slot,
-			       int turn, vagent_status st, const char *message)
+			       int turn, const char *message)
 {
 	int i = s->active[slot];
 	struct vagent_trace_event ev = { .type = VAGENT_TRACE_FALLBACK };
 
-	(void)st;
 	if ((size_t)i >= s->n_providers[slot])
 		return false;
 	vagent__session_error(s, turn, provider_name(s, slot, i), message);

@@ -179,8 +179,6 @@ void vagent__session_event(struct vagent_session *s,
 void vagent__session_segment_begin(struct vagent_session *s);
 /* Its turn is `turn` now: write the waiting events with it. */
 void vagent__session_assign(struct vagent_session *s, int turn);
-/* The turn the caller-side events go to right now (-1: pending). */
-int vagent__session_caller_turn(const struct vagent_session *s);
 
 /* Open caller turn `turn` (result.turns grows). */
 struct vagent_session_turn *vagent__session_turn(struct vagent_session *s,
@@ -197,7 +195,7 @@ struct vagent_stt *vagent__session_stt(struct vagent_session *s);
 struct vagent_brain *vagent__session_brain(struct vagent_session *s);
 struct vagent_tts *vagent__session_tts(struct vagent_session *s);
 bool vagent__session_fail_over(struct vagent_session *s, enum vagent__slot slot,
-			       int turn, vagent_status st, const char *message);
+			       int turn, const char *message);
 
 /* Hand the call to a human: escalation + transfer events, the handoff
  * phrase when a TTS still works, then the end of the call. */

@@ -92,11 +92,11 @@ static bool stt_current(struct stt_ctx *c)
 	       !c->stage->base.s->done;
 }
 
-static void stt_fail(struct stt_ctx *c, vagent_status st, const char *message)
+static void stt_fail(struct stt_ctx *c, const char *message)
 {
 	struct vagent_session *s = c->stage->base.s;
 
-	if (!vagent__session_fail_over(s, VAGENT__SLOT_STT, s->turn, st, message))
+	if (!vagent__session_fail_over(s, VAGENT__SLOT_STT, s->turn, message))
 		vagent__session_handoff(s, s->turn, "stt_failure", NULL);
 }
 
@@ -115,7 +115,7 @@ static void stt_text(struct stt_ctx *c, const char *text, bool final,
 	if (!vagent__utf8_valid(text, strlen(text))) {
 		snprintf(msg, sizeof(msg), "%s: malformed transcript (not UTF-8)",
 			 s->cfg.stt[c->index]->name);
-		stt_fail(c, VAGENT_EPROTO, msg);
+		stt_fail(c, msg);
 		return;
 	}
 	ev.type = final ? VAGENT_TRACE_STT_FINAL : VAGENT_TRACE_STT_PARTIAL;
@@ -147,7 +147,8 @@ static void stt_on_error(void *ctx, vagent_status st, const char *message)
 {
 	if (!stt_current(ctx))
 		return;
-	stt_fail(ctx, st, message);
+	(void)st;
+	stt_fail(ctx, message);
 }
 
 static void stt_handle(struct vagent__stage *st, struct vagent__item *it)

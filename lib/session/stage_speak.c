@@ -104,8 +104,7 @@ static void brain_reset(struct brain_stage *b)
 
 static void brain_request(struct brain_stage *b);
 
-static void brain_failed(struct brain_stage *b, vagent_status st,
-			 const char *message)
+static void brain_failed(struct brain_stage *b, const char *message)
 {
 	struct vagent_session *s = b->base.s;
 	struct vagent_brain *p = vagent__session_brain(s);
@@ -115,7 +114,7 @@ static void brain_failed(struct brain_stage *b, vagent_status st,
 	if (p && p->ops->cancel)
 		p->ops->cancel(p, b->id);
 	brain_cancel_tools(b, b->turn, true);
-	if (vagent__session_fail_over(s, VAGENT__SLOT_LLM, b->turn, st, message)) {
+	if (vagent__session_fail_over(s, VAGENT__SLOT_LLM, b->turn, message)) {
 		if (!had_text) {
 			/* nothing said yet: ask the fallback the same thing */
 			b->first_token = false;
@@ -146,7 +145,7 @@ static void llm_timer_fired(struct vagent_timer *t, void *arg)
 	snprintf(msg, sizeof(msg), "%s: no first token after %d ms",
 		 vagent__session_brain(s) ? vagent__session_brain(s)->name : "llm",
 		 s->cfg.agent.llm_timeout_ms);
-	brain_failed(b, VAGENT_ETIMEOUT, msg);
+	brain_failed(b, msg);
 }
 
 void vagent__brain_stage_say(struct vagent__stage *st, int turn,
@@ -224,7 +223,7 @@ static void brain_request(struct brain_stage *b)
 	req.caller_text = b->caller_text ? b->caller_text : "";
 	req.greeting = b->greeting;
 	if (p->ops->respond(p, &req, &e) != VAGENT_OK)
-		brain_failed(b, e.status, e.message);
+		brain_failed(b, e.message);
 }
 
 static void brain_start(struct brain_stage *b, int turn, const char *text,
@@ -291,7 +290,7 @@ static void brain_on_text(void *ctx, uint64_t id, const char *delta)
 	if (!vagent__utf8_valid(delta, strlen(delta))) {
 		snprintf(msg, sizeof(msg), "%s: malformed reply text (not UTF-8)",
 			 vagent__session_brain(b->base.s)->name);
-		brain_failed(b, VAGENT_EPROTO, msg);
+		brain_failed(b, msg);
 		return;
 	}
 	if (!b->first_token)
@@ -534,9 +533,10 @@ static void brain_on_error(void *ctx, uint64_t id, vagent_status st,
 {
 	struct brain_stage *b = brain_for(ctx, id);
 
+	(void)st;   /* the message says what happened; any error fails over */
 	if (!b)
 		return;
-	brain_failed(b, st, message);
+	brain_failed(b, message);
 }
 
 static void brain_handle(struct vagent__stage *st, struct vagent__item *it)
@@ -794,7 +794,7 @@ static void tts_pump(struct tts_stage *t)
 				t->tail = &q->next;
 			t->cur = NULL;
 			if (!vagent__session_fail_over(s, VAGENT__SLOT_TTS, q->turn,
-						       e.status, e.message))
+						       e.message))
 				vagent__session_handoff(s, q->turn, "tts_failure", NULL);
 		}
 	}
@@ -818,7 +818,7 @@ static struct tts_stage *tts_for(void *ctx, uint64_t id)
 	return t;
 }
 
-static void tts_failed(struct tts_stage *t, vagent_status st, const char *message)
+static void tts_failed(struct tts_stage *t, const char *message)
 {
 	struct vagent_session *s = t->base.s;
 	struct vagent_tts *p = vagent__session_tts(s);
@@ -839,7 +839,7 @@ static void tts_failed(struct tts_stage *t, vagent_status st, const char *messag
 	} else {
 		sentence_free(q);
 	}
-	if (!vagent__session_fail_over(s, VAGENT__SLOT_TTS, turn, st, message)) {
+	if (!vagent__session_fail_over(s, VAGENT__SLOT_TTS, turn, message)) {
 		vagent__session_handoff(s, turn, "tts_failure", NULL);
 		return;
 	}
@@ -858,7 +858,7 @@ static void tts_timer_fired(struct vagent_timer *timer, void *arg)
 		return;
 	snprintf(msg, sizeof(msg), "%s: no audio after %d ms", p ? p->name : "tts",
 		 s->cfg.agent.tts_timeout_ms);
-	tts_failed(t, VAGENT_ETIMEOUT, msg);
+	tts_failed(t, msg);
 }
 
 static void tts_on_audio(void *ctx, uint64_t id, const int16_t *samples, size_t n)
@@ -902,8 +902,9 @@ static void tts_on_error(void *ctx, uint64_t id, vagent_status st,
 {
 	struct tts_stage *t = tts_for(ctx, id);
 
+	(void)st;   /* the message says what happened; any error fails over */
 	if (t)
-		tts_failed(t, st, message);
+		tts_failed(t, message);
 }
 
 /* Deltas are concatenated exactly as they come. */
