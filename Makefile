@@ -10,7 +10,10 @@
 # in its own build directory), DEVELOPER=1 (extra strict warnings),
 # WERROR=0 (let warnings through outside the test build), O=-O0 (opt level).
 
-PKGS     := sndfile opus opusfile ogg speexdsp libcjson
+PKGS     := sndfile opus opusfile ogg speexdsp libcjson pocketsphinx sphinxbase libcurl
+# flite1-dev ships no pkg-config file: its voices and language libraries.
+FLITE_LIBS := -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
+              -lflite_cmu_us_kal16 -lflite_usenglish -lflite_cmulex -lflite
 TEST_PKGS := check
 
 CC       ?= cc
@@ -46,6 +49,9 @@ ifeq ($(filter deps clean distclean,$(MAKECMDGOALS)),)
 ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo ok),ok)
 $(error missing build dependencies ($(PKGS) $(TEST_PKGS) via pkg-config); run 'sh scripts/deps' as root)
 endif
+ifeq ($(wildcard /usr/include/flite/flite.h),)
+$(error missing flite (flite1-dev); run 'sh scripts/deps' as root)
+endif
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -58,7 +64,7 @@ ALL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE $(O) -g \
              $(WARNINGS) $(SANFLAGS) -Ilib -DVAGENT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
-LIBS     := $(PKG_LIBS) -lm -lpthread
+LIBS     := $(PKG_LIBS) $(FLITE_LIBS) -lm -lpthread
 
 ifeq ($(V),1)
 Q :=

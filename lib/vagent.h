@@ -1945,6 +1945,203 @@ vagent_status vagent_result_to_json(const struct vagent_call_report *calls,
 				    size_t n_slos, char **out,
 				    struct vagent_error *err);
 
+
+/* ==== @@SPHINX@@ — the embedded speech recogniser: pocketsphinx
+ * (lib/stt, docs/stt.md) ==== */
+
+/*
+ * A streaming recogniser on pocketsphinx (Debian libpocketsphinx-dev,
+ * model pocketsphinx-en-us). Decoding runs on the loop's workers, never
+ * inside a frame deadline; on the virtual clock it is charged the compute
+ * time it really took. Partials while the caller speaks, a final at the
+ * end of the turn with a confidence.
+ */
+struct vagent_sphinx_config {
+	char name[64];                /* "pocketsphinx" */
+	int rate;                     /* the call's audio rate: 8000 or 16000 */
+	const char *model_dir;        /* acoustic model; NULL: $VAGENT_SPHINX_MODEL
+				       * or /usr/share/pocketsphinx/model/en-us/en-us */
+	const char *lm;               /* language model; NULL: the stock en-us LM */
+	const char *dict;             /* dictionary; NULL: the stock cmudict */
+	/* Vocabulary boost: phrases the agent expects (intent examples, slot
+	 * values), NULL-terminated; NULL or empty: none. */
+	const char *const *boost_phrases;
+	double boost_weight;          /* weight of the phrase model, 0..1; see docs */
+	int partial_interval_ms;      /* between partials while speaking; 200 */
+};
+
+/* The defaults above (rate 16000). */
+struct vagent_sphinx_config vagent_sphinx_config_default(void);
+
+/* @@SPHINX-API@@ — lib/stt adds its functions below. */
+
+/* @@SPHINX-END@@ */
+
+/* ==== @@FLITE@@ — the embedded speech synthesiser: flite
+ * (lib/tts, docs/tts.md) ==== */
+
+/* @@FLITE-API@@ — lib/tts adds its declarations below. */
+
+/* @@FLITE-END@@ */
+
+/* ==== @@TOOLS@@ — tools: HTTP (libcurl) and mock, with guardrails
+ * (lib/tools, docs/tools.md) ==== */
+
+/*
+ * A tool the agent can call, as the agent file defines it (docs/agent.md).
+ * Strings are owned by whoever built the definition (the agent file).
+ */
+struct vagent_tool_guard {
+	const char *argument;          /* the numeric argument guarded
+					* ("amount"); NULL: no guard */
+	double confirm_above;          /* above this the brain asks the caller
+					* to confirm first; < 0: never */
+	double max;                    /* above this the call is refused: the
+					* brain escalates (reason "guard_limit")
+					* and the tools refuse it too; < 0: none */
+};
+
+struct vagent_tool_def {
+	const char *name;
+	const char *description;
+	const char *parameters;        /* JSON Schema of the arguments (JSON text);
+					* NULL: any object */
+	/* HTTP endpoint (url NULL: a mock tool). Templates take {arg} from
+	 * the arguments and {var} from the tools' variables. */
+	const char *method;            /* "GET", "POST", ...; NULL: POST */
+	const char *url;
+	const char *body;              /* JSON template; NULL: the arguments (not
+					* for GET/DELETE) */
+	const char *const *headers;    /* "Name: value" templates, NULL-terminated */
+	int timeout_ms;                /* per attempt; 0: 5000 */
+	int retries;                   /* extra attempts on timeout, connection
+					* failure, 5xx, 429; -1: default 2 */
+	int backoff_ms;                /* first backoff (doubles, jittered); 0: 200 */
+	int max_backoff_ms;            /* 0: 4000 */
+	size_t max_response_bytes;     /* 0: 1 MiB */
+	struct vagent_tool_guard guard;
+	/* Mock tool (url NULL): its JSON reply, latency and faults, with the
+	 * fault vocabulary of the simulated providers. */
+	const char *mock_result;
+	struct vagent_latency mock_latency;
+	const struct vagent_fault *faults; size_t n_faults;
+};
+
+/* @@TOOLS-API@@ — lib/tools adds its functions below. */
+
+/* @@TOOLS-END@@ */
+
+/* ==== @@NLU@@ — understanding recognised speech: slot extractors, fuzzy
+ * intent and phrase matching, knowledge retrieval (lib/nlu, docs/flow.md,
+ * docs/knowledge.md) ==== */
+
+/* @@NLU-API@@ — lib/nlu adds its declarations below. */
+
+/*
+ * Slot extraction from recognised speech (or typed/DTMF digits). Text is
+ * what a recogniser writes: lower-case words, number words, fillers,
+ * recognition errors. Each extractor finds the value in `text` and writes
+ * its canonical form.
+ */
+typedef enum vagent_slot_type {
+	VAGENT_SLOT_DIGITS,       /* spoken or typed digits: "four five six",
+				   * "double seven", "oh", "four fifty six" → "456" */
+	VAGENT_SLOT_NUMBER,       /* a cardinal: "one hundred and five" → "105" */
+	VAGENT_SLOT_ORDER_NUMBER, /* digits, min_len..max_len long → "12345" */
+	VAGENT_SLOT_AMOUNT,       /* money: "forty nine dollars fifty", "$49.50"
+				   * → "49.50" */
+	VAGENT_SLOT_DATE,         /* "tomorrow", "next friday", "march third",
+				   * "3/14" → "YYYY-MM-DD" (from reference_date) */
+	VAGENT_SLOT_YES_NO,       /* "yeah sure", "that's right" → "yes";
+				   * "nope", "don't" → "no" */
+	VAGENT_SLOT_CHOICE,       /* one of `choices` (fuzzy) → that choice */
+	VAGENT_SLOT_TEXT,         /* the whole text, trimmed */
+} vagent_slot_type;
+
+/* "digits", "number", "order_number", "amount", "date", "yes_no",
+ * "choice", "text"; NULL when out of range; and back (-1 if unknown). */
+const char *vagent_slot_type_name(vagent_slot_type t);
+int vagent_slot_type_from_name(const char *name);
+
+struct vagent_slot_spec {
+	vagent_slot_type type;
+	int min_len, max_len;         /* DIGITS/ORDER_NUMBER: length bounds; 0: any */
+	const char *const *choices;   /* CHOICE: NULL-terminated */
+	const char *reference_date;   /* DATE: "YYYY-MM-DD" that "today" means;
+				       * NULL: the current date */
+};
+
+/*
+ * Extract a slot of `spec` from `text`: VAGENT_OK and *out (malloc'd,
+ * transfer full), VAGENT_ENOENT when the text holds no such value (*out
+ * NULL), VAGENT_EINVAL for a bad spec, VAGENT_ENOMEM.
+ */
+vagent_status vagent_slot_extract(const struct vagent_slot_spec *spec,
+				  const char *text, char **out);
+
+/*
+ * Fuzzy intent matching: intents are added with example phrases and
+ * keywords; a query is scored against each, tolerant of recognition
+ * errors (word stems, small edit distances, sound-alike words).
+ */
+struct vagent_intent_matcher;
+
+vagent_status vagent_intent_matcher_new(struct vagent_intent_matcher **out);
+void vagent_intent_matcher_free(struct vagent_intent_matcher *m);
+/* Add intent number `intent` (>= 0; may be added to again) with its
+ * examples and keywords (NULL-terminated, either may be NULL). */
+vagent_status vagent_intent_matcher_add(struct vagent_intent_matcher *m,
+					int intent,
+					const char *const *examples,
+					const char *const *keywords);
+/* The best intent for `text`: its number (-1 when none scores above 0)
+ * and its score in 0..1 (*score may be NULL). */
+int vagent_intent_match(const struct vagent_intent_matcher *m,
+			const char *text, double *score);
+
+/* Whether `text` contains `phrase` as whole words, allowing small
+ * recognition errors (tolerance 0: exact words after normalisation). */
+bool vagent_text_has_phrase(const char *text, const char *phrase,
+			    double tolerance);
+
+/*
+ * Knowledge retrieval: BM25 over chunks of the agent's knowledge files
+ * (Markdown chunked by heading, plain text by paragraph).
+ */
+struct vagent_kb;
+
+struct vagent_kb_hit {
+	const char *source;           /* "knowledge/store.md#returns" */
+	const char *heading;          /* the chunk's heading path, or "" */
+	const char *text;             /* the chunk's text */
+	const char *answer;           /* its best sentences for the query, plain
+				       * text fit to be spoken (<= ~300 chars) */
+	double score;                 /* BM25 */
+};
+
+vagent_status vagent_kb_new(struct vagent_kb **out);
+void vagent_kb_free(struct vagent_kb *kb);
+/* Add a file (.md/.markdown by heading, else by paragraph); errors name
+ * the file (VAGENT_ENOENT, VAGENT_EFORMAT for a non-text file). */
+vagent_status vagent_kb_add_file(struct vagent_kb *kb, const char *path,
+				 struct vagent_error *err);
+vagent_status vagent_kb_add_text(struct vagent_kb *kb, const char *source,
+				 const char *text, struct vagent_error *err);
+size_t vagent_kb_chunks(const struct vagent_kb *kb);
+/* The best `max` chunks for `query`, best first; returns how many.
+ * Strings are owned by the kb (answer: until the next search). */
+size_t vagent_kb_search(struct vagent_kb *kb, const char *query,
+			struct vagent_kb_hit *hits, size_t max);
+
+/* @@NLU-END@@ */
+
+/* ==== @@AGENT@@ — the agent file and the flow brain (lib/agent,
+ * lib/flow, docs/agent.md, docs/flow.md) ==== */
+
+/* @@AGENT-API@@ — lib/agent and lib/flow add their declarations below. */
+
+/* @@AGENT-END@@ */
+
 #ifdef __cplusplus
 }
 #endif
