@@ -1843,6 +1843,12 @@ struct vagent_session_config {
 	bool keep_trace;                   /* keep the trace in memory too */
 	bool record;                       /* keep a stereo recording */
 	int max_call_ms;                   /* hang up after this; 600000 */
+	/* Warm transfer: POST the handoff package (JSON) here when the call
+	 * is handed to a human (NULL: don't). The call ends only once the
+	 * POST has finished or timed out; a failure is an `error` event
+	 * (source "transfer_webhook"). */
+	const char *transfer_webhook;
+	int transfer_webhook_timeout_ms;   /* 3000 */
 };
 
 struct vagent_session_config vagent_session_config_default(void);
@@ -1871,6 +1877,8 @@ struct vagent_session_result {
 	char *escalation_reason;
 	size_t frames_out, frames_late;    /* output frames; > 5 ms late */
 	int64_t max_lateness;              /* ticks (real clock) */
+	int transfer_webhook_status;       /* HTTP status of the transfer POST;
+					    * 0: none made, -1: it failed */
 };
 
 /*
