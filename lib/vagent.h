@@ -957,8 +957,7 @@ vagent_status vagent_loop_submit_cost(struct vagent_loop *loop,
 	X(TRANSFER,            "transfer")                                    \
 	X(DTMF,                "dtmf")                                        \
 	X(FALLBACK,            "fallback")                                    \
-	X(ERROR,               "error")                                       \
-	X(KNOWLEDGE,           "knowledge")
+	X(ERROR,               "error")
 
 typedef enum vagent_trace_type {
 #define VAGENT__TRACE_TYPE_ENUM(name, wire) VAGENT_TRACE_##name,
@@ -1008,8 +1007,6 @@ vagent_status vagent_trace_type_from_name(const char *name,
  *   dtmf                 digit (one of 0-9 * # A-D)
  *   fallback             slot, from, to
  *   error                source, message
- *   knowledge            text (the query), source (the passage's origin,
- *                        "store.md#returns"), result? (JSON: heading, score)
  *
  * There is deliberately no field for provider requests, headers or URLs:
  * a trace never carries credentials (docs/trace.md).
@@ -1529,12 +1526,6 @@ struct vagent_brain {
 	/* Run tool `name` with JSON `args`; the brain waits for tool_result. */
 	void (*on_tool_call)(void *ctx, uint64_t id, const char *name,
 			     const char *call_id, const char *args);
-	/* The brain answered from retrieved knowledge: the query and the
-	 * passage's source ("store.md#returns"); `detail` is JSON (heading,
-	 * score) or NULL. Written to the trace as a `knowledge` event. May be
-	 * left NULL by the session's user; providers check before calling. */
-	void (*on_retrieval)(void *ctx, uint64_t id, const char *query,
-			     const char *source, const char *detail);
 	/* Hand the call to a human: `package` is the JSON context package. */
 	void (*on_escalate)(void *ctx, uint64_t id, const char *reason,
 			    const char *package);

@@ -48,7 +48,7 @@ START_TEST(test_type_names)
 {
 	vagent_trace_type t;
 
-	ck_assert_int_eq(VAGENT_TRACE_TYPE_COUNT, 28);
+	ck_assert_int_eq(VAGENT_TRACE_TYPE_COUNT, 27);
 	for (int i = 0; i < VAGENT_TRACE_TYPE_COUNT; i++) {
 		const char *name = vagent_trace_type_name((vagent_trace_type)i);
 
@@ -133,7 +133,7 @@ START_TEST(test_writer_rejects)
 	write_bad(&(struct vagent_trace_event){ .turn = -2, .type = VAGENT_TRACE_TURN_END },
 		  "trace: turn.end: negative turn");
 	write_bad(&(struct vagent_trace_event){ .type = VAGENT_TRACE_TYPE_COUNT },
-		  "trace: unknown event type 28");
+		  "trace: unknown event type 27");
 	write_bad(&(struct vagent_trace_event){ .type = VAGENT_TRACE_STT_PARTIAL },
 		  "trace: stt.partial: missing \"text\"");
 	write_bad(&(struct vagent_trace_event){ .type = VAGENT_TRACE_AGENT_AUDIO_STOP,
@@ -204,8 +204,6 @@ static const struct vagent_trace_event every_type[] = {
 	{ .t_us = 33, .type = VAGENT_TRACE_FALLBACK, .turn = 2, .slot = "tts", .from = "a",
 	  .to = "b" },
 	{ .t_us = 34, .type = VAGENT_TRACE_ERROR, .turn = 2, .source = "tts", .message = "m" },
-	{ .t_us = 35, .type = VAGENT_TRACE_KNOWLEDGE, .turn = 2, .text = "return policy",
-	  .source = "store.md#returns", .result = "{\"heading\":\"Returns\",\"score\":3.25}" },
 	{ .t_us = INT64_C(123456789012), .type = VAGENT_TRACE_CALL_END, .turn = 2,
 	  .reason = "done" },
 };

@@ -493,26 +493,6 @@ static void brain_on_tool_call(void *ctx, uint64_t id, const char *name,
 	}
 }
 
-static void brain_on_retrieval(void *ctx, uint64_t id, const char *query,
-			       const char *source, const char *detail)
-{
-	struct brain_stage *b = brain_for(ctx, id);
-	struct vagent_trace_event ev = { .type = VAGENT_TRACE_KNOWLEDGE };
-	cJSON *j = NULL;
-
-	if (!b || !query || !source || !vagent__utf8_valid(query, strlen(query)) ||
-	    !vagent__utf8_valid(source, strlen(source)))
-		return;
-	if (detail && vagent__utf8_valid(detail, strlen(detail)))
-		j = cJSON_Parse(detail);
-	ev.turn = b->turn;
-	ev.text = query;
-	ev.source = source;
-	ev.result = j ? detail : NULL;
-	vagent__session_event(b->base.s, &ev, vagent__session_now(b->base.s), false);
-	cJSON_Delete(j);
-}
-
 static void brain_on_escalate(void *ctx, uint64_t id, const char *reason,
 			      const char *package)
 {
@@ -643,7 +623,6 @@ struct vagent__stage *vagent__brain_stage_new(struct vagent_session *s,
 		p->on_text = brain_on_text;
 		p->on_tool_call = brain_on_tool_call;
 		p->on_escalate = brain_on_escalate;
-		p->on_retrieval = brain_on_retrieval;
 		p->on_done = brain_on_done;
 		p->on_error = brain_on_error;
 		p->ctx = &b->ctx[i];

@@ -96,9 +96,6 @@ static const struct type_spec types[VAGENT_TRACE_TYPE_COUNT] = {
 		  REQ("to", F_STR, to) } },
 	[VAGENT_TRACE_ERROR] = { "error",
 		{ REQ("source", F_STR, source), REQ("message", F_STR, message) } },
-	[VAGENT_TRACE_KNOWLEDGE] = { "knowledge",
-		{ REQ("text", F_STR, text), REQ("source", F_STR, source),
-		  OPT("result", F_JSON, result) } },
 };
 
 static const char *str_at(const struct vagent_trace_event *ev, size_t off)
