@@ -920,8 +920,8 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 			cJSON_ArrayForEach(j, h) {
 				char line[1024];
 
-				join(pp, sizeof(pp), p, "headers");
-				join(pp, sizeof(pp), pp, j->string);
+				snprintf(pp, sizeof(pp), "%.440s.headers.%.60s", p,
+					 j->string);
 				if (!cJSON_IsString(j)) {
 					problem(c, VAGENT_EINVAL, pp,
 						"must be a string (got %s)", type_name(j));
