@@ -215,33 +215,36 @@ static const char *join_index(char *buf, size_t n, const char *parent,
 
 /* ---- "did you mean" ---- */
 
+/* Edit distance with transpositions (optimal string alignment),
+ * case-insensitive. */
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[64];
+	size_t d[64][64];
 
 	if (la >= 63 || lb >= 63)
 		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best;
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != cb);
 
-			best = diag + (tolower((unsigned char)a[i - 1]) !=
-				       tolower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
-	}
-	return row[lb];
+	return d[la][lb];
 }
 
 /* The candidate closest to `word` when close enough, else NULL. */
@@ -318,8 +321,7 @@ static const cJSON *member(struct ctx *c, const cJSON *o, const char *path,
 	join(p, sizeof(p), path, key);
 	if (!j) {
 		if (required)
-			problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
-				"missing required field \"%s\"", key);
+			problem(c, VAGENT_EINVAL, p, "missing (required)");
 		return NULL;
 	}
 	switch (w) {
@@ -1700,8 +1702,7 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 		for (p = text; p < end; p++)
 			line += *p == '\n';
 		return vagent__error_set(err, VAGENT_EFORMAT, NULL,
-					 "%s:%d: invalid JSON%s", name, line,
-					 end >= text + len ? " (truncated)" : "");
+					 "%s:%d: invalid JSON", name, line);
 	}
 	c.ap = agent_alloc();
 	if (!c.ap) {
