@@ -2284,6 +2284,9 @@ void vagent_agent_free(struct vagent_agent *a);
 /* The tool named `name`, or NULL. */
 const struct vagent_tool_def *vagent_agent_tool(const struct vagent_agent *a,
 						const char *name);
+/* The variables as "name=value" (NULL-terminated, owned by the agent):
+ * vagent_tools_config.variables. */
+const char *const *vagent_agent_variable_list(const struct vagent_agent *a);
 /*
  * The phrases the agent expects to hear — intent examples and keywords,
  * choice values, yes/no words, digit words, the escalation phrases —

@@ -62,6 +62,9 @@ START_TEST(test_full)
 	ck_assert_str_eq(a->variables[0].value, "http://127.0.0.1:9");
 	ck_assert_str_eq(a->variables[1].name, "token");
 	ck_assert_str_eq(a->variables[1].value, "plain");
+	ck_assert_str_eq(vagent_agent_variable_list(a)[0], "base_url=http://127.0.0.1:9");
+	ck_assert_str_eq(vagent_agent_variable_list(a)[1], "token=plain");
+	ck_assert_ptr_null(vagent_agent_variable_list(a)[2]);
 	/* providers */
 	ck_assert_str_eq(a->stt.provider, "sim");
 	ck_assert(!a->stt.boost);

@@ -63,6 +63,7 @@ struct agent_priv {
 	void **pool;                  /* every allocation, freed together */
 	size_t n_pool, cap_pool;
 	char **phrases;               /* expected phrases (pool) */
+	char **var_list;              /* "name=value" (pool) */
 	bool oom;
 };
 
@@ -600,6 +601,24 @@ static void parse_variables(struct ctx *c, const cJSON *root)
 		i++;
 	}
 	a->n_variables = i;
+}
+
+static void build_var_list(struct ctx *c)
+{
+	const struct vagent_agent *a = &c->ap->pub;
+	char **l = pool_calloc(c, a->n_variables + 1, sizeof(*l));
+	size_t i;
+
+	for (i = 0; l && i < a->n_variables; i++) {
+		size_t n = strlen(a->variables[i].name) +
+			   strlen(a->variables[i].value) + 2;
+
+		l[i] = pool_calloc(c, n, 1);
+		if (l[i])
+			snprintf(l[i], n, "%s=%s", a->variables[i].name,
+				 a->variables[i].value);
+	}
+	c->ap->var_list = l;
 }
 
 static bool has_variable(const struct vagent_agent *a, const char *name,
@@ -1645,8 +1664,10 @@ static void parse_root(struct ctx *c, const cJSON *root, const char *name)
 		check_greeting(c);
 	}
 	parse_flow(c, root);
-	if (c->n_errors == 0)
+	if (c->n_errors == 0) {
 		build_phrases(c);
+		build_var_list(c);
+	}
 }
 
 static struct agent_priv *agent_alloc(void)
@@ -1836,6 +1857,16 @@ const struct vagent_tool_def *vagent_agent_tool(const struct vagent_agent *a,
 		if (a->tools[i].name && strcmp(a->tools[i].name, name) == 0)
 			return &a->tools[i];
 	return NULL;
+}
+
+const char *const *vagent_agent_variable_list(const struct vagent_agent *a)
+{
+	static const char *const none[] = { NULL };
+	const struct agent_priv *ap = (const struct agent_priv *)a;
+
+	if (!a || !ap->var_list)
+		return none;
+	return (const char *const *)ap->var_list;
 }
 
 const char *const *vagent_agent_expected_phrases(const struct vagent_agent *a)
