@@ -2148,6 +2148,205 @@ size_t vagent_kb_search(struct vagent_kb *kb, const char *query,
 
 /* @@AGENT-API@@ — lib/agent and lib/flow add their declarations below. */
 
+/*
+ * The agent file (docs/agent.md): one JSON file describing an agent — its
+ * providers, greeting, turn-taking, tools, knowledge, escalation and the
+ * flow brain's dialog policy. Loading validates it strictly; every error
+ * is one line "FILE:LINE: field.path: problem" (status VAGENT_EFORMAT for
+ * JSON that does not parse, VAGENT_EINVAL for a wrong field, VAGENT_ENOENT
+ * for a missing file). Everything below is owned by the agent and lives
+ * until vagent_agent_free. NULL-terminated string lists are never NULL
+ * (possibly empty) unless the comment says so.
+ */
+
+/* A slot of an intent: a value the flow collects from the caller. */
+struct vagent_agent_slot {
+	char *name;
+	vagent_slot_type type;
+	char *prompt;                 /* asked when the slot is missing */
+	char *reprompt;               /* asked after a failed attempt (NULL:
+				       * the prompt again) */
+	int min_len, max_len;         /* DIGITS/ORDER_NUMBER (ORDER_NUMBER
+				       * default 4..12); 0: any */
+	char **choices;               /* CHOICE: the values; else empty */
+	bool required;                /* true */
+};
+
+/* A tool argument: its name and template ("{slot.order_number}") or,
+ * when the file gives a non-string JSON value, that value as JSON text. */
+struct vagent_agent_arg {
+	char *name;
+	char *value;
+	bool literal;                 /* value is JSON text, not a template */
+};
+
+struct vagent_agent_intent {
+	char *name;
+	char **examples;              /* phrases the caller might say */
+	char **keywords;              /* words that point to this intent */
+	struct vagent_agent_slot *slots;
+	size_t n_slots;
+	char *confirm;                /* template asked (yes/no) before acting;
+				       * NULL: act at once */
+	char *tool;                   /* the tool to call; NULL: none */
+	struct vagent_agent_arg *args;
+	size_t n_args;
+	char *reply;                  /* template said after acting; NULL */
+	char *reply_error;            /* said when the tool failed; NULL: the
+				       * flow's default apology */
+	bool knowledge;               /* answer from the knowledge base */
+	char *escalate;               /* hand off with this reason; NULL */
+	bool end;                     /* the call's goodbye: say reply, end */
+};
+
+/* The flow brain's policy (docs/flow.md). */
+struct vagent_agent_flow {
+	struct vagent_agent_intent *intents;
+	size_t n_intents;
+	double match_threshold;       /* intent score needed, 0..1; 0.45 */
+	char *fallback;               /* nothing matched: "Sorry, I didn't
+				       * catch that. ..." */
+	char *knowledge_miss;         /* no knowledge answer found */
+	char *tool_error;             /* default reply_error */
+	char *cancelled;              /* confirmation answered no */
+	char *anything_else;          /* said after an answer? NULL: nothing */
+};
+
+struct vagent_agent_escalation {
+	char **human_phrases;         /* "agent", "representative", ... */
+	char **opt_out_phrases;       /* "stop calling", "do not call", ... */
+	int max_misunderstandings;    /* consecutive; 2; 0: never escalate */
+	char *transfer_webhook;       /* URL the package is POSTed to; NULL */
+	char *hold_text;              /* the hold phrase (also
+				       * config.handoff_text) */
+	/* What the brain says before it escalates, per reason. */
+	char *human_reply, *opt_out_reply, *misunderstanding_reply,
+	     *tool_failure_reply, *guard_reply;
+};
+
+struct vagent_agent_compliance {
+	int disclosure_within_ms;     /* AI disclosure due within; 10000 */
+	char **disclosure_phrases;    /* what counts as one ("automated
+				       * assistant", "virtual assistant", ...) */
+	bool require_disclosure;      /* a greeting without one is an error
+				       * (else a warning); false */
+};
+
+struct vagent_agent_variable {
+	char *name;
+	char *value;                  /* ${ENV} and ${ENV:-default} expanded */
+};
+
+struct vagent_agent {
+	char *name;                   /* "name", else the file's base name */
+	char *path;                   /* the file as given ("" when parsed
+				       * from text) */
+	char *base_dir;               /* relative paths resolve against it */
+	int rate;                     /* 8000 or 16000; 16000 */
+	char *greeting;               /* with the AI disclosure */
+	/* The session's agent settings: vagent_agent_config_default() with
+	 * the file's vad, turn, interruption and degradation settings;
+	 * handoff_text is escalation.hold_text; strings point into the
+	 * agent. */
+	struct vagent_agent_config config;
+	struct {
+		char *provider;           /* "pocketsphinx" (default) or "sim" */
+		bool boost;               /* vocabulary boost; true */
+		double boost_weight;      /* 0..1; 0.5 */
+	} stt;
+	struct {
+		char *provider;           /* "flite" (default) or "sim" */
+		char *voice;              /* "slt" */
+	} tts;
+	struct {
+		char *provider;           /* "flow" (default) or "sim" */
+	} brain;
+	struct vagent_tool_def *tools;    /* strings owned by the agent */
+	size_t n_tools;
+	struct vagent_agent_variable *variables;
+	size_t n_variables;
+	char **knowledge;             /* knowledge files, resolved paths */
+	struct vagent_agent_escalation escalation;
+	struct vagent_agent_compliance compliance;
+	struct vagent_agent_flow flow;
+	/* Non-fatal findings, "FILE:LINE: field: problem" each. */
+	char **warnings;
+	size_t n_warnings;
+};
+
+/*
+ * Load the agent file at `path` (transfer full). Relative paths inside it
+ * (knowledge files) resolve against its directory. On error *out is NULL
+ * and err holds the first problem (with ", and N more problems" when the
+ * file has several).
+ */
+vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
+				struct vagent_error *err);
+/* The same from text: `name` names it in messages ("store.json"),
+ * `base_dir` resolves relative paths (NULL: "."). */
+vagent_status vagent_agent_parse(const char *text, size_t len,
+				 const char *name, const char *base_dir,
+				 struct vagent_agent **out,
+				 struct vagent_error *err);
+void vagent_agent_free(struct vagent_agent *a);
+/* The tool named `name`, or NULL. */
+const struct vagent_tool_def *vagent_agent_tool(const struct vagent_agent *a,
+						const char *name);
+/* The variables as "name=value" (NULL-terminated, owned by the agent):
+ * vagent_tools_config.variables. */
+const char *const *vagent_agent_variable_list(const struct vagent_agent *a);
+/*
+ * The phrases the agent expects to hear — intent examples and keywords,
+ * choice values, yes/no words, digit words, the escalation phrases —
+ * lower-case, deduplicated, NULL-terminated; owned by the agent: the
+ * corpus of the STT vocabulary boost (vagent_sphinx_config.boost_phrases).
+ */
+const char *const *vagent_agent_expected_phrases(const struct vagent_agent *a);
+
+/*
+ * The flow brain (lib/flow, docs/flow.md): the agent file's deterministic
+ * dialog policy in the brain slot. It answers through the slot's
+ * callbacks: on_first_token, one on_text per sentence, tool calls through
+ * on_tool_call (it waits for tool_result), escalations through on_escalate
+ * with the JSON context package. Knowledge answers are the tool
+ * "knowledge.search" (args {"query": ...}), which
+ * vagent_knowledge_tools_new serves from the agent's knowledge files.
+ */
+struct vagent_flow_config {
+	char name[64];                /* "flow" */
+	uint64_t seed;                /* reserved (the policy draws nothing) */
+	const char *reference_date;   /* "YYYY-MM-DD" that DATE slots count
+				       * from ("tomorrow"); NULL: today */
+	int think_ms;                 /* time to the first output; 0 */
+	int sentence_ms;              /* between sentences; 0 */
+};
+
+struct vagent_flow_config vagent_flow_config_default(void);
+/* A flow brain for `agent` (not copied: it must outlive the brain). */
+vagent_status vagent_flow_brain_new(const struct vagent_agent *agent,
+				    const struct vagent_flow_config *cfg,
+				    struct vagent_brain **out,
+				    struct vagent_error *err);
+/* Whether the flow said its goodbye (an `end` intent) and the call can be
+ * hung up once that reply has played. false for other brains. */
+bool vagent_flow_brain_ended(const struct vagent_brain *b);
+
+/* The tool name of knowledge lookups, "knowledge.search". */
+#define VAGENT_KNOWLEDGE_TOOL "knowledge.search"
+
+/*
+ * A tools provider answering VAGENT_KNOWLEDGE_TOOL from the agent's
+ * knowledge files (BM25; result {"found": true, "source", "heading",
+ * "answer", "score"} or {"found": false}) and passing every other tool to
+ * `inner` (may be NULL: other tools then fail). Takes ownership of
+ * `inner` (freed with it). The knowledge files are read here (errors
+ * name the file).
+ */
+vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
+					 struct vagent_tools *inner,
+					 struct vagent_tools **out,
+					 struct vagent_error *err);
+
 /* @@AGENT-END@@ */
 
 #ifdef __cplusplus

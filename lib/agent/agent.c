@@ -1,0 +1,1880 @@
+/*
+ * agent.c — the agent file (docs/agent.md): JSON parsed with cJSON,
+ * validated strictly (unknown keys, types, ranges, required fields,
+ * duplicates, references in templates, knowledge files), every problem
+ * reported as "FILE:LINE: field.path: problem", into a struct vagent_agent
+ * that owns all its strings.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent/agent_int.h"
+
+#define MAX_AGENT_BYTES (16u << 20)
+
+const char *const vagent__default_human_phrases[] = {
+	"agent", "representative", "a real person", "a human", "operator",
+	"talk to someone", "speak to someone", "customer service",
+	"live person", NULL
+};
+
+const char *const vagent__default_opt_out_phrases[] = {
+	"stop calling", "do not call", "don't call", "opt out",
+	"remove me from your list", "take me off your list", "unsubscribe",
+	NULL
+};
+
+const char *const vagent__repeat_phrases[] = {
+	"repeat that", "say that again", "come again", "repeat please",
+	"can you repeat", "what did you say", "pardon", NULL
+};
+
+static const char *const default_disclosure_phrases[] = {
+	"automated", "virtual assistant", "ai assistant", "an ai",
+	"artificial intelligence", "a bot", "digital assistant", NULL
+};
+
+static const char *const yes_no_words[] = {
+	"yes", "yeah", "yep", "sure", "correct", "that's right", "please do",
+	"no", "nope", "don't", "not now", "cancel", NULL
+};
+
+static const char *const number_words[] = {
+	"zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
+	"eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
+	"fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+	"thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+	"hundred", "thousand", "double", "triple", "dollars", "cents", NULL
+};
+
+/* The public agent and what only this file sees. */
+struct agent_priv {
+	struct vagent_agent pub;
+	void **pool;                  /* every allocation, freed together */
+	size_t n_pool, cap_pool;
+	char **phrases;               /* expected phrases (pool) */
+	char **var_list;              /* "name=value" (pool) */
+	bool oom;
+};
+
+/* The parse: the file, its text and the first error. */
+struct ctx {
+	const char *file;             /* as it appears in messages */
+	const char *text;
+	size_t len;
+	struct agent_priv *ap;
+	int n_errors;
+	vagent_status status;
+	char first[512];
+};
+
+/* ---- allocation ---- */
+
+static void *pool_keep(struct ctx *c, void *p)
+{
+	struct agent_priv *ap = c->ap;
+
+	if (!p) {
+		ap->oom = true;
+		return NULL;
+	}
+	if (ap->n_pool == ap->cap_pool) {
+		size_t cap = ap->cap_pool ? ap->cap_pool * 2 : 64;
+		void **n = realloc(ap->pool, cap * sizeof(*n));
+
+		if (!n) {
+			free(p);
+			ap->oom = true;
+			return NULL;
+		}
+		ap->pool = n;
+		ap->cap_pool = cap;
+	}
+	ap->pool[ap->n_pool++] = p;
+	return p;
+}
+
+static void *pool_calloc(struct ctx *c, size_t n, size_t size)
+{
+	return pool_keep(c, calloc(n ? n : 1, size));
+}
+
+static char *pool_strdup(struct ctx *c, const char *s)
+{
+	return s ? pool_keep(c, strdup(s)) : NULL;
+}
+
+/* ---- errors ---- */
+
+static const char *type_name(const cJSON *j)
+{
+	if (cJSON_IsObject(j))
+		return "an object";
+	if (cJSON_IsArray(j))
+		return "an array";
+	if (cJSON_IsString(j))
+		return "a string";
+	if (cJSON_IsNumber(j))
+		return "a number";
+	if (cJSON_IsBool(j))
+		return "a boolean";
+	if (cJSON_IsNull(j))
+		return "null";
+	return "invalid";
+}
+
+static void problem_at(struct ctx *c, vagent_status st, int line,
+		       const char *path, const char *fmt, va_list ap)
+	VAGENT__PRINTF(5, 0);
+
+static void problem_at(struct ctx *c, vagent_status st, int line,
+		       const char *path, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	c->n_errors++;
+	if (c->n_errors > 1)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	c->status = st;
+	if (path && *path)
+		snprintf(c->first, sizeof(c->first), "%s:%d: %s: %s", c->file,
+			 line, path, msg);
+	else
+		snprintf(c->first, sizeof(c->first), "%s:%d: %s", c->file,
+			 line, msg);
+}
+
+/* A problem with the value at `path`. */
+static void problem(struct ctx *c, vagent_status st, const char *path,
+		    const char *fmt, ...) VAGENT__PRINTF(4, 5);
+
+static void problem(struct ctx *c, vagent_status st, const char *path,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	problem_at(c, st, vagent__json_line(c->text, c->len, path), path, fmt,
+		   ap);
+	va_end(ap);
+}
+
+static void warning(struct ctx *c, const char *path, const char *fmt, ...)
+	VAGENT__PRINTF(3, 4);
+
+static void warning(struct ctx *c, const char *path, const char *fmt, ...)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	char msg[400], line[512];
+	char **w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s:%d: %s: %s", c->file,
+		 vagent__json_line(c->text, c->len, path), path, msg);
+	w = realloc(a->warnings, (a->n_warnings + 1) * sizeof(*w));
+	if (!w) {
+		c->ap->oom = true;
+		return;
+	}
+	a->warnings = w;
+	w[a->n_warnings] = strdup(line);
+	if (!w[a->n_warnings]) {
+		c->ap->oom = true;
+		return;
+	}
+	a->n_warnings++;
+}
+
+/* "PARENT.key" or "key" into buf. */
+static const char *join(char *buf, size_t n, const char *parent,
+			const char *key)
+{
+	snprintf(buf, n, "%.440s%s%.60s", parent, *parent ? "." : "", key);
+	return buf;
+}
+
+static const char *join_index(char *buf, size_t n, const char *parent,
+			      size_t i)
+{
+	snprintf(buf, n, "%.440s[%zu]", parent, i);
+	return buf;
+}
+
+/* ---- "did you mean" ---- */
+
+/* Edit distance with transpositions (optimal string alignment),
+ * case-insensitive. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[64][64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != cb);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* The candidate closest to `word` when close enough, else NULL. */
+static const char *closest(const char *word, const char *const *cands)
+{
+	const char *best = NULL;
+	size_t best_d = 99;
+
+	for (; *cands; cands++) {
+		size_t d = edit_distance(word, *cands);
+		size_t len = strlen(*cands);
+		size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+
+		if (d <= limit && d < best_d) {
+			best_d = d;
+			best = *cands;
+		}
+	}
+	return best;
+}
+
+/* ---- generic checks ---- */
+
+/* Unknown and duplicate keys of object `o` (at `path`). */
+static void check_keys(struct ctx *c, const cJSON *o, const char *path,
+		       const char *const *known)
+{
+	const cJSON *it, *prev;
+	char p[512];
+
+	cJSON_ArrayForEach(it, o) {
+		const char *const *k;
+		const char *near;
+		bool ok = false;
+
+		for (k = known; *k; k++)
+			if (strcmp(*k, it->string) == 0)
+				ok = true;
+		join(p, sizeof(p), path, it->string);
+		if (!ok) {
+			near = closest(it->string, known);
+			if (near)
+				problem(c, VAGENT_EINVAL, p,
+					"unknown key \"%s\" (did you mean \"%s\"?)",
+					it->string, near);
+			else
+				problem(c, VAGENT_EINVAL, p,
+					"unknown key \"%s\"", it->string);
+			continue;
+		}
+		for (prev = o->child; prev != it; prev = prev->next)
+			if (strcmp(prev->string, it->string) == 0) {
+				problem(c, VAGENT_EINVAL, p, "duplicate key");
+				break;
+			}
+	}
+}
+
+/* The member `key` of `o` when it has the wanted type; a problem when it
+ * has another; NULL when absent (a problem too when required). */
+enum want { W_STRING, W_NUMBER, W_BOOL, W_OBJECT, W_ARRAY, W_ANY };
+
+static const cJSON *member(struct ctx *c, const cJSON *o, const char *path,
+			   const char *key, enum want w, bool required)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+	static const char *const want_name[] = {
+		"a string", "a number", "a boolean", "an object", "an array",
+		"a value"
+	};
+	char p[512];
+	bool ok;
+
+	join(p, sizeof(p), path, key);
+	if (!j) {
+		if (required)
+			problem(c, VAGENT_EINVAL, p, "missing (required)");
+		return NULL;
+	}
+	switch (w) {
+	case W_STRING: ok = cJSON_IsString(j); break;
+	case W_NUMBER: ok = cJSON_IsNumber(j); break;
+	case W_BOOL: ok = cJSON_IsBool(j); break;
+	case W_OBJECT: ok = cJSON_IsObject(j); break;
+	case W_ARRAY: ok = cJSON_IsArray(j); break;
+	default: ok = !cJSON_IsNull(j); break;
+	}
+	if (!ok) {
+		problem(c, VAGENT_EINVAL, p, "must be %s (got %s)", want_name[w],
+			type_name(j));
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member (pool copy) or `def`; non-empty when `nonempty`. */
+static char *get_string(struct ctx *c, const cJSON *o, const char *path,
+			const char *key, bool required, const char *def)
+{
+	const cJSON *j = member(c, o, path, key, W_STRING, required);
+	char p[512];
+
+	if (!j)
+		return pool_strdup(c, def);
+	if (!j->valuestring[0]) {
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, key),
+			"must not be empty");
+		return pool_strdup(c, def);
+	}
+	return pool_strdup(c, j->valuestring);
+}
+
+static void get_int(struct ctx *c, const cJSON *o, const char *path,
+		    const char *key, long lo, long hi, int *out)
+{
+	const cJSON *j = member(c, o, path, key, W_NUMBER, false);
+	char p[512];
+	double v;
+
+	if (!j)
+		return;
+	v = j->valuedouble;
+	join(p, sizeof(p), path, key);
+	if (v != floor(v)) {
+		problem(c, VAGENT_EINVAL, p, "must be a whole number (got %g)", v);
+		return;
+	}
+	if (v < (double)lo || v > (double)hi) {
+		problem(c, VAGENT_EINVAL, p, "must be between %ld and %ld (got %.0f)",
+			lo, hi, v);
+		return;
+	}
+	*out = (int)v;
+}
+
+static void get_double(struct ctx *c, const cJSON *o, const char *path,
+		       const char *key, double lo, double hi, double *out)
+{
+	const cJSON *j = member(c, o, path, key, W_NUMBER, false);
+	char p[512];
+
+	if (!j)
+		return;
+	if (j->valuedouble < lo || j->valuedouble > hi) {
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, key),
+			"must be between %g and %g (got %g)", lo, hi,
+			j->valuedouble);
+		return;
+	}
+	*out = j->valuedouble;
+}
+
+static void get_bool(struct ctx *c, const cJSON *o, const char *path,
+		     const char *key, bool *out)
+{
+	const cJSON *j = member(c, o, path, key, W_BOOL, false);
+
+	if (j)
+		*out = cJSON_IsTrue(j);
+}
+
+/* A copy of a NULL-terminated list (pool; empty for NULL). */
+static char **copy_list(struct ctx *c, const char *const *def)
+{
+	size_t n = 0, i;
+	char **l;
+
+	while (def && def[n])
+		n++;
+	l = pool_calloc(c, n + 1, sizeof(*l));
+	for (i = 0; l && i < n; i++)
+		l[i] = pool_strdup(c, def[i]);
+	return l;
+}
+
+/* A list of non-empty strings (pool, NULL-terminated), `def` when absent,
+ * an empty list when absent without a default. */
+static char **get_list(struct ctx *c, const cJSON *o, const char *path,
+		       const char *key, const char *const *def)
+{
+	const cJSON *j = member(c, o, path, key, W_ARRAY, false);
+	const cJSON *it;
+	char **l;
+	size_t n = 0, i = 0;
+	char p[512], pi[512];
+
+	if (!j)
+		return copy_list(c, def);
+	join(p, sizeof(p), path, key);
+	n = (size_t)cJSON_GetArraySize(j);
+	l = pool_calloc(c, n + 1, sizeof(*l));
+	if (!l)
+		return NULL;
+	cJSON_ArrayForEach(it, j) {
+		join_index(pi, sizeof(pi), p, i);
+		if (!cJSON_IsString(it)) {
+			problem(c, VAGENT_EINVAL, pi, "must be a string (got %s)",
+				type_name(it));
+			continue;
+		}
+		if (!it->valuestring[0]) {
+			problem(c, VAGENT_EINVAL, pi, "must not be empty");
+			continue;
+		}
+		l[i++] = pool_strdup(c, it->valuestring);
+	}
+	return l;
+}
+
+/* One of `names` (NULL-terminated): the index, or a problem and -1. */
+static int get_choice(struct ctx *c, const cJSON *o, const char *path,
+		      const char *key, const char *const *names, int def)
+{
+	const cJSON *j = member(c, o, path, key, W_STRING, false);
+	char p[512], list[256] = "";
+	const char *near;
+	int i;
+
+	if (!j)
+		return def;
+	for (i = 0; names[i]; i++)
+		if (strcmp(names[i], j->valuestring) == 0)
+			return i;
+	for (i = 0; names[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i ? ", " : "", names[i]);
+	join(p, sizeof(p), path, key);
+	near = closest(j->valuestring, names);
+	if (near)
+		problem(c, VAGENT_EINVAL, p, "unknown %s \"%s\" (did you mean \"%s\"?)",
+			key, j->valuestring, near);
+	else
+		problem(c, VAGENT_EINVAL, p, "unknown %s \"%s\" (one of %s)", key,
+			j->valuestring, list);
+	return def;
+}
+
+/* The JSON value as compact text (pool). */
+static char *json_text(struct ctx *c, const cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j), *d;
+
+	if (!s) {
+		c->ap->oom = true;
+		return NULL;
+	}
+	d = pool_strdup(c, s);
+	cJSON_free(s);
+	return d;
+}
+
+static bool is_identifier(const char *s, bool dots)
+{
+	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' ||
+		      (dots && *s == '.')))
+			return false;
+	return true;
+}
+
+static bool is_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+	       s[0] == '{';
+}
+
+/* ---- variables ---- */
+
+/* `v` with ${NAME} and ${NAME:-default} expanded from the environment
+ * (malloc'd); NULL and a problem when a variable is unset without a
+ * default or the syntax is broken. */
+static char *expand_env(struct ctx *c, const char *path, const char *v)
+{
+	struct vagent__strbuf b = { 0 };
+
+	while (*v) {
+		const char *end, *dash;
+		char name[128];
+		size_t nlen;
+		const char *val;
+
+		if (v[0] != '$' || v[1] != '{') {
+			vagent__strbuf_put(&b, v++, 1);
+			continue;
+		}
+		end = strchr(v + 2, '}');
+		if (!end) {
+			problem(c, VAGENT_EINVAL, path, "unterminated \"${\"");
+			vagent__strbuf_release(&b);
+			return NULL;
+		}
+		dash = strstr(v + 2, ":-");
+		nlen = (size_t)((dash && dash < end ? dash : end) - (v + 2));
+		if (nlen == 0 || nlen >= sizeof(name)) {
+			problem(c, VAGENT_EINVAL, path, "bad variable name in \"%.*s\"",
+				(int)(end + 1 - v), v);
+			vagent__strbuf_release(&b);
+			return NULL;
+		}
+		memcpy(name, v + 2, nlen);
+		name[nlen] = '\0';
+		val = getenv(name);
+		if (val && *val) {
+			vagent__strbuf_puts(&b, val);
+		} else if (dash && dash < end) {
+			vagent__strbuf_put(&b, dash + 2, (size_t)(end - dash - 2));
+		} else {
+			problem(c, VAGENT_EINVAL, path,
+				"environment variable %s is not set (give a default: ${%s:-VALUE})",
+				name, name);
+			vagent__strbuf_release(&b);
+			return NULL;
+		}
+		v = end + 1;
+	}
+	return vagent__strbuf_detach(&b);
+}
+
+static void parse_variables(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	const cJSON *o = member(c, root, "", "variables", W_OBJECT, false), *it;
+	char p[512];
+	size_t i = 0;
+
+	if (!o)
+		return;
+	a->variables = pool_calloc(c, (size_t)cJSON_GetArraySize(o),
+				   sizeof(*a->variables));
+	if (!a->variables)
+		return;
+	cJSON_ArrayForEach(it, o) {
+		char *v;
+
+		join(p, sizeof(p), "variables", it->string);
+		if (!is_identifier(it->string, false)) {
+			problem(c, VAGENT_EINVAL, p, "bad variable name \"%s\"",
+				it->string);
+			continue;
+		}
+		if (!cJSON_IsString(it)) {
+			problem(c, VAGENT_EINVAL, p, "must be a string (got %s)",
+				type_name(it));
+			continue;
+		}
+		v = expand_env(c, p, it->valuestring);
+		if (!v)
+			continue;
+		a->variables[i].name = pool_strdup(c, it->string);
+		a->variables[i].value = pool_keep(c, v);
+		i++;
+	}
+	a->n_variables = i;
+}
+
+static void build_var_list(struct ctx *c)
+{
+	const struct vagent_agent *a = &c->ap->pub;
+	char **l = pool_calloc(c, a->n_variables + 1, sizeof(*l));
+	size_t i;
+
+	for (i = 0; l && i < a->n_variables; i++) {
+		size_t n = strlen(a->variables[i].name) +
+			   strlen(a->variables[i].value) + 2;
+
+		l[i] = pool_calloc(c, n, 1);
+		if (l[i])
+			snprintf(l[i], n, "%s=%s", a->variables[i].name,
+				 a->variables[i].value);
+	}
+	c->ap->var_list = l;
+}
+
+static bool has_variable(const struct vagent_agent *a, const char *name,
+			 size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_variables; i++)
+		if (strlen(a->variables[i].name) == len &&
+		    memcmp(a->variables[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/* ---- sections ---- */
+
+static void parse_settings(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent_config *cfg = &c->ap->pub.config;
+	const cJSON *o;
+	static const char *const vad_keys[] = {
+		"threshold", "onset_ms", "hangover_ms", "full_hangover_after_ms",
+		"min_energy_dbfs", "noise_window_ms", NULL
+	};
+	static const char *const turn_keys[] = {
+		"start_ms", "min_hold_ms", "max_hold_ms", "hold_rule",
+		"hold_words", NULL
+	};
+	static const char *const int_keys[] = {
+		"barge_in", "min_speech_ms", "backchannel_max_ms", "backchannels",
+		"cancel_tools", NULL
+	};
+	static const char *const deg_keys[] = {
+		"filler_after_ms", "filler_text", "tool_timeout_ms",
+		"llm_timeout_ms", "tts_timeout_ms", "stt_final_wait_ms", NULL
+	};
+
+	if ((o = member(c, root, "", "vad", W_OBJECT, false))) {
+		check_keys(c, o, "vad", vad_keys);
+		get_double(c, o, "vad", "threshold", 0, 1, &cfg->vad.threshold);
+		get_int(c, o, "vad", "onset_ms", 0, 600000, &cfg->vad.onset_ms);
+		get_int(c, o, "vad", "hangover_ms", 0, 600000,
+			&cfg->vad.hangover_ms);
+		get_int(c, o, "vad", "full_hangover_after_ms", 0, 600000,
+			&cfg->vad.full_hangover_after_ms);
+		get_double(c, o, "vad", "min_energy_dbfs", -140, 0,
+			   &cfg->vad.min_energy_dbfs);
+		get_int(c, o, "vad", "noise_window_ms", 100, 8000,
+			&cfg->vad.noise_window_ms);
+	}
+	if ((o = member(c, root, "", "turn", W_OBJECT, false))) {
+		check_keys(c, o, "turn", turn_keys);
+		get_int(c, o, "turn", "start_ms", 0, 600000, &cfg->turn.start_ms);
+		get_int(c, o, "turn", "min_hold_ms", 0, 600000,
+			&cfg->turn.min_hold_ms);
+		get_int(c, o, "turn", "max_hold_ms", 0, 600000,
+			&cfg->turn.max_hold_ms);
+		get_bool(c, o, "turn", "hold_rule", &cfg->turn.hold_rule);
+		if (cJSON_GetObjectItemCaseSensitive(o, "hold_words"))
+			cfg->turn.hold_words = (const char *const *)
+				get_list(c, o, "turn", "hold_words", NULL);
+		if (cfg->turn.max_hold_ms < cfg->turn.min_hold_ms)
+			problem(c, VAGENT_EINVAL, "turn.max_hold_ms",
+				"must be at least min_hold_ms (%d)",
+				cfg->turn.min_hold_ms);
+	}
+	if ((o = member(c, root, "", "interruption", W_OBJECT, false))) {
+		check_keys(c, o, "interruption", int_keys);
+		get_bool(c, o, "interruption", "barge_in", &cfg->barge_in);
+		get_int(c, o, "interruption", "min_speech_ms", 0, 10000,
+			&cfg->min_speech_ms);
+		get_int(c, o, "interruption", "backchannel_max_ms", 0, 10000,
+			&cfg->backchannel_max_ms);
+		if (cJSON_GetObjectItemCaseSensitive(o, "backchannels"))
+			cfg->backchannels = (const char *const *)
+				get_list(c, o, "interruption", "backchannels", NULL);
+		get_bool(c, o, "interruption", "cancel_tools",
+			 &cfg->cancel_tools_on_barge_in);
+	}
+	if ((o = member(c, root, "", "degradation", W_OBJECT, false))) {
+		char *s;
+
+		check_keys(c, o, "degradation", deg_keys);
+		get_int(c, o, "degradation", "filler_after_ms", 0, 600000,
+			&cfg->filler_after_ms);
+		s = get_string(c, o, "degradation", "filler_text", false, NULL);
+		if (s)
+			cfg->filler_text = s;
+		get_int(c, o, "degradation", "tool_timeout_ms", 1, 600000,
+			&cfg->tool_timeout_ms);
+		get_int(c, o, "degradation", "llm_timeout_ms", 1, 600000,
+			&cfg->llm_timeout_ms);
+		get_int(c, o, "degradation", "tts_timeout_ms", 1, 600000,
+			&cfg->tts_timeout_ms);
+		get_int(c, o, "degradation", "stt_final_wait_ms", 0, 600000,
+			&cfg->stt_final_wait_ms);
+	}
+}
+
+static void parse_providers(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	static const char *const stt_keys[] = { "provider", "boost",
+						"boost_weight", NULL };
+	static const char *const tts_keys[] = { "provider", "voice", NULL };
+	static const char *const brain_keys[] = { "provider", NULL };
+	static const char *const stt_names[] = { "pocketsphinx", "sim", NULL };
+	static const char *const tts_names[] = { "flite", "sim", NULL };
+	static const char *const voices[] = { "slt", "rms", "awb", "kal16",
+					      "kal", NULL };
+	static const char *const brain_names[] = { "flow", "sim", NULL };
+	const cJSON *o;
+	int i;
+
+	a->stt.boost = true;
+	a->stt.boost_weight = 0.5;
+	i = 0;
+	if ((o = member(c, root, "", "stt", W_OBJECT, false))) {
+		check_keys(c, o, "stt", stt_keys);
+		i = get_choice(c, o, "stt", "provider", stt_names, 0);
+		get_bool(c, o, "stt", "boost", &a->stt.boost);
+		get_double(c, o, "stt", "boost_weight", 0, 1, &a->stt.boost_weight);
+	}
+	a->stt.provider = pool_strdup(c, stt_names[i]);
+	i = 0;
+	a->tts.voice = NULL;
+	if ((o = member(c, root, "", "tts", W_OBJECT, false))) {
+		int v;
+
+		check_keys(c, o, "tts", tts_keys);
+		i = get_choice(c, o, "tts", "provider", tts_names, 0);
+		v = get_choice(c, o, "tts", "voice", voices, 0);
+		a->tts.voice = pool_strdup(c, voices[v]);
+	}
+	if (!a->tts.voice)
+		a->tts.voice = pool_strdup(c, "slt");
+	a->tts.provider = pool_strdup(c, tts_names[i]);
+	i = 0;
+	if ((o = member(c, root, "", "brain", W_OBJECT, false))) {
+		check_keys(c, o, "brain", brain_keys);
+		i = get_choice(c, o, "brain", "provider", brain_names, 0);
+	}
+	a->brain.provider = pool_strdup(c, brain_names[i]);
+}
+
+/* {name} references in an HTTP template must be arguments (parameters
+ * properties, when declared) or variables. */
+static void check_http_template(struct ctx *c, const char *path,
+				const char *t, const cJSON *props)
+{
+	const char *s = t;
+
+	while ((s = strchr(s, '{')) != NULL) {
+		const char *end = strchr(s + 1, '}');
+		char name[128];
+		size_t n;
+
+		if (!end)
+			return;
+		n = (size_t)(end - s - 1);
+		if (n == 0 || n >= sizeof(name) || s[1] == '"' || s[1] == ' ' ||
+		    memchr(s + 1, '{', n)) {
+			s++;
+			continue;
+		}
+		memcpy(name, s + 1, n);
+		name[n] = '\0';
+		if (!has_variable(&c->ap->pub, name, n) &&
+		    !(props && cJSON_GetObjectItemCaseSensitive(props, name)) &&
+		    props) {
+			problem(c, VAGENT_EINVAL, path,
+				"undefined reference {%s} (not an argument in parameters.properties nor a variable)",
+				name);
+			return;
+		}
+		s = end + 1;
+	}
+}
+
+static void parse_faults(struct ctx *c, const cJSON *mock, const char *path,
+			 struct vagent_tool_def *t)
+{
+	static const char *const fault_keys[] = {
+		"kind", "from_call", "to_call", "delay_ms", "after",
+		"http_status", NULL
+	};
+	const cJSON *arr = member(c, mock, path, "faults", W_ARRAY, false), *f;
+	struct vagent_fault *faults;
+	char p[512], pf[512], pk[512];
+	size_t i = 0;
+
+	if (!arr || cJSON_GetArraySize(arr) == 0)
+		return;
+	join(p, sizeof(p), path, "faults");
+	faults = pool_calloc(c, (size_t)cJSON_GetArraySize(arr), sizeof(*faults));
+	if (!faults)
+		return;
+	cJSON_ArrayForEach(f, arr) {
+		struct vagent_fault *out = &faults[i];
+		const cJSON *k;
+		int kind;
+
+		join_index(pf, sizeof(pf), p, i);
+		i++;
+		if (!cJSON_IsObject(f)) {
+			problem(c, VAGENT_EINVAL, pf, "must be an object (got %s)",
+				type_name(f));
+			continue;
+		}
+		check_keys(c, f, pf, fault_keys);
+		k = member(c, f, pf, "kind", W_STRING, true);
+		out->from_call = 1;
+		if (k) {
+			kind = vagent_fault_kind_from_name(k->valuestring);
+			if (kind < 0) {
+				char list[200] = "";
+				int j;
+
+				for (j = 1; vagent_fault_kind_name((vagent_fault_kind)j); j++)
+					snprintf(list + strlen(list),
+						 sizeof(list) - strlen(list), "%s%s",
+						 j > 1 ? ", " : "",
+						 vagent_fault_kind_name((vagent_fault_kind)j));
+				problem(c, VAGENT_EINVAL, join(pk, sizeof(pk), pf, "kind"),
+					"unknown fault kind \"%s\" (one of %s)",
+					k->valuestring, list);
+			} else {
+				out->kind = (vagent_fault_kind)kind;
+			}
+		}
+		get_int(c, f, pf, "from_call", 1, INT_MAX, &out->from_call);
+		get_int(c, f, pf, "to_call", 0, INT_MAX, &out->to_call);
+		get_int(c, f, pf, "delay_ms", 0, 3600000, &out->delay_ms);
+		get_int(c, f, pf, "after", 0, INT_MAX, &out->after);
+		get_int(c, f, pf, "http_status", 100, 599, &out->http_status);
+		if (out->to_call && out->to_call < out->from_call)
+			problem(c, VAGENT_EINVAL, join(pk, sizeof(pk), pf, "to_call"),
+				"must be 0 or at least from_call (%d)",
+				out->from_call);
+	}
+	t->faults = faults;
+	t->n_faults = i;
+}
+
+static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
+		       struct vagent_tool_def *t)
+{
+	static const char *const keys[] = {
+		"name", "description", "parameters", "http", "timeout_ms",
+		"retries", "backoff_ms", "max_backoff_ms", "max_response_bytes",
+		"guard", "mock", NULL
+	};
+	static const char *const http_keys[] = { "method", "url", "headers",
+						 "body", NULL };
+	static const char *const guard_keys[] = { "argument", "confirm_above",
+						  "max", NULL };
+	static const char *const mock_keys[] = { "result", "latency_ms",
+						 "jitter_ms", "faults", NULL };
+	static const char *const methods[] = { "POST", "GET", "PUT", "PATCH",
+					       "DELETE", NULL };
+	const cJSON *params, *http, *guard, *mock, *props = NULL, *j;
+	char p[512], pp[512];
+	int bytes = 1 << 20;
+
+	check_keys(c, o, path, keys);
+	t->name = get_string(c, o, path, "name", true, NULL);
+	if (t->name && (!is_identifier(t->name, true) ||
+			strcmp(t->name, VAGENT_KNOWLEDGE_TOOL) == 0))
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "name"),
+			strcmp(t->name, VAGENT_KNOWLEDGE_TOOL) == 0
+			? "\"%s\" is the built-in knowledge tool"
+			: "bad tool name \"%s\" (letters, digits, _ - .)", t->name);
+	t->description = get_string(c, o, path, "description", false, NULL);
+	params = member(c, o, path, "parameters", W_OBJECT, false);
+	if (params) {
+		t->parameters = json_text(c, params);
+		props = cJSON_GetObjectItemCaseSensitive(params, "properties");
+		if (props && !cJSON_IsObject(props)) {
+			join(pp, sizeof(pp), path, "parameters.properties");
+			problem(c, VAGENT_EINVAL, pp, "must be an object (got %s)",
+				type_name(props));
+			props = NULL;
+		}
+	}
+	t->timeout_ms = 5000;
+	t->retries = 2;
+	t->backoff_ms = 200;
+	t->max_backoff_ms = 4000;
+	get_int(c, o, path, "timeout_ms", 1, 600000, &t->timeout_ms);
+	get_int(c, o, path, "retries", 0, 10, &t->retries);
+	get_int(c, o, path, "backoff_ms", 1, 600000, &t->backoff_ms);
+	get_int(c, o, path, "max_backoff_ms", 1, 600000, &t->max_backoff_ms);
+	get_int(c, o, path, "max_response_bytes", 1, 64 << 20, &bytes);
+	t->max_response_bytes = (size_t)bytes;
+
+	http = member(c, o, path, "http", W_OBJECT, false);
+	if (http) {
+		const cJSON *h;
+		int m;
+
+		join(p, sizeof(p), path, "http");
+		check_keys(c, http, p, http_keys);
+		m = get_choice(c, http, p, "method", methods, 0);
+		t->method = pool_strdup(c, methods[m]);
+		t->url = get_string(c, http, p, "url", true, NULL);
+		if (t->url) {
+			join(pp, sizeof(pp), p, "url");
+			if (!is_url(t->url))
+				problem(c, VAGENT_EINVAL, pp,
+					"must start with http:// or https:// (or a {variable})");
+			else
+				check_http_template(c, pp, t->url, props);
+		}
+		h = member(c, http, p, "headers", W_OBJECT, false);
+		if (h) {
+			size_t n = 0;
+			char **list = pool_calloc(c, (size_t)cJSON_GetArraySize(h) + 1,
+						  sizeof(*list));
+
+			cJSON_ArrayForEach(j, h) {
+				char line[1024];
+
+				snprintf(pp, sizeof(pp), "%.440s.headers.%.60s", p,
+					 j->string);
+				if (!cJSON_IsString(j)) {
+					problem(c, VAGENT_EINVAL, pp,
+						"must be a string (got %s)", type_name(j));
+					continue;
+				}
+				snprintf(line, sizeof(line), "%s: %s", j->string,
+					 j->valuestring);
+				if (list)
+					list[n++] = pool_strdup(c, line);
+			}
+			t->headers = (const char *const *)list;
+		}
+		j = cJSON_GetObjectItemCaseSensitive(http, "body");
+		if (j)
+			t->body = json_text(c, j);
+	}
+	guard = member(c, o, path, "guard", W_OBJECT, false);
+	t->guard.confirm_above = -1;
+	t->guard.max = -1;
+	if (guard) {
+		join(p, sizeof(p), path, "guard");
+		check_keys(c, guard, p, guard_keys);
+		t->guard.argument = get_string(c, guard, p, "argument", true, NULL);
+		get_double(c, guard, p, "confirm_above", 0, 1e15,
+			   &t->guard.confirm_above);
+		get_double(c, guard, p, "max", 0, 1e15, &t->guard.max);
+		if (t->guard.argument && props &&
+		    !cJSON_GetObjectItemCaseSensitive(props, t->guard.argument))
+			problem(c, VAGENT_EINVAL, join(pp, sizeof(pp), p, "argument"),
+				"\"%s\" is not an argument in parameters.properties",
+				t->guard.argument);
+		if (t->guard.max >= 0 && t->guard.confirm_above > t->guard.max)
+			problem(c, VAGENT_EINVAL,
+				join(pp, sizeof(pp), p, "confirm_above"),
+				"must not be above max (%g)", t->guard.max);
+	}
+	mock = member(c, o, path, "mock", W_OBJECT, false);
+	if (mock) {
+		join(p, sizeof(p), path, "mock");
+		check_keys(c, mock, p, mock_keys);
+		j = member(c, mock, p, "result", W_ANY, true);
+		if (j)
+			t->mock_result = json_text(c, j);
+		get_int(c, mock, p, "latency_ms", 0, 600000,
+			&t->mock_latency.base_ms);
+		get_int(c, mock, p, "jitter_ms", 0, 600000,
+			&t->mock_latency.jitter_ms);
+		parse_faults(c, mock, p, t);
+	}
+	if (!http && !mock)
+		problem(c, VAGENT_EINVAL, path,
+			"a tool needs \"http\" (an endpoint) or \"mock\" (a scripted reply)");
+}
+
+static void parse_tools(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	const cJSON *arr = member(c, root, "", "tools", W_ARRAY, false), *it;
+	char p[64];
+	size_t i = 0, k;
+
+	if (!arr)
+		return;
+	a->tools = pool_calloc(c, (size_t)cJSON_GetArraySize(arr), sizeof(*a->tools));
+	if (!a->tools)
+		return;
+	cJSON_ArrayForEach(it, arr) {
+		join_index(p, sizeof(p), "tools", i);
+		if (!cJSON_IsObject(it)) {
+			problem(c, VAGENT_EINVAL, p, "must be an object (got %s)",
+				type_name(it));
+			i++;
+			continue;
+		}
+		parse_tool(c, it, p, &a->tools[i]);
+		for (k = 0; a->tools[i].name && k < i; k++)
+			if (a->tools[k].name &&
+			    strcmp(a->tools[k].name, a->tools[i].name) == 0) {
+				char pn[80];
+
+				problem(c, VAGENT_EINVAL, join(pn, sizeof(pn), p, "name"),
+					"duplicate tool name \"%s\" (also tools[%zu])",
+					a->tools[i].name, k);
+			}
+		i++;
+	}
+	a->n_tools = i;
+}
+
+/* A path relative to the agent's directory (pool). */
+static char *resolve(struct ctx *c, const char *rel)
+{
+	const char *dir = c->ap->pub.base_dir;
+	size_t n;
+	char *s;
+
+	if (rel[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+		return pool_strdup(c, rel);
+	n = strlen(dir) + strlen(rel) + 2;
+	s = pool_calloc(c, n, 1);
+	if (s)
+		snprintf(s, n, "%s/%s", dir, rel);
+	return s;
+}
+
+static void parse_knowledge(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	char **l = get_list(c, root, "", "knowledge", NULL);
+	size_t i;
+	char p[64];
+
+	a->knowledge = l;
+	for (i = 0; l && l[i]; i++) {
+		struct stat sb;
+		char *full = resolve(c, l[i]);
+
+		join_index(p, sizeof(p), "knowledge", i);
+		if (!full)
+			return;
+		if (stat(full, &sb) != 0)
+			problem(c, VAGENT_ENOENT, p, "%s \"%s\"",
+				errno == ENOENT ? "no such file" : strerror(errno),
+				full);
+		else if (!S_ISREG(sb.st_mode))
+			problem(c, VAGENT_EINVAL, p, "\"%s\" is not a regular file",
+				full);
+		l[i] = full;
+	}
+}
+
+static void parse_escalation(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	struct vagent_agent_escalation *e = &a->escalation;
+	static const char *const keys[] = {
+		"human_phrases", "opt_out_phrases", "max_misunderstandings",
+		"transfer_webhook", "hold_text", "replies", NULL
+	};
+	static const char *const reply_keys[] = {
+		"human", "opt_out", "misunderstanding", "tool_failure",
+		"guard_limit", NULL
+	};
+	const cJSON *o = member(c, root, "", "escalation", W_OBJECT, false), *r;
+	cJSON *none = cJSON_CreateObject();
+	const char *rp = "escalation.replies";
+
+	if (!none) {
+		c->ap->oom = true;
+		return;
+	}
+	if (!o)
+		o = none;
+	check_keys(c, o, "escalation", keys);
+	e->human_phrases = get_list(c, o, "escalation", "human_phrases",
+				    vagent__default_human_phrases);
+	e->opt_out_phrases = get_list(c, o, "escalation", "opt_out_phrases",
+				      vagent__default_opt_out_phrases);
+	e->max_misunderstandings = 2;
+	get_int(c, o, "escalation", "max_misunderstandings", 0, 100,
+		&e->max_misunderstandings);
+	e->transfer_webhook = get_string(c, o, "escalation", "transfer_webhook",
+					 false, NULL);
+	if (e->transfer_webhook && strncmp(e->transfer_webhook, "http://", 7) &&
+	    strncmp(e->transfer_webhook, "https://", 8))
+		problem(c, VAGENT_EINVAL, "escalation.transfer_webhook",
+			"must start with http:// or https://");
+	e->hold_text = get_string(c, o, "escalation", "hold_text", false,
+				  "Please hold while I transfer you to a colleague who can help.");
+	r = member(c, o, "escalation", "replies", W_OBJECT, false);
+	if (!r)
+		r = none;
+	check_keys(c, r, rp, reply_keys);
+	{
+		e->human_reply = get_string(c, r, rp, "human", false,
+					    "Of course, I'll connect you with a person.");
+		e->opt_out_reply = get_string(c, r, rp, "opt_out", false,
+					      "Understood. We won't contact you again.");
+		e->misunderstanding_reply = get_string(c, r, rp, "misunderstanding", false,
+						       "I'm sorry, I'm having trouble understanding.");
+		e->tool_failure_reply = get_string(c, r, rp, "tool_failure", false,
+						   "I'm sorry, I couldn't complete that right now.");
+		e->guard_reply = get_string(c, r, rp, "guard_limit", false,
+					    "That's more than I can approve on this call.");
+	}
+	cJSON_Delete(none);
+	a->config.handoff_text = e->hold_text;
+}
+
+static void parse_compliance(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent_compliance *cp = &c->ap->pub.compliance;
+	static const char *const keys[] = { "disclosure_within_ms",
+					    "disclosure_phrases",
+					    "require_disclosure", NULL };
+	const cJSON *o = member(c, root, "", "compliance", W_OBJECT, false);
+
+	cp->disclosure_within_ms = 10000;
+	if (!o) {
+		cp->disclosure_phrases = copy_list(c, default_disclosure_phrases);
+		return;
+	}
+	check_keys(c, o, "compliance", keys);
+	get_int(c, o, "compliance", "disclosure_within_ms", 0, 600000,
+		&cp->disclosure_within_ms);
+	cp->disclosure_phrases = get_list(c, o, "compliance", "disclosure_phrases",
+					  default_disclosure_phrases);
+	get_bool(c, o, "compliance", "require_disclosure",
+		 &cp->require_disclosure);
+}
+
+/* ---- the flow ---- */
+
+static const struct vagent_agent_slot *find_slot(
+	const struct vagent_agent_intent *in, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_slots; i++)
+		if (in->slots[i].name && strlen(in->slots[i].name) == len &&
+		    memcmp(in->slots[i].name, name, len) == 0)
+			return &in->slots[i];
+	return NULL;
+}
+
+/* References of template `t` (at `path`) in intent `in`: slots must
+ * exist, results only after a tool or a knowledge lookup. */
+static void check_template(struct ctx *c, const char *path, const char *t,
+			   const struct vagent_agent_intent *in, bool results)
+{
+	struct vagent__tref r;
+	const char *s = t;
+
+	if (!t)
+		return;
+	while ((s = vagent__tref_next(s, &r)) != NULL) {
+		s += r.len;
+		if (r.kind == VAGENT__TREF_BAD) {
+			problem(c, VAGENT_EINVAL, path,
+				"unknown reference %.*s (use {slot.NAME}, {result.PATH} or {agent.name})",
+				(int)r.len, r.start);
+			return;
+		}
+		if (r.filter && !vagent__tref_filter_known(r.filter, r.filter_len)) {
+			problem(c, VAGENT_EINVAL, path,
+				"unknown filter \"%.*s\" in %.*s (one of %s)",
+				(int)r.filter_len, r.filter, (int)r.len, r.start,
+				VAGENT__TREF_FILTERS);
+			return;
+		}
+		if (r.kind == VAGENT__TREF_SLOT &&
+		    (!in || !find_slot(in, r.name, r.name_len))) {
+			problem(c, VAGENT_EINVAL, path,
+				"undefined slot \"%.*s\" in %.*s", (int)r.name_len,
+				r.name, (int)r.len, r.start);
+			return;
+		}
+		if (r.kind == VAGENT__TREF_RESULT && !results) {
+			problem(c, VAGENT_EINVAL, path,
+				"%.*s: there is no result here (only in the reply of an intent with a tool or knowledge)",
+				(int)r.len, r.start);
+			return;
+		}
+		if (r.kind == VAGENT__TREF_AGENT &&
+		    !(r.name_len == 4 && memcmp(r.name, "name", 4) == 0)) {
+			problem(c, VAGENT_EINVAL, path,
+				"unknown reference %.*s (the agent has {agent.name})",
+				(int)r.len, r.start);
+			return;
+		}
+	}
+}
+
+static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
+		       struct vagent_agent_slot *s)
+{
+	static const char *const keys[] = {
+		"name", "type", "prompt", "reprompt", "min_len", "max_len",
+		"choices", "required", NULL
+	};
+	const cJSON *ty;
+	char p[512];
+
+	check_keys(c, o, path, keys);
+	s->name = get_string(c, o, path, "name", true, NULL);
+	if (s->name && !is_identifier(s->name, false))
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "name"),
+			"bad slot name \"%s\" (letters, digits, _)", s->name);
+	s->type = VAGENT_SLOT_TEXT;
+	ty = member(c, o, path, "type", W_STRING, true);
+	if (ty) {
+		int t = vagent_slot_type_from_name(ty->valuestring);
+
+		if (t < 0) {
+			char list[200] = "";
+			const char *names[16];
+			const char *near;
+			int i, n = 0;
+
+			for (i = 0; n < 15 && vagent_slot_type_name((vagent_slot_type)i); i++)
+				names[n++] = vagent_slot_type_name((vagent_slot_type)i);
+			names[n] = NULL;
+			for (i = 0; i < n; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list),
+					 "%s%s", i ? ", " : "", names[i]);
+			join(p, sizeof(p), path, "type");
+			near = closest(ty->valuestring, names);
+			if (near)
+				problem(c, VAGENT_EINVAL, p,
+					"unknown slot type \"%s\" (did you mean \"%s\"? one of %s)",
+					ty->valuestring, near, list);
+			else
+				problem(c, VAGENT_EINVAL, p,
+					"unknown slot type \"%s\" (one of %s)",
+					ty->valuestring, list);
+		} else {
+			s->type = (vagent_slot_type)t;
+		}
+	}
+	s->required = true;
+	get_bool(c, o, path, "required", &s->required);
+	s->prompt = get_string(c, o, path, "prompt", s->required, NULL);
+	s->reprompt = get_string(c, o, path, "reprompt", false, NULL);
+	if (s->type == VAGENT_SLOT_ORDER_NUMBER) {
+		s->min_len = 4;
+		s->max_len = 12;
+	}
+	get_int(c, o, path, "min_len", 0, 64, &s->min_len);
+	get_int(c, o, path, "max_len", 0, 64, &s->max_len);
+	if (s->max_len && s->min_len > s->max_len)
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "max_len"),
+			"must be at least min_len (%d)", s->min_len);
+	s->choices = get_list(c, o, path, "choices", NULL);
+	if (s->type == VAGENT_SLOT_CHOICE && s->choices && !s->choices[0])
+		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
+			"a choice slot needs \"choices\"");
+	if (s->type != VAGENT_SLOT_CHOICE && s->choices && s->choices[0])
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "choices"),
+			"only for slots of type choice");
+}
+
+static void parse_args(struct ctx *c, const cJSON *tool, const char *path,
+		       struct vagent_agent_intent *in)
+{
+	const struct vagent_tool_def *def = in->tool ?
+		vagent_agent_tool(&c->ap->pub, in->tool) : NULL;
+	const cJSON *args = member(c, tool, path, "args", W_OBJECT, false), *it;
+	cJSON *params = NULL;
+	const cJSON *props = NULL, *req = NULL;
+	char p[512], pa[512];
+	size_t i = 0;
+
+	join(p, sizeof(p), path, "args");
+	if (def && def->parameters) {
+		params = cJSON_Parse(def->parameters);
+		props = cJSON_GetObjectItemCaseSensitive(params, "properties");
+		req = cJSON_GetObjectItemCaseSensitive(params, "required");
+	}
+	if (args) {
+		in->args = pool_calloc(c, (size_t)cJSON_GetArraySize(args),
+				       sizeof(*in->args));
+		cJSON_ArrayForEach(it, args) {
+			struct vagent_agent_arg *ar;
+
+			if (!in->args)
+				break;
+			ar = &in->args[i++];
+			join(pa, sizeof(pa), p, it->string);
+			ar->name = pool_strdup(c, it->string);
+			if (cJSON_IsObject(props) &&
+			    !cJSON_GetObjectItemCaseSensitive(props, it->string))
+				problem(c, VAGENT_EINVAL, pa,
+					"tool \"%s\" has no argument \"%s\"", in->tool,
+					it->string);
+			if (cJSON_IsString(it)) {
+				ar->value = pool_strdup(c, it->valuestring);
+				check_template(c, pa, ar->value, in, false);
+			} else {
+				ar->value = json_text(c, it);
+				ar->literal = true;
+			}
+		}
+		in->n_args = i;
+	}
+	if (cJSON_IsArray(req)) {
+		cJSON_ArrayForEach(it, req) {
+			if (cJSON_IsString(it) &&
+			    !(args && cJSON_GetObjectItemCaseSensitive(args,
+								       it->valuestring)))
+				problem(c, VAGENT_EINVAL, args ? p : path,
+					"missing argument \"%s\" (required by tool \"%s\")",
+					it->valuestring, in->tool);
+		}
+	}
+	cJSON_Delete(params);
+}
+
+static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
+			 struct vagent_agent_intent *in)
+{
+	static const char *const keys[] = {
+		"name", "examples", "keywords", "slots", "confirm", "tool",
+		"reply", "reply_error", "knowledge", "escalate", "end", NULL
+	};
+	static const char *const tool_keys[] = { "name", "args", NULL };
+	const cJSON *slots, *tool, *it;
+	char p[512], ps[512];
+	size_t i = 0, k;
+	bool results;
+
+	check_keys(c, o, path, keys);
+	in->name = get_string(c, o, path, "name", true, NULL);
+	in->examples = get_list(c, o, path, "examples", NULL);
+	in->keywords = get_list(c, o, path, "keywords", NULL);
+	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0])
+		problem(c, VAGENT_EINVAL, path,
+			"an intent needs \"examples\" or \"keywords\"");
+	slots = member(c, o, path, "slots", W_ARRAY, false);
+	if (slots) {
+		join(p, sizeof(p), path, "slots");
+		in->slots = pool_calloc(c, (size_t)cJSON_GetArraySize(slots),
+					sizeof(*in->slots));
+		cJSON_ArrayForEach(it, slots) {
+			if (!in->slots)
+				break;
+			join_index(ps, sizeof(ps), p, i);
+			if (!cJSON_IsObject(it)) {
+				problem(c, VAGENT_EINVAL, ps, "must be an object (got %s)",
+					type_name(it));
+				i++;
+				continue;
+			}
+			parse_slot(c, it, ps, &in->slots[i]);
+			for (k = 0; in->slots[i].name && k < i; k++)
+				if (in->slots[k].name &&
+				    strcmp(in->slots[k].name, in->slots[i].name) == 0) {
+					char pn[512];
+
+					problem(c, VAGENT_EINVAL,
+						join(pn, sizeof(pn), ps, "name"),
+						"duplicate slot name \"%s\" (also slots[%zu])",
+						in->slots[i].name, k);
+				}
+			i++;
+		}
+		in->n_slots = i;
+	}
+	tool = member(c, o, path, "tool", W_OBJECT, false);
+	if (tool) {
+		join(p, sizeof(p), path, "tool");
+		check_keys(c, tool, p, tool_keys);
+		in->tool = get_string(c, tool, p, "name", true, NULL);
+		if (in->tool && !vagent_agent_tool(&c->ap->pub, in->tool)) {
+			const char *names[65];
+			const char *near;
+			size_t n;
+
+			for (n = 0; n < c->ap->pub.n_tools && n < 64; n++)
+				names[n] = c->ap->pub.tools[n].name ?
+					   c->ap->pub.tools[n].name : "";
+			names[n] = NULL;
+			near = closest(in->tool, names);
+			join(ps, sizeof(ps), p, "name");
+			if (near)
+				problem(c, VAGENT_EINVAL, ps,
+					"undefined tool \"%s\" (did you mean \"%s\"?)",
+					in->tool, near);
+			else
+				problem(c, VAGENT_EINVAL, ps,
+					"undefined tool \"%s\" (not in \"tools\")",
+					in->tool);
+		}
+		parse_args(c, tool, p, in);
+	}
+	get_bool(c, o, path, "knowledge", &in->knowledge);
+	get_bool(c, o, path, "end", &in->end);
+	in->escalate = get_string(c, o, path, "escalate", false, NULL);
+	in->confirm = get_string(c, o, path, "confirm", false, NULL);
+	in->reply = get_string(c, o, path, "reply", false, NULL);
+	in->reply_error = get_string(c, o, path, "reply_error", false, NULL);
+	if (in->knowledge && in->tool)
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "knowledge"),
+			"an intent answers from knowledge or calls a tool, not both");
+	if (in->escalate && (in->tool || in->knowledge || in->end))
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "escalate"),
+			"an escalating intent has no tool, knowledge or end");
+	if (!in->reply && !in->tool && !in->knowledge && !in->escalate)
+		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
+			"the intent does nothing: give \"reply\", \"tool\", \"knowledge\" or \"escalate\"");
+	if (in->reply_error && !in->tool)
+		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "reply_error"),
+			"only for an intent with a tool");
+	results = in->tool || in->knowledge;
+	check_template(c, join(p, sizeof(p), path, "confirm"), in->confirm, in,
+		       false);
+	check_template(c, join(p, sizeof(p), path, "reply"), in->reply, in,
+		       results);
+	check_template(c, join(p, sizeof(p), path, "reply_error"),
+		       in->reply_error, in, false);
+	for (i = 0; i < in->n_slots; i++) {
+		snprintf(ps, sizeof(ps), "%s.slots[%zu].prompt", path, i);
+		check_template(c, ps, in->slots[i].prompt, in, false);
+		snprintf(ps, sizeof(ps), "%s.slots[%zu].reprompt", path, i);
+		check_template(c, ps, in->slots[i].reprompt, in, false);
+	}
+}
+
+static void parse_flow(struct ctx *c, const cJSON *root)
+{
+	struct vagent_agent_flow *f = &c->ap->pub.flow;
+	static const char *const keys[] = {
+		"intents", "match_threshold", "fallback", "knowledge_miss",
+		"tool_error", "cancelled", "anything_else", NULL
+	};
+	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
+	char p[64], pn[80];
+	size_t i = 0, k;
+
+	f->match_threshold = 0.45;
+	if (!o)
+		return;
+	check_keys(c, o, "flow", keys);
+	get_double(c, o, "flow", "match_threshold", 0, 1, &f->match_threshold);
+	f->fallback = get_string(c, o, "flow", "fallback", false,
+				 "Sorry, I didn't catch that. Could you say it another way?");
+	f->knowledge_miss = get_string(c, o, "flow", "knowledge_miss", false,
+				       "I'm sorry, I don't have information about that.");
+	f->tool_error = get_string(c, o, "flow", "tool_error", false,
+				   "I'm sorry, something went wrong on my side.");
+	f->cancelled = get_string(c, o, "flow", "cancelled", false,
+				  "Okay, I won't do that. Is there anything else I can help with?");
+	f->anything_else = get_string(c, o, "flow", "anything_else", false, NULL);
+	arr = member(c, o, "flow", "intents", W_ARRAY, true);
+	if (!arr)
+		return;
+	if (cJSON_GetArraySize(arr) == 0) {
+		problem(c, VAGENT_EINVAL, "flow.intents", "needs at least one intent");
+		return;
+	}
+	f->intents = pool_calloc(c, (size_t)cJSON_GetArraySize(arr),
+				 sizeof(*f->intents));
+	if (!f->intents)
+		return;
+	cJSON_ArrayForEach(it, arr) {
+		join_index(p, sizeof(p), "flow.intents", i);
+		if (!cJSON_IsObject(it)) {
+			problem(c, VAGENT_EINVAL, p, "must be an object (got %s)",
+				type_name(it));
+			i++;
+			continue;
+		}
+		parse_intent(c, it, p, &f->intents[i]);
+		for (k = 0; f->intents[i].name && k < i; k++)
+			if (f->intents[k].name &&
+			    strcmp(f->intents[k].name, f->intents[i].name) == 0)
+				problem(c, VAGENT_EINVAL, join(pn, sizeof(pn), p, "name"),
+					"duplicate intent name \"%s\" (also flow.intents[%zu])",
+					f->intents[i].name, k);
+		i++;
+	}
+	f->n_intents = i;
+}
+
+/* ---- the greeting and the expected phrases ---- */
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static void check_greeting(struct ctx *c)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	char **d;
+
+	for (d = a->compliance.disclosure_phrases; d && *d; d++)
+		if (contains_ci(a->greeting, *d))
+			return;
+	if (a->compliance.require_disclosure)
+		problem(c, VAGENT_EINVAL, "greeting",
+			"does not disclose that the caller talks to an AI (no compliance.disclosure_phrases)");
+	else
+		warning(c, "greeting",
+			"does not disclose that the caller talks to an AI (no compliance.disclosure_phrases)");
+}
+
+static void add_phrase(struct ctx *c, char ***list, size_t *n, size_t *cap,
+		       const char *s)
+{
+	char *low;
+	size_t i;
+
+	if (!s || !*s)
+		return;
+	low = strdup(s);
+	if (!low) {
+		c->ap->oom = true;
+		return;
+	}
+	for (i = 0; low[i]; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i], low) == 0) {
+			free(low);
+			return;
+		}
+	if (*n + 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		char **nl = realloc(*list, nc * sizeof(*nl));
+
+		if (!nl) {
+			free(low);
+			c->ap->oom = true;
+			return;
+		}
+		*list = nl;
+		*cap = nc;
+	}
+	(*list)[(*n)++] = low;
+	(*list)[*n] = NULL;
+}
+
+static void add_phrases(struct ctx *c, char ***list, size_t *n, size_t *cap,
+			const char *const *l)
+{
+	for (; l && *l; l++)
+		add_phrase(c, list, n, cap, *l);
+}
+
+static void build_phrases(struct ctx *c)
+{
+	const struct vagent_agent *a = &c->ap->pub;
+	char **list = NULL;
+	size_t n = 0, cap = 0, i, k;
+
+	for (i = 0; i < a->flow.n_intents; i++) {
+		const struct vagent_agent_intent *in = &a->flow.intents[i];
+
+		add_phrases(c, &list, &n, &cap, (const char *const *)in->examples);
+		add_phrases(c, &list, &n, &cap, (const char *const *)in->keywords);
+		for (k = 0; k < in->n_slots; k++)
+			add_phrases(c, &list, &n, &cap,
+				    (const char *const *)in->slots[k].choices);
+	}
+	add_phrases(c, &list, &n, &cap, yes_no_words);
+	add_phrases(c, &list, &n, &cap, number_words);
+	add_phrases(c, &list, &n, &cap,
+		    (const char *const *)a->escalation.human_phrases);
+	add_phrases(c, &list, &n, &cap,
+		    (const char *const *)a->escalation.opt_out_phrases);
+	add_phrases(c, &list, &n, &cap, vagent__repeat_phrases);
+	if (!list) {
+		list = calloc(1, sizeof(*list));
+		if (!list) {
+			c->ap->oom = true;
+			return;
+		}
+	}
+	for (i = 0; i < n; i++)
+		pool_keep(c, list[i]);
+	c->ap->phrases = pool_keep(c, list);
+}
+
+/* ---- entry points ---- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static void parse_root(struct ctx *c, const cJSON *root, const char *name)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	static const char *const keys[] = {
+		"name", "description", "rate", "greeting", "variables", "stt",
+		"tts", "brain", "vad", "turn", "interruption", "degradation",
+		"tools", "knowledge", "escalation", "compliance", "flow", NULL
+	};
+	const cJSON *j;
+	char def_name[256];
+	char *dot;
+
+	check_keys(c, root, "", keys);
+	snprintf(def_name, sizeof(def_name), "%s", base_name(name));
+	dot = strrchr(def_name, '.');
+	if (dot && dot != def_name)
+		*dot = '\0';
+	a->name = get_string(c, root, "", "name", false, def_name);
+	member(c, root, "", "description", W_STRING, false);
+	a->rate = 16000;
+	j = member(c, root, "", "rate", W_NUMBER, false);
+	if (j && j->valuedouble != 8000 && j->valuedouble != 16000)
+		problem(c, VAGENT_EINVAL, "rate", "must be 8000 or 16000 (got %g)",
+			j->valuedouble);
+	else if (j)
+		a->rate = (int)j->valuedouble;
+	a->config = vagent_agent_config_default();
+	parse_variables(c, root);
+	parse_settings(c, root);
+	parse_providers(c, root);
+	parse_tools(c, root);
+	parse_knowledge(c, root);
+	parse_escalation(c, root);
+	parse_compliance(c, root);
+	a->greeting = get_string(c, root, "", "greeting", false, NULL);
+	if (!a->greeting) {
+		a->greeting = pool_strdup(c, "Hello, you're speaking with an automated assistant. How can I help you today?");
+		if (cJSON_IsObject(root))
+			warning(c, "greeting", "missing: using \"%s\"",
+				a->greeting ? a->greeting : "");
+	} else {
+		check_greeting(c);
+	}
+	parse_flow(c, root);
+	if (c->n_errors == 0) {
+		build_phrases(c);
+		build_var_list(c);
+	}
+}
+
+static struct agent_priv *agent_alloc(void)
+{
+	return calloc(1, sizeof(struct agent_priv));
+}
+
+vagent_status vagent_agent_parse(const char *text, size_t len,
+				 const char *name, const char *base_dir,
+				 struct vagent_agent **out,
+				 struct vagent_error *err)
+{
+	struct ctx c;
+	cJSON *root;
+	const char *end = NULL;
+
+	if (!out)
+		return vagent__error_set(err, VAGENT_EINVAL, "agent",
+					 "no output pointer");
+	*out = NULL;
+	if (!name || !*name)
+		name = "agent";
+	if (!text)
+		return vagent__error_set(err, VAGENT_EINVAL, name, "no text");
+	memset(&c, 0, sizeof(c));
+	c.file = name;
+	c.text = text;
+	c.len = len;
+	if (memchr(text, '\0', len))
+		return vagent__error_set(err, VAGENT_EFORMAT, name,
+					 "not a JSON text file (NUL byte)");
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (root) {
+		/* trailing garbage */
+		const char *p = end;
+
+		while (p && p < text + len && strchr(" \t\r\n", *p))
+			p++;
+		if (p && p < text + len) {
+			cJSON_Delete(root);
+			root = NULL;
+			end = p;
+		}
+	}
+	if (!root) {
+		int line = 1;
+		const char *p;
+
+		if (!end || end < text || end > text + len)
+			end = cJSON_GetErrorPtr();
+		if (!end || end < text || end > text + len)
+			end = text + len;
+		for (p = text; p < end; p++)
+			line += *p == '\n';
+		return vagent__error_set(err, VAGENT_EFORMAT, NULL,
+					 "%s:%d: invalid JSON", name, line);
+	}
+	c.ap = agent_alloc();
+	if (!c.ap) {
+		cJSON_Delete(root);
+		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");
+	}
+	c.ap->pub.path = pool_strdup(&c, name);
+	c.ap->pub.base_dir = pool_strdup(&c, base_dir && *base_dir ? base_dir : ".");
+	if (!cJSON_IsObject(root))
+		problem(&c, VAGENT_EINVAL, NULL, "the agent must be a JSON object (got %s)",
+			type_name(root));
+	else
+		parse_root(&c, root, name);
+	cJSON_Delete(root);
+	if (c.ap->oom) {
+		vagent_agent_free(&c.ap->pub);
+		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");
+	}
+	if (c.n_errors) {
+		vagent_agent_free(&c.ap->pub);
+		if (c.n_errors > 1)
+			return vagent__error_set(err, c.status, NULL,
+						 "%s (and %d more problem%s)", c.first,
+						 c.n_errors - 1,
+						 c.n_errors > 2 ? "s" : "");
+		return vagent__error_set(err, c.status, NULL, "%s", c.first);
+	}
+	*out = &c.ap->pub;
+	return VAGENT_OK;
+}
+
+vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
+				struct vagent_error *err)
+{
+	FILE *f;
+	char *buf = NULL, *dir;
+	size_t len = 0, cap = 0;
+	vagent_status st;
+	const char *slash;
+
+	if (!out)
+		return vagent__error_set(err, VAGENT_EINVAL, "agent",
+					 "no output pointer");
+	*out = NULL;
+	if (!path || !*path)
+		return vagent__error_set(err, VAGENT_EINVAL, "agent", "no file name");
+	f = fopen(path, "rb");
+	if (!f)
+		return vagent__error_open_input(err, errno, path);
+	for (;;) {
+		size_t n;
+
+		if (len + 4096 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > MAX_AGENT_BYTES + 8192) {
+				fclose(f);
+				free(buf);
+				return vagent__error_set(err, VAGENT_EINVAL, path,
+							 "too large for an agent file (over %u MiB)",
+							 MAX_AGENT_BYTES >> 20);
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return vagent__error_set(err, VAGENT_ENOMEM, path,
+							 "out of memory");
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		free(buf);
+		if (e == EISDIR)
+			return vagent__error_set(err, VAGENT_EINVAL, path,
+						 "is a directory");
+		return vagent__error_set(err, VAGENT_EIO, path, "read error: %s",
+					 strerror(e));
+	}
+	fclose(f);
+	buf[len] = '\0';
+	slash = strrchr(path, '/');
+	if (slash) {
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	} else {
+		dir = strdup(".");
+	}
+	if (!dir) {
+		free(buf);
+		return vagent__error_set(err, VAGENT_ENOMEM, path, "out of memory");
+	}
+	st = vagent_agent_parse(buf, len, path, dir, out, err);
+	free(dir);
+	free(buf);
+	return st;
+}
+
+void vagent_agent_free(struct vagent_agent *a)
+{
+	struct agent_priv *ap = (struct agent_priv *)a;
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < ap->n_pool; i++)
+		free(ap->pool[i]);
+	free(ap->pool);
+	for (i = 0; i < a->n_warnings; i++)
+		free(a->warnings[i]);
+	free(a->warnings);
+	free(ap);
+}
+
+const struct vagent_tool_def *vagent_agent_tool(const struct vagent_agent *a,
+						const char *name)
+{
+	size_t i;
+
+	if (!a || !name)
+		return NULL;
+	for (i = 0; i < a->n_tools; i++)
+		if (a->tools[i].name && strcmp(a->tools[i].name, name) == 0)
+			return &a->tools[i];
+	return NULL;
+}
+
+const char *const *vagent_agent_variable_list(const struct vagent_agent *a)
+{
+	static const char *const none[] = { NULL };
+	const struct agent_priv *ap = (const struct agent_priv *)a;
+
+	if (!a || !ap->var_list)
+		return none;
+	return (const char *const *)ap->var_list;
+}
+
+const char *const *vagent_agent_expected_phrases(const struct vagent_agent *a)
+{
+	static const char *const none[] = { NULL };
+	const struct agent_priv *ap = (const struct agent_priv *)a;
+
+	if (!a || !ap->phrases)
+		return none;
+	return (const char *const *)ap->phrases;
+}

@@ -1,0 +1,386 @@
+/*
+ * match.c — fuzzy intent matching and phrase spotting over recognised
+ * speech. A query is scored against every example of every intent by a
+ * soft, IDF-weighted token overlap (F-measure leaning on recall), combined
+ * with keyword evidence; tokens match by stem, sound key or small edit
+ * distance, and words a recogniser split ("re fund") are re-joined.
+ * docs/nlu.md explains the score and the thresholds to use.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlu/nlu_int.h"
+
+/* Recall weighs BETA² times precision: callers pad what they mean with
+ * words the examples do not have ("hi um yes so where is my order"). */
+#define BETA2 4.0
+/* A keyword hit alone scores this much; with example evidence more. */
+#define KEYWORD_WEIGHT 0.5
+/* Query words no intent knows weigh this fraction of the rarest word. */
+#define UNKNOWN_WEIGHT 0.5
+
+struct vocab_entry {
+	struct vagent__nlu_token tok;   /* the first token seen with this stem */
+	int df;                         /* intents using it */
+	double idf;
+};
+
+struct example {
+	size_t *terms;                  /* vocabulary indexes */
+	size_t n;
+};
+
+struct intent {
+	int id;
+	struct example *examples;
+	size_t nexamples;
+	struct vagent__nlu_tokens *keywords;
+	size_t nkeywords;
+};
+
+struct vagent_intent_matcher {
+	struct intent *intents;
+	size_t n;
+	struct vocab_entry *vocab;      /* sorted by stem */
+	size_t nvocab;
+	double max_idf;
+};
+
+vagent_status vagent_intent_matcher_new(struct vagent_intent_matcher **out)
+{
+	if (!out)
+		return VAGENT_EINVAL;
+	*out = calloc(1, sizeof **out);
+	return *out ? VAGENT_OK : VAGENT_ENOMEM;
+}
+
+void vagent_intent_matcher_free(struct vagent_intent_matcher *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		struct intent *in = &m->intents[i];
+
+		for (size_t e = 0; e < in->nexamples; e++)
+			free(in->examples[e].terms);
+		free(in->examples);
+		for (size_t k = 0; k < in->nkeywords; k++)
+			vagent__nlu_tokens_free(&in->keywords[k]);
+		free(in->keywords);
+	}
+	free(m->intents);
+	free(m->vocab);
+	free(m);
+}
+
+/* ---- vocabulary */
+
+static size_t vocab_find(const struct vagent_intent_matcher *m, const char *stem,
+			 bool *found)
+{
+	size_t lo = 0, hi = m->nvocab;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(stem, m->vocab[mid].tok.stem);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*found = false;
+	return lo;
+}
+
+static bool in_vocab(const char *stem, void *ctx)
+{
+	bool found;
+
+	vocab_find(ctx, stem, &found);
+	return found;
+}
+
+/* Insert a token's stem; vocabulary indexes held by examples shift. */
+static bool vocab_add(struct vagent_intent_matcher *m, const struct vagent__nlu_token *t)
+{
+	bool found;
+	size_t at = vocab_find(m, t->stem, &found);
+	struct vocab_entry *v;
+
+	if (found)
+		return true;
+	v = realloc(m->vocab, (m->nvocab + 1) * sizeof *v);
+	if (!v)
+		return false;
+	m->vocab = v;
+	memmove(v + at + 1, v + at, (m->nvocab - at) * sizeof *v);
+	memset(&v[at], 0, sizeof v[at]);
+	v[at].tok = *t;
+	m->nvocab++;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t e = 0; e < m->intents[i].nexamples; e++) {
+			struct example *ex = &m->intents[i].examples[e];
+
+			for (size_t k = 0; k < ex->n; k++)
+				if (ex->terms[k] >= at)
+					ex->terms[k]++;
+		}
+	return true;
+}
+
+/* Document frequency over intents, and IDF = ln(1 + N/df). */
+static void vocab_weigh(struct vagent_intent_matcher *m)
+{
+	bool *seen = NULL;
+	bool found;
+
+	for (size_t v = 0; v < m->nvocab; v++)
+		m->vocab[v].df = 0;
+	seen = calloc(m->nvocab ? m->nvocab : 1, sizeof *seen);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct intent *in = &m->intents[i];
+
+		if (seen)
+			memset(seen, 0, m->nvocab * sizeof *seen);
+		for (size_t e = 0; e < in->nexamples; e++)
+			for (size_t k = 0; k < in->examples[e].n; k++) {
+				size_t v = in->examples[e].terms[k];
+
+				if (!seen || !seen[v])
+					m->vocab[v].df++;
+				if (seen)
+					seen[v] = true;
+			}
+		for (size_t kw = 0; kw < in->nkeywords; kw++)
+			for (size_t k = 0; k < in->keywords[kw].n; k++) {
+				size_t v = vocab_find(m, in->keywords[kw].v[k].stem, &found);
+
+				if (found && (!seen || !seen[v])) {
+					m->vocab[v].df++;
+					if (seen)
+						seen[v] = true;
+				}
+			}
+	}
+	free(seen);
+	m->max_idf = log(1.0 + (double)(m->n ? m->n : 1));
+	for (size_t v = 0; v < m->nvocab; v++)
+		m->vocab[v].idf = log(1.0 + (double)m->n /
+				      (double)(m->vocab[v].df ? m->vocab[v].df : 1));
+}
+
+/* ---- adding intents */
+
+static bool tokens_of(const char *text, struct vagent__nlu_tokens *t)
+{
+	if (!vagent__nlu_tokenize(text, t))
+		return false;
+	vagent__nlu_tokens_drop_stop(t);
+	return true;
+}
+
+vagent_status vagent_intent_matcher_add(struct vagent_intent_matcher *m,
+					int intent,
+					const char *const *examples,
+					const char *const *keywords)
+{
+	struct intent *in = NULL;
+	struct vagent__nlu_tokens t = {0};
+	vagent_status st = VAGENT_ENOMEM;
+
+	if (!m || intent < 0)
+		return VAGENT_EINVAL;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->intents[i].id == intent)
+			in = &m->intents[i];
+	if (!in) {
+		struct intent *v = realloc(m->intents, (m->n + 1) * sizeof *v);
+
+		if (!v)
+			return VAGENT_ENOMEM;
+		m->intents = v;
+		in = &v[m->n++];
+		memset(in, 0, sizeof *in);
+		in->id = intent;
+	}
+	for (size_t e = 0; examples && examples[e]; e++) {
+		struct example *ev;
+		size_t *terms;
+		bool found;
+
+		t.n = 0;
+		if (!tokens_of(examples[e], &t))
+			goto done;
+		if (!t.n)
+			continue;
+		for (size_t k = 0; k < t.n; k++)
+			if (!vocab_add(m, &t.v[k]))
+				goto done;
+		terms = malloc(t.n * sizeof *terms);
+		ev = realloc(in->examples, (in->nexamples + 1) * sizeof *ev);
+		if (ev)
+			in->examples = ev;
+		if (!terms || !ev) {
+			free(terms);
+			goto done;
+		}
+		for (size_t k = 0; k < t.n; k++)
+			terms[k] = vocab_find(m, t.v[k].stem, &found);
+		in->examples[in->nexamples].terms = terms;
+		in->examples[in->nexamples].n = t.n;
+		in->nexamples++;
+	}
+	for (size_t k = 0; keywords && keywords[k]; k++) {
+		struct vagent__nlu_tokens kt = {0}, *kv;
+
+		if (!tokens_of(keywords[k], &kt)) {
+			vagent__nlu_tokens_free(&kt);
+			goto done;
+		}
+		if (!kt.n) {
+			vagent__nlu_tokens_free(&kt);
+			continue;
+		}
+		for (size_t q = 0; q < kt.n; q++)
+			if (!vocab_add(m, &kt.v[q])) {
+				vagent__nlu_tokens_free(&kt);
+				goto done;
+			}
+		kv = realloc(in->keywords, (in->nkeywords + 1) * sizeof *kv);
+		if (!kv) {
+			vagent__nlu_tokens_free(&kt);
+			goto done;
+		}
+		in->keywords = kv;
+		in->keywords[in->nkeywords++] = kt;
+	}
+	st = VAGENT_OK;
+done:
+	vocab_weigh(m);
+	vagent__nlu_tokens_free(&t);
+	return st;
+}
+
+/* ---- matching */
+
+int vagent_intent_match(const struct vagent_intent_matcher *m,
+			const char *text, double *score)
+{
+	struct vagent__nlu_tokens q = {0};
+	double *sim = NULL, *qw = NULL, best = 0, qsum = 0;
+	int best_id = -1;
+
+	if (score)
+		*score = 0;
+	if (!m || !text || !m->n || !m->nvocab)
+		return -1;
+	if (!vagent__nlu_tokenize(text, &q))
+		goto done;
+	vagent__nlu_tokens_join(&q, in_vocab, (void *)m);
+	vagent__nlu_tokens_drop_stop(&q);
+	if (!q.n)
+		goto done;
+	/* Similarity of every query token to every vocabulary word. */
+	sim = malloc(q.n * m->nvocab * sizeof *sim);
+	qw = malloc(q.n * sizeof *qw);
+	if (!sim || !qw)
+		goto done;
+	for (size_t i = 0; i < q.n; i++) {
+		bool found;
+		size_t v = vocab_find(m, q.v[i].stem, &found);
+
+		qw[i] = found ? m->vocab[v].idf : UNKNOWN_WEIGHT * m->max_idf;
+		qsum += qw[i];
+		for (size_t k = 0; k < m->nvocab; k++)
+			sim[i * m->nvocab + k] = vagent__nlu_token_sim(&q.v[i], &m->vocab[k].tok);
+	}
+	for (size_t n = 0; n < m->n; n++) {
+		const struct intent *in = &m->intents[n];
+		double ex_best = 0, kw_best = 0, s;
+
+		for (size_t e = 0; e < in->nexamples; e++) {
+			const struct example *ex = &in->examples[e];
+			double pnum = 0, rnum = 0, rden = 0, p, r, f;
+
+			for (size_t i = 0; i < q.n; i++) {
+				double b = 0;
+
+				for (size_t k = 0; k < ex->n; k++)
+					if (sim[i * m->nvocab + ex->terms[k]] > b)
+						b = sim[i * m->nvocab + ex->terms[k]];
+				pnum += qw[i] * b;
+			}
+			for (size_t k = 0; k < ex->n; k++) {
+				double w = m->vocab[ex->terms[k]].idf, b = 0;
+
+				for (size_t i = 0; i < q.n; i++)
+					if (sim[i * m->nvocab + ex->terms[k]] > b)
+						b = sim[i * m->nvocab + ex->terms[k]];
+				rnum += w * b;
+				rden += w;
+			}
+			p = qsum > 0 ? pnum / qsum : 0;
+			r = rden > 0 ? rnum / rden : 0;
+			f = p + r > 0 ? (1 + BETA2) * p * r / (BETA2 * p + r) : 0;
+			if (f > ex_best)
+				ex_best = f;
+		}
+		for (size_t k = 0; k < in->nkeywords; k++) {
+			double ks = vagent__nlu_phrase_sim(&q, &in->keywords[k], 0.6, true);
+
+			if (ks > kw_best)
+				kw_best = ks;
+		}
+		s = 1.0 - (1.0 - ex_best) * (1.0 - KEYWORD_WEIGHT * kw_best);
+		if (s > 1)
+			s = 1;
+		if (s > best + 1e-12) {
+			best = s;
+			best_id = in->id;
+		}
+	}
+	if (score)
+		*score = best;
+done:
+	free(sim);
+	free(qw);
+	vagent__nlu_tokens_free(&q);
+	return best > 0 ? best_id : -1;
+}
+
+/* ---- phrases */
+
+static bool phrase_vocab(const char *stem, void *ctx)
+{
+	const struct vagent__nlu_tokens *p = ctx;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].stem, stem))
+			return true;
+	return false;
+}
+
+bool vagent_text_has_phrase(const char *text, const char *phrase, double tolerance)
+{
+	struct vagent__nlu_tokens t = {0}, p = {0};
+	bool found = false;
+
+	if (!text || !phrase || !(tolerance >= 0))
+		return false;
+	if (tolerance > 1)
+		tolerance = 1;
+	if (vagent__nlu_tokenize(text, &t) && vagent__nlu_tokenize(phrase, &p) && p.n) {
+		if (tolerance > 0)
+			vagent__nlu_tokens_join(&t, phrase_vocab, &p);
+		found = vagent__nlu_phrase_sim(&t, &p, 1.0 - tolerance, tolerance > 0) > 0;
+	}
+	vagent__nlu_tokens_free(&t);
+	vagent__nlu_tokens_free(&p);
+	return found;
+}

@@ -1,0 +1,466 @@
+/*
+ * check_agent.c — the agent file: a complete agent parses into every
+ * field; each broken agent in fixtures/agents/bad (one mistake each) gives
+ * its exact "FILE:LINE: field: problem" line and status; ${ENV} expansion;
+ * the expected phrases; loading errors (missing file, NUL byte, several
+ * problems at once).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vagent.h"
+#include "support/harness.h"
+
+static struct vagent_agent *load_ok(const char *rel)
+{
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	vagent_status st = vagent_agent_load(top_path(rel), &a, &err);
+
+	ck_assert_msg(st == VAGENT_OK, "%s: %s", rel, err.message);
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+static bool list_has(char *const *l, const char *s)
+{
+	for (; l && *l; l++)
+		if (strcmp(*l, s) == 0)
+			return true;
+	return false;
+}
+
+static size_t list_len(char *const *l)
+{
+	size_t n = 0;
+
+	while (l && l[n])
+		n++;
+	return n;
+}
+
+START_TEST(test_full)
+{
+	struct vagent_agent *a;
+	const struct vagent_tool_def *t;
+	const struct vagent_agent_intent *in;
+	char dir[4096];
+
+	unsetenv("VAGENT_TEST_FULL_URL");
+	a = load_ok("fixtures/agents/full.json");
+	snprintf(dir, sizeof(dir), "%s", top_path("fixtures/agents"));
+	ck_assert_str_eq(a->name, "full");
+	ck_assert_str_eq(a->base_dir, dir);
+	ck_assert_int_eq(a->rate, 8000);
+	ck_assert_str_eq(a->greeting, "Hello, you are talking to a virtual assistant.");
+	ck_assert_uint_eq(a->n_warnings, 0);
+	/* variables, with the default of an unset environment variable */
+	ck_assert_uint_eq(a->n_variables, 2);
+	ck_assert_str_eq(a->variables[0].name, "base_url");
+	ck_assert_str_eq(a->variables[0].value, "http://127.0.0.1:9");
+	ck_assert_str_eq(a->variables[1].name, "token");
+	ck_assert_str_eq(a->variables[1].value, "plain");
+	ck_assert_str_eq(vagent_agent_variable_list(a)[0], "base_url=http://127.0.0.1:9");
+	ck_assert_str_eq(vagent_agent_variable_list(a)[1], "token=plain");
+	ck_assert_ptr_null(vagent_agent_variable_list(a)[2]);
+	/* providers */
+	ck_assert_str_eq(a->stt.provider, "sim");
+	ck_assert(!a->stt.boost);
+	ck_assert_double_eq(a->stt.boost_weight, 0.25);
+	ck_assert_str_eq(a->tts.provider, "flite");
+	ck_assert_str_eq(a->tts.voice, "rms");
+	ck_assert_str_eq(a->brain.provider, "flow");
+	/* the session's settings */
+	ck_assert_double_eq(a->config.vad.threshold, 0.6);
+	ck_assert_int_eq(a->config.vad.onset_ms, 80);
+	ck_assert_int_eq(a->config.vad.hangover_ms, 250);
+	ck_assert_int_eq(a->config.vad.full_hangover_after_ms, 300);
+	ck_assert_double_eq(a->config.vad.min_energy_dbfs, -55);
+	ck_assert_int_eq(a->config.vad.noise_window_ms, 2000);
+	ck_assert_int_eq(a->config.turn.start_ms, 120);
+	ck_assert_int_eq(a->config.turn.min_hold_ms, 600);
+	ck_assert_int_eq(a->config.turn.max_hold_ms, 1800);
+	ck_assert(!a->config.turn.hold_rule);
+	ck_assert_str_eq(a->config.turn.hold_words[0], "and");
+	ck_assert_str_eq(a->config.turn.hold_words[1], "um");
+	ck_assert_ptr_null(a->config.turn.hold_words[2]);
+	ck_assert(!a->config.barge_in);
+	ck_assert_int_eq(a->config.min_speech_ms, 250);
+	ck_assert_int_eq(a->config.backchannel_max_ms, 900);
+	ck_assert_str_eq(a->config.backchannels[1], "right");
+	ck_assert(!a->config.cancel_tools_on_barge_in);
+	ck_assert_int_eq(a->config.filler_after_ms, 1200);
+	ck_assert_str_eq(a->config.filler_text, "Just a second.");
+	ck_assert_int_eq(a->config.tool_timeout_ms, 3000);
+	ck_assert_int_eq(a->config.llm_timeout_ms, 7000);
+	ck_assert_int_eq(a->config.tts_timeout_ms, 4000);
+	ck_assert_int_eq(a->config.stt_final_wait_ms, 800);
+	ck_assert_str_eq(a->config.handoff_text, "Hold on please.");
+	ck_assert(a->config.greet);
+	/* the tool */
+	ck_assert_uint_eq(a->n_tools, 1);
+	t = vagent_agent_tool(a, "lookup");
+	ck_assert_ptr_eq(t, &a->tools[0]);
+	ck_assert_ptr_null(vagent_agent_tool(a, "nope"));
+	ck_assert_str_eq(t->description, "Look a thing up");
+	ck_assert_str_eq(t->parameters,
+			 "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
+			 "\"amount\":{\"type\":\"number\"}},\"required\":[\"id\"]}");
+	ck_assert_str_eq(t->method, "PUT");
+	ck_assert_str_eq(t->url, "{base_url}/things/{id}");
+	ck_assert_str_eq(t->headers[0], "Authorization: Bearer {token}");
+	ck_assert_str_eq(t->headers[1], "X-Trace: yes");
+	ck_assert_ptr_null(t->headers[2]);
+	ck_assert_str_eq(t->body, "{\"thing\":\"{id}\",\"n\":2}");
+	ck_assert_int_eq(t->timeout_ms, 1500);
+	ck_assert_int_eq(t->retries, 3);
+	ck_assert_int_eq(t->backoff_ms, 100);
+	ck_assert_int_eq(t->max_backoff_ms, 1000);
+	ck_assert_uint_eq(t->max_response_bytes, 65536);
+	ck_assert_str_eq(t->guard.argument, "amount");
+	ck_assert_double_eq(t->guard.confirm_above, 50);
+	ck_assert_double_eq(t->guard.max, 500);
+	ck_assert_str_eq(t->mock_result, "{\"ok\":true}");
+	ck_assert_int_eq(t->mock_latency.base_ms, 120);
+	ck_assert_int_eq(t->mock_latency.jitter_ms, 30);
+	ck_assert_uint_eq(t->n_faults, 2);
+	ck_assert_int_eq(t->faults[0].kind, VAGENT_FAULT_ERROR);
+	ck_assert_int_eq(t->faults[0].from_call, 2);
+	ck_assert_int_eq(t->faults[0].to_call, 3);
+	ck_assert_int_eq(t->faults[0].delay_ms, 10);
+	ck_assert_int_eq(t->faults[0].http_status, 503);
+	ck_assert_int_eq(t->faults[1].kind, VAGENT_FAULT_TIMEOUT);
+	ck_assert_int_eq(t->faults[1].from_call, 5);
+	ck_assert_int_eq(t->faults[1].to_call, 0);
+	/* knowledge, resolved against the agent's directory */
+	ck_assert_uint_eq(list_len(a->knowledge), 1);
+	ck_assert(strcmp(a->knowledge[0], top_path("fixtures/agents/test-store.md")) == 0);
+	/* escalation and compliance */
+	ck_assert_uint_eq(list_len(a->escalation.human_phrases), 1);
+	ck_assert_str_eq(a->escalation.human_phrases[0], "a human");
+	ck_assert_str_eq(a->escalation.opt_out_phrases[0], "go away");
+	ck_assert_int_eq(a->escalation.max_misunderstandings, 3);
+	ck_assert_str_eq(a->escalation.transfer_webhook, "https://example.invalid/transfer");
+	ck_assert_str_eq(a->escalation.hold_text, "Hold on please.");
+	ck_assert_str_eq(a->escalation.human_reply, "Sure.");
+	ck_assert_str_eq(a->escalation.opt_out_reply, "Fine.");
+	ck_assert_str_eq(a->escalation.misunderstanding_reply, "Hmm.");
+	ck_assert_str_eq(a->escalation.tool_failure_reply, "Oops.");
+	ck_assert_str_eq(a->escalation.guard_reply, "Too much.");
+	ck_assert_int_eq(a->compliance.disclosure_within_ms, 5000);
+	ck_assert_str_eq(a->compliance.disclosure_phrases[0], "virtual assistant");
+	ck_assert(a->compliance.require_disclosure);
+	/* the flow */
+	ck_assert_double_eq(a->flow.match_threshold, 0.6);
+	ck_assert_str_eq(a->flow.fallback, "Say again?");
+	ck_assert_str_eq(a->flow.knowledge_miss, "No idea.");
+	ck_assert_str_eq(a->flow.tool_error, "Broken.");
+	ck_assert_str_eq(a->flow.cancelled, "Cancelled.");
+	ck_assert_str_eq(a->flow.anything_else, "Anything else?");
+	ck_assert_uint_eq(a->flow.n_intents, 3);
+	in = &a->flow.intents[0];
+	ck_assert_str_eq(in->name, "lookup");
+	ck_assert_str_eq(in->examples[0], "look up a thing");
+	ck_assert_str_eq(in->keywords[0], "lookup");
+	ck_assert_uint_eq(in->n_slots, 3);
+	ck_assert_str_eq(in->slots[0].name, "id");
+	ck_assert_int_eq(in->slots[0].type, VAGENT_SLOT_DIGITS);
+	ck_assert_str_eq(in->slots[0].prompt, "Which one?");
+	ck_assert_str_eq(in->slots[0].reprompt, "Which one, digit by digit?");
+	ck_assert_int_eq(in->slots[0].min_len, 2);
+	ck_assert_int_eq(in->slots[0].max_len, 6);
+	ck_assert(in->slots[0].required);
+	ck_assert_int_eq(in->slots[1].type, VAGENT_SLOT_CHOICE);
+	ck_assert_str_eq(in->slots[1].choices[1], "large");
+	ck_assert(!in->slots[1].required);
+	ck_assert_int_eq(in->slots[2].type, VAGENT_SLOT_AMOUNT);
+	ck_assert_str_eq(in->confirm, "Look up {slot.id|digits}?");
+	ck_assert_str_eq(in->tool, "lookup");
+	ck_assert_uint_eq(in->n_args, 2);
+	ck_assert_str_eq(in->args[0].name, "id");
+	ck_assert_str_eq(in->args[0].value, "{slot.id}");
+	ck_assert(!in->args[0].literal);
+	ck_assert_str_eq(in->reply, "It is {result.ok} for {agent.name}.");
+	ck_assert_str_eq(in->reply_error, "Lookup failed.");
+	ck_assert(!in->knowledge && !in->end && !in->escalate);
+	ck_assert_str_eq(a->flow.intents[1].escalate, "human_requested");
+	ck_assert(a->flow.intents[2].end);
+	vagent_agent_free(a);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	static const char text[] =
+		"{ \"flow\": { \"intents\": [ { \"name\": \"hi\", "
+		"\"examples\": [\"hello\"], \"reply\": \"Hi.\" } ] } }";
+	struct vagent_agent_config def = vagent_agent_config_default();
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "dir/mini.json",
+					    "dir", &a, &err), VAGENT_OK);
+	ck_assert_str_eq(a->name, "mini");
+	ck_assert_int_eq(a->rate, 16000);
+	ck_assert_str_eq(a->stt.provider, "pocketsphinx");
+	ck_assert(a->stt.boost);
+	ck_assert_str_eq(a->tts.provider, "flite");
+	ck_assert_str_eq(a->tts.voice, "slt");
+	ck_assert_str_eq(a->brain.provider, "flow");
+	ck_assert_int_eq(a->config.min_speech_ms, def.min_speech_ms);
+	ck_assert_int_eq(a->config.tool_timeout_ms, def.tool_timeout_ms);
+	ck_assert_str_eq(a->config.filler_text, def.filler_text);
+	ck_assert_str_eq(a->config.handoff_text, a->escalation.hold_text);
+	ck_assert_int_eq(a->escalation.max_misunderstandings, 2);
+	ck_assert(list_has(a->escalation.human_phrases, "a real person"));
+	ck_assert(list_has(a->escalation.human_phrases, "representative"));
+	ck_assert(list_has(a->escalation.opt_out_phrases, "stop calling"));
+	ck_assert_ptr_null(a->escalation.transfer_webhook);
+	ck_assert_int_eq(a->compliance.disclosure_within_ms, 10000);
+	ck_assert(!a->compliance.require_disclosure);
+	ck_assert_double_eq(a->flow.match_threshold, 0.45);
+	ck_assert_uint_eq(a->n_tools, 0);
+	ck_assert_uint_eq(list_len(a->knowledge), 0);
+	/* no greeting: a disclosing default and a warning naming the line */
+	ck_assert_ptr_nonnull(strstr(a->greeting, "automated assistant"));
+	ck_assert_uint_eq(a->n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(a->warnings[0], "dir/mini.json:1: greeting: missing"));
+	vagent_agent_free(a);
+}
+END_TEST
+
+/* Each broken file and the exact line it gives. */
+static const struct {
+	const char *file;
+	vagent_status status;
+	const char *message;          /* after "<path>:" */
+} bad_files[] = {
+	{ "syntax.json", VAGENT_EFORMAT, "3: invalid JSON" },
+	{ "not-object.json", VAGENT_EINVAL,
+	  "1: the agent must be a JSON object (got an array)" },
+	{ "unknown-key.json", VAGENT_EINVAL,
+	  "3: greting: unknown key \"greting\" (did you mean \"greeting\"?)" },
+	{ "wrong-type.json", VAGENT_EINVAL,
+	  "4: rate: must be a number (got a string)" },
+	{ "rate.json", VAGENT_EINVAL, "4: rate: must be 8000 or 16000 (got 44100)" },
+	{ "missing-flow.json", VAGENT_EINVAL, "1: flow: missing (required)" },
+	{ "range.json", VAGENT_EINVAL,
+	  "12: tools[0].timeout_ms: must be between 1 and 600000 (got 0)" },
+	{ "fault-kind.json", VAGENT_EINVAL,
+	  "14: tools[0].mock.faults[0].kind: unknown fault kind \"explode\" "
+	  "(one of delay, timeout, error, stall, disconnect, malformed)" },
+	{ "guard-argument.json", VAGENT_EINVAL,
+	  "12: tools[0].guard.argument: \"amount\" is not an argument in "
+	  "parameters.properties" },
+	{ "no-endpoint.json", VAGENT_EINVAL,
+	  "5: tools[0]: a tool needs \"http\" (an endpoint) or \"mock\" (a scripted reply)" },
+	{ "slot-type.json", VAGENT_EINVAL,
+	  "11: flow.intents[1].slots[0].type: unknown slot type \"dat\" (did you "
+	  "mean \"date\"? one of digits, number, order_number, amount, date, "
+	  "yes_no, choice, text)" },
+	{ "duplicate-intent.json", VAGENT_EINVAL,
+	  "7: flow.intents[1].name: duplicate intent name \"hello\" (also flow.intents[0])" },
+	{ "duplicate-slot.json", VAGENT_EINVAL,
+	  "12: flow.intents[1].slots[1].name: duplicate slot name \"day\" (also slots[0])" },
+	{ "undefined-tool.json", VAGENT_EINVAL,
+	  "21: flow.intents[1].tool.name: undefined tool \"order_stat\" (did you "
+	  "mean \"order_status\"?)" },
+	{ "undefined-slot.json", VAGENT_EINVAL,
+	  "11: flow.intents[1].reply: undefined slot \"date\" in {slot.date}" },
+	{ "unknown-filter.json", VAGENT_EINVAL,
+	  "11: flow.intents[1].reply: unknown filter \"shout\" in {slot.day|shout} "
+	  "(one of digits, date, amount, list, number)" },
+	{ "result-without-tool.json", VAGENT_EINVAL,
+	  "10: flow.intents[1].reply: {result.id}: there is no result here (only "
+	  "in the reply of an intent with a tool or knowledge)" },
+	{ "missing-argument.json", VAGENT_EINVAL,
+	  "21: flow.intents[1].tool.args: missing argument \"order_number\" "
+	  "(required by tool \"order_status\")" },
+	{ "choice-without-choices.json", VAGENT_EINVAL,
+	  "10: flow.intents[1].slots[0]: a choice slot needs \"choices\"" },
+	{ "no-disclosure.json", VAGENT_EINVAL,
+	  "3: greeting: does not disclose that the caller talks to an AI (no "
+	  "compliance.disclosure_phrases)" },
+	{ "env-unset.json", VAGENT_EINVAL,
+	  "4: variables.base_url: environment variable VAGENT_TEST_UNSET_VARIABLE "
+	  "is not set (give a default: ${VAGENT_TEST_UNSET_VARIABLE:-VALUE})" },
+};
+
+START_TEST(test_bad_file)
+{
+	char rel[256], want[2048];
+	const char *path;
+	struct vagent_agent *a = (struct vagent_agent *)&a;
+	struct vagent_error err;
+	vagent_status st;
+
+	unsetenv("VAGENT_TEST_UNSET_VARIABLE");
+	snprintf(rel, sizeof(rel), "fixtures/agents/bad/%s", bad_files[_i].file);
+	path = top_path(rel);
+	st = vagent_agent_load(path, &a, &err);
+	snprintf(want, sizeof(want), "%s:%s", path, bad_files[_i].message);
+	ck_assert_str_eq(err.message, want);
+	ck_assert_int_eq(st, bad_files[_i].status);
+	ck_assert_int_eq(err.status, bad_files[_i].status);
+	ck_assert_ptr_null(a);
+}
+END_TEST
+
+START_TEST(test_missing_knowledge)
+{
+	const char *path = top_path("fixtures/agents/bad/knowledge-missing.json");
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	char want[4096];
+
+	ck_assert_int_eq(vagent_agent_load(path, &a, &err), VAGENT_ENOENT);
+	snprintf(want, sizeof(want), "%s:4: knowledge[1]: no such file \"%s\"",
+		 path, top_path("fixtures/agents/bad/missing.md"));
+	ck_assert_str_eq(err.message, want);
+	ck_assert_ptr_null(a);
+}
+END_TEST
+
+START_TEST(test_env)
+{
+	static const char text[] =
+		"{\n"
+		"  \"variables\": {\n"
+		"    \"a\": \"${VAGENT_TEST_ENV_A}/x\",\n"
+		"    \"b\": \"${VAGENT_TEST_ENV_B:-fallback}\",\n"
+		"    \"c\": \"pre-${VAGENT_TEST_ENV_A}-${VAGENT_TEST_ENV_B:-}-post\",\n"
+		"    \"d\": \"no expansion $HOME\"\n"
+		"  },\n"
+		"  \"greeting\": \"This is an automated assistant.\",\n"
+		"  \"flow\": { \"intents\": [ { \"name\": \"hi\", \"keywords\": [\"hi\"], \"reply\": \"Hi.\" } ] }\n"
+		"}\n";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	setenv("VAGENT_TEST_ENV_A", "http://10.0.0.1:81", 1);
+	unsetenv("VAGENT_TEST_ENV_B");
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "env.json", NULL,
+					    &a, &err), VAGENT_OK);
+	ck_assert_uint_eq(a->n_variables, 4);
+	ck_assert_str_eq(a->variables[0].value, "http://10.0.0.1:81/x");
+	ck_assert_str_eq(a->variables[1].value, "fallback");
+	ck_assert_str_eq(a->variables[2].value, "pre-http://10.0.0.1:81--post");
+	ck_assert_str_eq(a->variables[3].value, "no expansion $HOME");
+	vagent_agent_free(a);
+
+	/* set overrides the default; unset without one is an error */
+	setenv("VAGENT_TEST_ENV_B", "given", 1);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "env.json", NULL,
+					    &a, &err), VAGENT_OK);
+	ck_assert_str_eq(a->variables[1].value, "given");
+	vagent_agent_free(a);
+	unsetenv("VAGENT_TEST_ENV_A");
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "env.json", NULL,
+					    &a, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "env.json:3: variables.a: environment variable "
+			 "VAGENT_TEST_ENV_A is not set (give a default: "
+			 "${VAGENT_TEST_ENV_A:-VALUE}) (and 1 more problem)");
+	unsetenv("VAGENT_TEST_ENV_B");
+}
+END_TEST
+
+START_TEST(test_several_problems)
+{
+	static const char text[] =
+		"{\n"
+		"  \"rate\": 1,\n"
+		"  \"nmae\": \"x\",\n"
+		"  \"flow\": { \"intents\": [] }\n"
+		"}\n";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "many.json", NULL,
+					    &a, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "many.json:3: nmae: unknown key \"nmae\" (did you mean "
+			 "\"name\"?) (and 2 more problems)");
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	static const char nul[] = "{ \"name\": \"a\0b\" }";
+	char *path;
+
+	ck_assert_int_eq(vagent_agent_load(top_path("fixtures/agents/none.json"),
+					   &a, &err), VAGENT_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.message, "none.json"));
+	ck_assert_ptr_null(a);
+	ck_assert_int_eq(vagent_agent_parse(nul, sizeof(nul) - 1, "nul.json", NULL,
+					    &a, &err), VAGENT_EFORMAT);
+	ck_assert_str_eq(err.message, "nul.json: not a JSON text file (NUL byte)");
+	ck_assert_int_eq(vagent_agent_parse("{", 1, "cut.json", NULL, &a, &err),
+			 VAGENT_EFORMAT);
+	ck_assert_str_eq(err.message, "cut.json:1: invalid JSON");
+	ck_assert_int_eq(vagent_agent_parse("{} x", 4, "tail.json", NULL, &a, &err),
+			 VAGENT_EFORMAT);
+	ck_assert_str_eq(err.message, "tail.json:1: invalid JSON");
+	ck_assert_int_eq(vagent_agent_load(NULL, &a, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_agent_parse("{}", 2, "x.json", NULL, NULL, &err),
+			 VAGENT_EINVAL);
+	path = make_temp_dir();
+	ck_assert_int_ne(vagent_agent_load(path, &a, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(err.message, path));
+	ck_assert_ptr_null(a);
+	remove_tree(path);
+	free(path);
+	vagent_agent_free(NULL);
+}
+END_TEST
+
+START_TEST(test_expected_phrases)
+{
+	struct vagent_agent *a = load_ok("fixtures/agents/test-store.json");
+	const char *const *p = vagent_agent_expected_phrases(a);
+	size_t n = 0, i, j;
+	bool example = false, keyword = false, digit = false, yes = false,
+	     human = false;
+
+	for (; p[n]; n++) {
+		example |= strcmp(p[n], "where is my order") == 0;
+		keyword |= strcmp(p[n], "money back") == 0;
+		digit |= strcmp(p[n], "seven") == 0;
+		yes |= strcmp(p[n], "yes") == 0;
+		human |= strcmp(p[n], "a real person") == 0;
+		for (i = 0; p[n][i]; i++)
+			ck_assert(!(p[n][i] >= 'A' && p[n][i] <= 'Z'));
+	}
+	ck_assert(example && keyword && digit && yes && human);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			ck_assert_str_ne(p[i], p[j]);
+	vagent_agent_free(a);
+	ck_assert_ptr_null(vagent_agent_expected_phrases(NULL)[0]);
+}
+END_TEST
+
+Suite *suite_agent(void);
+Suite *suite_agent(void)
+{
+	Suite *s = suite_create("agent");
+	TCase *tc = tcase_create("agent");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_loop_test(tc, test_bad_file, 0,
+			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+	tcase_add_test(tc, test_missing_knowledge);
+	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_several_problems);
+	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_expected_phrases);
+	suite_add_tcase(s, tc);
+	return s;
+}
