@@ -157,6 +157,8 @@ static void job_free(struct synth_job *j)
 	free(j);
 }
 
+static void on_timer(struct vagent_timer *t, void *arg);
+
 /* The request is gone or cancelled: stop its synthesis at the next chunk
  * and forget it. */
 static void job_detach(struct flite_req *r)
@@ -180,8 +182,26 @@ static void req_free(struct vagent__sim_req *b)
 
 static void req_end(struct flite_req *r)
 {
-	vagent__sim_req_end(&r->base);
+	r->base.dead = true;
+	if (r->base.timer)
+		vagent_timer_stop(r->base.timer);
 	job_detach(r);
+}
+
+/*
+ * Start the request's timer for `at`, creating it on first use. Created
+ * only when needed and while the loop lives: a request outlives its loop
+ * when the session frees the loop before its providers.
+ */
+static vagent_status arm(struct flite_req *r, int64_t at, struct vagent_error *err)
+{
+	struct flite_tts *p = r->p;
+
+	if (!r->base.timer)
+		r->base.timer = vagent_timer_new(p->base.loop, on_timer, r);
+	if (!r->base.timer)
+		return vagent__error_set(err, VAGENT_ENOMEM, p->base.name, "out of memory");
+	return vagent_timer_start_at(r->base.timer, at, 0, err);
 }
 
 static void sweep(struct flite_tts *p)
@@ -361,7 +381,7 @@ static void on_timer(struct vagent_timer *t, void *arg)
 		int64_t next = r->chunks ? r->t0 + r->chunks->at : r->t0 + r->total;
 
 		if (next > now) {
-			if (vagent_timer_start_at(r->base.timer, next, 0, NULL) != VAGENT_OK)
+			if (arm(r, next, NULL) != VAGENT_OK)
 				finish(r, VAGENT_ENOMEM, "flite: out of memory");
 		} else if (!r->chunks) {
 			finish(r, r->st, r->message);
@@ -421,9 +441,8 @@ static void job_done(void *arg, int64_t charged)
 			(void)vagent_loop_submit_cost(p->base.loop, reserve_work,
 						      reserve_done, NULL, j->total,
 						      NULL);
-		if (vagent_timer_start_at(r->base.timer,
-					  r->chunks ? r->t0 + r->chunks->at :
-					  r->t0 + r->total, 0, NULL) != VAGENT_OK)
+		if (arm(r, r->chunks ? r->t0 + r->chunks->at : r->t0 + r->total,
+			NULL) != VAGENT_OK)
 			finish(r, VAGENT_ENOMEM, "flite: out of memory");
 	}
 	p->reqs.busy--;
@@ -511,16 +530,11 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id,
 		return vagent__error_set(err, VAGENT_ENOMEM, t->name, "out of memory");
 	r->p = p;
 	r->base.id = id;
-	r->base.timer = vagent_timer_new(t->loop, on_timer, r);
-	if (!r->base.timer) {
-		req_free(&r->base);
-		return vagent__error_set(err, VAGENT_ENOMEM, t->name, "out of memory");
-	}
 	if (vagent__flite_blank(text)) {
 		/* Nothing to say: done, from the loop, with no audio. */
 		r->finished = true;
 		r->t0 = vagent_loop_now(t->loop);
-		st = vagent_timer_start_at(r->base.timer, r->t0, 0, err);
+		st = arm(r, r->t0, err);
 	} else {
 		st = job_start(p, r, text, rate, err);
 	}
