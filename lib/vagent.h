@@ -1990,6 +1990,91 @@ struct vagent_sphinx_config vagent_sphinx_config_default(void);
 
 /* @@FLITE-API@@ — lib/tts adds its declarations below. */
 
+/*
+ * The embedded speech synthesiser on flite (Debian flite1-dev 2.2): voices
+ * "slt" (US female, the agent's default), "rms", "awb" (US/Scottish male)
+ * and "kal16" (US male, diphone), all 16 kHz natively, resampled to the
+ * rate asked for. docs/tts.md has the details: streaming, threading,
+ * virtual-clock accounting, number reading and measured figures.
+ */
+
+/* The voice names, NULL-terminated, static: "slt", "rms", "awb", "kal16". */
+const char *const *vagent_flite_voices(void);
+
+/* What a voice is. */
+struct vagent_flite_voice_info {
+	const char *name;             /* "slt" */
+	int rate;                     /* native sample rate, Hz (16000) */
+	const char *description;      /* "US English female, clustergen" */
+};
+
+/* Describe `voice`. VAGENT_EINVAL for an unknown voice (the message names
+ * it and lists the valid ones). Any thread. */
+vagent_status vagent_flite_voice_info(const char *voice,
+				      struct vagent_flite_voice_info *out,
+				      struct vagent_error *err);
+
+struct vagent_flite_config {
+	char name[64];                /* provider name in traces: "flite" */
+	const char *voice;            /* one of vagent_flite_voices(); "slt" */
+	/* Speaking rate: 1.0 is the voice's own, 1.25 is 25% faster, 0.8
+	 * slower (flite's duration_stretch = 1 / speed); 0.25..4. */
+	double speed;
+	/* Streaming granularity: audio is handed over in chunks of about
+	 * this much native audio as flite makes it; 10..1000, 50. */
+	int chunk_ms;
+	/* Number reading (vagent_flite_normalize): digit runs of at least
+	 * this many digits are read digit by digit; 5. 0 leaves all numbers
+	 * to flite. */
+	int spell_digits_min;
+};
+
+/* The defaults above. */
+struct vagent_flite_config vagent_flite_config_default(void);
+
+/*
+ * A TTS provider (transfer full; free with vagent_tts_free) for the
+ * session's `struct vagent_tts` slot. speak(id, text, rate) synthesises
+ * on the loop's worker threads (the loop must have some) and streams
+ * mono int16 at `rate` (any rate 1000..384000) through on_audio in order,
+ * the first chunk as soon as flite has made it, then on_done; empty or
+ * blank text gives on_done with no audio. cancel(id) and stop() stop all
+ * callbacks at once and the synthesis at its next chunk. VAGENT_EINVAL
+ * for a bad config (unknown voice: the message lists the valid ones).
+ * Loop thread.
+ */
+vagent_status vagent_flite_tts_new(const struct vagent_flite_config *cfg,
+				   struct vagent_tts **out,
+				   struct vagent_error *err);
+
+/*
+ * Synthesise all of `text` with `voice` (NULL: "slt") at `rate` Hz into a
+ * new mono buffer (transfer full), numbers read as the provider reads them
+ * by default. Deterministic: the same text, voice and rate give the same
+ * samples. Blank text gives an empty buffer. Synthesis is serialised
+ * process-wide (docs/tts.md). VAGENT_EINVAL for an unknown voice, a bad
+ * rate or text over 10000 bytes; VAGENT_ENOMEM; VAGENT_EPROVIDER when flite
+ * fails. Any thread (blocks while synthesising).
+ */
+vagent_status vagent_flite_synth(const char *text, const char *voice, int rate,
+				 struct vagent_audio **out,
+				 struct vagent_error *err);
+
+/*
+ * The text flite is given for `text`: order, account and reference numbers
+ * are spelled digit by digit ("12345" -> "1 2 3 4 5", "#42" -> "number
+ * 4 2", "ORD-5521" -> "ORD-5 5 2 1") while amounts ("$1,250.99"), decimals,
+ * percentages and short numbers ("3", "2024") are left to flite. A digit
+ * run is spelled when it has at least `spell_digits_min` digits, or
+ * follows "#", a hyphenated word, or one of the words order, number, no,
+ * account, ticket, case, reference, ref, confirmation, code, pin,
+ * tracking, invoice, id, extension, ext. spell_digits_min 0: an unchanged
+ * copy. *out is malloc'd (transfer full). VAGENT_EINVAL for a NULL text or
+ * negative minimum, VAGENT_ENOMEM.
+ */
+vagent_status vagent_flite_normalize(const char *text, int spell_digits_min,
+				     char **out, struct vagent_error *err);
+
 /* @@FLITE-END@@ */
 
 /* ==== @@TOOLS@@ — tools: HTTP (libcurl) and mock, with guardrails
