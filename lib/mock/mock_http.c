@@ -32,7 +32,13 @@ enum conn_state {
 	CONN_WAIT,                     /* a delayed answer: write (or drop) when due */
 	CONN_WRITE,                    /* writing the answer */
 	CONN_HUNG,                     /* the hang fault: read and discard forever */
+	CONN_DRAIN,                    /* answered and shut for writing: read and
+					* discard what the client still sends, so
+					* it can read the answer (a lingering close) */
 };
+
+#define DRAIN_MS 2000
+#define DRAIN_MAX_BYTES (4 * 1024 * 1024)
 
 struct conn {
 	int fd;
@@ -47,6 +53,7 @@ struct conn {
 	bool sent_continue;            /* "100 Continue" sent for this request */
 	bool dead;                     /* finished: freed after this poll round */
 	bool peer_eof;                 /* the client shut its side */
+	size_t drained;                /* CONN_DRAIN: bytes discarded */
 };
 
 struct vagent_mock_http {
@@ -510,8 +517,13 @@ static bool flush_out(struct vagent_mock_http *m, struct conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	if (c->state == CONN_WRITE) {
-		if (c->close_after)
-			return false;
+		if (c->close_after) {
+			if (c->peer_eof || shutdown(c->fd, SHUT_WR) < 0)
+				return false;
+			c->state = CONN_DRAIN;
+			c->due_ms = now_ms() + DRAIN_MS;
+			return true;
+		}
 		c->state = CONN_READ;
 		return process_input(m, c);
 	}
@@ -556,6 +568,13 @@ static bool read_in(struct vagent_mock_http *m, struct conn *c)
 			return false; /* the client closed (or reset) */
 		if (c->state == CONN_HUNG) {
 			c->in_len = 0; /* discard: a hung server reads, never answers */
+			continue;
+		}
+		if (c->state == CONN_DRAIN) {
+			c->in_len = 0;
+			c->drained += (size_t)n;
+			if (c->drained > DRAIN_MAX_BYTES)
+				return false;
 			continue;
 		}
 		c->in_len += (size_t)n;
@@ -636,11 +655,12 @@ static void *serve(void *arg)
 			struct conn *c = m->conns[i];
 			short ev = 0;
 
-			if ((c->state == CONN_READ || c->state == CONN_HUNG) && !c->peer_eof)
+			if ((c->state == CONN_READ || c->state == CONN_HUNG ||
+			     c->state == CONN_DRAIN) && !c->peer_eof)
 				ev |= POLLIN;
 			if (c->state != CONN_WAIT && c->out_off < c->out_len)
 				ev |= POLLOUT;
-			if (c->state == CONN_WAIT) {
+			if (c->state == CONN_WAIT || c->state == CONN_DRAIN) {
 				int64_t left = c->due_ms - now;
 				int t = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
 				if (timeout < 0 || t < timeout)
@@ -675,6 +695,11 @@ static void *serve(void *arg)
 				}
 			} else if (re & (POLLERR | POLLNVAL)) {
 				keep = false;
+			} else if (c->state == CONN_DRAIN) {
+				if (now >= c->due_ms)
+					keep = false;
+				else if (re & (POLLIN | POLLHUP))
+					keep = read_in(m, c);
 			} else {
 				if (re & POLLOUT)
 					keep = flush_out(m, c);
