@@ -140,10 +140,22 @@ static vagent_status check_json_template(struct parser *p, char *where, size_t c
 
 static bool get_int(const cJSON *v, long lo, long hi, int *out)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-	    v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+	/* the range first: casting a huge double to long is undefined */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+	    v->valuedouble != (double)(long)v->valuedouble)
 		return false;
 	*out = (int)v->valuedouble;
+	return true;
+}
+
+/* An HTTP token (RFC 9110 tchar): letters, digits and !#$%&'*+-.^_`|~ */
+static bool header_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
 	return true;
 }
 
@@ -197,7 +209,7 @@ static vagent_status parse_reply(struct parser *p, const char *at, const cJSON *
 			char hw[600];
 
 			snprintf(hw, sizeof(hw), "%s.%s", WHERE("headers"), h->string);
-			if (!*h->string || strpbrk(h->string, " :\r\n\t"))
+			if (!header_name_ok(h->string))
 				return fail(p, hw, "not a valid header name");
 			if (!cJSON_IsString(h) && !cJSON_IsNumber(h))
 				return fail(p, hw, "must be a string or a number");
@@ -409,19 +421,15 @@ static vagent_status parse_route(struct parser *p, struct vagent__mock_routes *r
 	}
 
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "update"))) {
-		const cJSON *f;
+		char uw[4096];
 
 		if (!rt->table || !rt->performs)
 			return fail(p, WHERE("update"), "needs a \"table\" and \"performs\": true");
 		if (!cJSON_IsObject(v))
 			return fail(p, WHERE("update"), "must be an object of \"field\": template");
-		{
-			char uw[4096];
-			snprintf(uw, sizeof(uw), "%s", WHERE("update"));
-			if (check_json_template(p, uw, sizeof(uw), v, rt, true))
-				return p->st;
-		}
-		(void)f;
+		snprintf(uw, sizeof(uw), "%s", WHERE("update"));
+		if (check_json_template(p, uw, sizeof(uw), v, rt, true))
+			return p->st;
 		rt->update = v;
 	}
 
