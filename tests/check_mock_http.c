@@ -379,6 +379,11 @@ START_TEST(test_templates)
 	ck_assert_ptr_nonnull(strstr(resp_header(&r, "Content-Type"), "text/plain"));
 	resp_free(&r);
 
+	/* a parameter matches a non-empty segment only */
+	r = post(port, "/echo//x", NULL, "{}");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+
 	r = request(port, "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert_int_eq(r.status, 204);
 	ck_assert_uint_eq(r.body_len, 0);
@@ -829,6 +834,22 @@ START_TEST(test_keep_alive_pipelining_chunked)
 	read_resp(c, &r, 5000);
 	ck_assert_str_eq(r.body, "{\"got\":{\"c\":1}}");
 	resp_free(&r);
+	/* HEAD matches GET routes: the answer's headers, Content-Length
+	 * included, without the body; the next answer follows at once */
+	send_str(c->fd, "HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+	while (c->len < 7 || memcmp(c->buf + c->len - 7, "{\"x\":1}", 7))
+		ck_assert_int_gt(client_fill(c, 5000), 0);
+	c->buf[c->len] = '\0';
+	{
+		const char *second = strstr(c->buf + 1, "HTTP/1.1 200 OK\r\n");
+
+		ck_assert_ptr_nonnull(second);
+		ck_assert(!strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17));
+		ck_assert_ptr_nonnull(find_str(c->buf, (size_t)(second - c->buf), "Content-Length: 7\r\n\r\n"));
+		ck_assert_ptr_null(find_str(c->buf, (size_t)(second - c->buf), "{\"x\":1}"));
+	}
+	c->len = 0;
+
 	/* Connection: close is honoured */
 	send_str(c->fd, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	read_resp(c, &r, 5000);

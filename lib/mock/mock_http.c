@@ -113,13 +113,14 @@ static bool out_append(struct conn *c, const char *s, size_t n)
 
 /* Queue a whole response. */
 static bool queue_response(struct conn *c, int status, const char *headers,
-			   const char *body, size_t body_len, bool keep_alive)
+			   const char *body, size_t body_len, size_t content_length,
+			   bool keep_alive)
 {
 	char head[256];
 	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nServer: vagent-mock\r\n",
 			 status, vagent__mock_reason(status));
 	char tail[128];
-	int m = snprintf(tail, sizeof(tail), "Content-Length: %zu\r\n%s\r\n", body_len,
+	int m = snprintf(tail, sizeof(tail), "Content-Length: %zu\r\n%s\r\n", content_length,
 			 keep_alive ? "" : "Connection: close\r\n");
 
 	c->close_after = !keep_alive;
@@ -134,7 +135,8 @@ static void reply_error(struct vagent_mock_http *m, struct conn *c, int status,
 	char body[256];
 	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", why);
 
-	if (!queue_response(c, status, "Content-Type: application/json\r\n", body, (size_t)n, false))
+	if (!queue_response(c, status, "Content-Type: application/json\r\n", body, (size_t)n,
+			    (size_t)n, false))
 		c->close_after = true;
 	c->state = CONN_WRITE;
 	if (m->on_request) {
@@ -483,7 +485,11 @@ static bool process_input(struct vagent_mock_http *m, struct conn *c)
 		} else if (!o.headers) {
 			reply_error(m, c, 500, "out_of_memory");
 		} else {
-			if (!queue_response(c, o.status, o.headers, o.body, o.body_len, p.keep_alive)) {
+			/* HEAD: the headers of the answer, Content-Length included,
+			 * without its body */
+			if (!queue_response(c, o.status, o.headers, o.body,
+					    strcmp(p.req.method, "HEAD") ? o.body_len : 0,
+					    o.body_len, p.keep_alive)) {
 				vagent__mock_outcome_release(&o);
 				parsed_release(&p);
 				return false;

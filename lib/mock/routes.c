@@ -922,12 +922,13 @@ static cJSON *error_body(const char *code, const char *k1, const char *v1,
 static bool route_matches(const struct vagent__mock_route *rt, const char *method,
 			  struct render_ctx *c)
 {
-	if (strcmp(rt->method, "*") && strcmp(rt->method, method))
+	if (strcmp(rt->method, "*") && strcmp(rt->method, method) &&
+	    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
 		return false;
 	if (rt->n_segs != c->n_segs)
 		return false;
 	for (size_t i = 0; i < rt->n_segs; i++)
-		if (rt->segs[i][0] != '{' && strcmp(rt->segs[i], c->segs[i]))
+		if (rt->segs[i][0] == '{' ? !c->segs[i][0] : strcmp(rt->segs[i], c->segs[i]) != 0)
 			return false;
 	if (rt->query) {
 		const cJSON *q;
