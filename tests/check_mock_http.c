@@ -1128,6 +1128,7 @@ START_TEST(test_cli_serves_until_sigterm)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_ptr_null(read_file(ready_copy, NULL)); /* removed on exit */
 	{
 		char log[4096];
 		ssize_t n = read(err_pipe[0], log, sizeof(log) - 1);
