@@ -20,6 +20,7 @@
 const struct command commands[] = {
 	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
+	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },
 	{ "wer", cmd_wer, "word/character error rate of a hypothesis, counted as sclite does" },
 	{ NULL, NULL, NULL },

@@ -2129,6 +2129,94 @@ vagent_status vagent_json_schema_validate(const char *schema_json,
 					  const char *instance_json,
 					  struct vagent_error *err);
 
+/* ---- the mock HTTP server (lib/mock, docs/mock-http.md) ---- */
+
+/*
+ * A small HTTP/1.1 server on loopback that answers from a routes file
+ * (JSON, docs/mock-http.md): path patterns with {param} segments, JSON
+ * body templates, table lookups, response sequences, faults (delay, hang,
+ * close, malformed JSON, any status with any header such as Retry-After)
+ * and idempotent actions (`performs`, honouring Idempotency-Key). It
+ * serves on its own thread from vagent_mock_http_new() until
+ * vagent_mock_http_free(); every function below may be called from any
+ * thread.
+ */
+struct vagent_mock_http;
+
+struct vagent_mock_http_config {
+	const char *host;              /* numeric address or name to bind;
+					* NULL: "127.0.0.1" */
+	int port;                      /* 0: an ephemeral port (see _port()) */
+	size_t max_request_bytes;      /* request body limit (413 beyond);
+					* 0: 1 MiB */
+	int max_connections;           /* open at once; beyond, new ones are
+					* closed at once; 0: 512 */
+	/* Called on the server thread once per answered request with a
+	 * one-line summary ("GET /orders/12345 -> 200 get_order"); NULL:
+	 * none. The library never prints: the caller decides. */
+	void (*on_request)(void *user, const char *line);
+	void *user;
+};
+
+/* Fill `cfg` with the defaults (zeros and NULLs). */
+void vagent_mock_http_config_default(struct vagent_mock_http_config *cfg);
+
+/*
+ * Parse the routes file text `routes_json` (`name` names it in errors:
+ * "orders.json: routes[2].status: must be an integer 100..599", EINVAL or
+ * EFORMAT), bind cfg->host:cfg->port (cfg may be NULL: loopback, ephemeral
+ * port; EIO "127.0.0.1:8080: address already in use") and start serving.
+ * The socket is listening when this returns, so clients may connect at
+ * once. *out (transfer full) is NULL on failure.
+ */
+vagent_status vagent_mock_http_new(const char *routes_json, const char *name,
+				   const struct vagent_mock_http_config *cfg,
+				   struct vagent_mock_http **out,
+				   struct vagent_error *err);
+
+/* The same, reading the routes file at `path` (ENOENT when missing). */
+vagent_status vagent_mock_http_load(const char *path,
+				    const struct vagent_mock_http_config *cfg,
+				    struct vagent_mock_http **out,
+				    struct vagent_error *err);
+
+/* Parse and check a routes file without serving (for `--check`). */
+vagent_status vagent_mock_http_check(const char *routes_json, const char *name,
+				     struct vagent_error *err);
+
+/* The port the server listens on. */
+int vagent_mock_http_port(const struct vagent_mock_http *m);
+
+/* What one route has seen since start (or the last reset). */
+struct vagent_mock_http_route_stats {
+	uint64_t received;             /* requests that matched the route */
+	uint64_t performed;            /* `performs` routes: actions carried
+					* out (2xx, not replayed, not hang or
+					* close); else 0 */
+	uint64_t replayed;             /* answered from the Idempotency-Key
+					* store, not performed again */
+};
+
+/* The counters of the route named `route` (its "name", else "METHOD
+ * PATH" as written in the file); ENOENT when there is none. */
+vagent_status vagent_mock_http_route_stats(struct vagent_mock_http *m,
+					   const char *route,
+					   struct vagent_mock_http_route_stats *out);
+
+/* Every route's counters as JSON, the body of `GET /_mock/stats`:
+ * {"requests":N,"unmatched":N,"routes":[{"name":..,"method":..,"path":..,
+ * "received":N,"performed":N,"replayed":N},...]} (transfer full: free();
+ * NULL when out of memory). */
+char *vagent_mock_http_stats_json(struct vagent_mock_http *m);
+
+/* Forget counters, sequence positions and stored idempotent responses, and
+ * restore the tables as the file wrote them (also `POST /_mock/reset`). */
+void vagent_mock_http_reset(struct vagent_mock_http *m);
+
+/* Stop serving, close every connection (hung ones included) and free.
+ * Returns promptly; NULL does nothing. */
+void vagent_mock_http_free(struct vagent_mock_http *m);
+
 /* @@TOOLS-END@@ */
 
 /* ==== @@NLU@@ — understanding recognised speech: slot extractors, fuzzy
