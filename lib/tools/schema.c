@@ -374,8 +374,10 @@ static bool validate_type(const cJSON *t, const cJSON *v, struct path *p,
 			    ? "must be an %s" : "must be a %s", t->valuestring);
 	}
 	cJSON_ArrayForEach(e, t) {
-		if (has_type(v, e->valuestring))
+		if (has_type(v, e->valuestring)) {
+			vagent__strbuf_release(&names);
 			return true;
+		}
 		vagent__strbuf_printf(&names, "%s%s", names.len ? " or " : "",
 				      e->valuestring);
 	}
