@@ -169,11 +169,12 @@ int cmd_mock_http(int argc, char **argv)
 		rc = vagent_status_exit_code(st);
 		goto done;
 	}
+	/* the ready file first: whoever reads the line can read the file */
+	if (ready_file && (rc = write_ready_file(ready_file, vagent_mock_http_port(m))))
+		goto done;
 	printf(strchr(host, ':') ? "listening on http://[%s]:%d\n" : "listening on http://%s:%d\n",
 	       host, vagent_mock_http_port(m));
 	fflush(stdout);
-	if (ready_file && (rc = write_ready_file(ready_file, vagent_mock_http_port(m))))
-		goto done;
 	while (sigwait(&set, &sig) != 0)
 		;
 	if (verbose)

@@ -376,22 +376,19 @@ static enum parse_result parse_request(struct vagent_mock_http *m, struct conn *
 static void log_request(struct vagent_mock_http *m, const struct vagent__mock_request *req,
 			const struct vagent__mock_outcome *o)
 {
-	char line[600];
-	const char *fault = o->hang ? " (hang)" : o->close ? " (close)" : "";
+	char line[600], status[16], delay[40] = "";
 
 	if (!m->on_request)
 		return;
-	snprintf(line, sizeof(line), "%s %.300s -> %d %s%s%s%s%s", req->method, req->target,
-		 o->hang || o->close ? 0 : o->status, o->route ? o->route : "(no route)", fault,
-		 o->delay_ms ? " (delayed)" : "", o->replayed ? " (replayed)" : "",
-		 o->performed ? " (performed)" : "");
-	if (o->delay_ms) {
-		char *p = strstr(line, " (delayed)");
-		if (p)
-			snprintf(p, sizeof(line) - (size_t)(p - line), " (delayed %d ms)%s%s",
-				 o->delay_ms, o->replayed ? " (replayed)" : "",
-				 o->performed ? " (performed)" : "");
-	}
+	if (o->hang || o->close)
+		snprintf(status, sizeof(status), "%s", o->hang ? "hang" : "close");
+	else
+		snprintf(status, sizeof(status), "%d", o->status);
+	if (o->delay_ms)
+		snprintf(delay, sizeof(delay), " (delayed %d ms)", o->delay_ms);
+	snprintf(line, sizeof(line), "%s %.300s -> %s [%s]%s%s%s", req->method, req->target,
+		 status, o->route ? o->route : "no route", delay,
+		 o->replayed ? " (replayed)" : "", o->performed ? " (performed)" : "");
 	m->on_request(m->user, line);
 }
 

@@ -73,7 +73,7 @@ static bool placeholder_char(char c)
 /*
  * Check the placeholders of one template string: "{param}" of the route's
  * path, "{query.X}", "{header.X}", "{body}", "{body.a.b}", and with a table
- * "{row}", "{row.a}". "{{" is a literal brace.
+ * "{row}", "{row.a}". "{{" and "}}" are literal braces.
  */
 static vagent_status check_template(struct parser *p, const char *where, const char *s,
 				    const struct vagent__mock_route *rt, bool row_ok)
@@ -739,8 +739,8 @@ static void interpolate(struct render_ctx *c, const char *s, struct vagent__strb
 		const char *end;
 		cJSON *v;
 
-		if (*p == '{' && p[1] == '{') {
-			vagent__strbuf_put(b, "{", 1);
+		if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
+			vagent__strbuf_put(b, p, 1);
 			p++;
 			continue;
 		}
