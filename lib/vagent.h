@@ -2057,6 +2057,9 @@ struct vagent_tools_config {
 	 * its attempts) arrives first. 4500; <= 0: no budget. */
 	int total_timeout_ms;
 	uint64_t seed;                  /* backoff jitter, mock latency jitter */
+	/* Tools that have both an HTTP endpoint and a mock (mock_result set)
+	 * run the mock: simulated calls without the service. false */
+	bool prefer_mock;
 };
 
 struct vagent_tools_config vagent_tools_config_default(void);

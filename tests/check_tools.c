@@ -1271,6 +1271,32 @@ START_TEST(test_mock_cancel_and_stop)
 }
 END_TEST
 
+START_TEST(test_mock_preferred)
+{
+	/* a tool with an endpoint and a mock runs the mock when asked */
+	struct rig r;
+	struct vagent_tool_def d = def_mock("hours", "{\"open\":1}", 70);
+	struct vagent_tools_config cfg = vagent_tools_config_default();
+
+	d.url = "http://127.0.0.1:1/hours";
+	rig_loop(&r, VAGENT_CLOCK_VIRTUAL);
+	cfg.tools = &d;
+	cfg.n_tools = 1;
+	cfg.prefer_mock = true;
+	ck_assert_int_eq(vagent_tools_new(&cfg, &r.tools, NULL), VAGENT_OK);
+	r.tools->loop = r.loop;
+	r.tools->on_result = on_result;
+	r.tools->ctx = &r;
+	rig_call(&r, 1, "hours", "{}");
+	rig_run(&r);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_int_eq(r.a[0].st, VAGENT_OK);
+	ck_assert_str_eq(r.a[0].result, "{\"open\":1}");
+	ck_assert_int_eq(r.a[0].t, ms(70));
+	rig_free(&r);
+}
+END_TEST
+
 Suite *suite_tools(void)
 {
 	Suite *s = suite_create("tools");
@@ -1312,6 +1338,7 @@ Suite *suite_tools(void)
 	tcase_add_test(tc, test_mock_delay_past_timeout);
 	tcase_add_test(tc, test_mock_repeatable);
 	tcase_add_test(tc, test_mock_cancel_and_stop);
+	tcase_add_test(tc, test_mock_preferred);
 	suite_add_tcase(s, tc);
 	return s;
 }

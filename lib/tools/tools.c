@@ -1110,7 +1110,7 @@ static bool url_scheme_ok(const char *url, const struct vagent__vars *vars)
 } while (0)
 
 static vagent_status copy_tool(struct tools_prov *p, size_t i,
-			       const struct vagent_tool_def *d,
+			       const struct vagent_tool_def *d, bool prefer_mock,
 			       struct vagent_error *err)
 {
 	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
@@ -1181,7 +1181,7 @@ static vagent_status copy_tool(struct tools_prov *p, size_t i,
 	} else {
 		t->guard_max = -1;
 	}
-	if (d->url) {
+	if (d->url && !(prefer_mock && d->mock_result)) {
 		const char *m = d->method ? d->method : "POST";
 
 		for (j = 0; j < VAGENT__ARRAY_SIZE(methods); j++)
@@ -1306,7 +1306,7 @@ vagent_status vagent_tools_new(const struct vagent_tools_config *cfg,
 	}
 	for (i = 0; st == VAGENT_OK && i < cfg->n_tools; i++) {
 		p->n_tools = i + 1;
-		st = copy_tool(p, i, &cfg->tools[i], err);
+		st = copy_tool(p, i, &cfg->tools[i], cfg->prefer_mock, err);
 	}
 	for (i = 0; st == VAGENT_OK && i < p->n_tools; i++)
 		if (p->tools[i].url)
