@@ -16,6 +16,7 @@
 
 #include "sim/sim_int.h"
 #include "tools/tools_int.h"
+#include "trace/trace_int.h"   /* vagent__utf8_valid */
 
 #define MAX_RETRIES      10
 #define MAX_ATTEMPTS     (MAX_RETRIES + 1)
@@ -568,15 +569,22 @@ static void classify_http(struct call *c, struct vagent__http_job *j,
 		return;
 	}
 	{
-		const char *end = NULL;
+		const char *end = NULL, *bad = NULL;
 		cJSON *v = NULL;
 
-		if (strlen(j->resp.p) == j->resp.len)
+		if (strlen(j->resp.p) != j->resp.len)
+			bad = "a NUL byte";
+		else if (!vagent__utf8_valid(j->resp.p, j->resp.len))
+			bad = "not UTF-8";
+		else
 			v = cJSON_ParseWithOpts(j->resp.p, &end, true);
 		if (!v) {
 			o->kind = OUT_MALFORMED;
-			snprintf(o->detail, sizeof(o->detail), "at byte %zu",
-				 end ? (size_t)(end - j->resp.p) : 0);
+			if (bad)
+				snprintf(o->detail, sizeof(o->detail), "%s", bad);
+			else
+				snprintf(o->detail, sizeof(o->detail), "at byte %zu",
+					 end ? (size_t)(end - j->resp.p) : 0);
 			return;
 		}
 		cJSON_Delete(v);
