@@ -1297,6 +1297,116 @@ START_TEST(test_mock_preferred)
 }
 END_TEST
 
+/* ---- in a session --------------------------------------------------- */
+
+static const struct vagent_trace_event *trace_find(const struct vagent_trace *t,
+						   vagent_trace_type type, int k)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->events[i].type == type && k-- == 0)
+			return &t->events[i];
+	return NULL;
+}
+
+START_TEST(test_session_http_tool)
+{
+	/* The provider in the session's slot on the virtual clock: the sim
+	 * LLM calls an HTTP tool that fails once (500) then succeeds, then a
+	 * refund above the guard's limit, which is refused without a request. */
+	static const struct vagent_sim_rule rules[] = {
+		{ .pattern = "order", .tool = "get_order",
+		  .args = "{\"order_id\":\"12345\"}", .reply = "Your order: {result}." },
+		{ .pattern = "refund", .tool = "refund",
+		  .args = "{\"order_id\":\"12345\",\"amount\":500}", .reply = "Sorry, {result}." },
+	};
+	struct vagent_sim_step steps[3] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 500, .text = "where is my order" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .offset_ms = 300, .text = "I want a refund" },
+		{ .kind = VAGENT_STEP_SILENCE, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .duration_ms = 200 },
+	};
+	struct vagent_tool_def d[2];
+	struct vagent_session_config cfg = vagent_session_config_default();
+	struct vagent_sim_stt_config sc = vagent_sim_stt_config_default();
+	struct vagent_sim_llm_config lc = vagent_sim_llm_config_default();
+	struct vagent_sim_tts_config tc = vagent_sim_tts_config_default();
+	struct vagent_sim_caller_config cc = vagent_sim_caller_config_default();
+	struct vagent_stt *stt = NULL;
+	struct vagent_brain *llm = NULL;
+	struct vagent_tts *tts = NULL;
+	struct vagent_caller *caller = NULL;
+	struct vagent_session *sess = NULL;
+	struct vagent_trace *trace = NULL;
+	const struct vagent_trace_event *ts, *te, *terr;
+	struct vagent_error err;
+	struct rig r;
+	const char *text;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	rig_server(&r, "{\"routes\":[{\"name\":\"get_order\",\"method\":\"GET\","
+		   "\"path\":\"/orders/{id}\",\"responses\":[{\"status\":500},"
+		   "{\"status\":200,\"body\":{\"order\":\"{id}\",\"status\":\"shipped\"}}]},"
+		   "{\"name\":\"refund\",\"method\":\"POST\",\"path\":\"/refund\","
+		   "\"body\":{}}]}");
+	d[0] = def_http("get_order", "{base_url}/orders/{order_id}");
+	d[0].method = "GET";
+	d[0].backoff_ms = 50;
+	d[1] = def_http("refund", "{base_url}/refund");
+	d[1].guard.argument = "amount";
+	d[1].guard.max = 200;
+	lc.rules = rules;
+	lc.n_rules = 2;
+	cc.steps = steps;
+	cc.n_steps = 3;
+	cc.hangup_after_ms = 1000;
+	ck_assert_int_eq(vagent_sim_stt_new(&sc, &stt, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_sim_llm_new(&lc, &llm, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_sim_tts_new(&tc, &tts, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_sim_caller_new(&cc, &caller, &err), VAGENT_OK);
+	rig_tools(&r, d, 2, 4500);
+	r.tools->on_result = NULL;       /* the session sets its own */
+	cfg.name = "tools";
+	cfg.rate = cc.rate;
+	cfg.keep_trace = true;
+	cfg.agent.greet = false;
+	cfg.stt[0] = stt;
+	cfg.brain[0] = llm;
+	cfg.tts[0] = tts;
+	cfg.tools = r.tools;
+	cfg.caller = caller;
+	ck_assert_msg(vagent_session_run(&cfg, VAGENT_CLOCK_VIRTUAL, &sess, &err) ==
+		      VAGENT_OK, "%s", err.message);
+	text = vagent_session_trace(sess, &len);
+	ck_assert_int_eq(vagent_trace_parse(text, len, "tools", &trace, &err), VAGENT_OK);
+	ts = trace_find(trace, VAGENT_TRACE_TOOL_START, 0);
+	te = trace_find(trace, VAGENT_TRACE_TOOL_END, 0);
+	ck_assert_msg(ts && te, "%s", text);
+	ck_assert_str_eq(ts->name, "get_order");
+	ck_assert_str_eq(te->result, "{\"order\":\"12345\",\"status\":\"shipped\"}");
+	terr = trace_find(trace, VAGENT_TRACE_TOOL_ERROR, 0);
+	ck_assert_msg(terr != NULL, "%s", text);
+	ck_assert_str_eq(terr->name, "refund");
+	ck_assert_str_eq(terr->error, "refund: guard: amount 500 exceeds the limit 200");
+	ck_assert_int_eq((int)route(&r, "get_order").received, 2);
+	ck_assert_int_eq((int)route(&r, "refund").received, 0);
+	ck_assert_ptr_nonnull(strstr(vagent_session_result(sess)->turns[0].agent_text,
+				     "shipped"));
+	vagent_trace_free(trace);
+	vagent_session_free(sess);
+	vagent_stt_free(stt);
+	vagent_brain_free(llm);
+	vagent_tts_free(tts);
+	vagent_caller_free(caller);
+	vagent_tools_free(r.tools);
+	vagent_mock_http_free(r.srv);
+}
+END_TEST
+
 Suite *suite_tools(void)
 {
 	Suite *s = suite_create("tools");
@@ -1339,6 +1449,11 @@ Suite *suite_tools(void)
 	tcase_add_test(tc, test_mock_repeatable);
 	tcase_add_test(tc, test_mock_cancel_and_stop);
 	tcase_add_test(tc, test_mock_preferred);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("session");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_session_http_tool);
 	suite_add_tcase(s, tc);
 	return s;
 }
