@@ -407,6 +407,17 @@ static void rig_free(struct rig *r)
 		free(r->a[i].result);
 }
 
+static const struct answer *by_id(const struct rig *r, uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->a[i].id == id)
+			return &r->a[i];
+	ck_abort_msg("no answer for call %llu", (unsigned long long)id);
+	return NULL;
+}
+
 static struct vagent_mock_http_route_stats route(struct rig *r, const char *name)
 {
 	struct vagent_mock_http_route_stats s;
@@ -506,6 +517,42 @@ START_TEST(test_http_templates)
 	ck_assert_int_eq((int)route(&r, "refund").performed, 1);
 	cJSON_Delete(res);
 	cJSON_Delete(rec);
+	rig_free(&r);
+}
+END_TEST
+
+START_TEST(test_http_template_safety)
+{
+	/* variables win over arguments (an argument cannot redirect the
+	 * request or replace a credential); no line break into a header; a
+	 * missing URL argument refuses the call */
+	static const char *const hdr[] = { "Authorization: Bearer {api_key}",
+					   "X-Note: {note}", NULL };
+	struct rig r;
+	struct vagent_tool_def d = def_http("echo", "{base_url}/orders/{order_id}/refund");
+	cJSON *res;
+
+	rig_loop(&r, VAGENT_CLOCK_REAL);
+	rig_server(&r, ECHO_ROUTES);
+	d.headers = hdr;
+	rig_tools(&r, &d, 1, 4500);
+	rig_call(&r, 1, "echo", "{\"order_id\":\"a b/c\",\"base_url\":\"http://192.0.2.1\","
+		 "\"api_key\":\"stolen\",\"note\":\"ok\"}");
+	rig_call(&r, 2, "echo", "{\"order_id\":\"1\",\"note\":\"x\\r\\nHost: evil\"}");
+	rig_call(&r, 3, "echo", "{\"note\":\"x\"}");
+	rig_run(&r);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_int_eq(by_id(&r, 2)->st, VAGENT_EINVAL);
+	ck_assert_str_eq(by_id(&r, 2)->result, "echo: note: a line break cannot go in a header");
+	ck_assert_int_eq(by_id(&r, 3)->st, VAGENT_EINVAL);
+	ck_assert_str_eq(by_id(&r, 3)->result, "echo: order_id: is required (for {order_id})");
+	ck_assert_int_eq(by_id(&r, 1)->st, VAGENT_OK);
+	res = cJSON_Parse(by_id(&r, 1)->result);
+	/* percent-encoded in the URL, one path segment for the server */
+	ck_assert_str_eq(json_str(res, "order_id"), "a b/c");
+	ck_assert_str_eq(json_str(res, "auth"), "Bearer sk-test-secret");
+	cJSON_Delete(res);
+	ck_assert_int_eq((int)route(&r, "refund").received, 1);
 	rig_free(&r);
 }
 END_TEST
@@ -1422,6 +1469,7 @@ Suite *suite_tools(void)
 	tc = tcase_create("http");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_http_templates);
+	tcase_add_test(tc, test_http_template_safety);
 	tcase_add_test(tc, test_http_500_then_success);
 	tcase_add_test(tc, test_http_slow_then_replayed);
 	tcase_add_test(tc, test_http_slow_timeout);
