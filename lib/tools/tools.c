@@ -301,6 +301,9 @@ static void attempts_json(const struct call *c, struct vagent__strbuf *b)
 		const struct attempt *a = &c->att[i];
 		int64_t start_us = vagent_ticks_to_us(a->start - origin);
 
+		if (start_us < 0)       /* before the session's t = 0 */
+			start_us = 0;
+
 		vagent__strbuf_printf(b, "%s{\"n\":%d,\"start_ms\":%lld.%03lld,",
 				      i ? "," : "", i + 1,
 				      (long long)(start_us / 1000),
