@@ -462,10 +462,22 @@ static void fail_call(struct call *c, const struct outcome *o, const char *why)
 		break;
 	}
 	if (c->n_att > 1) {
+		/* runs of 3 or more are counted: "(timeout x10, HTTP 503)" */
 		vagent__strbuf_printf(&b, " after %d attempts (", c->n_att);
-		for (i = 0; i < c->n_att; i++)
+		for (i = 0; i < c->n_att; ) {
+			int run = 1;
+
+			while (i + run < c->n_att &&
+			       strcmp(c->att[i + run].outcome, c->att[i].outcome) == 0)
+				run++;
+			if (run < 3)
+				run = 1;
 			vagent__strbuf_printf(&b, "%s%s", i ? ", " : "",
 					      c->att[i].outcome);
+			if (run >= 3)
+				vagent__strbuf_printf(&b, " x%d", run);
+			i += run;
+		}
 		vagent__strbuf_puts(&b, ")");
 	}
 	if (why)
