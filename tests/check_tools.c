@@ -557,6 +557,31 @@ START_TEST(test_http_template_safety)
 }
 END_TEST
 
+START_TEST(test_http_no_workers)
+{
+	struct rig r;
+	struct vagent_tool_def d = def_http("lookup", "http://127.0.0.1:1/x");
+	struct vagent_loop_config lc = vagent_loop_config_default();
+	struct vagent_tool_stats st;
+
+	memset(&r, 0, sizeof(r));
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	lc.workers = 0;
+	ck_assert_int_eq(vagent_loop_new(&lc, &r.loop, NULL), VAGENT_OK);
+	rig_tools(&r, &d, 1, 4500);
+	rig_call(&r, 1, "lookup", "{}");
+	rig_run(&r);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_int_eq(r.a[0].st, VAGENT_EINTERNAL);
+	ck_assert_str_eq(r.a[0].result,
+			 "lookup: could not start a request (the loop has no worker threads)");
+	ck_assert_int_eq(vagent_tools_stats(r.tools, "lookup", &st, NULL), VAGENT_OK);
+	ck_assert_int_eq(st.failed, 1);
+	ck_assert_int_eq(st.attempts, 0);
+	rig_free(&r);
+}
+END_TEST
+
 START_TEST(test_http_500_then_success)
 {
 	struct rig r;
@@ -1469,6 +1494,7 @@ Suite *suite_tools(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_http_templates);
 	tcase_add_test(tc, test_http_template_safety);
+	tcase_add_test(tc, test_http_no_workers);
 	tcase_add_test(tc, test_http_500_then_success);
 	tcase_add_test(tc, test_http_slow_then_replayed);
 	tcase_add_test(tc, test_http_slow_timeout);

@@ -76,7 +76,7 @@ struct call {
 	struct tools_prov *p;
 	struct tool *tool;
 	uint64_t id;
-	bool dead, cancelled;
+	bool dead, cancelled, refused;
 	enum phase phase;
 	struct vagent_timer *timer;
 	/* the request, built once */
@@ -349,7 +349,7 @@ static void deliver(struct call *c)
 	if (c->tool) {
 		if (c->st == VAGENT_OK)
 			c->tool->stats.succeeded++;
-		else if (c->n_att > 0)
+		else if (!c->refused)
 			c->tool->stats.failed++;
 	}
 	remember(p, c);
@@ -636,56 +636,64 @@ static void http_done(void *arg, int64_t charged)
 	sweep(p);
 }
 
-static bool start_http(struct call *c, int64_t timeout_ms)
+/* Does the call have a header `name` of its own (from the templates)? */
+static bool has_header(const struct call *c, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < c->n_headers; i++)
+		if (strncasecmp(c->headers[i], name, n) == 0 &&
+		    c->headers[i][n] == ':')
+			return true;
+	return false;
+}
+
+static bool add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *h = curl_slist_append(*list, line);
+
+	if (h)
+		*list = h;
+	return h != NULL;
+}
+
+static vagent_status start_http(struct call *c, int64_t timeout_ms)
 {
 	struct tools_prov *p = c->p;
 	struct vagent__http_job *j = vagent__http_job_new();
-	struct curl_slist *h;
 	char line[80];
 	bool ok = true;
 	size_t i;
+	vagent_status st;
 
 	if (!j)
-		return false;
+		return VAGENT_ENOMEM;
 	j->method = xstrdup(c->tool->method, &ok);
 	j->url = xstrdup(c->url, &ok);
 	j->body = xstrdup(c->body, &ok);
 	j->timeout_ms = (long)timeout_ms;
 	j->max_bytes = c->tool->max_bytes;
-	for (i = 0; ok && i < c->n_headers; i++) {
-		h = curl_slist_append(j->headers, c->headers[i]);
-		ok = h != NULL;
-		if (ok)
-			j->headers = h;
-	}
+	for (i = 0; ok && i < c->n_headers; i++)
+		ok = add_header(&j->headers, c->headers[i]);
 	snprintf(line, sizeof(line), "Idempotency-Key: %s", c->key);
-	if (ok && (h = curl_slist_append(j->headers, line)) != NULL)
-		j->headers = h;
-	else
-		ok = false;
-	if (ok && (h = curl_slist_append(j->headers, "Accept: application/json")) != NULL)
-		j->headers = h;
-	else
-		ok = false;
-	if (ok && c->body) {
-		if ((h = curl_slist_append(j->headers,
-				"Content-Type: application/json")) != NULL)
-			j->headers = h;
-		else
-			ok = false;
-	}
+	ok = ok && add_header(&j->headers, line);
+	if (ok && !has_header(c, "Accept"))
+		ok = add_header(&j->headers, "Accept: application/json");
+	if (ok && c->body && !has_header(c, "Content-Type"))
+		ok = add_header(&j->headers, "Content-Type: application/json");
 	if (!ok) {
 		vagent__http_job_free(j);
-		return false;
+		return VAGENT_ENOMEM;
 	}
 	j->owner = c;
-	if (vagent_loop_submit(p->base.loop, vagent__http_job_run, http_done, j,
-			       NULL) != VAGENT_OK) {
+	st = vagent_loop_submit(p->base.loop, vagent__http_job_run, http_done, j,
+				NULL);
+	if (st != VAGENT_OK) {
 		vagent__http_job_free(j);
-		return false;
+		return st;
 	}
 	c->job = j;
-	return true;
+	return VAGENT_OK;
 }
 
 /* ---- mock attempts -------------------------------------------------- */
@@ -785,7 +793,7 @@ static void start_attempt(struct call *c)
 	int64_t now = vagent_loop_now(p->base.loop);
 	int64_t timeout_ms = c->tool->timeout_ms;
 	struct attempt *a;
-	bool ok;
+	vagent_status st;
 
 	if (c->deadline >= 0) {
 		int64_t left = vagent_ticks_to_ms(c->deadline - now);
@@ -800,12 +808,16 @@ static void start_attempt(struct call *c)
 	a->end = -1;
 	snprintf(a->outcome, sizeof(a->outcome), "running");
 	c->tool->stats.attempts++;
-	ok = c->tool->url ? start_http(c, timeout_ms) : start_mock(c, timeout_ms);
-	if (!ok) {
+	if (c->tool->url)
+		st = start_http(c, timeout_ms);
+	else
+		st = start_mock(c, timeout_ms) ? VAGENT_OK : VAGENT_ENOMEM;
+	if (st != VAGENT_OK) {
 		struct outcome o = { .kind = OUT_INTERNAL, .retry_after_ms = -1 };
 
-		snprintf(o.detail, sizeof(o.detail),
-			 "could not start a request (out of memory)");
+		snprintf(o.detail, sizeof(o.detail), "could not start a request (%s)",
+			 st == VAGENT_EINVAL ? "the loop has no worker threads"
+					     : "out of memory");
 		c->n_att--;
 		c->tool->stats.attempts--;
 		fail_call(c, &o, NULL);
@@ -930,6 +942,7 @@ bad_template:
 	free(msg);
 refused:
 	t->stats.refused++;
+	c->refused = true;
 	vagent__strbuf_release(&prob);
 	cJSON_Delete(a);
 	return false;
