@@ -27,6 +27,8 @@ static const struct cmd_usage mock_http_usage = {
 		"give successive answers (\"responses\": 500 then 200), and inject faults:\n"
 		"delay_ms, hang (read, never answer), close (drop the connection),\n"
 		"malformed (invalid JSON), any status and header (429 with Retry-After).\n"
+		"\"when\" conditions pick a route by the row, body, query or headers\n"
+		"(409 for an order already refunded).\n"
 		"Routes with \"performs\": true are actions: a repeated Idempotency-Key\n"
 		"gets the stored answer and is not performed again. GET /_mock/stats\n"
 		"shows per route the requests received and the actions performed;\n"
@@ -34,8 +36,8 @@ static const struct cmd_usage mock_http_usage = {
 		"\n"
 		"Prints 'listening on http://HOST:PORT' once it accepts connections and\n"
 		"serves until SIGINT or SIGTERM, then exits 0. With --ready-file the port\n"
-		"is also written to a file (atomically), so a script can wait for the file\n"
-		"instead of sleeping.\n",
+		"is also written to a file (atomically, before the line), so a script can\n"
+		"wait for the file instead of sleeping; the file is removed on exit.\n",
 	.epilogue = "Examples:\n"
 		    "  vagent mock-http scenarios/services/orders.json --port 8081\n"
 		    "  vagent mock-http routes.json --ready-file run/port &\n"
@@ -179,6 +181,9 @@ int cmd_mock_http(int argc, char **argv)
 		;
 	if (verbose)
 		fprintf(stderr, "mock-http: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* a stale file must not tell the next run's script we are ready */
+	if (ready_file)
+		remove(ready_file);
 done:
 	vagent_mock_http_free(m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

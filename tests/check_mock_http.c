@@ -110,7 +110,7 @@ static const char *find_str(const char *s, size_t n, const char *needle)
 /* The value of header `name` in r->head, copied into a static buffer. */
 static const char *resp_header(const struct resp *r, const char *name)
 {
-	static char v[512];
+	static _Thread_local char v[512]; /* the concurrency test reads from threads */
 	size_t n = strlen(name);
 
 	for (const char *l = strstr(r->head, "\r\n"); l; l = strstr(l + 2, "\r\n")) {
@@ -379,6 +379,11 @@ START_TEST(test_templates)
 	ck_assert_ptr_nonnull(strstr(resp_header(&r, "Content-Type"), "text/plain"));
 	resp_free(&r);
 
+	/* a parameter matches a non-empty segment only */
+	r = post(port, "/echo//x", NULL, "{}");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+
 	r = request(port, "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert_int_eq(r.status, 204);
 	ck_assert_uint_eq(r.body_len, 0);
@@ -420,11 +425,49 @@ START_TEST(test_response_sequence)
 }
 END_TEST
 
+START_TEST(test_when_conditions)
+{
+	struct vagent_mock_http *m = start(
+		"{\"routes\":["
+		" {\"name\":\"big\",\"method\":\"POST\",\"path\":\"/pay\",\"when\":{\"body.currency\":[\"EUR\",\"GBP\"],"
+		"  \"body.vip\":true},\"body\":{\"route\":\"vip-europe\"}},"
+		" {\"name\":\"n\",\"method\":\"POST\",\"path\":\"/pay\",\"when\":{\"body.n\":\"7\",\"header.X-Mode\":\"test\"},"
+		"  \"body\":{\"route\":\"seven\"}},"
+		" {\"name\":\"other\",\"method\":\"POST\",\"path\":\"/pay\",\"body\":{\"route\":\"other\"}},"
+		" {\"name\":\"only-if\",\"path\":\"/gate\",\"when\":{\"query.open\":\"yes\"}}"
+		"]}");
+	int port = vagent_mock_http_port(m);
+	struct resp r = post(port, "/pay", NULL, "{\"currency\":\"GBP\",\"vip\":true}");
+
+	ck_assert_str_eq(r.body, "{\"route\":\"vip-europe\"}");
+	resp_free(&r);
+	r = post(port, "/pay", NULL, "{\"currency\":\"USD\",\"vip\":true}");
+	ck_assert_str_eq(r.body, "{\"route\":\"other\"}");
+	resp_free(&r);
+	r = post(port, "/pay", "X-Mode: test\r\n", "{\"n\":7}"); /* "7" matches the number 7 */
+	ck_assert_str_eq(r.body, "{\"route\":\"seven\"}");
+	resp_free(&r);
+	r = post(port, "/pay", NULL, "{\"n\":7}");
+	ck_assert_str_eq(r.body, "{\"route\":\"other\"}");
+	resp_free(&r);
+	r = get(port, "/gate?open=yes");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = get(port, "/gate?open=no"); /* no route whose conditions hold */
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_ptr_nonnull(strstr(r.body, "no_route"));
+	resp_free(&r);
+	ck_assert_uint_eq(stats_of(m, "other").received, 2);
+	ck_assert_uint_eq(stats_of(m, "big").received, 1);
+	vagent_mock_http_free(m);
+}
+END_TEST
+
 /* ---- faults ------------------------------------------------------------ */
 
 static const char *fault_routes =
 	"{\"routes\":["
-	" {\"path\":\"/slow\",\"delay_ms\":300,\"body\":{\"slow\":true}},"
+	" {\"path\":\"/slow\",\"delay_ms\":1000,\"body\":{\"slow\":true}},"
 	" {\"path\":\"/fast\",\"body\":{\"fast\":true}},"
 	" {\"path\":\"/hang\",\"hang\":true},"
 	" {\"path\":\"/close\",\"close\":true},"
@@ -455,7 +498,7 @@ START_TEST(test_delay_orders_answers)
 	read_resp(slow, &rs, 10000);
 	ck_assert_int_eq(rs.status, 200);
 	ck_assert_ptr_nonnull(strstr(rs.body, "\"slow\":true"));
-	ck_assert_int_ge(mono_ms() - t0, 250); /* a generous lower bound only */
+	ck_assert_int_ge(mono_ms() - t0, 500); /* a generous lower bound only */
 	resp_free(&rs);
 	resp_free(&rf);
 	close(slow->fd);
@@ -543,7 +586,7 @@ START_TEST(test_idempotency_key)
 	const char *body = "{\"amount\": 45.00, \"reason\": \"arrived broken\"}";
 	struct resp a = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", body);
 	struct resp b = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", body);
-	struct resp c, d;
+	struct resp d;
 	struct vagent_mock_http_route_stats s;
 	cJSON *j;
 
@@ -554,6 +597,7 @@ START_TEST(test_idempotency_key)
 	ck_assert_str_eq(resp_header(&b, "Idempotent-Replayed"), "true");
 	j = json_of(&a);
 	ck_assert_str_eq(jstr(j, "status"), "refunded");
+	ck_assert_str_eq(jstr(j, "refund_id"), "RF-55012");
 	ck_assert(jnum(j, "amount") == 45.0);
 	cJSON_Delete(j);
 	s = stats_of(m, "refund_order");
@@ -562,21 +606,12 @@ START_TEST(test_idempotency_key)
 	ck_assert_uint_eq(s.replayed, 1);
 
 	/* the same key with another request is refused, not performed */
-	c = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", "{\"amount\": 1}");
-	ck_assert_int_eq(c.status, 422);
-	j = json_of(&c);
+	d = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", "{\"amount\": 1}");
+	ck_assert_int_eq(d.status, 422);
+	j = json_of(&d);
 	ck_assert_str_eq(jstr(j, "error"), "idempotency_key_reused");
 	cJSON_Delete(j);
-	/* another key, or none, is another action */
-	d = post(port, "/orders/55012/refund", "Idempotency-Key: call-2-refund\r\n", body);
-	ck_assert_int_eq(d.status, 200);
 	resp_free(&d);
-	d = post(port, "/orders/55012/refund", NULL, body);
-	ck_assert_int_eq(d.status, 200);
-	resp_free(&d);
-	s = stats_of(m, "refund_order");
-	ck_assert_uint_eq(s.received, 5);
-	ck_assert_uint_eq(s.performed, 3);
 
 	/* the action updated the table */
 	d = get(port, "/orders/55012");
@@ -585,11 +620,46 @@ START_TEST(test_idempotency_key)
 	ck_assert(jnum(j, "refunded_amount") == 45.0);
 	cJSON_Delete(j);
 	resp_free(&d);
-	/* a missing order is not performed */
+
+	/* so a new refund of it is refused ("when"), while the first key
+	 * still replays its answer */
+	d = post(port, "/orders/55012/refund", "Idempotency-Key: call-3-refund\r\n", body);
+	ck_assert_int_eq(d.status, 409);
+	j = json_of(&d);
+	ck_assert_str_eq(jstr(j, "error"), "already_refunded");
+	ck_assert(jnum(j, "refunded_amount") == 45.0);
+	cJSON_Delete(j);
+	resp_free(&d);
+	d = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", body);
+	ck_assert_int_eq(d.status, 200);
+	ck_assert_str_eq(d.body, a.body);
+	resp_free(&d);
+
+	/* another order without a key is another action; a missing order is
+	 * not performed */
+	d = post(port, "/orders/12345/refund", NULL, "{\"amount\": 10}");
+	ck_assert_int_eq(d.status, 200);
+	resp_free(&d);
 	d = post(port, "/orders/99999/refund", "Idempotency-Key: k9\r\n", body);
 	ck_assert_int_eq(d.status, 404);
 	resp_free(&d);
-	ck_assert_uint_eq(stats_of(m, "refund_order").performed, 3);
+	s = stats_of(m, "refund_order");
+	ck_assert_uint_eq(s.received, 5);
+	ck_assert_uint_eq(s.performed, 2);
+	ck_assert_uint_eq(s.replayed, 2);
+	/* the 422 counts on the path's first route, as does the 409 */
+	ck_assert_uint_eq(stats_of(m, "refund_already_refunded").received, 2);
+	ck_assert_uint_eq(stats_of(m, "refund_already_refunded").performed, 0);
+
+	/* reschedule: a delivered order is refused, a shipped one moves */
+	d = post(port, "/orders/55012/reschedule", NULL, "{\"date\": \"2026-12-24\"}");
+	ck_assert_int_eq(d.status, 409);
+	ck_assert_ptr_nonnull(strstr(d.body, "already_delivered"));
+	resp_free(&d);
+	d = post(port, "/orders/12345/reschedule", NULL, "{\"date\": \"2026-12-24\"}");
+	ck_assert_int_eq(d.status, 200);
+	resp_free(&d);
+	ck_assert_uint_eq(stats_of(m, "reschedule_delivery").performed, 1);
 
 	/* a reset forgets the keys and restores the table */
 	vagent_mock_http_reset(m);
@@ -599,12 +669,12 @@ START_TEST(test_idempotency_key)
 	cJSON_Delete(j);
 	resp_free(&d);
 	d = post(port, "/orders/55012/refund", "Idempotency-Key: call-1-refund\r\n", body);
+	ck_assert_int_eq(d.status, 200);
 	ck_assert_ptr_null(resp_header(&d, "Idempotent-Replayed"));
 	ck_assert_uint_eq(stats_of(m, "refund_order").performed, 1);
 	resp_free(&d);
 	resp_free(&a);
 	resp_free(&b);
-	resp_free(&c);
 	vagent_mock_http_free(m);
 }
 END_TEST
@@ -619,7 +689,7 @@ START_TEST(test_retry_performs_once)
 		" {\"name\":\"pay\",\"method\":\"POST\",\"path\":\"/pay\",\"performs\":true,\"responses\":["
 		"  {\"status\":500},{\"status\":201,\"body\":{\"paid\":\"{body.amount}\"}}]},"
 		" {\"name\":\"slowpay\",\"method\":\"POST\",\"path\":\"/slowpay\",\"performs\":true,\"responses\":["
-		"  {\"delay_ms\":400,\"body\":{\"ok\":1}},{\"body\":{\"ok\":2}}]}"
+		"  {\"delay_ms\":5000,\"body\":{\"ok\":1}},{\"body\":{\"ok\":2}}]}"
 		"]}");
 	int port = vagent_mock_http_port(m);
 	struct resp r1 = post(port, "/pay", "Idempotency-Key: k\r\n", "{\"amount\":5}");
@@ -635,6 +705,20 @@ START_TEST(test_retry_performs_once)
 	s = stats_of(m, "pay");
 	ck_assert_uint_eq(s.received, 2);
 	ck_assert_uint_eq(s.performed, 1);
+	/* another key, or none, is another action each time */
+	resp_free(&r1);
+	r1 = post(port, "/pay", "Idempotency-Key: other\r\n", "{\"amount\":5}");
+	ck_assert_int_eq(r1.status, 201);
+	resp_free(&r1);
+	r1 = post(port, "/pay", NULL, "{\"amount\":5}");
+	resp_free(&r1);
+	r1 = post(port, "/pay", NULL, "{\"amount\":5}");
+	ck_assert_int_eq(r1.status, 201);
+	ck_assert_ptr_null(resp_header(&r1, "Idempotent-Replayed"));
+	s = stats_of(m, "pay");
+	ck_assert_uint_eq(s.received, 5);
+	ck_assert_uint_eq(s.performed, 4);
+	ck_assert_uint_eq(s.replayed, 0);
 
 	client_open(c, port);
 	send_all(c->fd, req, strlen(req));
@@ -750,6 +834,22 @@ START_TEST(test_keep_alive_pipelining_chunked)
 	read_resp(c, &r, 5000);
 	ck_assert_str_eq(r.body, "{\"got\":{\"c\":1}}");
 	resp_free(&r);
+	/* HEAD matches GET routes: the answer's headers, Content-Length
+	 * included, without the body; the next answer follows at once */
+	send_str(c->fd, "HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+	while (c->len < 7 || memcmp(c->buf + c->len - 7, "{\"x\":1}", 7))
+		ck_assert_int_gt(client_fill(c, 5000), 0);
+	c->buf[c->len] = '\0';
+	{
+		const char *second = strstr(c->buf + 1, "HTTP/1.1 200 OK\r\n");
+
+		ck_assert_ptr_nonnull(second);
+		ck_assert(!strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17));
+		ck_assert_ptr_nonnull(find_str(c->buf, (size_t)(second - c->buf), "Content-Length: 7\r\n\r\n"));
+		ck_assert_ptr_null(find_str(c->buf, (size_t)(second - c->buf), "{\"x\":1}"));
+	}
+	c->len = 0;
+
 	/* Connection: close is honoured */
 	send_str(c->fd, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	read_resp(c, &r, 5000);
@@ -928,6 +1028,12 @@ static const struct {
 	  "t.json: routes[0].path: paths under /_mock/ are the server's own", VAGENT_EINVAL },
 	{ "{\"routes\":[{\"path\":\"/a\",\"update\":{\"x\":1}}]}",
 	  "t.json: routes[0].update: needs a \"table\" and \"performs\": true", VAGENT_EINVAL },
+	{ "{\"routes\":[{\"path\":\"/a\",\"when\":{\"row.x\":1}}]}",
+	  "t.json: routes[0].when.row.x: placeholder '{row.x}' needs a table row here", VAGENT_EINVAL },
+	{ "{\"routes\":[{\"path\":\"/a\",\"when\":{\"body.x\":{\"gt\":1}}}]}",
+	  "t.json: routes[0].when.body.x: must be a value or an array of values (any of them)", VAGENT_EINVAL },
+	{ "{\"routes\":[{\"path\":\"/a\",\"when\":{\"{id}\":1}}]}",
+	  "t.json: routes[0].when.{id}: write the placeholder without braces (\"row.status\")", VAGENT_EINVAL },
 	{ "{\"routes\":[{\"path\":\"/a\"}],\"tables\":{\"t\":{\"1\":5}}}",
 	  "t.json: tables.t.1: a row must be an object", VAGENT_EINVAL },
 };
@@ -1022,6 +1128,7 @@ START_TEST(test_cli_serves_until_sigterm)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_ptr_null(read_file(ready_copy, NULL)); /* removed on exit */
 	{
 		char log[4096];
 		ssize_t n = read(err_pipe[0], log, sizeof(log) - 1);
@@ -1101,6 +1208,7 @@ Suite *suite_mock_http(void)
 	tcase_add_test(tc, test_order_lookup_and_404);
 	tcase_add_test(tc, test_templates);
 	tcase_add_test(tc, test_response_sequence);
+	tcase_add_test(tc, test_when_conditions);
 	tcase_add_test(tc, test_delay_orders_answers);
 	tcase_add_test(tc, test_hang_and_prompt_free);
 	tcase_add_test(tc, test_close_malformed_429);

@@ -32,7 +32,13 @@ enum conn_state {
 	CONN_WAIT,                     /* a delayed answer: write (or drop) when due */
 	CONN_WRITE,                    /* writing the answer */
 	CONN_HUNG,                     /* the hang fault: read and discard forever */
+	CONN_DRAIN,                    /* answered and shut for writing: read and
+					* discard what the client still sends, so
+					* it can read the answer (a lingering close) */
 };
+
+#define DRAIN_MS 2000
+#define DRAIN_MAX_BYTES (4 * 1024 * 1024)
 
 struct conn {
 	int fd;
@@ -47,6 +53,7 @@ struct conn {
 	bool sent_continue;            /* "100 Continue" sent for this request */
 	bool dead;                     /* finished: freed after this poll round */
 	bool peer_eof;                 /* the client shut its side */
+	size_t drained;                /* CONN_DRAIN: bytes discarded */
 };
 
 struct vagent_mock_http {
@@ -106,13 +113,14 @@ static bool out_append(struct conn *c, const char *s, size_t n)
 
 /* Queue a whole response. */
 static bool queue_response(struct conn *c, int status, const char *headers,
-			   const char *body, size_t body_len, bool keep_alive)
+			   const char *body, size_t body_len, size_t content_length,
+			   bool keep_alive)
 {
 	char head[256];
 	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nServer: vagent-mock\r\n",
 			 status, vagent__mock_reason(status));
 	char tail[128];
-	int m = snprintf(tail, sizeof(tail), "Content-Length: %zu\r\n%s\r\n", body_len,
+	int m = snprintf(tail, sizeof(tail), "Content-Length: %zu\r\n%s\r\n", content_length,
 			 keep_alive ? "" : "Connection: close\r\n");
 
 	c->close_after = !keep_alive;
@@ -127,7 +135,8 @@ static void reply_error(struct vagent_mock_http *m, struct conn *c, int status,
 	char body[256];
 	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", why);
 
-	if (!queue_response(c, status, "Content-Type: application/json\r\n", body, (size_t)n, false))
+	if (!queue_response(c, status, "Content-Type: application/json\r\n", body, (size_t)n,
+			    (size_t)n, false))
 		c->close_after = true;
 	c->state = CONN_WRITE;
 	if (m->on_request) {
@@ -476,7 +485,11 @@ static bool process_input(struct vagent_mock_http *m, struct conn *c)
 		} else if (!o.headers) {
 			reply_error(m, c, 500, "out_of_memory");
 		} else {
-			if (!queue_response(c, o.status, o.headers, o.body, o.body_len, p.keep_alive)) {
+			/* HEAD: the headers of the answer, Content-Length included,
+			 * without its body */
+			if (!queue_response(c, o.status, o.headers, o.body,
+					    strcmp(p.req.method, "HEAD") ? o.body_len : 0,
+					    o.body_len, p.keep_alive)) {
 				vagent__mock_outcome_release(&o);
 				parsed_release(&p);
 				return false;
@@ -510,8 +523,13 @@ static bool flush_out(struct vagent_mock_http *m, struct conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	if (c->state == CONN_WRITE) {
-		if (c->close_after)
-			return false;
+		if (c->close_after) {
+			if (c->peer_eof || shutdown(c->fd, SHUT_WR) < 0)
+				return false;
+			c->state = CONN_DRAIN;
+			c->due_ms = now_ms() + DRAIN_MS;
+			return true;
+		}
 		c->state = CONN_READ;
 		return process_input(m, c);
 	}
@@ -556,6 +574,13 @@ static bool read_in(struct vagent_mock_http *m, struct conn *c)
 			return false; /* the client closed (or reset) */
 		if (c->state == CONN_HUNG) {
 			c->in_len = 0; /* discard: a hung server reads, never answers */
+			continue;
+		}
+		if (c->state == CONN_DRAIN) {
+			c->in_len = 0;
+			c->drained += (size_t)n;
+			if (c->drained > DRAIN_MAX_BYTES)
+				return false;
 			continue;
 		}
 		c->in_len += (size_t)n;
@@ -636,11 +661,12 @@ static void *serve(void *arg)
 			struct conn *c = m->conns[i];
 			short ev = 0;
 
-			if ((c->state == CONN_READ || c->state == CONN_HUNG) && !c->peer_eof)
+			if ((c->state == CONN_READ || c->state == CONN_HUNG ||
+			     c->state == CONN_DRAIN) && !c->peer_eof)
 				ev |= POLLIN;
 			if (c->state != CONN_WAIT && c->out_off < c->out_len)
 				ev |= POLLOUT;
-			if (c->state == CONN_WAIT) {
+			if (c->state == CONN_WAIT || c->state == CONN_DRAIN) {
 				int64_t left = c->due_ms - now;
 				int t = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
 				if (timeout < 0 || t < timeout)
@@ -675,6 +701,11 @@ static void *serve(void *arg)
 				}
 			} else if (re & (POLLERR | POLLNVAL)) {
 				keep = false;
+			} else if (c->state == CONN_DRAIN) {
+				if (now >= c->due_ms)
+					keep = false;
+				else if (re & (POLLIN | POLLHUP))
+					keep = read_in(m, c);
 			} else {
 				if (re & POLLOUT)
 					keep = flush_out(m, c);

@@ -24,7 +24,9 @@ struct vagent__mock_reply {
 
 struct vagent__mock_idem {             /* a stored response of an action */
 	struct vagent__mock_idem *next;
-	char *key, *request;           /* key, and the target + body it came with */
+	char *key, *request;           /* key, and the method, target and body
+					* it came with */
+	size_t route;                  /* the route that performed it */
 	int status;
 	char *headers, *body;
 	size_t body_len;
@@ -43,10 +45,10 @@ struct vagent__mock_route {
 	struct vagent__mock_reply *replies;
 	size_t n_replies;
 	const cJSON *update;           /* object of templates set into the row */
+	const cJSON *when;             /* object: placeholder -> value(s), or NULL */
 	/* state, under the server's lock */
 	uint64_t received, performed, replayed;
 	size_t next_reply;
-	struct vagent__mock_idem *idem;
 };
 
 struct vagent__mock_routes {
@@ -55,6 +57,7 @@ struct vagent__mock_routes {
 	struct vagent__mock_route *routes;
 	size_t n_routes;
 	uint64_t requests, unmatched;
+	struct vagent__mock_idem *idem;  /* stored answers by Idempotency-Key */
 };
 
 /* A request as the server parsed it. Strings are NUL-terminated. */

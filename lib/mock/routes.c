@@ -140,10 +140,22 @@ static vagent_status check_json_template(struct parser *p, char *where, size_t c
 
 static bool get_int(const cJSON *v, long lo, long hi, int *out)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-	    v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+	/* the range first: casting a huge double to long is undefined */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+	    v->valuedouble != (double)(long)v->valuedouble)
 		return false;
 	*out = (int)v->valuedouble;
+	return true;
+}
+
+/* An HTTP token (RFC 9110 tchar): letters, digits and !#$%&'*+-.^_`|~ */
+static bool header_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
 	return true;
 }
 
@@ -197,7 +209,7 @@ static vagent_status parse_reply(struct parser *p, const char *at, const cJSON *
 			char hw[600];
 
 			snprintf(hw, sizeof(hw), "%s.%s", WHERE("headers"), h->string);
-			if (!*h->string || strpbrk(h->string, " :\r\n\t"))
+			if (!header_name_ok(h->string))
 				return fail(p, hw, "not a valid header name");
 			if (!cJSON_IsString(h) && !cJSON_IsNumber(h))
 				return fail(p, hw, "must be a string or a number");
@@ -234,8 +246,8 @@ static vagent_status parse_reply(struct parser *p, const char *at, const cJSON *
 }
 
 static const char *const route_keys[] = {
-	"name", "method", "path", "query", "performs", "table", "key", "missing", "update",
-	"responses", "status", "headers", "body", "text", "delay_ms", "hang", "close",
+	"name", "method", "path", "query", "when", "performs", "table", "key", "missing",
+	"update", "responses", "status", "headers", "body", "text", "delay_ms", "hang", "close",
 	"malformed", NULL,
 };
 
@@ -409,20 +421,41 @@ static vagent_status parse_route(struct parser *p, struct vagent__mock_routes *r
 	}
 
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "update"))) {
-		const cJSON *f;
+		char uw[4096];
 
 		if (!rt->table || !rt->performs)
 			return fail(p, WHERE("update"), "needs a \"table\" and \"performs\": true");
 		if (!cJSON_IsObject(v))
 			return fail(p, WHERE("update"), "must be an object of \"field\": template");
-		{
-			char uw[4096];
-			snprintf(uw, sizeof(uw), "%s", WHERE("update"));
-			if (check_json_template(p, uw, sizeof(uw), v, rt, true))
-				return p->st;
-		}
-		(void)f;
+		snprintf(uw, sizeof(uw), "%s", WHERE("update"));
+		if (check_json_template(p, uw, sizeof(uw), v, rt, true))
+			return p->st;
 		rt->update = v;
+	}
+
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "when"))) {
+		const cJSON *cond;
+
+		if (!cJSON_IsObject(v) || !v->child)
+			return fail(p, WHERE("when"), "must be an object of \"placeholder\": value, "
+				    "e.g. {\"row.status\": \"delivered\"}");
+		cJSON_ArrayForEach(cond, v) {
+			char cw[300], tmpl[300];
+			const cJSON *e;
+
+			snprintf(cw, sizeof(cw), "%s.when.%s", at, cond->string);
+			snprintf(tmpl, sizeof(tmpl), "{%s}", cond->string);
+			if (!*cond->string || strchr(cond->string, '{') || strchr(cond->string, '}'))
+				return fail(p, cw, "write the placeholder without braces (\"row.status\")");
+			if (check_template(p, cw, tmpl, rt, row_ok))
+				return p->st;
+			if (cJSON_IsObject(cond))
+				return fail(p, cw, "must be a value or an array of values (any of them)");
+			cJSON_ArrayForEach(e, cond)
+				if (cJSON_IsObject(e) || cJSON_IsArray(e))
+					return fail(p, cw, "must be a value or an array of values (any of them)");
+		}
+		rt->when = v;
 	}
 
 	resp = cJSON_GetObjectItemCaseSensitive(o, "responses");
@@ -569,17 +602,17 @@ fail:
 	return p.st;
 }
 
-static void idem_free_all(struct vagent__mock_route *rt)
+static void idem_free_all(struct vagent__mock_routes *r)
 {
-	while (rt->idem) {
-		struct vagent__mock_idem *n = rt->idem->next;
+	while (r->idem) {
+		struct vagent__mock_idem *n = r->idem->next;
 
-		free(rt->idem->key);
-		free(rt->idem->request);
-		free(rt->idem->headers);
-		free(rt->idem->body);
-		free(rt->idem);
-		rt->idem = n;
+		free(r->idem->key);
+		free(r->idem->request);
+		free(r->idem->headers);
+		free(r->idem->body);
+		free(r->idem);
+		r->idem = n;
 	}
 }
 
@@ -595,8 +628,8 @@ void vagent__mock_routes_free(struct vagent__mock_routes *r)
 		free(rt->segs);
 		free(rt->name);
 		free(rt->replies);
-		idem_free_all(rt);
 	}
+	idem_free_all(r);
 	free(r->routes);
 	cJSON_Delete(r->tables);
 	cJSON_Delete(r->doc);
@@ -614,8 +647,8 @@ void vagent__mock_routes_reset(struct vagent__mock_routes *r)
 
 		rt->received = rt->performed = rt->replayed = 0;
 		rt->next_reply = 0;
-		idem_free_all(rt);
 	}
+	idem_free_all(r);
 	if (fresh) { /* out of memory: keep the tables as they are */
 		cJSON_Delete(r->tables);
 		r->tables = fresh;
@@ -889,12 +922,13 @@ static cJSON *error_body(const char *code, const char *k1, const char *v1,
 static bool route_matches(const struct vagent__mock_route *rt, const char *method,
 			  struct render_ctx *c)
 {
-	if (strcmp(rt->method, "*") && strcmp(rt->method, method))
+	if (strcmp(rt->method, "*") && strcmp(rt->method, method) &&
+	    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
 		return false;
 	if (rt->n_segs != c->n_segs)
 		return false;
 	for (size_t i = 0; i < rt->n_segs; i++)
-		if (rt->segs[i][0] != '{' && strcmp(rt->segs[i], c->segs[i]))
+		if (rt->segs[i][0] == '{' ? !c->segs[i][0] : strcmp(rt->segs[i], c->segs[i]) != 0)
 			return false;
 	if (rt->query) {
 		const cJSON *q;
@@ -1055,18 +1089,14 @@ static vagent_status ctx_parse_target(struct render_ctx *c, const char *target)
 	return VAGENT_OK;
 }
 
+/* What a stored answer's request was: method, target and body. */
 static char *fingerprint(const struct vagent__mock_request *req)
 {
-	char *s = malloc(strlen(req->target) + req->body_len + 2);
+	struct vagent__strbuf b = { 0 };
 
-	if (s) {
-		size_t n = strlen(req->target);
-		memcpy(s, req->target, n);
-		s[n] = '\n';
-		memcpy(s + n + 1, req->body, req->body_len);
-		s[n + 1 + req->body_len] = '\0';
-	}
-	return s;
+	vagent__strbuf_printf(&b, "%s %s\n", req->method, req->target);
+	vagent__strbuf_put(&b, req->body, req->body_len);
+	return vagent__strbuf_detach(&b);
 }
 
 /* Set the rendered `update` fields into the row. */
@@ -1096,6 +1126,114 @@ static vagent_status apply_update(struct render_ctx *c, const cJSON *update, cJS
 	return VAGENT_OK;
 }
 
+/* The row a table route would answer from (NULL: none), its key rendered
+ * into *key (transfer full). */
+static vagent_status find_row(struct vagent__mock_routes *r, struct render_ctx *c,
+			      const struct vagent__mock_route *rt, cJSON **row, char **key)
+{
+	const struct vagent__mock_route *saved = c->rt;
+
+	*row = NULL;
+	*key = NULL;
+	if (!rt->table)
+		return VAGENT_OK;
+	c->rt = rt;
+	*key = render_string(c, rt->key);
+	c->rt = saved;
+	if (!*key)
+		return VAGENT_ENOMEM;
+	*row = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->tables, rt->table),
+						*key);
+	return VAGENT_OK;
+}
+
+/* Does one `when` value match? A string matches the value as text. */
+static bool value_matches(const cJSON *got, const cJSON *want)
+{
+	if (cJSON_IsString(want)) {
+		if (cJSON_IsString(got))
+			return !strcmp(got->valuestring, want->valuestring);
+		if (cJSON_IsNumber(got) || cJSON_IsBool(got)) {
+			char *t = cJSON_PrintUnformatted(got);
+			bool eq = t && !strcmp(t, want->valuestring);
+
+			free(t);
+			return eq;
+		}
+		return false;
+	}
+	if (!got)
+		return cJSON_IsNull(want);
+	return cJSON_Compare(got, want, true);
+}
+
+/* Do all of the route's `when` conditions hold? */
+static bool when_holds(struct render_ctx *c, const struct vagent__mock_route *rt)
+{
+	const cJSON *cond;
+
+	cJSON_ArrayForEach(cond, rt->when) {
+		cJSON *got = lookup(c, cond->string, strlen(cond->string));
+		bool ok = false;
+
+		if (cJSON_IsArray(cond)) {
+			const cJSON *e;
+			cJSON_ArrayForEach(e, cond)
+				ok = ok || value_matches(got, e);
+		} else {
+			ok = value_matches(got, cond);
+		}
+		cJSON_Delete(got);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Answer from the stored outcome `m`. */
+static vagent_status replay(const struct vagent__mock_idem *m, struct vagent__mock_outcome *out)
+{
+	struct vagent__strbuf b = { 0 };
+
+	out->replayed = true;
+	out->status = m->status;
+	vagent__strbuf_printf(&b, "%sIdempotent-Replayed: true\r\n", m->headers);
+	out->headers = vagent__strbuf_detach(&b);
+	out->body = malloc(m->body_len + 1);
+	if (!out->headers || !out->body)
+		return VAGENT_ENOMEM;
+	memcpy(out->body, m->body, m->body_len + 1);
+	out->body_len = m->body_len;
+	return VAGENT_OK;
+}
+
+static void store(struct vagent__mock_routes *r, size_t route, const char *key,
+		  const struct vagent__mock_request *req, const struct vagent__mock_outcome *out)
+{
+	struct vagent__mock_idem *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return; /* not stored: a retry performs again */
+	m->key = strdup(key);
+	m->request = fingerprint(req);
+	m->route = route;
+	m->status = out->status;
+	m->headers = strdup(out->headers);
+	m->body = malloc(out->body_len + 1);
+	if (!m->key || !m->request || !m->headers || !m->body) {
+		free(m->key);
+		free(m->request);
+		free(m->headers);
+		free(m->body);
+		free(m);
+		return;
+	}
+	memcpy(m->body, out->body, out->body_len + 1);
+	m->body_len = out->body_len;
+	m->next = r->idem;
+	r->idem = m;
+}
+
 vagent_status vagent__mock_dispatch(struct vagent__mock_routes *r,
 				    const struct vagent__mock_request *req,
 				    struct vagent__mock_outcome *out)
@@ -1103,34 +1241,24 @@ vagent_status vagent__mock_dispatch(struct vagent__mock_routes *r,
 	struct render_ctx c = { .req = req };
 	struct vagent__mock_route *rt = NULL;
 	const struct vagent__mock_reply *reply;
-	const char *key;
+	const char *key = vagent__mock_header(req, "Idempotency-Key");
 	cJSON *row = NULL;
+	char *row_key = NULL;
+	size_t first = r->n_routes;
 	vagent_status st;
 
 	memset(out, 0, sizeof(*out));
 	r->requests++;
 	if ((st = ctx_parse_target(&c, req->target)))
 		goto done;
-	for (size_t i = 0; i < r->n_routes && !rt; i++)
+	for (size_t i = 0; i < r->n_routes && first == r->n_routes; i++)
 		if (route_matches(&r->routes[i], req->method, &c))
-			rt = &r->routes[i];
-	if (!rt) {
-		char *path = strndup(req->target, strcspn(req->target, "?"));
+			first = i;
 
-		r->unmatched++;
-		st = path ? error_outcome(out, 404, error_body("no_route", "method", req->method,
-							       "path", path))
-			  : VAGENT_ENOMEM;
-		free(path);
-		goto done;
-	}
-	c.rt = rt;
-	out->route = rt->name;
-	rt->received++;
-
-	key = rt->performs ? vagent__mock_header(req, "Idempotency-Key") : NULL;
-	if (key) {
-		for (struct vagent__mock_idem *m = rt->idem; m; m = m->next) {
+	/* A repeated Idempotency-Key answers what the first call got, whatever
+	 * the routes' conditions say now (the action may have changed them). */
+	if (key && first < r->n_routes) {
+		for (struct vagent__mock_idem *m = r->idem; m; m = m->next) {
 			char *fp;
 
 			if (strcmp(m->key, key))
@@ -1141,59 +1269,63 @@ vagent_status vagent__mock_dispatch(struct vagent__mock_routes *r,
 			}
 			if (strcmp(fp, m->request)) {
 				free(fp);
+				r->routes[first].received++;
+				out->route = r->routes[first].name;
 				st = error_outcome(out, 422, error_body("idempotency_key_reused",
 					"message", "this Idempotency-Key came with a different request",
 					NULL, NULL));
 				goto done;
 			}
 			free(fp);
+			rt = &r->routes[m->route];
+			rt->received++;
 			rt->replayed++;
-			out->replayed = true;
-			out->status = m->status;
-			{
-				struct vagent__strbuf b = { 0 };
-				vagent__strbuf_printf(&b, "%sIdempotent-Replayed: true\r\n", m->headers);
-				out->headers = vagent__strbuf_detach(&b);
-			}
-			out->body = malloc(m->body_len + 1);
-			if (!out->headers || !out->body) {
-				st = VAGENT_ENOMEM;
-				goto done;
-			}
-			memcpy(out->body, m->body, m->body_len + 1);
-			out->body_len = m->body_len;
-			st = VAGENT_OK;
+			out->route = rt->name;
+			st = replay(m, out);
 			goto done;
 		}
 	}
 
-	if (rt->table) {
-		char *k = render_string(&c, rt->key);
-		cJSON *table = cJSON_GetObjectItemCaseSensitive(r->tables, rt->table);
+	/* the first matching route whose conditions hold */
+	for (size_t i = first; i < r->n_routes && !rt; i++) {
+		struct vagent__mock_route *cand = &r->routes[i];
 
-		if (!k) {
-			st = VAGENT_ENOMEM;
+		if (!route_matches(cand, req->method, &c))
+			continue;
+		free(row_key);
+		if ((st = find_row(r, &c, cand, &row, &row_key)))
 			goto done;
-		}
-		row = cJSON_GetObjectItemCaseSensitive(table, k);
-		if (!row) {
-			const struct vagent__mock_reply *m = &rt->missing;
-
-			if (m->body || m->text || m->malformed)
-				st = render_reply(&c, m, out);
-			else
-				st = error_outcome(out, m->status, error_body("not_found", "table",
-									   rt->table, "key", k));
-			if (!st && !(m->body || m->text || m->malformed)) {
-				out->delay_ms = m->delay_ms;
-				out->hang = m->hang;
-				out->close = m->close;
-			}
-			free(k);
-			goto done;
-		}
-		free(k);
+		c.rt = cand;
 		c.row = row;
+		if (!cand->when || when_holds(&c, cand))
+			rt = cand;
+	}
+	if (!rt) {
+		char *path = strndup(req->target, strcspn(req->target, "?"));
+
+		r->unmatched++;
+		st = path ? error_outcome(out, 404, error_body("no_route", "method", req->method,
+							       "path", path))
+			  : VAGENT_ENOMEM;
+		free(path);
+		goto done;
+	}
+	out->route = rt->name;
+	rt->received++;
+
+	if (rt->table && !row) {
+		const struct vagent__mock_reply *m = &rt->missing;
+
+		if (m->body || m->text || m->malformed) {
+			st = render_reply(&c, m, out);
+		} else {
+			st = error_outcome(out, m->status, error_body("not_found", "table", rt->table,
+								   "key", row_key));
+			out->delay_ms = m->delay_ms;
+			out->hang = m->hang;
+			out->close = m->close;
+		}
+		goto done;
 	}
 
 	reply = &rt->replies[rt->next_reply < rt->n_replies ? rt->next_reply : rt->n_replies - 1];
@@ -1206,31 +1338,11 @@ vagent_status vagent__mock_dispatch(struct vagent__mock_routes *r,
 		goto done;
 	if (out->performed) {
 		rt->performed++;
-		if (key) {
-			struct vagent__mock_idem *m = calloc(1, sizeof(*m));
-
-			if (!m)
-				goto done; /* not stored: a retry performs again */
-			m->key = strdup(key);
-			m->request = fingerprint(req);
-			m->status = out->status;
-			m->headers = strdup(out->headers);
-			m->body = malloc(out->body_len + 1);
-			if (!m->key || !m->request || !m->headers || !m->body) {
-				free(m->key);
-				free(m->request);
-				free(m->headers);
-				free(m->body);
-				free(m);
-				goto done;
-			}
-			memcpy(m->body, out->body, out->body_len + 1);
-			m->body_len = out->body_len;
-			m->next = rt->idem;
-			rt->idem = m;
-		}
+		if (key)
+			store(r, (size_t)(rt - r->routes), key, req, out);
 	}
 done:
+	free(row_key);
 	ctx_release(&c);
 	if (st)
 		vagent__mock_outcome_release(out);
