@@ -2122,6 +2122,109 @@ struct vagent_tool_def {
 
 /* @@TOOLS-API@@ — lib/tools adds its functions below. */
 
+/*
+ * The tools provider (lib/tools, docs/tools.md) for the `struct
+ * vagent_tools` slot: HTTP tools through libcurl (each attempt on a loop
+ * worker, so give the loop workers) and mock tools (url NULL, answered on
+ * loop timers: exact on the virtual clock). Per call: the arguments are
+ * validated against the tool's JSON Schema and its guard (refused with
+ * VAGENT_EINVAL before any request), the request is built from the
+ * templates, attempts are retried on timeout, connection failure, 5xx and
+ * 429 with exponential backoff and full jitter (or the Retry-After the
+ * server sent), all within total_timeout_ms, and every attempt carries the
+ * same Idempotency-Key. on_result gets the response JSON, or a one-line
+ * error naming the tool and the URL (without query or credentials):
+ * VAGENT_ETIMEOUT (no answer in time), VAGENT_EPROVIDER (connection failed,
+ * HTTP error status), VAGENT_EPROTO (malformed JSON, response too large),
+ * VAGENT_EINVAL (unknown tool, bad arguments, guard, template).
+ */
+struct vagent_tools_config {
+	char name[64];                  /* provider name; "tools" */
+	const struct vagent_tool_def *tools; size_t n_tools;
+	/* "name=value", NULL-terminated: {name} in URL, header and body
+	 * templates (base_url, api_key...). Variables win over arguments of
+	 * the same name and are inserted verbatim (not URL-encoded). */
+	const char *const *variables;
+	/* Budget for all attempts of one call, backoff waits included; keep it
+	 * under the session's tool_timeout_ms so the tools' own error (with
+	 * its attempts) arrives first. 4500; <= 0: no budget. */
+	int total_timeout_ms;
+	uint64_t seed;                  /* backoff jitter, mock latency jitter */
+	/* Tools that have both an HTTP endpoint and a mock (mock_result set)
+	 * run the mock: simulated calls without the service. false */
+	bool prefer_mock;
+};
+
+struct vagent_tools_config vagent_tools_config_default(void);
+
+/*
+ * A tools provider (transfer full; free with vagent_tools_free). The
+ * definitions are checked and copied: VAGENT_EINVAL with a one-line error
+ * naming the tool, e.g. `tools: tools[2] "refund": parameters:
+ * properties.amount.minimum: must be a number` (duplicate names, bad
+ * method, URL/header/body templates, schemas, guard, limits, mock result
+ * or faults). Mock tools number their faults per request (attempt), so
+ * "error 500 on request 1" is a 500 then a successful retry.
+ */
+vagent_status vagent_tools_new(const struct vagent_tools_config *cfg,
+			       struct vagent_tools **out,
+			       struct vagent_error *err);
+
+/* Counters of one tool of a provider made by vagent_tools_new. */
+struct vagent_tool_stats {
+	int calls;          /* call() for this tool */
+	int refused;        /* answered EINVAL before any request (arguments,
+			     * guard, template) */
+	int attempts;       /* requests started (HTTP or mock) */
+	int succeeded;      /* calls answered with a result */
+	int failed;         /* calls answered with an error after attempts */
+	int performed;      /* mock tools: actions performed; the retries of
+			     * one call (one Idempotency-Key) perform it at
+			     * most once. HTTP tools: 0 (the server knows) */
+};
+
+/* VAGENT_EINVAL for an unknown tool or a provider not made here. */
+vagent_status vagent_tools_stats(const struct vagent_tools *t,
+				 const char *name, struct vagent_tool_stats *out,
+				 struct vagent_error *err);
+
+/*
+ * The attempts of call `id` (in progress, or among the last 32 finished
+ * or cancelled) as JSON (transfer full, free()):
+ *   {"tool":"refund","id":7,"idempotency_key":"9f...","status":"EPROVIDER",
+ *    "attempts":[{"n":1,"start_ms":12.000,"duration_ms":3.125,
+ *                 "outcome":"HTTP 500","http_status":500}, ...]}
+ * status: "running", "cancelled" or the status name of the answer
+ * ("OK", "ETIMEOUT"...); outcome: "ok", "timeout", "connection failed",
+ * "HTTP <code>", "malformed JSON", "response too large", "running";
+ * start_ms is session time (from the provider's origin). The error
+ * message of a failed call lists the same outcomes. VAGENT_ENOENT when
+ * there is no record.
+ */
+vagent_status vagent_tools_attempts_json(const struct vagent_tools *t,
+					 uint64_t id, char **out,
+					 struct vagent_error *err);
+
+/*
+ * The JSON Schema subset of tool parameters (docs/tools.md): type (object,
+ * string, number, integer, boolean, array, null, or a list), properties,
+ * required, additionalProperties (false or a schema), enum, const,
+ * minimum, maximum, exclusiveMinimum/exclusiveMaximum (numbers, or draft-4
+ * flags), minLength, maxLength, pattern (POSIX ERE, unanchored, with \d \w
+ * \s), items, minItems, maxItems; annotations (title, description,
+ * default, examples, format...) are ignored; any other keyword is an
+ * error. Check: VAGENT_EFORMAT (not JSON), VAGENT_EINVAL ("schema:
+ * properties.amount.minimum: must be a number"). Validate: the same for the
+ * schema, then VAGENT_EINVAL for an instance that does not conform
+ * ("amount: must be >= 0", "order_id: is required", "color: is not an
+ * allowed argument"; "value: ..." for the instance itself).
+ */
+vagent_status vagent_json_schema_check(const char *schema_json,
+				       struct vagent_error *err);
+vagent_status vagent_json_schema_validate(const char *schema_json,
+					  const char *instance_json,
+					  struct vagent_error *err);
+
 /* ---- the mock HTTP server (lib/mock, docs/mock-http.md) ---- */
 
 /*
