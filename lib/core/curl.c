@@ -4,6 +4,8 @@
  * calls vagent__curl_init first).
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
@@ -17,38 +19,35 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-vagent_status vagent__curl_init(struct vagent_error *err)
+vagent_status vagent__curl_init(struct vagent_error *err, const char *where)
 {
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_rc != CURLE_OK)
-		return vagent__error_set(err, VAGENT_EINTERNAL, "libcurl",
-					 "initialisation failed: %s",
+		return vagent__error_set(err, VAGENT_EIO, where,
+					 "libcurl initialisation failed: %s",
 					 curl_easy_strerror(curl_init_rc));
 	return VAGENT_OK;
 }
 
 void vagent__url_redact(const char *url, char *out, size_t size)
 {
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	const char *scheme_end = strstr(url, "://");
+	const char *host, *at, *end, *slash;
+	size_t n;
 
-	if (!size)
+	if (!scheme_end) {
+		snprintf(out, size, "%.*s", (int)strcspn(url, "?#"), url);
 		return;
-	out[0] = '\0';
-	if (h && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		curl_url_get(h, CURLUPART_PORT, &port, 0);
-		curl_url_get(h, CURLUPART_PATH, &path, 0);
-		snprintf(out, size, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
-			 port ? port : "", path ? path : "");
-	} else {
-		snprintf(out, size, "(invalid URL)");
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	if (h)
-		curl_url_cleanup(h);
+	host = scheme_end + 3;
+	slash = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(slash - host));
+	end = slash + strcspn(slash, "?#");
+	if (at) {
+		n = (size_t)(scheme_end + 3 - url);
+		snprintf(out, size, "%.*s%.*s", (int)n, url,
+			 (int)(end - at - 1), at + 1);
+	} else {
+		snprintf(out, size, "%.*s", (int)(end - url), url);
+	}
 }

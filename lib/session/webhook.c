@@ -38,7 +38,7 @@ static void webhook_work(void *arg)
 	CURLcode rc;
 
 	vagent__url_redact(w->url, where, sizeof(where));
-	if (vagent__curl_init(NULL) != VAGENT_OK || !(h = curl_easy_init())) {
+	if (vagent__curl_init(NULL, NULL) != VAGENT_OK || !(h = curl_easy_init())) {
 		snprintf(w->message, sizeof(w->message), "POST %s: libcurl unavailable", where);
 		return;
 	}

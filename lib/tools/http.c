@@ -12,25 +12,6 @@
 
 #include "tools/tools_int.h"
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_OK;
-
-static void global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-vagent_status vagent__http_global_init(struct vagent_error *err,
-				       const char *where)
-{
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return vagent__error_set(err, VAGENT_EIO, where,
-					 "libcurl initialisation failed: %s",
-					 curl_easy_strerror(global_rc));
-	return VAGENT_OK;
-}
-
 struct vagent__http_job *vagent__http_job_new(void)
 {
 	struct vagent__http_job *j = calloc(1, sizeof(*j));

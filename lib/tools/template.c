@@ -297,26 +297,3 @@ char *vagent__body_expand(const cJSON *tpl, const struct vagent__vars *vars,
 		*oom = true;
 	return txt;
 }
-
-void vagent__url_redact(const char *url, char *out, size_t size)
-{
-	const char *scheme_end = strstr(url, "://");
-	const char *host, *at, *end, *slash;
-	size_t n;
-
-	if (!scheme_end) {
-		snprintf(out, size, "%.*s", (int)strcspn(url, "?#"), url);
-		return;
-	}
-	host = scheme_end + 3;
-	slash = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(slash - host));
-	end = slash + strcspn(slash, "?#");
-	if (at) {
-		n = (size_t)(scheme_end + 3 - url);
-		snprintf(out, size, "%.*s%.*s", (int)n, url,
-			 (int)(end - at - 1), at + 1);
-	} else {
-		snprintf(out, size, "%.*s", (int)(end - url), url);
-	}
-}

@@ -1346,7 +1346,7 @@ vagent_status vagent_tools_new(const struct vagent_tools_config *cfg,
 	}
 	for (i = 0; st == VAGENT_OK && i < p->n_tools; i++)
 		if (p->tools[i].url)
-			st = vagent__http_global_init(err, p->base.name);
+			st = vagent__curl_init(err, p->base.name);
 	if (st != VAGENT_OK) {
 		prov_destroy(p);
 		return st;

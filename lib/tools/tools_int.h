@@ -73,9 +73,7 @@ char *vagent__body_expand(const cJSON *tpl, const struct vagent__vars *vars,
 			  const cJSON *args, struct vagent__strbuf *problem,
 			  bool *oom);
 
-/* The URL as errors show it: scheme://host[:port]/path, without user
- * information, query or fragment (they can hold secrets). */
-void vagent__url_redact(const char *url, char *out, size_t size);
+/* The URL as errors show it: vagent__url_redact (core/internal.h). */
 
 /* ---- http.c ---- */
 
@@ -113,9 +111,8 @@ void vagent__http_job_free(struct vagent__http_job *j);
 void vagent__http_job_run(void *arg);
 /* Abort a running transfer; any thread. */
 void vagent__http_job_abort(struct vagent__http_job *j);
-/* curl_global_init once, before any thread uses libcurl. */
-vagent_status vagent__http_global_init(struct vagent_error *err,
-				       const char *where);
+/* curl_global_init once, before any thread uses libcurl:
+ * vagent__curl_init (core/internal.h). */
 
 /*
  * Retry-After (delta seconds or an HTTP date) in ms from now; -1 when
