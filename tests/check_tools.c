@@ -120,6 +120,10 @@ START_TEST(test_schema_check)
 			 VAGENT_EINVAL);
 	ck_assert_str_eq(err.message,
 			 "schema: pattern: not a valid regular expression: a(");
+	ck_assert_int_eq(vagent_json_schema_check("{\"pattern\":\"(a)\\\\1\"}", &err),
+			 VAGENT_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "schema: pattern: backreferences (\\1...) are not supported: (a)\\1");
 	ck_assert_int_eq(vagent_json_schema_check("{\"maxLength\":-1}", &err),
 			 VAGENT_EINVAL);
 	ck_assert_str_eq(err.message, "schema: maxLength: must be a non-negative integer");
