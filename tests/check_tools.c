@@ -120,6 +120,10 @@ START_TEST(test_schema_check)
 			 VAGENT_EINVAL);
 	ck_assert_str_eq(err.message,
 			 "schema: pattern: not a valid regular expression: a(");
+	ck_assert_int_eq(vagent_json_schema_check("{\"pattern\":\"(a)\\\\1\"}", &err),
+			 VAGENT_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "schema: pattern: backreferences (\\1...) are not supported: (a)\\1");
 	ck_assert_int_eq(vagent_json_schema_check("{\"maxLength\":-1}", &err),
 			 VAGENT_EINVAL);
 	ck_assert_str_eq(err.message, "schema: maxLength: must be a non-negative integer");
@@ -230,7 +234,8 @@ START_TEST(test_definition_errors)
 			 "tools: tools[2] \"lookup\": the name is already tools[0]");
 	d[2] = def_http("hours", "{base_url}/orders/{order");
 	ck_assert_str_eq(new_error(d, 3, vars),
-			 "tools: tools[2] \"hours\": url: bad placeholder at \"{order\" (want {name})");
+			 "tools: tools[2] \"hours\": url: bad placeholder at \"{order\" (want {name}; "
+			 "'{{' for a literal brace)");
 	d[2] = def_http("hours", "ftp://h/x");
 	ck_assert_str_eq(new_error(d, 3, vars),
 			 "tools: tools[2] \"hours\": url: must start with http:// or https:// "
@@ -488,7 +493,7 @@ START_TEST(test_http_templates)
 	rig_loop(&r, VAGENT_CLOCK_REAL);
 	rig_server(&r, ECHO_ROUTES);
 	d.parameters = REFUND_SCHEMA;
-	d.body = "{\"amount\":\"{amount}\",\"reason\":\"{reason}\",\"fixed\":[1,\"{order_id}\"]}";
+	d.body = "{\"amount\":\"{amount}\",\"reason\":\"{reason}\",\"fixed\":[1,\"{{{order_id}}}\"]}";
 	d.headers = auth_header;
 	rig_tools(&r, &d, 1, 4500);
 	rig_call(&r, 1, "refund",
@@ -506,8 +511,9 @@ START_TEST(test_http_templates)
 	ck_assert_str_eq(json_str(res, "note"), "a b&c");
 	ck_assert_str_eq(json_str(res, "auth"), "Bearer sk-test-secret");
 	ck_assert_str_eq(json_str(res, "type"), "application/json");
+	/* "{{{order_id}}}": literal braces around the value */
 	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(res, "fixed"), 1)->valuestring,
-			 "12345");
+			 "{12345}");
 	rec = attempts(&r, 1);
 	ck_assert_str_eq(json_str(res, "key"), json_str(rec, "idempotency_key"));
 	ck_assert_int_eq((int)strlen(json_str(rec, "idempotency_key")), 32);

@@ -149,6 +149,18 @@ static char *pattern_to_ere(const char *pat)
 	return vagent__strbuf_detach(&b);
 }
 
+/* "\\1".."\\9": glibc's ERE accepts them, at a cost that can explode. */
+static bool has_backreference(const char *pat)
+{
+	for (; *pat; pat++)
+		if (*pat == '\\' && pat[1]) {
+			if (pat[1] >= '1' && pat[1] <= '9')
+				return true;
+			pat++;
+		}
+	return false;
+}
+
 static bool pattern_compile(const char *pat, regex_t *re)
 {
 	char *ere = pattern_to_ere(pat);
@@ -267,6 +279,13 @@ static bool check_node(const cJSON *s, struct path *p,
 
 			if (!cJSON_IsString(k))
 				return fail(problem, p, "", "must be a string%s", NULL);
+			if (strlen(k->valuestring) > 1000)
+				return fail(problem, p, "", "longer than 1000 characters%s",
+					    NULL);
+			if (has_backreference(k->valuestring))
+				return fail(problem, p, "",
+					    "backreferences (\\1...) are not supported: %s",
+					    k->valuestring);
 			if (!pattern_compile(k->valuestring, &re))
 				return fail(problem, p, "",
 					    "not a valid regular expression: %s",

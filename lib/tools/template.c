@@ -52,8 +52,12 @@ bool vagent__template_check(const char *tpl, const struct vagent__vars *vars,
 	size_t len;
 
 	while (*s) {
+		if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
+			s += 2;             /* a literal brace */
+			continue;
+		}
 		if (*s == '}') {
-			vagent__strbuf_puts(problem, "'}' without '{'");
+			vagent__strbuf_puts(problem, "'}' without '{' (write '}}' for a literal brace)");
 			return false;
 		}
 		if (*s != '{') {
@@ -62,7 +66,7 @@ bool vagent__template_check(const char *tpl, const struct vagent__vars *vars,
 		}
 		if (!placeholder(s, &name, &len, &after)) {
 			vagent__strbuf_printf(problem,
-				"bad placeholder at \"%.20s\" (want {name})", s);
+				"bad placeholder at \"%.20s\" (want {name}; '{{' for a literal brace)", s);
 			return false;
 		}
 		if (!vagent__vars_get(vars, name, len) && props) {
@@ -152,6 +156,11 @@ char *vagent__template_expand(const char *tpl, const struct vagent__vars *vars,
 		const char *var;
 		const cJSON *arg;
 
+		if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
+			vagent__strbuf_put(&out, s, 1);     /* a literal brace */
+			s += 2;
+			continue;
+		}
 		if (*s != '{' || !placeholder(s, &name, &len, &after)) {
 			vagent__strbuf_put(&out, s, 1);
 			s++;

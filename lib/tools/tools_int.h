@@ -44,7 +44,7 @@ const char *vagent__vars_get(const struct vagent__vars *v, const char *name,
 
 /*
  * Check a text template (URL or header): balanced {name} placeholders
- * with names of [A-Za-z0-9_.-]. Each placeholder must be a variable or,
+ * with names of [A-Za-z0-9_.-]; "{{" and "}}" are literal braces. Each placeholder must be a variable or,
  * when `props` (the schema's properties) is not NULL, an argument.
  */
 bool vagent__template_check(const char *tpl, const struct vagent__vars *vars,
