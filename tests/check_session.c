@@ -491,6 +491,47 @@ START_TEST(test_transfer_webhook_failure_is_traced)
 }
 END_TEST
 
+/* A word too short to open a turn, said after the agent finished, then a
+ * pause and the rest: all of it is the caller's next turn ("No, ...
+ * that's all"), not a leftover of the turn the agent just answered. */
+START_TEST(test_short_word_after_reply_opens_next_turn)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "order", .reply = "It shipped." };
+	struct vagent_audio *no = NULL;
+	const struct vagent_trace_event *e;
+	size_t i;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	ck_assert_int_eq(vagent_speechlike_synth("no", 16000, 7, &no, &c.err), VAGENT_OK);
+	ck_assert_uint_gt(no->frames, 1920);
+	no->frames = 1920;                         /* 120 ms: under start_ms */
+	say(&c, VAGENT_ANCHOR_START, 500, "where is my order");
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 600, "no");
+	c.steps[1].audio = no;
+	say(&c, VAGENT_ANCHOR_PREV_END, 400, "that is all thanks");
+	call_run(&c);
+	/* turn 1 was answered; the short word and the rest are turn 2 */
+	e = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1, 1));
+	ck_assert_int_gt(must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 2, 0)->t_us, e->t_us);
+	ck_assert_ptr_nonnull(find(&c, VAGENT_TRACE_CALLER_SPEECH_START, 2, 1));
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_VAD_SPEECH_START, 1, 1));
+	for (i = 0; i < vagent_session_result(c.s)->n_turns; i++) {
+		const struct vagent_session_turn *t = &vagent_session_result(c.s)->turns[i];
+
+		if (t->turn == 2)
+			ck_assert_str_eq(t->caller_text, "no that is all thanks");
+		if (t->turn == 1)
+			ck_assert_str_eq(t->caller_text, "where is my order");
+	}
+	vagent_audio_free(no);
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_tts_fallback_on_timeout)
 {
 	struct call c;
@@ -872,6 +913,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_llm_fallback);
 	tcase_add_test(tc, test_handoff_when_every_llm_fails);
 	tcase_add_test(tc, test_transfer_webhook_failure_is_traced);
+	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);
