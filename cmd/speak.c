@@ -29,7 +29,7 @@ static const struct cmd_usage speak_usage = {
 		"all are 16 kHz and are resampled to --rate. Order and reference numbers\n"
 		"are read digit by digit (\"order 12345\" -> \"one two three four five\"),\n"
 		"amounts as amounts (\"$49.99\"). The output is WAV unless OUT ends in\n"
-		".flac; ulaw and alaw need WAV. The same text, voice and rate always give\n"
+		".flac or .opus; ulaw and alaw need WAV. The same text, voice and rate give\n"
 		"the same samples. At most 10000 bytes of text.\n",
 	.epilogue = "Examples:\n"
 		    "  vagent speak -o hello.wav Hello, how can I help you today?\n"
@@ -118,16 +118,16 @@ static char *join_words(int n, char **argv)
 
 int cmd_speak(int argc, char **argv)
 {
-	const char *voice = "slt", *encoding = "pcm16", *output = NULL;
+	const char *voice = "slt", *encoding = NULL, *output = NULL;
 	bool list = false;
 	long rate = 0;
 	const struct cmd_option opts[] = {
 		OPT_STRING_('o', "output", &output, "FILE", "write the audio to FILE (required)"),
-		OPT_CHOICE_(0, "voice", &voice, "VOICE", "slt (default), rms, awb or kal16",
+		OPT_CHOICE_(0, "voice", &voice, "VOICE", "the voice (default slt)",
 			    vagent_flite_voices()),
 		OPT_INT_(0, "rate", &rate, "HZ",
 			 "sample rate of the output (default: the voice's, 16000)", 1000, 384000),
-		OPT_CHOICE_(0, "encoding", &encoding, "ENC", "pcm16 (default), ulaw or alaw",
+		OPT_CHOICE_(0, "encoding", &encoding, "ENC", "WAV encoding (default pcm16)",
 			    encoding_choices),
 		OPT_BOOL_(0, "list-voices", &list, "list the voices and exit"),
 		OPT_END_(),
@@ -170,7 +170,8 @@ int cmd_speak(int argc, char **argv)
 		cmd_error("%s", err.message);
 		return vagent_status_exit_code(st);
 	}
-	so.encoding = vagent_encoding_from_name(encoding);
+	if (encoding)
+		so.encoding = vagent_encoding_from_name(encoding);
 	st = vagent_audio_save(a, output, &so, &err);
 	if (st != VAGENT_OK) {
 		cmd_error("%s", err.message);

@@ -2063,14 +2063,15 @@ vagent_status vagent_flite_synth(const char *text, const char *voice, int rate,
 /*
  * The text flite is given for `text`: order, account and reference numbers
  * are spelled digit by digit ("12345" -> "1 2 3 4 5", "#42" -> "number
- * 4 2", "ORD-5521" -> "ORD-5 5 2 1") while amounts ("$1,250.99"), decimals,
- * percentages and short numbers ("3", "2024") are left to flite. A digit
- * run is spelled when it has at least `spell_digits_min` digits, or
- * follows "#", a hyphenated word, or one of the words order, number, no,
- * account, ticket, case, reference, ref, confirmation, code, pin,
- * tracking, invoice, id, extension, ext. spell_digits_min 0: an unchanged
- * copy. *out is malloc'd (transfer full). VAGENT_EINVAL for a NULL text or
- * negative minimum, VAGENT_ENOMEM.
+ * 4 2", "ORD-5521" -> "ORD 5 5 2 1") while amounts ("$1,250.99"),
+ * decimals, percentages and short numbers ("3", "2024", "21st") are left
+ * to flite. A digit run is spelled when it has at least `spell_digits_min`
+ * digits, or (2 digits or more) follows "#", a hyphenated word, letters
+ * ("COVID19"), "No." or one of the words order, number, account, ticket,
+ * case, reference, ref, confirmation, code, pin, tracking, invoice, id,
+ * extension, ext. spell_digits_min 0: an unchanged copy. *out is malloc'd
+ * (transfer full). VAGENT_EINVAL for a NULL text or negative minimum,
+ * VAGENT_ENOMEM. Any thread.
  */
 vagent_status vagent_flite_normalize(const char *text, int spell_digits_min,
 				     char **out, struct vagent_error *err);

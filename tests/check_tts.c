@@ -599,7 +599,7 @@ START_TEST(test_provider_errors)
 }
 END_TEST
 
-/* ---- a simulated call answered in flite's voice ---- */
+/* ---- a simulated call answered in flite's voice, on each clock ---- */
 
 START_TEST(test_session_call)
 {
@@ -633,7 +633,8 @@ START_TEST(test_session_call)
 	ck_assert_int_eq(vagent_sim_stt_new(&sc, &cfg.stt[0], &err), VAGENT_OK);
 	ck_assert_int_eq(vagent_sim_llm_new(&lc, &cfg.brain[0], &err), VAGENT_OK);
 	ck_assert_int_eq(vagent_flite_tts_new(&fc, &cfg.tts[0], &err), VAGENT_OK);
-	ck_assert_msg(vagent_session_run(&cfg, VAGENT_CLOCK_VIRTUAL, &s, &err) == VAGENT_OK,
+	ck_assert_msg(vagent_session_run(&cfg, _i ? VAGENT_CLOCK_REAL : VAGENT_CLOCK_VIRTUAL,
+					 &s, &err) == VAGENT_OK,
 		      "%s", err.message);
 	r = vagent_session_result(s);
 	ck_assert_str_eq(r->end_reason, "hangup");
@@ -804,7 +805,7 @@ Suite *suite_tts(void)
 	tcase_add_loop_test(tc, test_provider_loop_freed_mid_job, 0, 2);
 	tcase_add_loop_test(tc, test_provider_blank_text, 0, 2);
 	tcase_add_test(tc, test_provider_errors);
-	tcase_add_test(tc, test_session_call);
+	tcase_add_loop_test(tc, test_session_call, 0, 2);
 	tcase_add_test(tc, test_cli_speak);
 	tcase_add_test(tc, test_cli_stdin_matches_args);
 	tcase_add_test(tc, test_cli_list_and_errors);
