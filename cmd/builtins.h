@@ -8,6 +8,7 @@
 int cmd_audio(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_transcribe(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ const struct command commands[] = {
 	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },
+	{ "transcribe", cmd_transcribe, "speech to text with the embedded pocketsphinx recognizer (trn lines)" },
 	{ "wer", cmd_wer, "word/character error rate of a hypothesis, counted as sclite does" },
 	{ NULL, NULL, NULL },
 };
