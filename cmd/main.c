@@ -23,6 +23,7 @@ const struct command commands[] = {
 	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },
 	{ "speak", cmd_speak, "synthesise text with an embedded flite voice into an audio file" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },
+	{ "transcribe", cmd_transcribe, "speech to text with the embedded pocketsphinx recognizer (trn lines)" },
 	{ "wer", cmd_wer, "word/character error rate of a hypothesis, counted as sclite does" },
 	{ NULL, NULL, NULL },
 };

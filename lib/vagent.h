@@ -1983,6 +1983,50 @@ struct vagent_sphinx_config vagent_sphinx_config_default(void);
 
 /* @@SPHINX-API@@ — lib/stt adds its functions below. */
 
+/*
+ * A pocketsphinx recogniser for a session's STT slot (transfer full; free
+ * with vagent_stt_free). Loads the model, dictionary and language model
+ * (and builds the boost model) now, on the calling thread: about 0.3-1 s
+ * (docs/stt.md). Frames must come at cfg->rate (8000 or 16000), mono or
+ * stereo. The session's loop must have worker threads: decoding runs there.
+ * VAGENT_EINVAL for a bad config or a boost set with no known word,
+ * VAGENT_ENOENT for a missing model/LM/dictionary, VAGENT_EPROVIDER when
+ * pocketsphinx refuses them; messages name the provider and the path.
+ */
+vagent_status vagent_sphinx_stt_new(const struct vagent_sphinx_config *cfg,
+				    struct vagent_stt **out,
+				    struct vagent_error *err);
+
+/*
+ * Offline recognition of a whole buffer (any rate and channel count: it
+ * is mixed to mono and resampled to cfg->rate, then decoded as the
+ * provider decodes a call at that rate). *text (transfer full) gets the
+ * words in lower case separated by single spaces ("" for none);
+ * *confidence (may be NULL) the mean word posterior 0..1, or -1.
+ * Loads a decoder per call: use a transcriber for many buffers.
+ */
+vagent_status vagent_sphinx_transcribe(const struct vagent_sphinx_config *cfg,
+				       const struct vagent_audio *audio,
+				       char **text, double *confidence,
+				       struct vagent_error *err);
+
+/* A decoder loaded once for many vagent_sphinx_transcribe-like calls. */
+struct vagent_sphinx_transcriber;
+
+vagent_status vagent_sphinx_transcriber_new(const struct vagent_sphinx_config *cfg,
+					    struct vagent_sphinx_transcriber **out,
+					    struct vagent_error *err);
+vagent_status vagent_sphinx_transcriber_run(struct vagent_sphinx_transcriber *t,
+					    const struct vagent_audio *audio,
+					    char **text, double *confidence,
+					    struct vagent_error *err);
+/* Boost words not in the dictionary (dropped), space-separated; "" none. */
+const char *vagent_sphinx_transcriber_oov(const struct vagent_sphinx_transcriber *t);
+/* Wall time loading took (model, LM, dictionary, boost), in seconds. */
+double vagent_sphinx_transcriber_load_seconds(const struct vagent_sphinx_transcriber *t);
+/* NULL is a no-op. */
+void vagent_sphinx_transcriber_free(struct vagent_sphinx_transcriber *t);
+
 /* @@SPHINX-END@@ */
 
 /* ==== @@FLITE@@ — the embedded speech synthesiser: flite
