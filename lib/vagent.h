@@ -850,7 +850,7 @@ vagent_status vagent_timer_start_at(struct vagent_timer *t, int64_t when,
 /* The same, `delay` ticks from now. */
 vagent_status vagent_timer_start(struct vagent_timer *t, int64_t delay,
 				 int64_t period, struct vagent_error *err);
-/* Cancel; a stopped timer does not fire, even if it was due in the same
+/* Cancel (NULL is a no-op); a stopped timer does not fire, even if it was due in the same
  * instant as the one whose callback stops it. */
 void vagent_timer_stop(struct vagent_timer *t);
 bool vagent_timer_active(const struct vagent_timer *t);
@@ -2669,6 +2669,108 @@ vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
 					 struct vagent_error *err);
 
 /* @@AGENT-END@@ */
+
+/* ==== @@RUN@@ — scenario files and running an agent on a simulated call
+ * (lib/run, docs/scenario.md) ==== */
+
+/* One step of a scenario's caller script (see vagent_sim_step). */
+struct vagent_scenario_step {
+	vagent_sim_step_kind kind;
+	vagent_sim_anchor anchor;     /* "after": agent_done (default for say),
+				       * agent_speaking, previous, start */
+	int offset_ms;                /* after the anchor; 600 for say */
+	char *text;                   /* SAY: the words (spoken by the caller
+				       * voice, and the golden text) */
+	char *audio_path;             /* SAY: a recording to play instead
+				       * (resolved path), or NULL */
+	int duration_ms;              /* SILENCE */
+};
+
+/* A scenario file (docs/scenario.md): one simulated call. */
+struct vagent_scenario {
+	char *name;                   /* "name", else the file's base name */
+	char *path;
+	char *agent_path;             /* resolved against the scenario's dir */
+	char *voice;                  /* caller voice: a flite voice (rms,
+				       * awb, kal16, slt) or "speechlike"; rms */
+	int rate;                     /* caller leg: 8000 or 16000; 0: the
+				       * agent's rate */
+	vagent_encoding codec;        /* caller leg: pcm16, ulaw or alaw */
+	int hangup_after_ms;          /* after the last step and reply; 1500 */
+	uint64_t seed;                /* 1 */
+	int max_call_ms;              /* 300000 */
+	struct vagent_scenario_step *steps;
+	size_t n_steps;
+};
+
+/* Load a scenario (transfer full); errors "FILE:LINE: field: problem". */
+vagent_status vagent_scenario_load(const char *path, struct vagent_scenario **out,
+				   struct vagent_error *err);
+vagent_status vagent_scenario_parse(const char *text, size_t len,
+				    const char *name, const char *base_dir,
+				    struct vagent_scenario **out,
+				    struct vagent_error *err);
+void vagent_scenario_free(struct vagent_scenario *sc);
+
+/*
+ * An agent's providers, built from its agent file for a call at `rate`:
+ * pocketsphinx (with the vocabulary boost), flow, flite and the tools
+ * (HTTP/mock, with the knowledge tool), or the simulated ones the file
+ * names. Owned by the stack.
+ */
+struct vagent_agent_stack {
+	struct vagent_stt *stt;
+	struct vagent_brain *brain;
+	struct vagent_tts *tts;
+	struct vagent_tools *tools;
+};
+
+struct vagent_stack_options {
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	uint64_t seed;
+	const char *reference_date;   /* DATE slots' "today"; NULL: today */
+	bool prefer_mock_tools;       /* run tools' mocks, not their endpoints */
+};
+
+vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
+				     const struct vagent_stack_options *opt,
+				     struct vagent_agent_stack **out,
+				     struct vagent_error *err);
+void vagent_agent_stack_free(struct vagent_agent_stack *st);
+
+/* How vagent_scenario_run runs a call. */
+struct vagent_run_options {
+	enum vagent_clock_type clock; /* virtual (default) or real */
+	uint64_t seed;                /* 0: the scenario's */
+	const char *reference_date;   /* NULL: today */
+	FILE *trace;                  /* also write the trace here; NULL */
+	bool record;                  /* keep the stereo recording */
+	bool prefer_mock_tools;
+};
+
+/* A finished call: its session (result, trace, recording) and what it
+ * ran. (transfer full: vagent_call_run_free) */
+struct vagent_call_run {
+	struct vagent_scenario *scenario;
+	struct vagent_agent *agent;
+	struct vagent_agent_stack *stack;
+	struct vagent_caller *caller;     /* the simulated caller */
+	struct vagent_session *session;
+};
+
+/*
+ * Run scenario `sc` (taken over: freed with the run) against its agent:
+ * load the agent, build its stack, synthesise the caller's lines with the
+ * caller voice, pass them through the caller leg's codec, and run the
+ * session to its end. Errors name the file or provider; a call that ran
+ * but failed inside (a provider) still gives *out with the session's
+ * result status set.
+ */
+vagent_status vagent_scenario_run(struct vagent_scenario *sc,
+				  const struct vagent_run_options *opt,
+				  struct vagent_call_run **out,
+				  struct vagent_error *err);
+void vagent_call_run_free(struct vagent_call_run *r);
 
 #ifdef __cplusplus
 }

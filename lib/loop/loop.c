@@ -136,7 +136,7 @@ struct vagent_timer *vagent_timer_new(struct vagent_loop *loop,
 
 void vagent_timer_stop(struct vagent_timer *t)
 {
-	if (t->heap_index != VAGENT__NO_INDEX)
+	if (t && t->heap_index != VAGENT__NO_INDEX)
 		heap_remove(t->loop, t);
 }
 
