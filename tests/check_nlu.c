@@ -690,6 +690,37 @@ START_TEST(test_intent_keywords)
 }
 END_TEST
 
+START_TEST(test_intent_scores)
+{
+	struct vagent_intent_matcher *m = store_matcher();
+	struct vagent_intent_score sc[7];
+	size_t n;
+	double best;
+	int id;
+
+	/* Both a refund and a return: the two lead, close together. */
+	n = vagent_intent_scores(m, "i want to return this and get a refund", sc, 7);
+	ck_assert_int_ge(n, 2);
+	ck_assert((sc[0].intent == REFUND && sc[1].intent == RETURN_POLICY) ||
+		  (sc[0].intent == RETURN_POLICY && sc[1].intent == REFUND));
+	for (size_t i = 1; i < n; i++)
+		ck_assert(sc[i].score <= sc[i - 1].score && sc[i].score > 0);
+	/* The first is what vagent_intent_match answers. */
+	id = vagent_intent_match(m, "i want to return this and get a refund", &best);
+	ck_assert_int_eq(id, sc[0].intent);
+	ck_assert(best == sc[0].score);
+	/* A clear query leaves a wide margin. */
+	n = vagent_intent_scores(m, "where is my order", sc, 2);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(sc[0].intent, ORDER_STATUS);
+	ck_assert(sc[0].score - sc[1].score > 0.4);
+	ck_assert_int_eq(vagent_intent_scores(m, "where is my order", sc, 0), 0);
+	ck_assert_int_eq(vagent_intent_scores(m, "purple elephants", sc, 7), 0);
+	ck_assert_int_eq(vagent_intent_scores(NULL, "where is my order", sc, 7), 0);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
 /* ---- phrases */
 
 START_TEST(test_has_phrase)
@@ -754,6 +785,7 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_intent_unrelated);
 	tcase_add_test(tc, test_intent_api);
 	tcase_add_test(tc, test_intent_keywords);
+	tcase_add_test(tc, test_intent_scores);
 	tcase_add_test(tc, test_has_phrase);
 	suite_add_tcase(s, tc);
 	return s;
