@@ -601,6 +601,15 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 					return date_out(r, out);
 				return VAGENT_ENOENT;    /* "february thirtieth" */
 			}
+			/* "5th december", "the twenty fifth december" */
+			for (size_t back = 3; back >= 1; back--) {
+				if (back <= i && day_at(t, i - back, true, &d, &e) && e == i) {
+					year_at(t, i + 1, &year, &e);
+					if (next_month_day(ref, m, d, year, &r))
+						return date_out(r, out);
+					return VAGENT_ENOENT;
+				}
+			}
 			/* "the third of march" */
 			if (i >= 2 && word_is(t, i - 1, "of")) {
 				size_t s = i - 2;
