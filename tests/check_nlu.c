@@ -442,6 +442,69 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* The text of a "| `cell` |" table cell starting at `p` (at the '|'). */
+static bool doc_cell(const char *p, char *out, size_t cap)
+{
+	const char *a = strstr(p, "`"), *b;
+
+	if (!a)
+		return false;
+	b = strchr(a + 1, '`');
+	if (!b || (size_t)(b - a - 1) >= cap)
+		return false;
+	memcpy(out, a + 1, (size_t)(b - a - 1));
+	out[b - a - 1] = '\0';
+	return true;
+}
+
+/* Every example table in docs/nlu.md ("#### `type`" then "| `said` |
+ * `value` |" rows; `—` for ENOENT). */
+START_TEST(test_docs_examples)
+{
+	static const char *const choices[] = {
+		"credit card", "gift card", "paypal", "store credit", NULL,
+	};
+	char *doc = read_file(top_path("docs/nlu.md"), NULL), *line, *save = NULL;
+	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_TEXT };
+	int rows[8] = {0};
+	bool in_table = false;
+
+	ck_assert_msg(doc != NULL, "docs/nlu.md missing");
+	for (line = strtok_r(doc, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char said[256], want[64], name[32];
+		const char *mid;
+		int t;
+
+		if (!strncmp(line, "#### `", 6)) {
+			ck_assert(sscanf(line + 6, "%31[a-z_]", name) == 1);
+			t = vagent_slot_type_from_name(name);
+			ck_assert_msg(t >= 0, "docs/nlu.md: unknown slot type %s", name);
+			memset(&spec, 0, sizeof spec);
+			spec.type = (vagent_slot_type)t;
+			spec.reference_date = REF;
+			spec.choices = choices;
+			if (t == VAGENT_SLOT_ORDER_NUMBER)
+				spec.min_len = spec.max_len = 5;
+			in_table = true;
+			continue;
+		}
+		if (line[0] == '#')
+			in_table = false;
+		if (!in_table || strncmp(line, "| `", 3))
+			continue;
+		mid = strstr(line + 3, "` | ");
+		ck_assert_msg(mid && doc_cell(line, said, sizeof said) &&
+			      doc_cell(mid + 2, want, sizeof want), "bad example row: %s", line);
+		check_slot(&spec, said, strcmp(want, "\xe2\x80\x94") ? want : NULL);
+		rows[spec.type]++;
+	}
+	free(doc);
+	for (int t = 0; t < 7; t++)
+		ck_assert_msg(rows[t] >= 4, "docs/nlu.md: %d examples for %s", rows[t],
+			      vagent_slot_type_name((vagent_slot_type)t));
+}
+END_TEST
+
 START_TEST(test_slot_robustness)
 {
 	/* Junk never crashes any extractor. */
@@ -781,6 +844,7 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_yes_no);
 	tcase_add_test(tc, test_choice);
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_docs_examples);
 	tcase_add_test(tc, test_slot_robustness);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("intents");
