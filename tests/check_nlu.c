@@ -788,6 +788,33 @@ START_TEST(test_intent_scores)
 }
 END_TEST
 
+START_TEST(test_long_input)
+{
+	struct vagent_intent_matcher *m = store_matcher();
+	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_DIGITS };
+	size_t n = 200000;
+	char *text = malloc(n + 64), *out = NULL;
+	double score;
+
+	/* A long monologue ending in the question: matched on its start
+	 * only, no blow-up in time or memory. */
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(text + i, "blah la ", 8);
+	strcpy(text + n, "where is my order");
+	ck_assert_int_eq(vagent_intent_match(m, text, &score), -1);
+	memcpy(text, "where is my order ", 18);
+	ck_assert_int_eq(vagent_intent_match(m, text, &score), ORDER_STATUS);
+	ck_assert(vagent_text_has_phrase(text, "where is my order", 0));
+	strcpy(text + n, "one two three");
+	ck_assert_int_eq(vagent_slot_extract(&spec, text, &out), VAGENT_OK);
+	ck_assert_str_eq(out, "123");
+	free(out);
+	free(text);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
 /* ---- phrases */
 
 START_TEST(test_has_phrase)
@@ -854,6 +881,7 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_intent_api);
 	tcase_add_test(tc, test_intent_keywords);
 	tcase_add_test(tc, test_intent_scores);
+	tcase_add_test(tc, test_long_input);
 	tcase_add_test(tc, test_has_phrase);
 	suite_add_tcase(s, tc);
 	return s;

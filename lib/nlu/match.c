@@ -284,6 +284,8 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 		goto done;
 	vagent__nlu_tokens_join(&q, in_vocab, (void *)m);
 	vagent__nlu_tokens_drop_stop(&q);
+	if (q.n > VAGENT__NLU_QUERY_MAX)
+		q.n = VAGENT__NLU_QUERY_MAX;
 	if (!q.n)
 		goto done;
 	/* Similarity of every query token to every vocabulary word. */

@@ -16,6 +16,9 @@
 
 #define VAGENT__NLU_WORD_MAX 32   /* longer words are cut (never matters) */
 #define VAGENT__NLU_KEY_MAX  12
+/* Queries (intent matching, knowledge search) use their first this many
+ * content words: an utterance is short, and the cost grows with it. */
+#define VAGENT__NLU_QUERY_MAX 64
 
 /* One normalised word: as written (lower-case), its stem, its sound key. */
 struct vagent__nlu_token {
