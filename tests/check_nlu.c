@@ -221,6 +221,12 @@ START_TEST(test_order_number)
 	check_slot(&spec, "one two three um four five", "12345");
 	check_slot(&spec, "one two three the four five", "12345");
 	check_slot(&spec, "i ordered two things on the fifth", NULL);
+	/* "four" heard as "for", "eight" as "ate" at the ends of the number:
+	 * taken when nothing else fits. */
+	check_slot(&spec, "it's for five six seven eight", "45678");
+	check_slot(&spec, "one two three four ate", "12348");
+	check_slot(&spec, "i'm calling for one two three four five", "12345");
+	check_slot(&spec, "calling for one two three", NULL);
 	check_slot(&spec, "one two three four", NULL);
 	check_slot(&spec, "one two three four five six", NULL);
 	check_slot(&spec, "i don't have it", NULL);
