@@ -437,6 +437,9 @@ static const struct { const char *word; unsigned value; } ordinals[] = {
 	{ "thirteenth", 13 }, { "fourteenth", 14 }, { "fifteenth", 15 },
 	{ "sixteenth", 16 }, { "seventeenth", 17 }, { "eighteenth", 18 },
 	{ "nineteenth", 19 }, { "twentieth", 20 }, { "thirtieth", 30 },
+	/* Recognisers' spellings. */
+	{ "forth", 4 }, { "fith", 5 }, { "eigth", 8 }, { "nineth", 9 },
+	{ "twelveth", 12 },
 };
 
 unsigned vagent__num_ordinal_word(const char *w)

@@ -677,12 +677,14 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 		if (!strcmp(w, "next") && (word_is(t, i + 1, "week")))
 			return date_out(ref + 7, out);
 	}
-	/* "the fifth", "on the 21st": a day of this month, else the next
-	 * month that has it. */
+	/* "the fifth", "on the 21st", "the eight" (a recogniser's "eighth"):
+	 * a day of this month, else the next month that has it. A plain
+	 * number counts only after "the". */
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned d;
 		size_t e;
-		if (!day_at(t, i, false, &d, &e))
+
+		if (!day_at(t, i, word_is(t, i, "the"), &d, &e))
 			continue;
 		for (int k = 0; k < 13; k++) {
 			long yy = y + (long)((rm - 1 + (unsigned)k) / 12);
@@ -736,7 +738,13 @@ static const struct { const char *phrase; enum polarity p; } yes_no_phrases[] = 
 	{ "perfect", P_YES }, { "indeed", P_YES }, { "i think so", P_YES },
 	{ "think so", P_YES }, { "that works", P_YES }, { "fine", P_YES },
 	{ "no problem", P_YES }, { "no worries", P_YES }, { "why not", P_YES },
-	{ "do not mind", P_YES }, { "i do not mind", P_YES }, { "yes yes", P_YES },
+	{ "do not mind", P_YES }, { "i do not mind", P_YES },
+	/* What recognisers write for them. */
+	{ "yas", P_YES }, { "yess", P_YES }, { "yeas", P_YES }, { "shore", P_YES },
+	{ "that is write", P_YES }, { "that is rite", P_YES }, { "o k", P_YES },
+	{ "okey", P_YES }, { "oh kay", P_YES }, { "go a head", P_YES },
+	{ "mhmm", P_YES }, { "mmhmm", P_YES }, { "uhhuh", P_YES },
+	{ "yes sir", P_YES }, { "yes maam", P_YES }, { "nay", P_NO }, { "yes yes", P_YES },
 	{ "confirm", P_YES }, { "confirmed", P_YES }, { "agreed", P_YES },
 	{ "no", P_NO }, { "nope", P_NO }, { "nah", P_NO }, { "naw", P_NO },
 	{ "not", P_NO }, { "never", P_NO }, { "negative", P_NO },
