@@ -268,6 +268,11 @@ START_TEST(test_amount)
 		/* A number with a currency word beats one without. */
 		{ "i bought 2 things for forty dollars", "40.00" },
 		{ "sixty", "60.00" },
+		/* Digits said one by one are an order number, not money. */
+		{ "refund order one two three four five", NULL },
+		{ "order one two three four five refund of forty dollars", "40.00" },
+		{ "order one two three four five refund twenty", "20.00" },
+		{ "one two three dollars", "123.00" },
 		{ "no idea", NULL },
 		{ "", NULL },
 	};

@@ -347,6 +347,28 @@ static size_t money_at(const struct vagent__nlu_tokens *t, size_t i,
 	return j;
 }
 
+/* How many spoken groups make up t[i..e): "one two three" 3, "forty nine
+ * fifty" 2, "a hundred and five" 1. */
+static size_t digit_groups(const struct vagent__nlu_tokens *t, size_t i, size_t e)
+{
+	size_t groups = 0;
+
+	while (i < e) {
+		struct vagent__num_phrase c;
+
+		if (vagent__num_word(t->v[i].word, NULL) == NUM_OH) {
+			i++;            /* "two oh five": the oh joins the five */
+			continue;
+		}
+		if (vagent__num_cardinal(t, i, &c) && c.end > i && c.end <= e)
+			i = c.end;
+		else
+			i++;
+		groups++;
+	}
+	return groups;
+}
+
 static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **out)
 {
 	uint64_t first = 0, cents;
@@ -354,7 +376,30 @@ static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **o
 	char buf[48];
 
 	for (size_t i = 0; i < t->n; i++) {
-		size_t end = money_at(t, i, &cents, &unit);
+		size_t end;
+
+		/* Digits said one by one ("order one two three four five")
+		 * are a number, not money, unless a currency word follows. */
+		if (vagent__num_digit_start(t, i, false)) {
+			char run[RUN_MAX];
+			size_t e = vagent__num_digit_run(t, i, run, sizeof run, false);
+
+			if (e > i && digit_groups(t, i, e) >= 3) {
+				bool dollars = e < t->n && is_currency(t->v[e].word);
+
+				if (dollars && strlen(run) <= 12) {
+					/* "one two three dollars" */
+					first = strtoull(run, NULL, 10) * 100;
+					have_first = true;
+					break;
+				}
+				if (!(e < t->n && is_cents(t->v[e].word))) {
+					i = e - 1;
+					continue;
+				}
+			}
+		}
+		end = money_at(t, i, &cents, &unit);
 
 		if (end == i)
 			continue;
