@@ -862,6 +862,10 @@ START_TEST(test_has_phrase)
 	ck_assert(!vagent_text_has_phrase("i want a refund", "a real person", 0.3));
 	ck_assert(!vagent_text_has_phrase("the agent of change", "representative", 0.3));
 	ck_assert(!vagent_text_has_phrase("i like presents", "representative", 0.3));
+	/* Longer words that start with the phrase's word are other words. */
+	ck_assert(!vagent_text_has_phrase("how do you operate", "operator", 0.3));
+	ck_assert(!vagent_text_has_phrase("my personal details", "person", 0.3));
+	ck_assert(vagent_text_has_phrase("an operater please", "operator", 0.3));
 	/* Degenerate input. */
 	ck_assert(!vagent_text_has_phrase("", "agent", 0.3));
 	ck_assert(!vagent_text_has_phrase("agent", "", 0.3));
