@@ -14,6 +14,9 @@
 /* 2026-12-03 is a Thursday. */
 #define REF "2026-12-03"
 
+/* What *out holds before a call, to see that a failed call clears it. */
+static char unset[] = "unset";
+
 struct slot_case {
 	const char *text;
 	const char *want;     /* NULL: ENOENT */
@@ -22,7 +25,7 @@ struct slot_case {
 static void check_slot(const struct vagent_slot_spec *spec, const char *text,
 		       const char *want)
 {
-	char *out = (char *)"unset";
+	char *out = unset;
 	vagent_status st = vagent_slot_extract(spec, text, &out);
 
 	if (!want) {
@@ -71,7 +74,7 @@ END_TEST
 START_TEST(test_bad_spec)
 {
 	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_DIGITS };
-	char *out = (char *)"unset";
+	char *out = unset;
 
 	ck_assert_int_eq(vagent_slot_extract(NULL, "one", &out), VAGENT_EINVAL);
 	ck_assert_ptr_null(out);

@@ -129,7 +129,7 @@ static long term_find(const struct vagent_kb *kb, const char *stem)
 	return *slot ? (long)(*slot - 1) : -1;
 }
 
-static bool kb_in_vocab(const char *stem, void *ctx)
+static bool kb_in_vocab(const char *stem, const void *ctx)
 {
 	return term_find(ctx, stem) >= 0;
 }
@@ -589,7 +589,8 @@ static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 		if (end || level) {
 			/* Close the section so far. */
 			struct vagent__strbuf head = {0};
-			char *heading, *chunk_text;
+			char *heading;
+			const char *chunk_text;
 
 			for (int i = 0; i < depth; i++)
 				if (path[i]) {

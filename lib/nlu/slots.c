@@ -878,7 +878,7 @@ static vagent_status extract_yes_no(const struct vagent__nlu_tokens *t, char **o
 
 /* ---- choice */
 
-static bool choice_vocab(const char *stem, void *ctx)
+static bool choice_vocab(const char *stem, const void *ctx)
 {
 	const struct vagent__nlu_tokens *all = ctx;
 
@@ -900,8 +900,9 @@ static vagent_status extract_choice(const char *text, const char *const *choices
 	for (size_t c = 0; choices[c]; c++, nchoices++)
 		if (!vagent__nlu_tokenize(choices[c], &all))
 			goto done;
-	if (!vagent__nlu_tokenize(text, &tt) || !vagent__nlu_tokens_join(&tt, choice_vocab, &all))
+	if (!vagent__nlu_tokenize(text, &tt))
 		goto done;
+	vagent__nlu_tokens_join(&tt, choice_vocab, &all);
 	for (size_t c = 0; choices[c]; c++) {
 		double s;
 

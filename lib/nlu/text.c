@@ -517,8 +517,8 @@ void vagent__nlu_tokens_free(struct vagent__nlu_tokens *t)
 	t->n = t->cap = 0;
 }
 
-bool vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
-			     vagent__nlu_vocab_fn in_vocab, void *ctx)
+void vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
+			     vagent__nlu_vocab_fn in_vocab, const void *ctx)
 {
 	size_t k = 0;
 
@@ -545,7 +545,6 @@ bool vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
 		t->v[k++] = t->v[i];
 	}
 	t->n = k;
-	return true;
 }
 
 double vagent__nlu_phrase_sim(const struct vagent__nlu_tokens *text,
