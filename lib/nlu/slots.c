@@ -65,25 +65,20 @@ static bool fits(size_t len, int min_len, int max_len)
 	       (max_len <= 0 || len <= (size_t)max_len);
 }
 
-/*
- * Every digit run in the text; then the longest run that fits the length
- * bounds, else the first concatenation of neighbouring runs (split by at
- * most two stray words: "one two three the four five") that fits.
- */
-static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
-				    int min_len, int max_len, char **out)
+/* Every digit run in the text, at most `max`; returns how many. */
+static size_t digit_runs(const struct vagent__nlu_tokens *t, bool lenient,
+			 struct run *runs, size_t max)
 {
-	struct run runs[32];
-	size_t nruns = 0, best = SIZE_MAX, best_len = 0;
+	size_t nruns = 0;
 
-	for (size_t i = 0; i < t->n && nruns < VAGENT__ARRAY_SIZE(runs);) {
+	for (size_t i = 0; i < t->n && nruns < max;) {
 		size_t end;
 
-		if (!vagent__num_digit_start(t, i)) {
+		if (!vagent__num_digit_start(t, i, lenient)) {
 			i++;
 			continue;
 		}
-		end = vagent__num_digit_run(t, i, runs[nruns].digits, RUN_MAX);
+		end = vagent__num_digit_run(t, i, runs[nruns].digits, RUN_MAX, lenient);
 		if (end == i) {
 			i++;
 			continue;
@@ -95,6 +90,17 @@ static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
 		}
 		i = end;
 	}
+	return nruns;
+}
+
+/* The longest run that fits the length bounds, else the first
+ * concatenation of neighbouring runs (split by at most two stray words:
+ * "one two three the four five") that fits. */
+static vagent_status pick_run(const struct run *runs, size_t nruns, int min_len,
+			      int max_len, char **out)
+{
+	size_t best = SIZE_MAX, best_len = 0;
+
 	for (size_t r = 0; r < nruns; r++) {
 		size_t len = strlen(runs[r].digits);
 
@@ -123,6 +129,26 @@ static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
 		}
 	}
 	return VAGENT_ENOENT;
+}
+
+/*
+ * Digits: the runs read strictly (homophones such as "for" only between
+ * digits); when none fits the bounds, read again leniently, a homophone
+ * at the edge of a run counting ("for five six seven eight" → 45678).
+ */
+static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
+				    int min_len, int max_len, char **out)
+{
+	struct run runs[32];
+	vagent_status st;
+	size_t n;
+
+	n = digit_runs(t, false, runs, VAGENT__ARRAY_SIZE(runs));
+	st = pick_run(runs, n, min_len, max_len, out);
+	if (st != VAGENT_ENOENT || (min_len <= 0 && max_len <= 0))
+		return st;
+	n = digit_runs(t, true, runs, VAGENT__ARRAY_SIZE(runs));
+	return pick_run(runs, n, min_len, max_len, out);
 }
 
 /* ---- numbers */
@@ -195,9 +221,9 @@ static vagent_status extract_number(const struct vagent__nlu_tokens *t, char **o
 			continue;
 		/* Another number right after: digits spoken one group at a
 		 * time ("one two three", "four fifty") — read as a run. */
-		if (c.end < t->n && vagent__num_digit_start(t, c.end) &&
+		if (c.end < t->n && vagent__num_digit_start(t, c.end, false) &&
 		    vagent__num_word(t->v[c.end].word, NULL) != NUM_OH) {
-			vagent__num_digit_run(t, i, buf, RUN_MAX);
+			vagent__num_digit_run(t, i, buf, RUN_MAX, false);
 			return give(buf, out);
 		}
 		snprintf(buf, sizeof buf, "%llu", (unsigned long long)c.value);
@@ -321,6 +347,28 @@ static size_t money_at(const struct vagent__nlu_tokens *t, size_t i,
 	return j;
 }
 
+/* How many spoken groups make up t[i..e): "one two three" 3, "forty nine
+ * fifty" 2, "a hundred and five" 1. */
+static size_t digit_groups(const struct vagent__nlu_tokens *t, size_t i, size_t e)
+{
+	size_t groups = 0;
+
+	while (i < e) {
+		struct vagent__num_phrase c;
+
+		if (vagent__num_word(t->v[i].word, NULL) == NUM_OH) {
+			i++;            /* "two oh five": the oh joins the five */
+			continue;
+		}
+		if (vagent__num_cardinal(t, i, &c) && c.end > i && c.end <= e)
+			i = c.end;
+		else
+			i++;
+		groups++;
+	}
+	return groups;
+}
+
 static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **out)
 {
 	uint64_t first = 0, cents;
@@ -328,7 +376,30 @@ static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **o
 	char buf[48];
 
 	for (size_t i = 0; i < t->n; i++) {
-		size_t end = money_at(t, i, &cents, &unit);
+		size_t end;
+
+		/* Digits said one by one ("order one two three four five")
+		 * are a number, not money, unless a currency word follows. */
+		if (vagent__num_digit_start(t, i, false)) {
+			char run[RUN_MAX];
+			size_t e = vagent__num_digit_run(t, i, run, sizeof run, false);
+
+			if (e > i && digit_groups(t, i, e) >= 3) {
+				bool dollars = e < t->n && is_currency(t->v[e].word);
+
+				if (dollars && strlen(run) <= 12) {
+					/* "one two three dollars" */
+					first = strtoull(run, NULL, 10) * 100;
+					have_first = true;
+					break;
+				}
+				if (!(e < t->n && is_cents(t->v[e].word))) {
+					i = e - 1;
+					continue;
+				}
+			}
+		}
+		end = money_at(t, i, &cents, &unit);
 
 		if (end == i)
 			continue;
@@ -478,7 +549,7 @@ static bool year_at(const struct vagent__nlu_tokens *t, size_t i, long *year, si
 		*end = c.end;
 		return true;
 	}
-	size_t e = vagent__num_digit_run(t, i, buf, sizeof buf);
+	size_t e = vagent__num_digit_run(t, i, buf, sizeof buf, false);
 
 	if (e > i && strlen(buf) == 4 && (v = strtoull(buf, NULL, 10)) >= 1900 && v <= 2199) {
 		*year = (long)v;
@@ -601,6 +672,15 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 					return date_out(r, out);
 				return VAGENT_ENOENT;    /* "february thirtieth" */
 			}
+			/* "5th december", "the twenty fifth december" */
+			for (size_t back = 3; back >= 1; back--) {
+				if (back <= i && day_at(t, i - back, true, &d, &e) && e == i) {
+					year_at(t, i + 1, &year, &e);
+					if (next_month_day(ref, m, d, year, &r))
+						return date_out(r, out);
+					return VAGENT_ENOENT;
+				}
+			}
 			/* "the third of march" */
 			if (i >= 2 && word_is(t, i - 1, "of")) {
 				size_t s = i - 2;
@@ -642,12 +722,14 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 		if (!strcmp(w, "next") && (word_is(t, i + 1, "week")))
 			return date_out(ref + 7, out);
 	}
-	/* "the fifth", "on the 21st": a day of this month, else the next
-	 * month that has it. */
+	/* "the fifth", "on the 21st", "the eight" (a recogniser's "eighth"):
+	 * a day of this month, else the next month that has it. A plain
+	 * number counts only after "the". */
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned d;
 		size_t e;
-		if (!day_at(t, i, false, &d, &e))
+
+		if (!day_at(t, i, word_is(t, i, "the"), &d, &e))
 			continue;
 		for (int k = 0; k < 13; k++) {
 			long yy = y + (long)((rm - 1 + (unsigned)k) / 12);
@@ -701,7 +783,13 @@ static const struct { const char *phrase; enum polarity p; } yes_no_phrases[] = 
 	{ "perfect", P_YES }, { "indeed", P_YES }, { "i think so", P_YES },
 	{ "think so", P_YES }, { "that works", P_YES }, { "fine", P_YES },
 	{ "no problem", P_YES }, { "no worries", P_YES }, { "why not", P_YES },
-	{ "do not mind", P_YES }, { "i do not mind", P_YES }, { "yes yes", P_YES },
+	{ "do not mind", P_YES }, { "i do not mind", P_YES },
+	/* What recognisers write for them. */
+	{ "yas", P_YES }, { "yess", P_YES }, { "yeas", P_YES }, { "shore", P_YES },
+	{ "that is write", P_YES }, { "that is rite", P_YES }, { "o k", P_YES },
+	{ "okey", P_YES }, { "oh kay", P_YES }, { "go a head", P_YES },
+	{ "mhmm", P_YES }, { "mmhmm", P_YES }, { "uhhuh", P_YES },
+	{ "yes sir", P_YES }, { "yes maam", P_YES }, { "nay", P_NO }, { "yes yes", P_YES },
 	{ "confirm", P_YES }, { "confirmed", P_YES }, { "agreed", P_YES },
 	{ "no", P_NO }, { "nope", P_NO }, { "nah", P_NO }, { "naw", P_NO },
 	{ "not", P_NO }, { "never", P_NO }, { "negative", P_NO },
@@ -790,7 +878,7 @@ static vagent_status extract_yes_no(const struct vagent__nlu_tokens *t, char **o
 
 /* ---- choice */
 
-static bool choice_vocab(const char *stem, void *ctx)
+static bool choice_vocab(const char *stem, const void *ctx)
 {
 	const struct vagent__nlu_tokens *all = ctx;
 
@@ -812,8 +900,9 @@ static vagent_status extract_choice(const char *text, const char *const *choices
 	for (size_t c = 0; choices[c]; c++, nchoices++)
 		if (!vagent__nlu_tokenize(choices[c], &all))
 			goto done;
-	if (!vagent__nlu_tokenize(text, &tt) || !vagent__nlu_tokens_join(&tt, choice_vocab, &all))
+	if (!vagent__nlu_tokenize(text, &tt))
 		goto done;
+	vagent__nlu_tokens_join(&tt, choice_vocab, &all);
 	for (size_t c = 0; choices[c]; c++) {
 		double s;
 
