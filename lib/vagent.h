@@ -2195,7 +2195,7 @@ struct vagent_agent_intent {
 struct vagent_agent_flow {
 	struct vagent_agent_intent *intents;
 	size_t n_intents;
-	double match_threshold;       /* intent score needed, 0..1; 0.45 */
+	double match_threshold;       /* intent score needed, 0..1; 0.5 */
 	char *fallback;               /* nothing matched: "Sorry, I didn't
 				       * catch that. ..." */
 	char *knowledge_miss;         /* no knowledge answer found */

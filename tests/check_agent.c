@@ -220,7 +220,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(a->escalation.transfer_webhook);
 	ck_assert_int_eq(a->compliance.disclosure_within_ms, 10000);
 	ck_assert(!a->compliance.require_disclosure);
-	ck_assert_double_eq(a->flow.match_threshold, 0.45);
+	ck_assert_double_eq(a->flow.match_threshold, 0.5);
 	ck_assert_uint_eq(a->n_tools, 0);
 	ck_assert_uint_eq(list_len(a->knowledge), 0);
 	/* no greeting: a disclosing default and a warning naming the line */

@@ -1461,7 +1461,7 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 	char p[64], pn[80];
 	size_t i = 0, k;
 
-	f->match_threshold = 0.45;
+	f->match_threshold = 0.5;
 	if (!o)
 		return;
 	check_keys(c, o, "flow", keys);

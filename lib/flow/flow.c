@@ -379,6 +379,44 @@ static struct vagent_slot_spec spec_of(const struct flow_brain *b,
 	return sp;
 }
 
+/* Whether `text` names a currency ("dollars", "$", "cents"...). */
+static bool says_money(const char *text)
+{
+	static const char *const units[] = { "dollar", "buck", "cent", "euro",
+					      "pound", "$", NULL };
+	const char *const *u;
+	char low[512];
+	size_t i;
+
+	for (i = 0; text[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)text[i]);
+	low[i] = '\0';
+	for (u = units; *u; u++)
+		if (strstr(low, *u))
+			return true;
+	return false;
+}
+
+/*
+ * Whether slot `s` may be taken from an utterance that was not an answer
+ * to its own prompt. Free text and yes/no never are (they would take
+ * anything); a number or an amount only with a currency word, so "refund
+ * order one two three four five" does not also read as "one dollar".
+ */
+static bool fill_unasked(const struct vagent_agent_slot *s, const char *text)
+{
+	switch (s->type) {
+	case VAGENT_SLOT_TEXT:
+	case VAGENT_SLOT_YES_NO:
+		return false;
+	case VAGENT_SLOT_AMOUNT:
+	case VAGENT_SLOT_NUMBER:
+		return says_money(text);
+	default:
+		return true;
+	}
+}
+
 static bool digit_slot(const struct vagent_agent_slot *s)
 {
 	return s->type == VAGENT_SLOT_DIGITS || s->type == VAGENT_SLOT_NUMBER ||
@@ -624,11 +662,8 @@ static void start_intent(struct flow_req *r, int i)
 			dtmf_used = true;
 			continue;
 		}
-		/* a free-text or yes/no slot is asked for, never guessed from
-		 * the request itself */
-		if (s->type == VAGENT_SLOT_TEXT || s->type == VAGENT_SLOT_YES_NO)
-			continue;
-		fill_from_text(b, k, r->caller_text);
+		if (fill_unasked(s, r->caller_text))
+			fill_from_text(b, k, r->caller_text);
 	}
 	proceed(r);
 }
@@ -769,8 +804,7 @@ static void decide(struct flow_req *r)
 		/* other missing slots said in the same breath */
 		for (k = 0; k < in->n_slots; k++)
 			if (k != asked && !b->values[k] &&
-			    in->slots[k].type != VAGENT_SLOT_TEXT &&
-			    in->slots[k].type != VAGENT_SLOT_YES_NO)
+			    fill_unasked(&in->slots[k], text))
 				fill_from_text(b, k, text);
 		b->misunderstood = 0;
 		proceed(r);
