@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -479,12 +480,129 @@ START_TEST(test_knowledge)
 	j = cJSON_Parse(res + strlen("result OK "));
 	ck_assert_ptr_nonnull(j);
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "found")));
-	ck_assert_ptr_nonnull(strstr(pkg_str(j, "source"), "test-store.md"));
+	/* relative to the agent file: the same trace on every machine */
+	ck_assert_str_eq(pkg_str(j, "source"), "test-store.md#store-hours");
 	ck_assert_str_eq(pkg_str(j, "heading"), "Acme store > Store hours");
 	cJSON_Delete(j);
 	say(&d, "how do i return an item");
 	ck_assert_ptr_nonnull(strstr(d.reply, "thirty days"));
 	drv_free(&d);
+}
+END_TEST
+
+/* Callbacks of the knowledge tools used alone. */
+static void kt_result(void *ctx, uint64_t id, vagent_status st, const char *result)
+{
+	struct drv *d = ctx;
+
+	logf_(d, "result %llu %s %s\n", (unsigned long long)id,
+	      vagent_status_name(st), result);
+}
+
+START_TEST(test_knowledge_tools)
+{
+	static const char text[] =
+		"{ \"greeting\": \"This is an automated assistant.\",\n"
+		"  \"flow\": { \"intents\": [ { \"name\": \"faq\", "
+		"\"keywords\": [\"hours\"], \"knowledge\": true } ] } }";
+	struct vagent_loop_config lc = vagent_loop_config_default();
+	struct vagent_agent *a = NULL;
+	struct vagent_tools *t = NULL;
+	struct vagent_error err;
+	struct drv d;
+	char *dir = make_temp_dir();
+	char path[4096], agent_text[1024];
+
+	memset(&d, 0, sizeof(d));
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	lc.workers = 0;
+	ck_assert_int_eq(vagent_loop_new(&lc, &d.loop, &err), VAGENT_OK);
+	/* no knowledge files: nothing found */
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "faq.json", NULL, &a,
+					    &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_knowledge_tools_new(a, NULL, &t, &err), VAGENT_OK);
+	t->loop = d.loop;
+	t->on_result = kt_result;
+	t->ctx = &d;
+	ck_assert_int_eq(t->ops->call(t, 7, "knowledge.search", "{\"query\":\"hours\"}",
+				      &err), VAGENT_OK);
+	ck_assert_uint_eq(d.len, 0);        /* answered from the loop */
+	/* another tool without a provider behind: refused at once */
+	ck_assert_int_eq(t->ops->call(t, 8, "refund", "{}", &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "knowledge: unknown tool \"refund\"");
+	/* arguments without a query: an error result */
+	ck_assert_int_eq(t->ops->call(t, 9, "knowledge.search", "[1]", &err), VAGENT_OK);
+	/* cancelled: never answered */
+	ck_assert_int_eq(t->ops->call(t, 10, "knowledge.search", "{\"query\":\"x\"}",
+				      &err), VAGENT_OK);
+	t->ops->cancel(t, 10);
+	run_idle(&d);
+	ck_assert_str_eq(d.log, "result 7 OK {\"found\":false}\n"
+			 "result 9 EINVAL knowledge.search: arguments need a \"query\" string\n");
+	vagent_tools_free(t);
+	vagent_agent_free(a);
+
+	/* a knowledge file gone since the agent was loaded: named */
+	snprintf(path, sizeof(path), "%s/faq.md", dir);
+	write_file(path, "# FAQ\n\n## Hours\n\nOpen all day.\n", 31);
+	snprintf(agent_text, sizeof(agent_text),
+		 "{ \"greeting\": \"This is an automated assistant.\", "
+		 "\"knowledge\": [\"faq.md\"],\n"
+		 "  \"flow\": { \"intents\": [ { \"name\": \"faq\", "
+		 "\"keywords\": [\"hours\"], \"knowledge\": true } ] } }");
+	ck_assert_int_eq(vagent_agent_parse(agent_text, strlen(agent_text), "faq.json",
+					    dir, &a, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_knowledge_tools_new(a, NULL, &t, &err), VAGENT_OK);
+	vagent_tools_free(t);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(vagent_knowledge_tools_new(a, NULL, &t, &err), VAGENT_ENOENT);
+	ck_assert_ptr_null(t);
+	ck_assert_ptr_nonnull(strstr(err.message, path));
+	vagent_agent_free(a);
+	vagent_loop_free(d.loop);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_knowledge_miss)
+{
+	static const char text[] =
+		"{ \"greeting\": \"This is an automated assistant.\",\n"
+		"  \"flow\": { \"knowledge_miss\": \"I don't know that one.\",\n"
+		"    \"intents\": [ { \"name\": \"faq\", "
+		"\"keywords\": [\"hours\"], \"knowledge\": true } ] } }";
+	struct vagent_fault none = { 0 };
+	struct vagent_agent *a = NULL;
+	struct vagent_brain *b = NULL;
+	struct vagent_tools *t = NULL;
+	struct vagent_error err;
+	struct drv d;
+
+	drv_init(&d, none);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "faq.json", NULL, &a,
+					    &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_flow_brain_new(a, NULL, &b, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_knowledge_tools_new(a, NULL, &t, &err), VAGENT_OK);
+	b->loop = d.loop;
+	b->on_first_token = on_first;
+	b->on_text = on_text;
+	b->on_tool_call = on_tool;
+	b->on_escalate = on_escalate;
+	b->on_done = on_done;
+	b->on_error = on_error;
+	b->ctx = &d;
+	t->loop = d.loop;
+	t->on_result = on_result;
+	t->ctx = &d;
+	vagent_brain_free(d.brain);
+	vagent_tools_free(d.tools);
+	d.brain = b;
+	d.tools = t;
+	ck_assert_str_eq(say(&d, "what are your hours"), "I don't know that one.");
+	ck_assert_ptr_nonnull(strstr(d.log, "result OK {\"found\":false}\n"));
+	drv_free(&d);
+	vagent_agent_free(a);
 }
 END_TEST
 
@@ -779,6 +897,8 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_guard_limit);
 	tcase_add_test(tc, test_tool_failure);
 	tcase_add_test(tc, test_knowledge);
+	tcase_add_test(tc, test_knowledge_tools);
+	tcase_add_test(tc, test_knowledge_miss);
 	tcase_add_test(tc, test_misunderstandings);
 	tcase_add_test(tc, test_human);
 	tcase_add_test(tc, test_opt_out);
