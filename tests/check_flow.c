@@ -433,6 +433,41 @@ START_TEST(test_guard_limit)
 }
 END_TEST
 
+/* The package of docs/flow.md, exactly. */
+START_TEST(test_package)
+{
+	static const char want[] =
+		"{\"agent\":\"test-store\",\"reason\":\"guard_limit\",\"intent\":\"refu"
+		"nd\",\"stage\":\"calling refund\",\"slots\":{\"order_number\":\"12345"
+		"\",\"amount\":\"500.00\"},\"actions\":[{\"tool\":\"order_status\",\"ar"
+		"gs\":{\"order_number\":\"12345\"},\"outcome\":\"ok\",\"result\":{\"ord"
+		"er_number\":\"12345\",\"status\":\"shipped\",\"delivery_date\":\"2026-"
+		"12-04\",\"items\":[\"a blue kettle\",\"two mugs\"]}},{\"tool\":\"refun"
+		"d\",\"args\":{\"order_number\":\"12345\",\"amount\":500},\"outcome\":"
+		"\"refused\",\"error\":\"amount 500 is above the limit 200\"}],\"misund"
+		"erstandings\":0,\"transcript\":[{\"turn\":1,\"speaker\":\"agent\",\"te"
+		"xt\":\"Hi, this is the Acme store's automated assistant. How can I hel"
+		"p you today?\"},{\"turn\":2,\"speaker\":\"caller\",\"text\":\"where is"
+		" my order one two three four five\"},{\"turn\":2,\"speaker\":\"agent\""
+		",\"text\":\"Order 1 2 3 4 5 is shipped. It arrives on Friday, December"
+		" 4th with a blue kettle and two mugs.\"},{\"turn\":3,\"speaker\":\"cal"
+		"ler\",\"text\":\"i want a refund for order one two three four five of "
+		"five hundred dollars\"},{\"turn\":3,\"speaker\":\"agent\",\"text\":\"T"
+		"hat's more than I can approve on this call.\"}]}";
+	struct drv d;
+	struct vagent_fault none = { 0 };
+
+	drv_init(&d, none);
+	greet(&d);
+	say(&d, "where is my order one two three four five");
+	say(&d, "i want a refund for order one two three four five of "
+	    "five hundred dollars");
+	ck_assert_str_eq(d.reason, "guard_limit");
+	ck_assert_str_eq(d.package, want);
+	drv_free(&d);
+}
+END_TEST
+
 START_TEST(test_tool_failure)
 {
 	struct drv d;
@@ -895,6 +930,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_refund_confirmed);
 	tcase_add_test(tc, test_refund_declined);
 	tcase_add_test(tc, test_guard_limit);
+	tcase_add_test(tc, test_package);
 	tcase_add_test(tc, test_tool_failure);
 	tcase_add_test(tc, test_knowledge);
 	tcase_add_test(tc, test_knowledge_tools);
