@@ -248,6 +248,8 @@ static const struct {
 	{ "missing-flow.json", VAGENT_EINVAL, "1: flow: missing (required)" },
 	{ "range.json", VAGENT_EINVAL,
 	  "12: tools[0].timeout_ms: must be between 1 and 600000 (got 0)" },
+	{ "get-body.json", VAGENT_EINVAL,
+	  "13: tools[0].http.body: a GET request has no body" },
 	{ "fault-kind.json", VAGENT_EINVAL,
 	  "14: tools[0].mock.faults[0].kind: unknown fault kind \"explode\" "
 	  "(one of delay, timeout, error, stall, disconnect, malformed)" },

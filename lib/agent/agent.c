@@ -956,7 +956,11 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 			t->headers = (const char *const *)list;
 		}
 		j = cJSON_GetObjectItemCaseSensitive(http, "body");
-		if (j)
+		if (j && (strcmp(methods[m], "GET") == 0 ||
+			  strcmp(methods[m], "DELETE") == 0))
+			problem(c, VAGENT_EINVAL, join(pp, sizeof(pp), p, "body"),
+				"a %s request has no body", methods[m]);
+		else if (j)
 			t->body = json_text(c, j);
 	}
 	guard = member(c, o, path, "guard", W_OBJECT, false);
@@ -983,9 +987,8 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 	if (mock) {
 		join(p, sizeof(p), path, "mock");
 		check_keys(c, mock, p, mock_keys);
-		j = member(c, mock, p, "result", W_ANY, true);
-		if (j)
-			t->mock_result = json_text(c, j);
+		j = member(c, mock, p, "result", W_ANY, false);
+		t->mock_result = j ? json_text(c, j) : pool_strdup(c, "{}");
 		get_int(c, mock, p, "latency_ms", 0, 600000,
 			&t->mock_latency.base_ms);
 		get_int(c, mock, p, "jitter_ms", 0, 600000,
