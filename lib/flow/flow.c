@@ -974,13 +974,20 @@ static void speak_step(struct flow_req *r)
 
 	if (r->say && r->say[r->pos]) {
 		size_t n = sentence_len(r->say + r->pos);
-		char *delta = strndup(r->say + r->pos, n);
+		char *delta = malloc(n + 2);
 
 		if (!delta) {
 			fail(r, "out of memory");
 			return;
 		}
+		memcpy(delta, r->say + r->pos, n);
+		delta[n] = '\0';
 		r->pos += n;
+		/* Before a hand-off the last sentence ends with a space, so a
+		 * host that splits sentences at ". " sends it to speech now,
+		 * ahead of the hold phrase it says on on_escalate. */
+		if (!r->say[r->pos] && r->escalate && n && delta[n - 1] != ' ')
+			strcpy(delta + n, " ");
 		b->base.on_text(b->base.ctx, r->id, delta);
 		free(delta);
 		if (r->dead)
