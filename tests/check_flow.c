@@ -397,6 +397,34 @@ static const char *pkg_str(const cJSON *pkg, const char *key)
 	return cJSON_IsString(j) ? j->valuestring : "";
 }
 
+START_TEST(test_reschedule)
+{
+	struct drv d;
+	struct vagent_fault none = { 0 };
+
+	drv_init(&d, none);
+	greet(&d);
+	ck_assert_str_eq(say(&d, "i need to reschedule my delivery for order "
+			     "one two three four five"), "What day would suit you?");
+	/* two slots in one answer; "friday" counts from 2026-12-01 */
+	ck_assert_str_eq(say(&d, "friday in the afternoon"),
+			 "Move the delivery of order 1 2 3 4 5 to Friday, December 4th "
+			 "in the afternoon?");
+	ck_assert_str_eq(say(&d, "yeah that's right"),
+			 "All set: your delivery comes Friday, December 4th in the afternoon.");
+	ck_assert_ptr_nonnull(strstr(d.log, "tool reschedule {\"order_number\":\"12345\","
+				     "\"date\":\"2026-12-04\",\"window\":\"afternoon\"}\n"));
+	/* one slot at a time */
+	ck_assert_str_eq(say(&d, "can you change my delivery date"), "Which order is it?");
+	ck_assert_str_eq(say(&d, "one two three four five"), "What day would suit you?");
+	ck_assert_str_eq(say(&d, "tomorrow"), "Morning or afternoon?");
+	ck_assert_str_eq(say(&d, "in the morning please"),
+			 "Move the delivery of order 1 2 3 4 5 to Wednesday, December 2nd "
+			 "in the morning?");
+	drv_free(&d);
+}
+END_TEST
+
 START_TEST(test_guard_limit)
 {
 	struct drv d;
@@ -933,6 +961,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_order_asr_errors);
 	tcase_add_test(tc, test_refund_confirmed);
 	tcase_add_test(tc, test_refund_declined);
+	tcase_add_test(tc, test_reschedule);
 	tcase_add_test(tc, test_guard_limit);
 	tcase_add_test(tc, test_package);
 	tcase_add_test(tc, test_tool_failure);
