@@ -35,7 +35,7 @@ struct drv {
 	uint64_t id;
 	int turn;
 	int n_text, n_done, n_tools;
-	bool cancel_at_text, stop_at_text;
+	bool cancel_at_text, stop_at_text, cancel_at_tool;
 };
 
 static void logf_(struct drv *d, const char *fmt, ...)
@@ -94,6 +94,8 @@ static void on_tool(void *ctx, uint64_t id, const char *name,
 	snprintf(d->call_id, sizeof(d->call_id), "%s", call_id);
 	ck_assert_int_eq(d->tools->ops->call(d->tools, id, name, args, &err),
 			 VAGENT_OK);
+	if (d->cancel_at_tool)
+		d->brain->ops->cancel(d->brain, id);
 }
 
 static void on_escalate(void *ctx, uint64_t id, const char *reason,
@@ -825,9 +827,12 @@ START_TEST(test_cancel_mid_reply)
 		struct vagent_error err;
 
 		ck_assert_int_eq(d.brain->ops->respond(d.brain, &req, &err), VAGENT_OK);
-		d.brain->ops->cancel(d.brain, req.id);
+		d.cancel_at_tool = true;
 		run_idle(&d);
+		d.cancel_at_tool = false;
 		ck_assert_int_eq(d.n_text, 0);
+		/* the tool ran to its end: its result was taken, said nothing */
+		ck_assert_ptr_nonnull(strstr(last_turn_log(&d), "result OK"));
 		req.id = ++d.id;
 		req.caller_text = "goodbye";
 		ck_assert_int_eq(d.brain->ops->respond(d.brain, &req, &err), VAGENT_OK);
@@ -836,6 +841,12 @@ START_TEST(test_cancel_mid_reply)
 		ck_assert_int_eq(d.n_text, 0);
 		ck_assert_int_eq(d.n_done, 1);
 	}
+	/* the policy of a stopped request never ran; the package has the
+	 * call that finished after its request was cancelled */
+	ck_assert_str_eq(say(&d, "can i talk to a real person"),
+			 d.agent->escalation.human_reply);
+	ck_assert_ptr_nonnull(strstr(d.package, "{\"tool\":\"order_status\",\"args\":"
+				     "{\"order_number\":\"12345\"},\"outcome\":\"ok\""));
 	drv_free(&d);
 
 	drv_init(&d, none);

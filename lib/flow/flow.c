@@ -35,6 +35,7 @@ struct line {
 };
 
 struct action {
+	char call_id[32]; /* "" until the call goes out */
 	char *tool;
 	char *args;       /* JSON */
 	const char *outcome; /* "ok", "error", "refused", "cancelled", NULL: pending */
@@ -163,6 +164,7 @@ static struct action *add_action(struct flow_brain *b, const char *tool,
 		b->cap_actions = cap;
 	}
 	a = &b->actions[b->n_actions++];
+	a->call_id[0] = '\0';
 	a->tool = xstrdup(b, tool);
 	a->args = xstrdup(b, args);
 	a->outcome = NULL;
@@ -1035,6 +1037,9 @@ static void think(struct flow_req *r)
 		return;
 	if (r->tool) {
 		snprintf(r->call_id, sizeof(r->call_id), "flow_%d", ++b->calls);
+		if (pending_action(b))
+			snprintf(pending_action(b)->call_id,
+				 sizeof(pending_action(b)->call_id), "%s", r->call_id);
 		r->state = RQ_TOOL;
 		b->base.on_tool_call(b->base.ctx, r->id, r->tool, r->call_id,
 				     r->tool_args);
@@ -1119,6 +1124,18 @@ static void flow_tool_result(struct vagent_brain *base, uint64_t id,
 		if (vagent_timer_start(r->timer, 0, 0, NULL) != VAGENT_OK)
 			b->oom = true;
 		return;
+	}
+	/* The request was cancelled but the tool ran to its end (a host
+	 * that lets tools finish on barge-in): the package still tells. */
+	if (call_id && pending_action(b) &&
+	    strcmp(pending_action(b)->call_id, call_id) == 0) {
+		struct action *a = pending_action(b);
+		cJSON *j = st == VAGENT_OK && result ? cJSON_Parse(result) : NULL;
+
+		a->outcome = j ? "ok" : "error";
+		a->detail = xstrdup(b, st == VAGENT_OK && !j
+				    ? "malformed result (not JSON)" : result);
+		cJSON_Delete(j);
 	}
 }
 
