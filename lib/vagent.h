@@ -2095,12 +2095,27 @@ vagent_status vagent_intent_matcher_add(struct vagent_intent_matcher *m,
 					const char *const *examples,
 					const char *const *keywords);
 /* The best intent for `text`: its number (-1 when none scores above 0)
- * and its score in 0..1 (*score may be NULL). */
+ * and its score in 0..1 (*score may be NULL). Ties go to the intent added
+ * first. docs/nlu.md gives the thresholds to act on: >= 0.5 accept,
+ * 0.35..0.5 confirm, below that the fallback. */
 int vagent_intent_match(const struct vagent_intent_matcher *m,
 			const char *text, double *score);
 
+/* Every intent scoring above 0 for `text`, best first (ties: the order
+ * added), at most `max`; returns how many were written. For margins
+ * ("did you mean A or B?") when the best two are close. */
+struct vagent_intent_score {
+	int intent;
+	double score;
+};
+size_t vagent_intent_scores(const struct vagent_intent_matcher *m,
+			    const char *text, struct vagent_intent_score *out,
+			    size_t max);
+
 /* Whether `text` contains `phrase` as whole words, allowing small
- * recognition errors (tolerance 0: exact words after normalisation). */
+ * recognition errors (tolerance 0: the same words after normalisation and
+ * stemming; 0.3: sound-alikes, one or two letters off, split words
+ * re-joined, the phrase's stop words optional — docs/nlu.md). */
 bool vagent_text_has_phrase(const char *text, const char *phrase,
 			    double tolerance);
 

@@ -221,6 +221,12 @@ START_TEST(test_order_number)
 	check_slot(&spec, "one two three um four five", "12345");
 	check_slot(&spec, "one two three the four five", "12345");
 	check_slot(&spec, "i ordered two things on the fifth", NULL);
+	/* "four" heard as "for", "eight" as "ate" at the ends of the number:
+	 * taken when nothing else fits. */
+	check_slot(&spec, "it's for five six seven eight", "45678");
+	check_slot(&spec, "one two three four ate", "12348");
+	check_slot(&spec, "i'm calling for one two three four five", "12345");
+	check_slot(&spec, "calling for one two three", NULL);
 	check_slot(&spec, "one two three four", NULL);
 	check_slot(&spec, "one two three four five six", NULL);
 	check_slot(&spec, "i don't have it", NULL);
@@ -304,6 +310,10 @@ START_TEST(test_date)
 		{ "the third of march", "2027-03-03" },
 		{ "on the 3rd of march", "2027-03-03" },
 		{ "march third 2028", "2028-03-03" },
+		{ "5th december", "2026-12-05" },
+		{ "5 december", "2026-12-05" },
+		{ "the twenty fifth december", "2026-12-25" },
+		{ "on the 1st of january 2027", "2027-01-01" },
 		{ "march third twenty twenty eight", "2028-03-03" },
 		{ "december twenty fifth", "2026-12-25" },
 		{ "december twenty-fifth", "2026-12-25" },
@@ -435,6 +445,69 @@ START_TEST(test_text)
 	};
 
 	CHECK_CASES(VAGENT_SLOT_TEXT, cases);
+}
+END_TEST
+
+/* The text of a "| `cell` |" table cell starting at `p` (at the '|'). */
+static bool doc_cell(const char *p, char *out, size_t cap)
+{
+	const char *a = strstr(p, "`"), *b;
+
+	if (!a)
+		return false;
+	b = strchr(a + 1, '`');
+	if (!b || (size_t)(b - a - 1) >= cap)
+		return false;
+	memcpy(out, a + 1, (size_t)(b - a - 1));
+	out[b - a - 1] = '\0';
+	return true;
+}
+
+/* Every example table in docs/nlu.md ("#### `type`" then "| `said` |
+ * `value` |" rows; `—` for ENOENT). */
+START_TEST(test_docs_examples)
+{
+	static const char *const choices[] = {
+		"credit card", "gift card", "paypal", "store credit", NULL,
+	};
+	char *doc = read_file(top_path("docs/nlu.md"), NULL), *line, *save = NULL;
+	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_TEXT };
+	int rows[8] = {0};
+	bool in_table = false;
+
+	ck_assert_msg(doc != NULL, "docs/nlu.md missing");
+	for (line = strtok_r(doc, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char said[256], want[64], name[32];
+		const char *mid;
+		int t;
+
+		if (!strncmp(line, "#### `", 6)) {
+			ck_assert(sscanf(line + 6, "%31[a-z_]", name) == 1);
+			t = vagent_slot_type_from_name(name);
+			ck_assert_msg(t >= 0, "docs/nlu.md: unknown slot type %s", name);
+			memset(&spec, 0, sizeof spec);
+			spec.type = (vagent_slot_type)t;
+			spec.reference_date = REF;
+			spec.choices = choices;
+			if (t == VAGENT_SLOT_ORDER_NUMBER)
+				spec.min_len = spec.max_len = 5;
+			in_table = true;
+			continue;
+		}
+		if (line[0] == '#')
+			in_table = false;
+		if (!in_table || strncmp(line, "| `", 3))
+			continue;
+		mid = strstr(line + 3, "` | ");
+		ck_assert_msg(mid && doc_cell(line, said, sizeof said) &&
+			      doc_cell(mid + 2, want, sizeof want), "bad example row: %s", line);
+		check_slot(&spec, said, strcmp(want, "\xe2\x80\x94") ? want : NULL);
+		rows[spec.type]++;
+	}
+	free(doc);
+	for (int t = 0; t < 7; t++)
+		ck_assert_msg(rows[t] >= 4, "docs/nlu.md: %d examples for %s", rows[t],
+			      vagent_slot_type_name((vagent_slot_type)t));
 }
 END_TEST
 
@@ -690,6 +763,64 @@ START_TEST(test_intent_keywords)
 }
 END_TEST
 
+START_TEST(test_intent_scores)
+{
+	struct vagent_intent_matcher *m = store_matcher();
+	struct vagent_intent_score sc[7];
+	size_t n;
+	double best;
+	int id;
+
+	/* Both a refund and a return: the two lead, close together. */
+	n = vagent_intent_scores(m, "i want to return this and get a refund", sc, 7);
+	ck_assert_int_ge(n, 2);
+	ck_assert((sc[0].intent == REFUND && sc[1].intent == RETURN_POLICY) ||
+		  (sc[0].intent == RETURN_POLICY && sc[1].intent == REFUND));
+	for (size_t i = 1; i < n; i++)
+		ck_assert(sc[i].score <= sc[i - 1].score && sc[i].score > 0);
+	/* The first is what vagent_intent_match answers. */
+	id = vagent_intent_match(m, "i want to return this and get a refund", &best);
+	ck_assert_int_eq(id, sc[0].intent);
+	ck_assert(best == sc[0].score);
+	/* A clear query leaves a wide margin. */
+	n = vagent_intent_scores(m, "where is my order", sc, 2);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(sc[0].intent, ORDER_STATUS);
+	ck_assert(sc[0].score - sc[1].score > 0.4);
+	ck_assert_int_eq(vagent_intent_scores(m, "where is my order", sc, 0), 0);
+	ck_assert_int_eq(vagent_intent_scores(m, "purple elephants", sc, 7), 0);
+	ck_assert_int_eq(vagent_intent_scores(NULL, "where is my order", sc, 7), 0);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
+START_TEST(test_long_input)
+{
+	struct vagent_intent_matcher *m = store_matcher();
+	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_DIGITS };
+	size_t n = 200000;
+	char *text = malloc(n + 64), *out = NULL;
+	double score;
+
+	/* A long monologue ending in the question: matched on its start
+	 * only, no blow-up in time or memory. */
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(text + i, "blah la ", 8);
+	strcpy(text + n, "where is my order");
+	ck_assert_int_eq(vagent_intent_match(m, text, &score), -1);
+	memcpy(text, "where is my order ", 18);
+	ck_assert_int_eq(vagent_intent_match(m, text, &score), ORDER_STATUS);
+	ck_assert(vagent_text_has_phrase(text, "where is my order", 0));
+	strcpy(text + n, "one two three");
+	ck_assert_int_eq(vagent_slot_extract(&spec, text, &out), VAGENT_OK);
+	ck_assert_str_eq(out, "123");
+	free(out);
+	free(text);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
 /* ---- phrases */
 
 START_TEST(test_has_phrase)
@@ -746,6 +877,7 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_yes_no);
 	tcase_add_test(tc, test_choice);
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_docs_examples);
 	tcase_add_test(tc, test_slot_robustness);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("intents");
@@ -754,6 +886,8 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_intent_unrelated);
 	tcase_add_test(tc, test_intent_api);
 	tcase_add_test(tc, test_intent_keywords);
+	tcase_add_test(tc, test_intent_scores);
+	tcase_add_test(tc, test_long_input);
 	tcase_add_test(tc, test_has_phrase);
 	suite_add_tcase(s, tc);
 	return s;

@@ -858,6 +858,8 @@ static size_t query_terms(struct vagent_kb *kb, const char *query, struct qterm 
 		goto done;
 	vagent__nlu_tokens_join(&t, kb_in_vocab, kb);
 	drop_stop_words(&t);
+	if (t.n > VAGENT__NLU_QUERY_MAX)
+		t.n = VAGENT__NLU_QUERY_MAX;
 	q = malloc((t.n ? t.n : 1) * sizeof *q);
 	if (!q)
 		goto done;

@@ -269,21 +269,23 @@ done:
 
 /* ---- matching */
 
-int vagent_intent_match(const struct vagent_intent_matcher *m,
-			const char *text, double *score)
+/* Score every intent for `text` into scores[m->n]; false when the text
+ * has no words or memory ran out (all scores 0). */
+static bool score_all(const struct vagent_intent_matcher *m, const char *text,
+		      double *scores)
 {
 	struct vagent__nlu_tokens q = {0};
-	double *sim = NULL, *qw = NULL, best = 0, qsum = 0;
-	int best_id = -1;
+	double *sim = NULL, *qw = NULL, qsum = 0;
+	bool ok = false;
 
-	if (score)
-		*score = 0;
-	if (!m || !text || !m->n || !m->nvocab)
-		return -1;
-	if (!vagent__nlu_tokenize(text, &q))
+	for (size_t n = 0; n < m->n; n++)
+		scores[n] = 0;
+	if (!m->nvocab || !vagent__nlu_tokenize(text, &q))
 		goto done;
 	vagent__nlu_tokens_join(&q, in_vocab, (void *)m);
 	vagent__nlu_tokens_drop_stop(&q);
+	if (q.n > VAGENT__NLU_QUERY_MAX)
+		q.n = VAGENT__NLU_QUERY_MAX;
 	if (!q.n)
 		goto done;
 	/* Similarity of every query token to every vocabulary word. */
@@ -308,6 +310,9 @@ int vagent_intent_match(const struct vagent_intent_matcher *m,
 			const struct example *ex = &in->examples[e];
 			double pnum = 0, rnum = 0, rden = 0, p, r, f;
 
+			/* Soft precision: how much of the query the example
+			 * explains; soft recall: how much of the example the
+			 * query says; both IDF-weighted. */
 			for (size_t i = 0; i < q.n; i++) {
 				double b = 0;
 
@@ -338,20 +343,59 @@ int vagent_intent_match(const struct vagent_intent_matcher *m,
 				kw_best = ks;
 		}
 		s = 1.0 - (1.0 - ex_best) * (1.0 - KEYWORD_WEIGHT * kw_best);
-		if (s > 1)
-			s = 1;
-		if (s > best + 1e-12) {
-			best = s;
-			best_id = in->id;
-		}
+		scores[n] = s > 1 ? 1 : s;
 	}
-	if (score)
-		*score = best;
+	ok = true;
 done:
 	free(sim);
 	free(qw);
 	vagent__nlu_tokens_free(&q);
-	return best > 0 ? best_id : -1;
+	return ok;
+}
+
+size_t vagent_intent_scores(const struct vagent_intent_matcher *m,
+			    const char *text, struct vagent_intent_score *out,
+			    size_t max)
+{
+	double *scores;
+	size_t found = 0;
+
+	if (!m || !text || !out || !max || !m->n)
+		return 0;
+	scores = malloc(m->n * sizeof *scores);
+	if (!scores)
+		return 0;
+	if (score_all(m, text, scores)) {
+		while (found < max) {
+			size_t best = SIZE_MAX;
+
+			for (size_t n = 0; n < m->n; n++)
+				if (scores[n] > 0 && (best == SIZE_MAX || scores[n] > scores[best]))
+					best = n;
+			if (best == SIZE_MAX)
+				break;
+			out[found].intent = m->intents[best].id;
+			out[found].score = scores[best];
+			scores[best] = 0;
+			found++;
+		}
+	}
+	free(scores);
+	return found;
+}
+
+int vagent_intent_match(const struct vagent_intent_matcher *m,
+			const char *text, double *score)
+{
+	struct vagent_intent_score best;
+
+	if (score)
+		*score = 0;
+	if (vagent_intent_scores(m, text, &best, 1) != 1)
+		return -1;
+	if (score)
+		*score = best.score;
+	return best.intent;
 }
 
 /* ---- phrases */

@@ -16,6 +16,9 @@
 
 #define VAGENT__NLU_WORD_MAX 32   /* longer words are cut (never matters) */
 #define VAGENT__NLU_KEY_MAX  12
+/* Queries (intent matching, knowledge search) use their first this many
+ * content words: an utterance is short, and the cost grows with it. */
+#define VAGENT__NLU_QUERY_MAX 64
 
 /* One normalised word: as written (lower-case), its stem, its sound key. */
 struct vagent__nlu_token {
@@ -107,13 +110,16 @@ struct vagent__num_phrase {
  * "twenty one", "2 thousand", "2,500". "four fifty" stops after "four". */
 bool vagent__num_cardinal(const struct vagent__nlu_tokens *t, size_t i,
 			  struct vagent__num_phrase *out);
-/* Whether a digit run can start at t[i]. */
-bool vagent__num_digit_start(const struct vagent__nlu_tokens *t, size_t i);
+/* Whether a digit run can start at t[i] (`lenient`: a homophone such as
+ * "for" before a digit too). */
+bool vagent__num_digit_start(const struct vagent__nlu_tokens *t, size_t i,
+			     bool lenient);
 /* The digits spoken from t[i] ("four fifty six" → "456", "double oh
  * seven" → "007", fillers inside skipped) into buf; returns the index
- * after the run (i when none). */
+ * after the run (i when none). Homophones ("for", "to", "ate") count
+ * between two digits, and with `lenient` at either end of the run too. */
 size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
-			     char *buf, size_t cap);
+			     char *buf, size_t cap, bool lenient);
 /* "third" → 3 (0 when not an ordinal word). */
 unsigned vagent__num_ordinal_word(const char *w);
 /* An ordinal at t[i]: "third", "twenty first", "3rd" (and with

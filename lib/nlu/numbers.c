@@ -363,7 +363,7 @@ static bool is_digit_start(const struct vagent__nlu_tokens *t, size_t i)
 }
 
 size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
-			     char *buf, size_t cap)
+			     char *buf, size_t cap, bool lenient)
 {
 	size_t len = 0;
 
@@ -393,8 +393,11 @@ size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
 			i = digit_group(t, i, buf, &len, cap);
 			continue;
 		}
-		if (len && i + 1 < t->n && k == NUM_HOMOPHONE &&
-		    is_digit_start(t, i + 1) && len + 1 < cap) {
+		/* A homophone between two digits; leniently also at either
+		 * end of the run ("for five six seven eight"). */
+		if (k == NUM_HOMOPHONE && len + 1 < cap &&
+		    ((len && i + 1 < t->n && is_digit_start(t, i + 1)) ||
+		     (lenient && (len || (i + 1 < t->n && is_digit_start(t, i + 1)))))) {
 			buf[len++] = (char)('0' + v);
 			buf[len] = '\0';
 			i++;
@@ -415,9 +418,14 @@ size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
 	return i;
 }
 
-bool vagent__num_digit_start(const struct vagent__nlu_tokens *t, size_t i)
+bool vagent__num_digit_start(const struct vagent__nlu_tokens *t, size_t i,
+			     bool lenient)
 {
-	return is_digit_start(t, i);
+	if (is_digit_start(t, i))
+		return true;
+	return lenient && i + 1 < t->n &&
+	       vagent__num_word(t->v[i].word, NULL) == NUM_HOMOPHONE &&
+	       is_digit_start(t, i + 1);
 }
 
 /* ---- ordinals */

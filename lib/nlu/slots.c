@@ -65,25 +65,20 @@ static bool fits(size_t len, int min_len, int max_len)
 	       (max_len <= 0 || len <= (size_t)max_len);
 }
 
-/*
- * Every digit run in the text; then the longest run that fits the length
- * bounds, else the first concatenation of neighbouring runs (split by at
- * most two stray words: "one two three the four five") that fits.
- */
-static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
-				    int min_len, int max_len, char **out)
+/* Every digit run in the text, at most `max`; returns how many. */
+static size_t digit_runs(const struct vagent__nlu_tokens *t, bool lenient,
+			 struct run *runs, size_t max)
 {
-	struct run runs[32];
-	size_t nruns = 0, best = SIZE_MAX, best_len = 0;
+	size_t nruns = 0;
 
-	for (size_t i = 0; i < t->n && nruns < VAGENT__ARRAY_SIZE(runs);) {
+	for (size_t i = 0; i < t->n && nruns < max;) {
 		size_t end;
 
-		if (!vagent__num_digit_start(t, i)) {
+		if (!vagent__num_digit_start(t, i, lenient)) {
 			i++;
 			continue;
 		}
-		end = vagent__num_digit_run(t, i, runs[nruns].digits, RUN_MAX);
+		end = vagent__num_digit_run(t, i, runs[nruns].digits, RUN_MAX, lenient);
 		if (end == i) {
 			i++;
 			continue;
@@ -95,6 +90,17 @@ static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
 		}
 		i = end;
 	}
+	return nruns;
+}
+
+/* The longest run that fits the length bounds, else the first
+ * concatenation of neighbouring runs (split by at most two stray words:
+ * "one two three the four five") that fits. */
+static vagent_status pick_run(const struct run *runs, size_t nruns, int min_len,
+			      int max_len, char **out)
+{
+	size_t best = SIZE_MAX, best_len = 0;
+
 	for (size_t r = 0; r < nruns; r++) {
 		size_t len = strlen(runs[r].digits);
 
@@ -123,6 +129,26 @@ static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
 		}
 	}
 	return VAGENT_ENOENT;
+}
+
+/*
+ * Digits: the runs read strictly (homophones such as "for" only between
+ * digits); when none fits the bounds, read again leniently, a homophone
+ * at the edge of a run counting ("for five six seven eight" → 45678).
+ */
+static vagent_status extract_digits(const struct vagent__nlu_tokens *t,
+				    int min_len, int max_len, char **out)
+{
+	struct run runs[32];
+	vagent_status st;
+	size_t n;
+
+	n = digit_runs(t, false, runs, VAGENT__ARRAY_SIZE(runs));
+	st = pick_run(runs, n, min_len, max_len, out);
+	if (st != VAGENT_ENOENT || (min_len <= 0 && max_len <= 0))
+		return st;
+	n = digit_runs(t, true, runs, VAGENT__ARRAY_SIZE(runs));
+	return pick_run(runs, n, min_len, max_len, out);
 }
 
 /* ---- numbers */
@@ -195,9 +221,9 @@ static vagent_status extract_number(const struct vagent__nlu_tokens *t, char **o
 			continue;
 		/* Another number right after: digits spoken one group at a
 		 * time ("one two three", "four fifty") — read as a run. */
-		if (c.end < t->n && vagent__num_digit_start(t, c.end) &&
+		if (c.end < t->n && vagent__num_digit_start(t, c.end, false) &&
 		    vagent__num_word(t->v[c.end].word, NULL) != NUM_OH) {
-			vagent__num_digit_run(t, i, buf, RUN_MAX);
+			vagent__num_digit_run(t, i, buf, RUN_MAX, false);
 			return give(buf, out);
 		}
 		snprintf(buf, sizeof buf, "%llu", (unsigned long long)c.value);
@@ -478,7 +504,7 @@ static bool year_at(const struct vagent__nlu_tokens *t, size_t i, long *year, si
 		*end = c.end;
 		return true;
 	}
-	size_t e = vagent__num_digit_run(t, i, buf, sizeof buf);
+	size_t e = vagent__num_digit_run(t, i, buf, sizeof buf, false);
 
 	if (e > i && strlen(buf) == 4 && (v = strtoull(buf, NULL, 10)) >= 1900 && v <= 2199) {
 		*year = (long)v;
@@ -600,6 +626,15 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 				if (next_month_day(ref, m, d, year, &r))
 					return date_out(r, out);
 				return VAGENT_ENOENT;    /* "february thirtieth" */
+			}
+			/* "5th december", "the twenty fifth december" */
+			for (size_t back = 3; back >= 1; back--) {
+				if (back <= i && day_at(t, i - back, true, &d, &e) && e == i) {
+					year_at(t, i + 1, &year, &e);
+					if (next_month_day(ref, m, d, year, &r))
+						return date_out(r, out);
+					return VAGENT_ENOENT;
+				}
 			}
 			/* "the third of march" */
 			if (i >= 2 && word_is(t, i - 1, "of")) {

@@ -133,6 +133,25 @@ int main(int argc, char **argv)
 		printf("  %.2f     %5.1f%%    %3d/%-3d   %d/%d\n", thresholds[t],
 		       100.0 * ok / (nq ? nq : 1), in_ok, in, out_ok, out);
 	}
+	/* Where the scores fall: the weakest correct in-scope match and the
+	 * strongest out-of-scope one bound a good threshold. */
+	double min_in = 1, max_out = 0;
+	int top1 = 0, nin = 0;
+
+	for (int i = 0; i < nq; i++) {
+		if (qlabel[i] >= 0) {
+			nin++;
+			if (qgot[i] == qlabel[i]) {
+				top1++;
+				if (qscore[i] < min_in)
+					min_in = qscore[i];
+			}
+		} else if (qscore[i] > max_out) {
+			max_out = qscore[i];
+		}
+	}
+	printf("top-1 intent right (any score): %d/%d; weakest right score %.2f, "
+	       "strongest out-of-scope score %.2f\n", top1, nin, min_in, max_out);
 	printf("misses at threshold %.2f:\n", threshold);
 	for (int i = 0; i < nq; i++) {
 		int got = qscore[i] >= threshold ? qgot[i] : -1;
