@@ -154,6 +154,7 @@ START_TEST(test_full)
 	ck_assert(a->compliance.require_disclosure);
 	/* the flow */
 	ck_assert_double_eq(a->flow.match_threshold, 0.6);
+	ck_assert_double_eq(a->flow.clarify_threshold, 0.4);
 	ck_assert_str_eq(a->flow.fallback, "Say again?");
 	ck_assert_str_eq(a->flow.knowledge_miss, "No idea.");
 	ck_assert_str_eq(a->flow.tool_error, "Broken.");
@@ -162,6 +163,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(a->flow.n_intents, 3);
 	in = &a->flow.intents[0];
 	ck_assert_str_eq(in->name, "lookup");
+	ck_assert_str_eq(in->summary, "look something up");
 	ck_assert_str_eq(in->examples[0], "look up a thing");
 	ck_assert_str_eq(in->keywords[0], "lookup");
 	ck_assert_uint_eq(in->n_slots, 3);
@@ -221,6 +223,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(a->compliance.disclosure_within_ms, 10000);
 	ck_assert(!a->compliance.require_disclosure);
 	ck_assert_double_eq(a->flow.match_threshold, 0.5);
+	ck_assert_double_eq(a->flow.clarify_threshold, 0.35);
+	ck_assert_ptr_null(a->flow.intents[0].summary);
 	ck_assert_uint_eq(a->n_tools, 0);
 	ck_assert_uint_eq(list_len(a->knowledge), 0);
 	/* no greeting: a disclosing default and a warning naming the line */

@@ -247,6 +247,14 @@ static const char *last_turn_log(const struct drv *d)
 	return strchr(p, '\n') + 1;
 }
 
+/* The package's member `key` (a string), or "". */
+static const char *pkg_str(const cJSON *pkg, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(pkg, key);
+
+	return cJSON_IsString(j) ? j->valuestring : "";
+}
+
 static const char *const ORDER_REPLY =
 	"Order 1 2 3 4 5 is shipped. It arrives on Friday, December 4th with "
 	"a blue kettle and two mugs.";
@@ -351,6 +359,45 @@ START_TEST(test_order_asr_errors)
 }
 END_TEST
 
+START_TEST(test_clarify)
+{
+	struct drv d;
+	struct vagent_fault none = { 0 };
+	const char *unsure = "were is my order one too three for five";
+	cJSON *pkg;
+
+	drv_init(&d, none);
+	greet(&d);
+	/* a fair match: asked about, then acted on with the first words */
+	ck_assert_str_eq(say(&d, unsure),
+			 "You'd like to check on an order, is that right?");
+	ck_assert_int_eq(d.n_tools, 0);
+	ck_assert_str_eq(say(&d, "yes"), ORDER_REPLY);
+	/* "no": the fallback */
+	ck_assert_str_eq(say(&d, unsure),
+			 "You'd like to check on an order, is that right?");
+	ck_assert_str_eq(say(&d, "no"), d.agent->flow.fallback);
+	/* something else: understood afresh */
+	ck_assert_str_eq(say(&d, unsure),
+			 "You'd like to check on an order, is that right?");
+	ck_assert_str_eq(say(&d, "i want a refund"), "Which order is the refund for?");
+	drv_free(&d);
+
+	/* asked about twice in a row, then not understood: escalated */
+	drv_init(&d, none);
+	say(&d, unsure);
+	ck_assert_str_eq(say(&d, unsure),
+			 "You'd like to check on an order, is that right?");
+	ck_assert_str_eq(say(&d, "purple elephants"),
+			 d.agent->escalation.misunderstanding_reply);
+	ck_assert_str_eq(d.reason, "misunderstanding");
+	pkg = cJSON_Parse(d.package);
+	ck_assert_str_eq(pkg_str(pkg, "stage"), "understanding the request");
+	cJSON_Delete(pkg);
+	drv_free(&d);
+}
+END_TEST
+
 START_TEST(test_refund_confirmed)
 {
 	struct drv d;
@@ -391,13 +438,6 @@ START_TEST(test_refund_declined)
 }
 END_TEST
 
-/* The package's member `key` (a string), or "". */
-static const char *pkg_str(const cJSON *pkg, const char *key)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(pkg, key);
-
-	return cJSON_IsString(j) ? j->valuestring : "";
-}
 
 START_TEST(test_reschedule)
 {
@@ -740,8 +780,13 @@ START_TEST(test_human)
 	cJSON_Delete(pkg);
 	drv_free(&d);
 
+	/* as a recogniser writes them */
 	drv_init(&d, none);
-	say(&d, "i need a representative");
+	say(&d, "can i get a rep presentative");
+	ck_assert_str_eq(d.reason, "human_requested");
+	drv_free(&d);
+	drv_init(&d, none);
+	say(&d, "i want a reel person");
 	ck_assert_str_eq(d.reason, "human_requested");
 	drv_free(&d);
 }
@@ -756,6 +801,10 @@ START_TEST(test_opt_out)
 	greet(&d);
 	ck_assert_str_eq(say(&d, "please stop calling me"),
 			 d.agent->escalation.opt_out_reply);
+	ck_assert_str_eq(d.reason, "opt_out");
+	drv_free(&d);
+	drv_init(&d, none);
+	say(&d, "stop call in me");
 	ck_assert_str_eq(d.reason, "opt_out");
 	drv_free(&d);
 }
@@ -970,6 +1019,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_order_two_turns);
 	tcase_add_test(tc, test_order_dtmf);
 	tcase_add_test(tc, test_order_asr_errors);
+	tcase_add_test(tc, test_clarify);
 	tcase_add_test(tc, test_refund_confirmed);
 	tcase_add_test(tc, test_refund_declined);
 	tcase_add_test(tc, test_reschedule);

@@ -1347,7 +1347,7 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 			 struct vagent_agent_intent *in)
 {
 	static const char *const keys[] = {
-		"name", "examples", "keywords", "slots", "confirm", "tool",
+		"name", "summary", "examples", "keywords", "slots", "confirm", "tool",
 		"reply", "reply_error", "knowledge", "escalate", "end", NULL
 	};
 	static const char *const tool_keys[] = { "name", "args", NULL };
@@ -1358,6 +1358,7 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 
 	check_keys(c, o, path, keys);
 	in->name = get_string(c, o, path, "name", true, NULL);
+	in->summary = get_string(c, o, path, "summary", false, NULL);
 	in->examples = get_list(c, o, path, "examples", NULL);
 	in->keywords = get_list(c, o, path, "keywords", NULL);
 	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0])
@@ -1457,7 +1458,8 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent_flow *f = &c->ap->pub.flow;
 	static const char *const keys[] = {
-		"intents", "match_threshold", "fallback", "knowledge_miss",
+		"intents", "match_threshold", "clarify_threshold", "fallback",
+		"knowledge_miss",
 		"tool_error", "cancelled", "anything_else", NULL
 	};
 	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
@@ -1465,10 +1467,16 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 	size_t i = 0, k;
 
 	f->match_threshold = 0.5;
+	f->clarify_threshold = 0.35;
 	if (!o)
 		return;
 	check_keys(c, o, "flow", keys);
 	get_double(c, o, "flow", "match_threshold", 0, 1, &f->match_threshold);
+	f->clarify_threshold = f->match_threshold < 0.35 ? f->match_threshold : 0.35;
+	get_double(c, o, "flow", "clarify_threshold", 0, 1, &f->clarify_threshold);
+	if (f->clarify_threshold > f->match_threshold)
+		problem(c, VAGENT_EINVAL, "flow.clarify_threshold",
+			"must not be above match_threshold (%g)", f->match_threshold);
 	f->fallback = get_string(c, o, "flow", "fallback", false,
 				 "Sorry, I didn't catch that. Could you say it another way?");
 	f->knowledge_miss = get_string(c, o, "flow", "knowledge_miss", false,

@@ -16,13 +16,15 @@
 
 #include "flow/flow_int.h"
 
-/* Fuzzy tolerance for the escalation, opt-out and repeat phrases. */
-#define PHRASE_TOLERANCE 0.2
+/* Fuzzy tolerance for the escalation, opt-out and repeat phrases (the
+ * value docs/nlu.md measured). */
+#define PHRASE_TOLERANCE 0.3
 
 enum stage {
 	ST_IDLE,          /* no intent in progress */
 	ST_COLLECT,       /* asked for slot `slot` */
 	ST_CONFIRM,       /* asked the confirmation */
+	ST_CLARIFY,       /* asked whether intent `clarify` was meant */
 	ST_CALLING,       /* a tool call is out */
 	ST_ENDED,         /* said goodbye */
 	ST_ESCALATED,     /* handed off */
@@ -84,6 +86,8 @@ struct flow_brain {
 	char **values;                /* per slot of the intent */
 	size_t max_slots;
 	bool confirmed;               /* the confirmation was answered yes */
+	int clarify;                  /* ST_CLARIFY: the intent asked about */
+	char *clarify_text;           /* ... and the words that suggested it */
 	int misunderstood;            /* consecutive */
 	char *query;                  /* the utterance that started the intent */
 	char *last_reply;
@@ -208,6 +212,10 @@ static void stage_text(const struct flow_brain *b, char *buf, size_t n)
 		break;
 	case ST_CONFIRM:
 		snprintf(buf, n, "awaiting confirmation");
+		break;
+	case ST_CLARIFY:
+		snprintf(buf, n, "clarifying %s",
+			 b->agent->flow.intents[b->clarify].name);
 		break;
 	case ST_CALLING:
 		snprintf(buf, n, "calling %s", in && in->tool ? in->tool
@@ -643,7 +651,7 @@ static void act(struct flow_req *r)
 	say(r, b->agent->flow.anything_else);
 }
 
-static void start_intent(struct flow_req *r, int i)
+static void start_intent(struct flow_req *r, int i, const char *text)
 {
 	struct flow_brain *b = r->b;
 	const struct vagent_agent_intent *in;
@@ -655,7 +663,7 @@ static void start_intent(struct flow_req *r, int i)
 	reset_intent(b);
 	b->intent = i;
 	in = cur_intent(b);
-	b->query = xstrdup(b, r->caller_text);
+	b->query = xstrdup(b, text);
 	b->misunderstood = 0;
 	for (k = 0; k < in->n_slots; k++) {
 		const struct vagent_agent_slot *s = &in->slots[k];
@@ -664,8 +672,8 @@ static void start_intent(struct flow_req *r, int i)
 			dtmf_used = true;
 			continue;
 		}
-		if (fill_unasked(s, r->caller_text))
-			fill_from_text(b, k, r->caller_text);
+		if (fill_unasked(s, text))
+			fill_from_text(b, k, text);
 	}
 	proceed(r);
 }
@@ -705,6 +713,63 @@ static int yes_no(struct flow_brain *b, const char *text)
 		res = strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? -1 : 0;
 	free(v);
 	return res;
+}
+
+/*
+ * A new request: act on an intent that matches well; ask about one that
+ * matches only fairly ("You'd like to check on an order, is that
+ * right?"); else the fallback. A second clarifying question in a row
+ * counts as a misunderstanding.
+ */
+static void understand(struct flow_req *r, const char *text, bool again)
+{
+	struct flow_brain *b = r->b;
+	const struct vagent_agent_flow *f = &b->agent->flow;
+	double score = 0;
+	int i = text && *text ? vagent_intent_match(b->matcher, text, &score) : -1;
+
+	b->stage = ST_IDLE;
+	if (i >= 0 && score >= f->match_threshold) {
+		start_intent(r, i, text);
+		return;
+	}
+	if (i < 0 || score < f->clarify_threshold) {
+		misunderstood(r, f->fallback);
+		return;
+	}
+	if (again) {
+		const struct vagent_agent_escalation *e = &b->agent->escalation;
+
+		b->misunderstood++;
+		if (e->max_misunderstandings > 0 &&
+		    b->misunderstood >= e->max_misunderstandings) {
+			escalate(r, "misunderstanding", e->misunderstanding_reply);
+			return;
+		}
+	}
+	b->stage = ST_CLARIFY;
+	b->clarify = i;
+	free(b->clarify_text);
+	b->clarify_text = xstrdup(b, text);
+	{
+		const struct vagent_agent_intent *in = &f->intents[i];
+		struct vagent__strbuf sb = { 0 };
+		char name[80];
+		char *q;
+
+		if (in->summary) {
+			vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
+					      in->summary);
+		} else {
+			tool_name_spoken(in->name, name, sizeof(name));
+			vagent__strbuf_printf(&sb, "Do you mean %s?", name);
+		}
+		q = vagent__strbuf_detach(&sb);
+		if (!q)
+			b->oom = true;
+		say(r, q);
+		free(q);
+	}
 }
 
 /* The policy for one caller turn: fills r's plan. */
@@ -773,7 +838,7 @@ static void decide(struct flow_req *r)
 		default:
 			i = switched_intent(b, text);
 			if (i >= 0) {
-				start_intent(r, i);
+				start_intent(r, i, text);
 				break;
 			}
 			if (in->confirm) {
@@ -795,7 +860,7 @@ static void decide(struct flow_req *r)
 		if (!got) {
 			i = switched_intent(b, text);
 			if (i >= 0) {
-				start_intent(r, i);
+				start_intent(r, i, text);
 				break;
 			}
 			misunderstood(r, in->slots[asked].reprompt ?
@@ -812,18 +877,29 @@ static void decide(struct flow_req *r)
 		proceed(r);
 		break;
 	}
-	default: {
-		double score = 0;
+	case ST_CLARIFY:
+		switch (yes_no(b, text)) {
+		case 1: {
+			char *said = b->clarify_text;
 
-		i = text && *text ? vagent_intent_match(b->matcher, text, &score)
-				  : -1;
-		if (i < 0 || score < a->flow.match_threshold) {
-			misunderstood(r, a->flow.fallback);
+			b->clarify_text = NULL;
+			b->stage = ST_IDLE;
+			start_intent(r, b->clarify, said ? said : "");
+			free(said);
 			break;
 		}
-		start_intent(r, i);
+		case -1:
+			b->stage = ST_IDLE;
+			misunderstood(r, a->flow.fallback);
+			break;
+		default:
+			understand(r, text, true);
+			break;
+		}
 		break;
-	}
+	default:
+		understand(r, text, false);
+		break;
 	}
 	if (!r->tool && !r->escalate)
 		add_line(b, r->turn, true, r->say);
@@ -907,6 +983,7 @@ static void brain_destroy(struct flow_brain *b)
 		free(b->values[i]);
 	free(b->values);
 	free(b->query);
+	free(b->clarify_text);
 	free(b->last_reply);
 	for (i = 0; i < b->n_lines; i++)
 		free(b->lines[i].text);
