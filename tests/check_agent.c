@@ -451,6 +451,32 @@ START_TEST(test_expected_phrases)
 }
 END_TEST
 
+/* Inputs the fuzzer (tests/fuzz/fuzz_agent.c) found, minimised. */
+START_TEST(test_fuzz_regressions)
+{
+	/* cJSON skips every byte up to the space as whitespace; the line
+	 * locator looped on a control character before a value */
+	static const char ctl[] =
+		"{\n  \"name\":\x1a{ \"a\": 1 },\n"
+		"  \"flow\": {\x01\"intents\": [ { \"nmae\": \"x\" } ] }\n}\n";
+	static const char ctl2[] =
+		"{\n\"flow\":\x01{\n\"intents\":\x02[\x1f\n{\x0b\"nmae\": \"x\" } ] } }\n";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_agent_parse(ctl, strlen(ctl), "ctl.json", NULL, &a,
+					    &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "ctl.json:2: name: must be a string (got an "
+			 "object) (and 4 more problems)");
+	ck_assert_ptr_null(a);
+	/* and lines are counted through them */
+	ck_assert_int_eq(vagent_agent_parse(ctl2, strlen(ctl2), "ctl2.json", NULL, &a,
+					    &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "ctl2.json:4: flow.intents[0].nmae: unknown key "
+			 "\"nmae\" (did you mean \"name\"?) (and 3 more problems)");
+}
+END_TEST
+
 Suite *suite_agent(void);
 Suite *suite_agent(void)
 {
@@ -467,6 +493,7 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_several_problems);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_expected_phrases);
+	tcase_add_test(tc, test_fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }
