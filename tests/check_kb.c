@@ -341,6 +341,30 @@ START_TEST(test_many_chunks)
 }
 END_TEST
 
+START_TEST(test_many_headings)
+{
+	struct vagent_kb *kb = NULL;
+	struct vagent_kb_hit hit;
+	size_t n = 20000, cap = n * 40, len = 0;
+	char *md = malloc(cap);
+
+	/* One title repeated: slugs "faq", "faq-1", ... "faq-19999". */
+	ck_assert_ptr_nonnull(md);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(md + len, cap - len, "## FAQ\n\nAnswer w%zu.\n\n", i);
+	ck_assert_int_eq(vagent_kb_new(&kb), VAGENT_OK);
+	ck_assert_int_eq(vagent_kb_add_text(kb, "big.md", md, NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_kb_chunks(kb), n);
+	ck_assert_int_eq(vagent_kb_search(kb, "w0", &hit, 1), 1);
+	ck_assert_str_eq(hit.source, "big.md#faq");
+	ck_assert_int_eq(vagent_kb_search(kb, "w19999", &hit, 1), 1);
+	ck_assert_str_eq(hit.source, "big.md#faq-19999");
+	ck_assert_str_eq(hit.answer, "Answer w19999.");
+	vagent_kb_free(kb);
+	free(md);
+}
+END_TEST
+
 Suite *suite_kb(void)
 {
 	Suite *s = suite_create("kb");
@@ -357,6 +381,7 @@ Suite *suite_kb(void)
 	tcase_add_test(tc, test_bad_files);
 	tcase_add_test(tc, test_plain_text_file);
 	tcase_add_test(tc, test_many_chunks);
+	tcase_add_test(tc, test_many_headings);
 	suite_add_tcase(s, tc);
 	return s;
 }

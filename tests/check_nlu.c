@@ -14,6 +14,9 @@
 /* 2026-12-03 is a Thursday. */
 #define REF "2026-12-03"
 
+/* What *out holds before a call, to see that a failed call clears it. */
+static char unset[] = "unset";
+
 struct slot_case {
 	const char *text;
 	const char *want;     /* NULL: ENOENT */
@@ -22,7 +25,7 @@ struct slot_case {
 static void check_slot(const struct vagent_slot_spec *spec, const char *text,
 		       const char *want)
 {
-	char *out = (char *)"unset";
+	char *out = unset;
 	vagent_status st = vagent_slot_extract(spec, text, &out);
 
 	if (!want) {
@@ -71,7 +74,7 @@ END_TEST
 START_TEST(test_bad_spec)
 {
 	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_DIGITS };
-	char *out = (char *)"unset";
+	char *out = unset;
 
 	ck_assert_int_eq(vagent_slot_extract(NULL, "one", &out), VAGENT_EINVAL);
 	ck_assert_ptr_null(out);
@@ -268,6 +271,11 @@ START_TEST(test_amount)
 		/* A number with a currency word beats one without. */
 		{ "i bought 2 things for forty dollars", "40.00" },
 		{ "sixty", "60.00" },
+		/* Digits said one by one are an order number, not money. */
+		{ "refund order one two three four five", NULL },
+		{ "order one two three four five refund of forty dollars", "40.00" },
+		{ "order one two three four five refund twenty", "20.00" },
+		{ "one two three dollars", "123.00" },
 		{ "no idea", NULL },
 		{ "", NULL },
 	};
@@ -325,6 +333,10 @@ START_TEST(test_date)
 		{ "on the 21st", "2026-12-21" },
 		{ "the second", "2027-01-02" },
 		{ "the thirty first", "2026-12-31" },
+		{ "the eight", "2026-12-08" },
+		{ "on the forth", "2026-12-04" },
+		{ "december the eight", "2026-12-08" },
+		{ "i have two kids", NULL },
 		{ "3/14", "2027-03-14" },
 		{ "12/25", "2026-12-25" },
 		{ "12/25/2027", "2027-12-25" },
@@ -380,6 +392,9 @@ START_TEST(test_yes_no)
 		{ "yes that's my order", "yes" }, { "um yeah", "yes" },
 		{ "Yes.", "yes" }, { "YEAH SURE", "yes" },
 		{ "i don't mind", "yes" },
+		/* Recognition errors. */
+		{ "yess", "yes" }, { "that's write", "yes" }, { "o k", "yes" },
+		{ "go a head", "yes" }, { "shore", "yes" }, { "uh-huh", "yes" },
 		{ "no", "no" }, { "nope", "no" }, { "nah", "no" },
 		{ "don't", "no" }, { "dont", "no" }, { "please don't", "no" },
 		{ "no thanks", "no" }, { "no thank you", "no" },
@@ -850,6 +865,10 @@ START_TEST(test_has_phrase)
 	ck_assert(!vagent_text_has_phrase("i want a refund", "a real person", 0.3));
 	ck_assert(!vagent_text_has_phrase("the agent of change", "representative", 0.3));
 	ck_assert(!vagent_text_has_phrase("i like presents", "representative", 0.3));
+	/* Longer words that start with the phrase's word are other words. */
+	ck_assert(!vagent_text_has_phrase("how do you operate", "operator", 0.3));
+	ck_assert(!vagent_text_has_phrase("my personal details", "person", 0.3));
+	ck_assert(vagent_text_has_phrase("an operater please", "operator", 0.3));
 	/* Degenerate input. */
 	ck_assert(!vagent_text_has_phrase("", "agent", 0.3));
 	ck_assert(!vagent_text_has_phrase("agent", "", 0.3));

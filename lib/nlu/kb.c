@@ -129,7 +129,7 @@ static long term_find(const struct vagent_kb *kb, const char *stem)
 	return *slot ? (long)(*slot - 1) : -1;
 }
 
-static bool kb_in_vocab(const char *stem, void *ctx)
+static bool kb_in_vocab(const char *stem, const void *ctx)
 {
 	return term_find(ctx, stem) >= 0;
 }
@@ -543,12 +543,76 @@ static bool setext_rule(const char *s, size_t n, int *level)
 	return i == n;
 }
 
+/* Slugs seen in one file and how often (a hash set: a file may have many
+ * headings). */
+struct slug_seen {
+	char **slug;
+	size_t *count;
+	size_t n, size;
+};
+
+static void slug_seen_free(struct slug_seen *ss)
+{
+	for (size_t i = 0; i < ss->size; i++)
+		free(ss->slug[i]);
+	free(ss->slug);
+	free(ss->count);
+}
+
+static size_t slug_seen_slot(const struct slug_seen *ss, const char *slug)
+{
+	size_t mask = ss->size - 1, h = hash_str(slug) & mask;
+
+	while (ss->slug[h] && strcmp(ss->slug[h], slug))
+		h = (h + 1) & mask;
+	return h;
+}
+
+/* Count `slug` (taking it); *before: how many times it was seen already.
+ * False on allocation failure (the slug is freed). */
+static bool slug_seen_add(struct slug_seen *ss, char *slug, size_t *before)
+{
+	size_t h;
+
+	if ((ss->n + 1) * 2 > ss->size) {
+		struct slug_seen grown = { NULL, NULL, 0, ss->size ? ss->size * 2 : 64 };
+
+		grown.slug = calloc(grown.size, sizeof *grown.slug);
+		grown.count = calloc(grown.size, sizeof *grown.count);
+		if (!grown.slug || !grown.count) {
+			free(grown.slug);
+			free(grown.count);
+			free(slug);
+			return false;
+		}
+		for (size_t i = 0; i < ss->size; i++)
+			if (ss->slug[i]) {
+				size_t k = slug_seen_slot(&grown, ss->slug[i]);
+
+				grown.slug[k] = ss->slug[i];
+				grown.count[k] = ss->count[i];
+			}
+		grown.n = ss->n;
+		free(ss->slug);
+		free(ss->count);
+		*ss = grown;
+	}
+	h = slug_seen_slot(ss, slug);
+	if (ss->slug[h]) {
+		free(slug);
+	} else {
+		ss->slug[h] = slug;
+		ss->n++;
+	}
+	*before = ss->count[h]++;
+	return true;
+}
+
 static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 				  const char *text)
 {
 	char *path[6] = {0};
-	char **slugs = NULL;
-	size_t nslugs = 0;
+	struct slug_seen seen = {0};
 	struct vagent__strbuf body = {0};
 	const char *p = text;
 	int depth = 0;
@@ -589,7 +653,8 @@ static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 		if (end || level) {
 			/* Close the section so far. */
 			struct vagent__strbuf head = {0};
-			char *heading, *chunk_text;
+			char *heading;
+			const char *chunk_text;
 
 			for (int i = 0; i < depth; i++)
 				if (path[i]) {
@@ -610,7 +675,7 @@ static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 				break;
 			/* Open the new section. */
 			struct vagent__strbuf hb = {0};
-			char *slug, *src, **sv;
+			char *slug, *src;
 			size_t dup = 0;
 
 			strip_inline(&hb, htext, hlen);
@@ -625,21 +690,15 @@ static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 				st = VAGENT_ENOMEM;
 				break;
 			}
-			for (size_t i = 0; i < nslugs; i++)
-				if (!strcmp(slugs[i], slug))
-					dup++;
-			sv = realloc(slugs, (nslugs + 1) * sizeof *sv);
-			if (!sv) {
-				free(slug);
-				st = VAGENT_ENOMEM;
-				break;
-			}
-			slugs = sv;
-			slugs[nslugs++] = slug;
 			{
 				struct vagent__strbuf sb = {0};
 
 				vagent__strbuf_printf(&sb, "%s#%s", source, slug);
+				if (!slug_seen_add(&seen, slug, &dup)) {
+					vagent__strbuf_release(&sb);
+					st = VAGENT_ENOMEM;
+					break;
+				}
 				if (dup)
 					vagent__strbuf_printf(&sb, "-%zu", dup);
 				src = vagent__strbuf_detach(&sb);
@@ -658,9 +717,7 @@ static vagent_status add_markdown(struct vagent_kb *kb, const char *source,
 	vagent__strbuf_release(&body);
 	for (int i = 0; i < 6; i++)
 		free(path[i]);
-	for (size_t i = 0; i < nslugs; i++)
-		free(slugs[i]);
-	free(slugs);
+	slug_seen_free(&seen);
 	free(cur_source);
 	return st;
 }

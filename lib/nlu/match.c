@@ -98,7 +98,7 @@ static size_t vocab_find(const struct vagent_intent_matcher *m, const char *stem
 	return lo;
 }
 
-static bool in_vocab(const char *stem, void *ctx)
+static bool in_vocab(const char *stem, const void *ctx)
 {
 	bool found;
 
@@ -282,7 +282,7 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 		scores[n] = 0;
 	if (!m->nvocab || !vagent__nlu_tokenize(text, &q))
 		goto done;
-	vagent__nlu_tokens_join(&q, in_vocab, (void *)m);
+	vagent__nlu_tokens_join(&q, in_vocab, m);
 	vagent__nlu_tokens_drop_stop(&q);
 	if (q.n > VAGENT__NLU_QUERY_MAX)
 		q.n = VAGENT__NLU_QUERY_MAX;
@@ -400,7 +400,7 @@ int vagent_intent_match(const struct vagent_intent_matcher *m,
 
 /* ---- phrases */
 
-static bool phrase_vocab(const char *stem, void *ctx)
+static bool phrase_vocab(const char *stem, const void *ctx)
 {
 	const struct vagent__nlu_tokens *p = ctx;
 

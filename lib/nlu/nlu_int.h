@@ -65,11 +65,11 @@ double vagent__nlu_token_sim(const struct vagent__nlu_token *a,
 			     const struct vagent__nlu_token *b);
 
 /* Vocabulary membership test used to re-join split words ("re fund"). */
-typedef bool (*vagent__nlu_vocab_fn)(const char *stem, void *ctx);
+typedef bool (*vagent__nlu_vocab_fn)(const char *stem, const void *ctx);
 /* Merge adjacent tokens whose joined word is in the vocabulary while the
  * parts are not ("re fund" → "refund", "every thing" → "everything"). */
-bool vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
-			     vagent__nlu_vocab_fn in_vocab, void *ctx);
+void vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
+			     vagent__nlu_vocab_fn in_vocab, const void *ctx);
 
 /*
  * Phrase alignment: the best mean similarity of `phrase`'s tokens to a

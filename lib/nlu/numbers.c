@@ -46,11 +46,6 @@ static bool digit_token(const char *w)
 	return digit;
 }
 
-static bool push_raw(struct vagent__nlu_tokens *t, const char *s, size_t n)
-{
-	return vagent__nlu_tokens_push(t, s, n);
-}
-
 bool vagent__slot_tokenize(const char *text, struct vagent__nlu_tokens *out)
 {
 	const char *p = text;
@@ -75,7 +70,7 @@ bool vagent__slot_tokenize(const char *text, struct vagent__nlu_tokens *out)
 		if (!n)
 			continue;
 		if (s[0] == '$') {
-			if (!push_raw(out, "$", 1))
+			if (!vagent__nlu_tokens_push(out, "$", 1))
 				return false;
 			s++, n--;
 			if (!n)
@@ -90,7 +85,7 @@ bool vagent__slot_tokenize(const char *text, struct vagent__nlu_tokens *out)
 			for (size_t i = 0; i < n && k + 1 < sizeof buf; i++)
 				if (s[i] != '$')
 					buf[k++] = (char)tolower((unsigned char)s[i]);
-			if (!push_raw(out, buf, k))
+			if (!vagent__nlu_tokens_push(out, buf, k))
 				return false;
 			continue;
 		}
@@ -437,6 +432,9 @@ static const struct { const char *word; unsigned value; } ordinals[] = {
 	{ "thirteenth", 13 }, { "fourteenth", 14 }, { "fifteenth", 15 },
 	{ "sixteenth", 16 }, { "seventeenth", 17 }, { "eighteenth", 18 },
 	{ "nineteenth", 19 }, { "twentieth", 20 }, { "thirtieth", 30 },
+	/* Recognisers' spellings. */
+	{ "forth", 4 }, { "fith", 5 }, { "eigth", 8 }, { "nineth", 9 },
+	{ "twelveth", 12 },
 };
 
 unsigned vagent__num_ordinal_word(const char *w)

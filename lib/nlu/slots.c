@@ -347,6 +347,28 @@ static size_t money_at(const struct vagent__nlu_tokens *t, size_t i,
 	return j;
 }
 
+/* How many spoken groups make up t[i..e): "one two three" 3, "forty nine
+ * fifty" 2, "a hundred and five" 1. */
+static size_t digit_groups(const struct vagent__nlu_tokens *t, size_t i, size_t e)
+{
+	size_t groups = 0;
+
+	while (i < e) {
+		struct vagent__num_phrase c;
+
+		if (vagent__num_word(t->v[i].word, NULL) == NUM_OH) {
+			i++;            /* "two oh five": the oh joins the five */
+			continue;
+		}
+		if (vagent__num_cardinal(t, i, &c) && c.end > i && c.end <= e)
+			i = c.end;
+		else
+			i++;
+		groups++;
+	}
+	return groups;
+}
+
 static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **out)
 {
 	uint64_t first = 0, cents;
@@ -354,7 +376,30 @@ static vagent_status extract_amount(const struct vagent__nlu_tokens *t, char **o
 	char buf[48];
 
 	for (size_t i = 0; i < t->n; i++) {
-		size_t end = money_at(t, i, &cents, &unit);
+		size_t end;
+
+		/* Digits said one by one ("order one two three four five")
+		 * are a number, not money, unless a currency word follows. */
+		if (vagent__num_digit_start(t, i, false)) {
+			char run[RUN_MAX];
+			size_t e = vagent__num_digit_run(t, i, run, sizeof run, false);
+
+			if (e > i && digit_groups(t, i, e) >= 3) {
+				bool dollars = e < t->n && is_currency(t->v[e].word);
+
+				if (dollars && strlen(run) <= 12) {
+					/* "one two three dollars" */
+					first = strtoull(run, NULL, 10) * 100;
+					have_first = true;
+					break;
+				}
+				if (!(e < t->n && is_cents(t->v[e].word))) {
+					i = e - 1;
+					continue;
+				}
+			}
+		}
+		end = money_at(t, i, &cents, &unit);
 
 		if (end == i)
 			continue;
@@ -677,12 +722,14 @@ static vagent_status extract_date(const struct vagent__nlu_tokens *t, long ref, 
 		if (!strcmp(w, "next") && (word_is(t, i + 1, "week")))
 			return date_out(ref + 7, out);
 	}
-	/* "the fifth", "on the 21st": a day of this month, else the next
-	 * month that has it. */
+	/* "the fifth", "on the 21st", "the eight" (a recogniser's "eighth"):
+	 * a day of this month, else the next month that has it. A plain
+	 * number counts only after "the". */
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned d;
 		size_t e;
-		if (!day_at(t, i, false, &d, &e))
+
+		if (!day_at(t, i, word_is(t, i, "the"), &d, &e))
 			continue;
 		for (int k = 0; k < 13; k++) {
 			long yy = y + (long)((rm - 1 + (unsigned)k) / 12);
@@ -736,7 +783,13 @@ static const struct { const char *phrase; enum polarity p; } yes_no_phrases[] = 
 	{ "perfect", P_YES }, { "indeed", P_YES }, { "i think so", P_YES },
 	{ "think so", P_YES }, { "that works", P_YES }, { "fine", P_YES },
 	{ "no problem", P_YES }, { "no worries", P_YES }, { "why not", P_YES },
-	{ "do not mind", P_YES }, { "i do not mind", P_YES }, { "yes yes", P_YES },
+	{ "do not mind", P_YES }, { "i do not mind", P_YES },
+	/* What recognisers write for them. */
+	{ "yas", P_YES }, { "yess", P_YES }, { "yeas", P_YES }, { "shore", P_YES },
+	{ "that is write", P_YES }, { "that is rite", P_YES }, { "o k", P_YES },
+	{ "okey", P_YES }, { "oh kay", P_YES }, { "go a head", P_YES },
+	{ "mhmm", P_YES }, { "mmhmm", P_YES }, { "uhhuh", P_YES },
+	{ "yes sir", P_YES }, { "yes maam", P_YES }, { "nay", P_NO }, { "yes yes", P_YES },
 	{ "confirm", P_YES }, { "confirmed", P_YES }, { "agreed", P_YES },
 	{ "no", P_NO }, { "nope", P_NO }, { "nah", P_NO }, { "naw", P_NO },
 	{ "not", P_NO }, { "never", P_NO }, { "negative", P_NO },
@@ -825,7 +878,7 @@ static vagent_status extract_yes_no(const struct vagent__nlu_tokens *t, char **o
 
 /* ---- choice */
 
-static bool choice_vocab(const char *stem, void *ctx)
+static bool choice_vocab(const char *stem, const void *ctx)
 {
 	const struct vagent__nlu_tokens *all = ctx;
 
@@ -847,8 +900,9 @@ static vagent_status extract_choice(const char *text, const char *const *choices
 	for (size_t c = 0; choices[c]; c++, nchoices++)
 		if (!vagent__nlu_tokenize(choices[c], &all))
 			goto done;
-	if (!vagent__nlu_tokenize(text, &tt) || !vagent__nlu_tokens_join(&tt, choice_vocab, &all))
+	if (!vagent__nlu_tokenize(text, &tt))
 		goto done;
+	vagent__nlu_tokens_join(&tt, choice_vocab, &all);
 	for (size_t c = 0; choices[c]; c++) {
 		double s;
 

@@ -325,7 +325,11 @@ double vagent__nlu_token_sim(const struct vagent__nlu_token *a,
 	    !strcmp(a->key, b->key) && (a->key[2] || d <= 2))
 		sim = 0.8;
 	/* Both words long enough that the edits leave most of them:
-	 * "packet"/"package", not "good"/"goodbye". */
+	 * "packet"/"package", not "good"/"goodbye"; and not a word with a
+	 * longer ending ("person"/"personal", "operate"/"operator"): a
+	 * different word, not a misheard one. */
+	if (d >= 2 && !strncmp(a->stem, b->stem, s))
+		d = 4;
 	if ((d == 1 && l >= 4 && s >= 3) || (d == 2 && s >= 5) || (d == 3 && s >= 8)) {
 		double e = 0.95 * (1.0 - (double)d / (double)l);
 
@@ -513,8 +517,8 @@ void vagent__nlu_tokens_free(struct vagent__nlu_tokens *t)
 	t->n = t->cap = 0;
 }
 
-bool vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
-			     vagent__nlu_vocab_fn in_vocab, void *ctx)
+void vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
+			     vagent__nlu_vocab_fn in_vocab, const void *ctx)
 {
 	size_t k = 0;
 
@@ -541,7 +545,6 @@ bool vagent__nlu_tokens_join(struct vagent__nlu_tokens *t,
 		t->v[k++] = t->v[i];
 	}
 	t->n = k;
-	return true;
 }
 
 double vagent__nlu_phrase_sim(const struct vagent__nlu_tokens *text,

@@ -1,7 +1,13 @@
 #!/bin/sh
-# bench_nlu.sh — fuzzy intent matching on noisy caller queries: accuracy on
-# fixtures/nlu/intents.tsv at several score thresholds, the misses, and
-# matches per second (tests/bench/nlu_eval.c).
+# bench_nlu.sh — text understanding: fuzzy intent matching on noisy caller
+# queries (fixtures/nlu/intents.tsv: accuracy at several score thresholds,
+# the misses, matches per second; tests/bench/nlu_eval.c) and knowledge
+# retrieval on the store knowledge base (fixtures/knowledge/queries.tsv:
+# right section first, searches per second; tests/bench/kb_eval.c).
 set -eu
 : "${BENCH_DIR:?}" "${VAGENT_TOP:?}"
+echo "-- intents"
 "$BENCH_DIR/nlu_eval" "$VAGENT_TOP/fixtures/nlu/intents.tsv"
+echo "-- knowledge"
+"$BENCH_DIR/kb_eval" "$VAGENT_TOP/fixtures/knowledge/store.md" \
+	"$VAGENT_TOP/fixtures/knowledge/queries.tsv"

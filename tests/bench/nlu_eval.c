@@ -157,8 +157,9 @@ int main(int argc, char **argv)
 		int got = qscore[i] >= threshold ? qgot[i] : -1;
 
 		if (got != qlabel[i])
-			printf("  %-22s got %-22s %.2f  \"%s\"\n",
+			printf("  want %-20s got %-20s (best %s %.2f)  \"%s\"\n",
 			       qlabel[i] >= 0 ? names[qlabel[i]] : "none",
+			       got >= 0 ? names[got] : "none",
 			       qgot[i] >= 0 ? names[qgot[i]] : "none", qscore[i], qtext[i]);
 	}
 
