@@ -2518,6 +2518,10 @@ struct vagent_agent_arg {
 
 struct vagent_agent_intent {
 	char *name;
+	char *summary;                /* "check on an order": the clarifying
+				       * question "You'd like to check on an
+				       * order, is that right?"; NULL: "Do you
+				       * mean NAME?" */
 	char **examples;              /* phrases the caller might say */
 	char **keywords;              /* words that point to this intent */
 	struct vagent_agent_slot *slots;
@@ -2539,7 +2543,9 @@ struct vagent_agent_intent {
 struct vagent_agent_flow {
 	struct vagent_agent_intent *intents;
 	size_t n_intents;
-	double match_threshold;       /* intent score needed, 0..1; 0.45 */
+	double match_threshold;       /* intent score to act on, 0..1; 0.5 */
+	double clarify_threshold;     /* from here to match_threshold the flow
+				       * asks whether it understood; 0.35 */
 	char *fallback;               /* nothing matched: "Sorry, I didn't
 				       * catch that. ..." */
 	char *knowledge_miss;         /* no knowledge answer found */

@@ -154,6 +154,7 @@ START_TEST(test_full)
 	ck_assert(a->compliance.require_disclosure);
 	/* the flow */
 	ck_assert_double_eq(a->flow.match_threshold, 0.6);
+	ck_assert_double_eq(a->flow.clarify_threshold, 0.4);
 	ck_assert_str_eq(a->flow.fallback, "Say again?");
 	ck_assert_str_eq(a->flow.knowledge_miss, "No idea.");
 	ck_assert_str_eq(a->flow.tool_error, "Broken.");
@@ -162,6 +163,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(a->flow.n_intents, 3);
 	in = &a->flow.intents[0];
 	ck_assert_str_eq(in->name, "lookup");
+	ck_assert_str_eq(in->summary, "look something up");
 	ck_assert_str_eq(in->examples[0], "look up a thing");
 	ck_assert_str_eq(in->keywords[0], "lookup");
 	ck_assert_uint_eq(in->n_slots, 3);
@@ -220,7 +222,9 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(a->escalation.transfer_webhook);
 	ck_assert_int_eq(a->compliance.disclosure_within_ms, 10000);
 	ck_assert(!a->compliance.require_disclosure);
-	ck_assert_double_eq(a->flow.match_threshold, 0.45);
+	ck_assert_double_eq(a->flow.match_threshold, 0.5);
+	ck_assert_double_eq(a->flow.clarify_threshold, 0.35);
+	ck_assert_ptr_null(a->flow.intents[0].summary);
 	ck_assert_uint_eq(a->n_tools, 0);
 	ck_assert_uint_eq(list_len(a->knowledge), 0);
 	/* no greeting: a disclosing default and a warning naming the line */
@@ -248,6 +252,8 @@ static const struct {
 	{ "missing-flow.json", VAGENT_EINVAL, "1: flow: missing (required)" },
 	{ "range.json", VAGENT_EINVAL,
 	  "12: tools[0].timeout_ms: must be between 1 and 600000 (got 0)" },
+	{ "get-body.json", VAGENT_EINVAL,
+	  "13: tools[0].http.body: a GET request has no body" },
 	{ "fault-kind.json", VAGENT_EINVAL,
 	  "14: tools[0].mock.faults[0].kind: unknown fault kind \"explode\" "
 	  "(one of delay, timeout, error, stall, disconnect, malformed)" },
@@ -445,6 +451,32 @@ START_TEST(test_expected_phrases)
 }
 END_TEST
 
+/* Inputs the fuzzer (tests/fuzz/fuzz_agent.c) found, minimised. */
+START_TEST(test_fuzz_regressions)
+{
+	/* cJSON skips every byte up to the space as whitespace; the line
+	 * locator looped on a control character before a value */
+	static const char ctl[] =
+		"{\n  \"name\":\x1a{ \"a\": 1 },\n"
+		"  \"flow\": {\x01\"intents\": [ { \"nmae\": \"x\" } ] }\n}\n";
+	static const char ctl2[] =
+		"{\n\"flow\":\x01{\n\"intents\":\x02[\x1f\n{\x0b\"nmae\": \"x\" } ] } }\n";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_agent_parse(ctl, strlen(ctl), "ctl.json", NULL, &a,
+					    &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "ctl.json:2: name: must be a string (got an "
+			 "object) (and 4 more problems)");
+	ck_assert_ptr_null(a);
+	/* and lines are counted through them */
+	ck_assert_int_eq(vagent_agent_parse(ctl2, strlen(ctl2), "ctl2.json", NULL, &a,
+					    &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "ctl2.json:4: flow.intents[0].nmae: unknown key "
+			 "\"nmae\" (did you mean \"name\"?) (and 3 more problems)");
+}
+END_TEST
+
 Suite *suite_agent(void);
 Suite *suite_agent(void)
 {
@@ -461,6 +493,7 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_several_problems);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_expected_phrases);
+	tcase_add_test(tc, test_fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }

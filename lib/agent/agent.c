@@ -956,7 +956,11 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 			t->headers = (const char *const *)list;
 		}
 		j = cJSON_GetObjectItemCaseSensitive(http, "body");
-		if (j)
+		if (j && (strcmp(methods[m], "GET") == 0 ||
+			  strcmp(methods[m], "DELETE") == 0))
+			problem(c, VAGENT_EINVAL, join(pp, sizeof(pp), p, "body"),
+				"a %s request has no body", methods[m]);
+		else if (j)
 			t->body = json_text(c, j);
 	}
 	guard = member(c, o, path, "guard", W_OBJECT, false);
@@ -983,9 +987,8 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 	if (mock) {
 		join(p, sizeof(p), path, "mock");
 		check_keys(c, mock, p, mock_keys);
-		j = member(c, mock, p, "result", W_ANY, true);
-		if (j)
-			t->mock_result = json_text(c, j);
+		j = member(c, mock, p, "result", W_ANY, false);
+		t->mock_result = j ? json_text(c, j) : pool_strdup(c, "{}");
 		get_int(c, mock, p, "latency_ms", 0, 600000,
 			&t->mock_latency.base_ms);
 		get_int(c, mock, p, "jitter_ms", 0, 600000,
@@ -1344,7 +1347,7 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 			 struct vagent_agent_intent *in)
 {
 	static const char *const keys[] = {
-		"name", "examples", "keywords", "slots", "confirm", "tool",
+		"name", "summary", "examples", "keywords", "slots", "confirm", "tool",
 		"reply", "reply_error", "knowledge", "escalate", "end", NULL
 	};
 	static const char *const tool_keys[] = { "name", "args", NULL };
@@ -1355,6 +1358,7 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 
 	check_keys(c, o, path, keys);
 	in->name = get_string(c, o, path, "name", true, NULL);
+	in->summary = get_string(c, o, path, "summary", false, NULL);
 	in->examples = get_list(c, o, path, "examples", NULL);
 	in->keywords = get_list(c, o, path, "keywords", NULL);
 	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0])
@@ -1454,18 +1458,25 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent_flow *f = &c->ap->pub.flow;
 	static const char *const keys[] = {
-		"intents", "match_threshold", "fallback", "knowledge_miss",
+		"intents", "match_threshold", "clarify_threshold", "fallback",
+		"knowledge_miss",
 		"tool_error", "cancelled", "anything_else", NULL
 	};
 	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
 	char p[64], pn[80];
 	size_t i = 0, k;
 
-	f->match_threshold = 0.45;
+	f->match_threshold = 0.5;
+	f->clarify_threshold = 0.35;
 	if (!o)
 		return;
 	check_keys(c, o, "flow", keys);
 	get_double(c, o, "flow", "match_threshold", 0, 1, &f->match_threshold);
+	f->clarify_threshold = f->match_threshold < 0.35 ? f->match_threshold : 0.35;
+	get_double(c, o, "flow", "clarify_threshold", 0, 1, &f->clarify_threshold);
+	if (f->clarify_threshold > f->match_threshold)
+		problem(c, VAGENT_EINVAL, "flow.clarify_threshold",
+			"must not be above match_threshold (%g)", f->match_threshold);
 	f->fallback = get_string(c, o, "flow", "fallback", false,
 				 "Sorry, I didn't catch that. Could you say it another way?");
 	f->knowledge_miss = get_string(c, o, "flow", "knowledge_miss", false,

@@ -13,10 +13,10 @@ struct scan {
 	int line;
 };
 
+/* Whitespace as cJSON skips it: every byte up to the space. */
 static void skip_ws(struct scan *s)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-				 *s->p == '\n' || *s->p == '\r')) {
+	while (s->p < s->end && (unsigned char)*s->p <= 32) {
 		if (*s->p == '\n')
 			s->line++;
 		s->p++;
@@ -73,12 +73,28 @@ static void skip_value(struct scan *s, int depth)
 				s->p++;
 				continue;
 			}
-			skip_value(s, depth + 1);
+			{
+				const char *before = s->p;
+
+				skip_value(s, depth + 1);
+				if (s->p == before)  /* not JSON: move on */
+					s->p++;
+			}
 		}
 	} else {
-		while (s->p < s->end && !strchr(",:]} \t\r\n", *s->p))
+		while (s->p < s->end && (unsigned char)*s->p > 32 &&
+		       !strchr(",:]}", *s->p))
 			s->p++;
 	}
+}
+
+/* Skip a value; false when nothing could be skipped (not JSON here). */
+static bool skip_progress(struct scan *s)
+{
+	const char *before = s->p;
+
+	skip_value(s, 0);
+	return s->p != before;
 }
 
 /* The next component of `path`: a key (*is_index false) or an index. */
@@ -127,7 +143,8 @@ int vagent__json_line(const char *text, size_t len, const char *path)
 					found = true;
 					break;
 				}
-				skip_value(&s, 0);
+				if (!skip_progress(&s))
+					break;
 				skip_ws(&s);
 				if (s.p < s.end && *s.p == ',')
 					s.p++;
@@ -150,7 +167,8 @@ int vagent__json_line(const char *text, size_t len, const char *path)
 					found = true;
 					break;
 				}
-				skip_value(&s, 0);
+				if (!skip_progress(&s))
+					break;
 				skip_ws(&s);
 				if (s.p < s.end && *s.p == ',')
 					s.p++;

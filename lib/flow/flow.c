@@ -16,13 +16,15 @@
 
 #include "flow/flow_int.h"
 
-/* Fuzzy tolerance for the escalation, opt-out and repeat phrases. */
-#define PHRASE_TOLERANCE 0.2
+/* Fuzzy tolerance for the escalation, opt-out and repeat phrases (the
+ * value docs/nlu.md measured). */
+#define PHRASE_TOLERANCE 0.3
 
 enum stage {
 	ST_IDLE,          /* no intent in progress */
 	ST_COLLECT,       /* asked for slot `slot` */
 	ST_CONFIRM,       /* asked the confirmation */
+	ST_CLARIFY,       /* asked whether intent `clarify` was meant */
 	ST_CALLING,       /* a tool call is out */
 	ST_ENDED,         /* said goodbye */
 	ST_ESCALATED,     /* handed off */
@@ -35,6 +37,7 @@ struct line {
 };
 
 struct action {
+	char call_id[32]; /* "" until the call goes out */
 	char *tool;
 	char *args;       /* JSON */
 	const char *outcome; /* "ok", "error", "refused", "cancelled", NULL: pending */
@@ -83,6 +86,8 @@ struct flow_brain {
 	char **values;                /* per slot of the intent */
 	size_t max_slots;
 	bool confirmed;               /* the confirmation was answered yes */
+	int clarify;                  /* ST_CLARIFY: the intent asked about */
+	char *clarify_text;           /* ... and the words that suggested it */
 	int misunderstood;            /* consecutive */
 	char *query;                  /* the utterance that started the intent */
 	char *last_reply;
@@ -163,6 +168,7 @@ static struct action *add_action(struct flow_brain *b, const char *tool,
 		b->cap_actions = cap;
 	}
 	a = &b->actions[b->n_actions++];
+	a->call_id[0] = '\0';
 	a->tool = xstrdup(b, tool);
 	a->args = xstrdup(b, args);
 	a->outcome = NULL;
@@ -206,6 +212,10 @@ static void stage_text(const struct flow_brain *b, char *buf, size_t n)
 		break;
 	case ST_CONFIRM:
 		snprintf(buf, n, "awaiting confirmation");
+		break;
+	case ST_CLARIFY:
+		snprintf(buf, n, "clarifying %s",
+			 b->agent->flow.intents[b->clarify].name);
 		break;
 	case ST_CALLING:
 		snprintf(buf, n, "calling %s", in && in->tool ? in->tool
@@ -377,6 +387,44 @@ static struct vagent_slot_spec spec_of(const struct flow_brain *b,
 	sp.choices = (const char *const *)s->choices;
 	sp.reference_date = b->reference_date;
 	return sp;
+}
+
+/* Whether `text` names a currency ("dollars", "$", "cents"...). */
+static bool says_money(const char *text)
+{
+	static const char *const units[] = { "dollar", "buck", "cent", "euro",
+					      "pound", "$", NULL };
+	const char *const *u;
+	char low[512];
+	size_t i;
+
+	for (i = 0; text[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)text[i]);
+	low[i] = '\0';
+	for (u = units; *u; u++)
+		if (strstr(low, *u))
+			return true;
+	return false;
+}
+
+/*
+ * Whether slot `s` may be taken from an utterance that was not an answer
+ * to its own prompt. Free text and yes/no never are (they would take
+ * anything); a number or an amount only with a currency word, so "refund
+ * order one two three four five" does not also read as "one dollar".
+ */
+static bool fill_unasked(const struct vagent_agent_slot *s, const char *text)
+{
+	switch (s->type) {
+	case VAGENT_SLOT_TEXT:
+	case VAGENT_SLOT_YES_NO:
+		return false;
+	case VAGENT_SLOT_AMOUNT:
+	case VAGENT_SLOT_NUMBER:
+		return says_money(text);
+	default:
+		return true;
+	}
 }
 
 static bool digit_slot(const struct vagent_agent_slot *s)
@@ -603,7 +651,7 @@ static void act(struct flow_req *r)
 	say(r, b->agent->flow.anything_else);
 }
 
-static void start_intent(struct flow_req *r, int i)
+static void start_intent(struct flow_req *r, int i, const char *text)
 {
 	struct flow_brain *b = r->b;
 	const struct vagent_agent_intent *in;
@@ -615,7 +663,7 @@ static void start_intent(struct flow_req *r, int i)
 	reset_intent(b);
 	b->intent = i;
 	in = cur_intent(b);
-	b->query = xstrdup(b, r->caller_text);
+	b->query = xstrdup(b, text);
 	b->misunderstood = 0;
 	for (k = 0; k < in->n_slots; k++) {
 		const struct vagent_agent_slot *s = &in->slots[k];
@@ -624,11 +672,8 @@ static void start_intent(struct flow_req *r, int i)
 			dtmf_used = true;
 			continue;
 		}
-		/* a free-text or yes/no slot is asked for, never guessed from
-		 * the request itself */
-		if (s->type == VAGENT_SLOT_TEXT || s->type == VAGENT_SLOT_YES_NO)
-			continue;
-		fill_from_text(b, k, r->caller_text);
+		if (fill_unasked(s, text))
+			fill_from_text(b, k, text);
 	}
 	proceed(r);
 }
@@ -668,6 +713,63 @@ static int yes_no(struct flow_brain *b, const char *text)
 		res = strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? -1 : 0;
 	free(v);
 	return res;
+}
+
+/*
+ * A new request: act on an intent that matches well; ask about one that
+ * matches only fairly ("You'd like to check on an order, is that
+ * right?"); else the fallback. A second clarifying question in a row
+ * counts as a misunderstanding.
+ */
+static void understand(struct flow_req *r, const char *text, bool again)
+{
+	struct flow_brain *b = r->b;
+	const struct vagent_agent_flow *f = &b->agent->flow;
+	double score = 0;
+	int i = text && *text ? vagent_intent_match(b->matcher, text, &score) : -1;
+
+	b->stage = ST_IDLE;
+	if (i >= 0 && score >= f->match_threshold) {
+		start_intent(r, i, text);
+		return;
+	}
+	if (i < 0 || score < f->clarify_threshold) {
+		misunderstood(r, f->fallback);
+		return;
+	}
+	if (again) {
+		const struct vagent_agent_escalation *e = &b->agent->escalation;
+
+		b->misunderstood++;
+		if (e->max_misunderstandings > 0 &&
+		    b->misunderstood >= e->max_misunderstandings) {
+			escalate(r, "misunderstanding", e->misunderstanding_reply);
+			return;
+		}
+	}
+	b->stage = ST_CLARIFY;
+	b->clarify = i;
+	free(b->clarify_text);
+	b->clarify_text = xstrdup(b, text);
+	{
+		const struct vagent_agent_intent *in = &f->intents[i];
+		struct vagent__strbuf sb = { 0 };
+		char name[80];
+		char *q;
+
+		if (in->summary) {
+			vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
+					      in->summary);
+		} else {
+			tool_name_spoken(in->name, name, sizeof(name));
+			vagent__strbuf_printf(&sb, "Do you mean %s?", name);
+		}
+		q = vagent__strbuf_detach(&sb);
+		if (!q)
+			b->oom = true;
+		say(r, q);
+		free(q);
+	}
 }
 
 /* The policy for one caller turn: fills r's plan. */
@@ -736,7 +838,7 @@ static void decide(struct flow_req *r)
 		default:
 			i = switched_intent(b, text);
 			if (i >= 0) {
-				start_intent(r, i);
+				start_intent(r, i, text);
 				break;
 			}
 			if (in->confirm) {
@@ -758,7 +860,7 @@ static void decide(struct flow_req *r)
 		if (!got) {
 			i = switched_intent(b, text);
 			if (i >= 0) {
-				start_intent(r, i);
+				start_intent(r, i, text);
 				break;
 			}
 			misunderstood(r, in->slots[asked].reprompt ?
@@ -769,25 +871,35 @@ static void decide(struct flow_req *r)
 		/* other missing slots said in the same breath */
 		for (k = 0; k < in->n_slots; k++)
 			if (k != asked && !b->values[k] &&
-			    in->slots[k].type != VAGENT_SLOT_TEXT &&
-			    in->slots[k].type != VAGENT_SLOT_YES_NO)
+			    fill_unasked(&in->slots[k], text))
 				fill_from_text(b, k, text);
 		b->misunderstood = 0;
 		proceed(r);
 		break;
 	}
-	default: {
-		double score = 0;
+	case ST_CLARIFY:
+		switch (yes_no(b, text)) {
+		case 1: {
+			char *said = b->clarify_text;
 
-		i = text && *text ? vagent_intent_match(b->matcher, text, &score)
-				  : -1;
-		if (i < 0 || score < a->flow.match_threshold) {
-			misunderstood(r, a->flow.fallback);
+			b->clarify_text = NULL;
+			b->stage = ST_IDLE;
+			start_intent(r, b->clarify, said ? said : "");
+			free(said);
 			break;
 		}
-		start_intent(r, i);
+		case -1:
+			b->stage = ST_IDLE;
+			misunderstood(r, a->flow.fallback);
+			break;
+		default:
+			understand(r, text, true);
+			break;
+		}
 		break;
-	}
+	default:
+		understand(r, text, false);
+		break;
 	}
 	if (!r->tool && !r->escalate)
 		add_line(b, r->turn, true, r->say);
@@ -871,6 +983,7 @@ static void brain_destroy(struct flow_brain *b)
 		free(b->values[i]);
 	free(b->values);
 	free(b->query);
+	free(b->clarify_text);
 	free(b->last_reply);
 	for (i = 0; i < b->n_lines; i++)
 		free(b->lines[i].text);
@@ -940,13 +1053,20 @@ static void speak_step(struct flow_req *r)
 
 	if (r->say && r->say[r->pos]) {
 		size_t n = sentence_len(r->say + r->pos);
-		char *delta = strndup(r->say + r->pos, n);
+		char *delta = malloc(n + 2);
 
 		if (!delta) {
 			fail(r, "out of memory");
 			return;
 		}
+		memcpy(delta, r->say + r->pos, n);
+		delta[n] = '\0';
 		r->pos += n;
+		/* Before a hand-off the last sentence ends with a space, so a
+		 * host that splits sentences at ". " sends it to speech now,
+		 * ahead of the hold phrase it says on on_escalate. */
+		if (!r->say[r->pos] && r->escalate && n && delta[n - 1] != ' ')
+			strcpy(delta + n, " ");
 		b->base.on_text(b->base.ctx, r->id, delta);
 		free(delta);
 		if (r->dead)
@@ -994,6 +1114,9 @@ static void think(struct flow_req *r)
 		return;
 	if (r->tool) {
 		snprintf(r->call_id, sizeof(r->call_id), "flow_%d", ++b->calls);
+		if (pending_action(b))
+			snprintf(pending_action(b)->call_id,
+				 sizeof(pending_action(b)->call_id), "%s", r->call_id);
 		r->state = RQ_TOOL;
 		b->base.on_tool_call(b->base.ctx, r->id, r->tool, r->call_id,
 				     r->tool_args);
@@ -1078,6 +1201,18 @@ static void flow_tool_result(struct vagent_brain *base, uint64_t id,
 		if (vagent_timer_start(r->timer, 0, 0, NULL) != VAGENT_OK)
 			b->oom = true;
 		return;
+	}
+	/* The request was cancelled but the tool ran to its end (a host
+	 * that lets tools finish on barge-in): the package still tells. */
+	if (call_id && pending_action(b) &&
+	    strcmp(pending_action(b)->call_id, call_id) == 0) {
+		struct action *a = pending_action(b);
+		cJSON *j = st == VAGENT_OK && result ? cJSON_Parse(result) : NULL;
+
+		a->outcome = j ? "ok" : "error";
+		a->detail = xstrdup(b, st == VAGENT_OK && !j
+				    ? "malformed result (not JSON)" : result);
+		cJSON_Delete(j);
 	}
 }
 

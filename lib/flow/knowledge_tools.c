@@ -4,6 +4,7 @@
  * and passes every other tool to the provider it wraps, so a knowledge
  * answer shows in the trace as a tool call with its source (docs/flow.md).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,64 @@ static const struct vagent_tools_ops kt_ops = {
 	.free = kt_free,
 };
 
+/*
+ * Add a knowledge file under its name relative to the agent's directory
+ * (so sources read "store.md#returns" wherever the agent lives: traces
+ * stay the same on every machine).
+ */
+static vagent_status add_file(struct vagent_kb *kb,
+			      const struct vagent_agent *agent,
+			      const char *path, struct vagent_error *err)
+{
+	const char *source = path;
+	size_t dl = agent->base_dir ? strlen(agent->base_dir) : 0;
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	vagent_status st;
+
+	if (dl && strncmp(path, agent->base_dir, dl) == 0 && path[dl] == '/')
+		source = path + dl + 1;
+	f = fopen(path, "rb");
+	if (!f)
+		return vagent__error_open_input(err, errno, path);
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *nt = cap > (64u << 20) ? NULL
+				 : realloc(text, cap = cap ? cap * 2 : 16384);
+
+			if (!nt) {
+				fclose(f);
+				free(text);
+				return vagent__error_set(err, VAGENT_ENOMEM, path,
+							 "out of memory (or over 64 MiB)");
+			}
+			text = nt;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		return vagent__error_set(err, VAGENT_EIO, path, "read error");
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		free(text);
+		return vagent__error_set(err, VAGENT_EFORMAT, path,
+					 "not a text file (NUL byte)");
+	}
+	st = vagent_kb_add_text(kb, source, text, err);
+	free(text);
+	return st;
+}
+
 vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
 					 struct vagent_tools *inner,
 					 struct vagent_tools **out,
@@ -233,7 +292,7 @@ vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
 		goto fail;
 	}
 	for (i = 0; agent && agent->knowledge && agent->knowledge[i]; i++) {
-		st = vagent_kb_add_file(k->kb, agent->knowledge[i], err);
+		st = add_file(k->kb, agent, agent->knowledge[i], err);
 		if (st != VAGENT_OK)
 			goto fail;
 	}
