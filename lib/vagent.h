@@ -1526,6 +1526,9 @@ struct vagent_brain {
 	/* Run tool `name` with JSON `args`; the brain waits for tool_result. */
 	void (*on_tool_call)(void *ctx, uint64_t id, const char *name,
 			     const char *call_id, const char *args);
+	/* The brain ends the call (its goodbye): hang up once this reply
+	 * has played. May be NULL (a host that hangs up by itself). */
+	void (*on_hangup)(void *ctx, uint64_t id);
 	/* Hand the call to a human: `package` is the JSON context package. */
 	void (*on_escalate)(void *ctx, uint64_t id, const char *reason,
 			    const char *package);
@@ -1679,6 +1682,7 @@ struct vagent_sim_rule {
 	const char *tool, *args;
 	const char *reply;
 	const char *escalate;            /* non-NULL: escalate with this reason */
+	bool hangup;                     /* say the reply, then hang up */
 };
 
 struct vagent_sim_llm_config {

@@ -532,6 +532,33 @@ START_TEST(test_short_word_after_reply_opens_next_turn)
 }
 END_TEST
 
+/* The brain says goodbye and hangs up: the call ends once the reply has
+ * played, before the caller would have hung up. */
+START_TEST(test_agent_hangs_up_after_goodbye)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "bye", .reply = "Goodbye!",
+					.hangup = true };
+	const struct vagent_trace_event *stop, *end;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	c.caller.hangup_after_ms = 5000;
+	say(&c, VAGENT_ANCHOR_START, 500, "thanks bye");
+	call_run(&c);
+	stop = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	ck_assert_str_eq(stop->reason, "done");
+	end = must(&c, VAGENT_TRACE_CALL_END, -1, 0);
+	ck_assert_str_eq(end->reason, "agent_hangup");
+	/* at the tick after the last frame of the goodbye */
+	ck_assert_int_ge(end->t_us, stop->t_us);
+	ck_assert_int_le(end->t_us - stop->t_us, 40000);
+	ck_assert_str_eq(vagent_session_result(c.s)->end_reason, "agent_hangup");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_tts_fallback_on_timeout)
 {
 	struct call c;
@@ -914,6 +941,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_handoff_when_every_llm_fails);
 	tcase_add_test(tc, test_transfer_webhook_failure_is_traced);
 	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);
+	tcase_add_test(tc, test_agent_hangs_up_after_goodbye);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);

@@ -154,6 +154,8 @@ struct vagent_session {
 	int64_t truth_start, truth_end;
 
 	bool handing_off;
+	bool hanging_up;                       /* the agent hangs up after */
+	int hangup_turn;                       /* its reply to this turn */
 	struct vagent__webhook *webhook;       /* the transfer POST in flight */
 	const char *deferred_end;              /* call end waiting for it */
 	struct vagent_session_result result;
