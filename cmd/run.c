@@ -119,6 +119,10 @@ static void print_turn(const struct vagent_session_turn *st,
 		} else if (e->type == VAGENT_TRACE_ESCALATION) {
 			print_time(e->t_us);
 			printf("escalate %s\n", e->reason);
+		} else if (e->type == VAGENT_TRACE_TRANSFER) {
+			print_time(e->t_us);
+			printf("transfer %.200s%s\n", e->package,
+			       strlen(e->package) > 200 ? "..." : "");
 		} else if (e->type == VAGENT_TRACE_ERROR) {
 			print_time(e->t_us);
 			printf("error   %s: %s\n", e->source, e->message);
@@ -343,6 +347,9 @@ int cmd_run(int argc, char **argv)
 		       res->escalated ? ", escalated: " : "",
 		       res->escalated && res->escalation_reason ? res->escalation_reason : "",
 		       res->status != VAGENT_OK ? res->error : "");
+		if (!quiet && res->transfer_webhook_status > 0)
+			printf("     transfer package POSTed to the webhook: HTTP %d\n",
+			       res->transfer_webhook_status);
 		if (!quiet)
 			printf("\n");
 		if (res->status != VAGENT_OK)
