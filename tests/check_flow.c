@@ -363,31 +363,38 @@ START_TEST(test_clarify)
 {
 	struct drv d;
 	struct vagent_fault none = { 0 };
-	const char *unsure = "were is my order one too three for five";
+	const char *const ask = "You'd like to check on an order, is that right?";
+	const char *const which = "Do you want to check on an order, or get a refund?";
 	cJSON *pkg;
 
 	drv_init(&d, none);
 	greet(&d);
-	/* a fair match: asked about, then acted on with the first words */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
-	ck_assert_int_eq(d.n_tools, 0);
-	ck_assert_str_eq(say(&d, "yes"), ORDER_REPLY);
-	/* "no": the fallback */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	/* a fair match (0.35..0.5): asked about, then acted on */
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "yes"), "Sure. What is your order number?");
+	ck_assert_str_eq(say(&d, "one two three four five"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "delivery"),
+			 "You'd like to change a delivery day, is that right?");
+	/* "no": the fallback; something else: understood afresh */
 	ck_assert_str_eq(say(&d, "no"), d.agent->flow.fallback);
-	/* something else: understood afresh */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	ck_assert_str_eq(say(&d, "status"), ask);
 	ck_assert_str_eq(say(&d, "i want a refund"), "Which order is the refund for?");
+	drv_free(&d);
+
+	/* two intents about as likely: which one, then the first words'
+	 * slots count */
+	drv_init(&d, none);
+	ck_assert_str_eq(say(&d, "were is my order one too three for five"), which);
+	ck_assert_int_eq(d.n_tools, 0);
+	ck_assert_str_eq(say(&d, "check on my order"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "my order"), which);
+	ck_assert_str_eq(say(&d, "the refund"), "Which order is the refund for?");
 	drv_free(&d);
 
 	/* asked about twice in a row, then not understood: escalated */
 	drv_init(&d, none);
-	say(&d, unsure);
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	say(&d, "status");
+	ck_assert_str_eq(say(&d, "status"), ask);
 	ck_assert_str_eq(say(&d, "purple elephants"),
 			 d.agent->escalation.misunderstanding_reply);
 	ck_assert_str_eq(d.reason, "misunderstanding");

@@ -19,12 +19,16 @@
 /* Fuzzy tolerance for the escalation, opt-out and repeat phrases (the
  * value docs/nlu.md measured). */
 #define PHRASE_TOLERANCE 0.3
+/* Two intents this close are asked about ("A, or B?"), as docs/nlu.md
+ * advises. */
+#define CLOSE_SCORES 0.1
 
 enum stage {
 	ST_IDLE,          /* no intent in progress */
 	ST_COLLECT,       /* asked for slot `slot` */
 	ST_CONFIRM,       /* asked the confirmation */
 	ST_CLARIFY,       /* asked whether intent `clarify` was meant */
+	ST_CHOOSE,        /* asked which of `clarify` and `clarify2` */
 	ST_CALLING,       /* a tool call is out */
 	ST_ENDED,         /* said goodbye */
 	ST_ESCALATED,     /* handed off */
@@ -86,7 +90,7 @@ struct flow_brain {
 	char **values;                /* per slot of the intent */
 	size_t max_slots;
 	bool confirmed;               /* the confirmation was answered yes */
-	int clarify;                  /* ST_CLARIFY: the intent asked about */
+	int clarify, clarify2;        /* ST_CLARIFY/CHOOSE: the intents asked about */
 	char *clarify_text;           /* ... and the words that suggested it */
 	int misunderstood;            /* consecutive */
 	char *query;                  /* the utterance that started the intent */
@@ -216,6 +220,11 @@ static void stage_text(const struct flow_brain *b, char *buf, size_t n)
 	case ST_CLARIFY:
 		snprintf(buf, n, "clarifying %s",
 			 b->agent->flow.intents[b->clarify].name);
+		break;
+	case ST_CHOOSE:
+		snprintf(buf, n, "clarifying %s or %s",
+			 b->agent->flow.intents[b->clarify].name,
+			 b->agent->flow.intents[b->clarify2].name);
 		break;
 	case ST_CALLING:
 		snprintf(buf, n, "calling %s", in && in->tool ? in->tool
@@ -715,26 +724,60 @@ static int yes_no(struct flow_brain *b, const char *text)
 	return res;
 }
 
+/* What intent i is about, to ask: its summary, else its name spoken. */
+static void put_summary(struct vagent__strbuf *sb,
+			const struct vagent_agent_intent *in, const char *verb)
+{
+	char name[80];
+
+	if (in->summary) {
+		vagent__strbuf_printf(sb, "%s", in->summary);
+		return;
+	}
+	tool_name_spoken(in->name, name, sizeof(name));
+	vagent__strbuf_printf(sb, "%s%s", verb, name);
+}
+
+/* Remember the words and say the question in sb. */
+static void ask_clarify(struct flow_req *r, const char *text,
+			struct vagent__strbuf *sb)
+{
+	struct flow_brain *b = r->b;
+	char *q = vagent__strbuf_detach(sb);
+
+	free(b->clarify_text);
+	b->clarify_text = xstrdup(b, text);
+	if (!q)
+		b->oom = true;
+	say(r, q);
+	free(q);
+}
+
 /*
  * A new request: act on an intent that matches well; ask about one that
  * matches only fairly ("You'd like to check on an order, is that
- * right?"); else the fallback. A second clarifying question in a row
- * counts as a misunderstanding.
+ * right?"), or which of two that match about as well ("Do you want to
+ * check on an order, or get a refund?"); else the fallback. A second
+ * question in a row counts as a misunderstanding.
  */
 static void understand(struct flow_req *r, const char *text, bool again)
 {
 	struct flow_brain *b = r->b;
 	const struct vagent_agent_flow *f = &b->agent->flow;
-	double score = 0;
-	int i = text && *text ? vagent_intent_match(b->matcher, text, &score) : -1;
+	struct vagent_intent_score sc[2];
+	struct vagent__strbuf sb = { 0 };
+	size_t n = text && *text ? vagent_intent_scores(b->matcher, text, sc, 2) : 0;
+	bool close;
 
 	b->stage = ST_IDLE;
-	if (i >= 0 && score >= f->match_threshold) {
-		start_intent(r, i, text);
+	if (n == 0 || sc[0].score < f->clarify_threshold) {
+		misunderstood(r, f->fallback);
 		return;
 	}
-	if (i < 0 || score < f->clarify_threshold) {
-		misunderstood(r, f->fallback);
+	close = n == 2 && sc[1].score >= f->clarify_threshold &&
+		sc[0].score - sc[1].score < CLOSE_SCORES;
+	if (sc[0].score >= f->match_threshold && !close) {
+		start_intent(r, sc[0].intent, text);
 		return;
 	}
 	if (again) {
@@ -747,29 +790,40 @@ static void understand(struct flow_req *r, const char *text, bool again)
 			return;
 		}
 	}
-	b->stage = ST_CLARIFY;
-	b->clarify = i;
-	free(b->clarify_text);
-	b->clarify_text = xstrdup(b, text);
-	{
-		const struct vagent_agent_intent *in = &f->intents[i];
-		struct vagent__strbuf sb = { 0 };
-		char name[80];
-		char *q;
-
-		if (in->summary) {
-			vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
-					      in->summary);
-		} else {
-			tool_name_spoken(in->name, name, sizeof(name));
-			vagent__strbuf_printf(&sb, "Do you mean %s?", name);
-		}
-		q = vagent__strbuf_detach(&sb);
-		if (!q)
-			b->oom = true;
-		say(r, q);
-		free(q);
+	b->clarify = sc[0].intent;
+	if (close) {
+		b->stage = ST_CHOOSE;
+		b->clarify2 = sc[1].intent;
+		vagent__strbuf_puts(&sb, "Do you want to ");
+		put_summary(&sb, &f->intents[sc[0].intent], "ask about ");
+		vagent__strbuf_puts(&sb, ", or ");
+		put_summary(&sb, &f->intents[sc[1].intent], "ask about ");
+		vagent__strbuf_puts(&sb, "?");
+	} else if (f->intents[sc[0].intent].summary) {
+		b->stage = ST_CLARIFY;
+		vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
+				      f->intents[sc[0].intent].summary);
+	} else {
+		b->stage = ST_CLARIFY;
+		vagent__strbuf_puts(&sb, "Do you mean ");
+		put_summary(&sb, &f->intents[sc[0].intent], "");
+		vagent__strbuf_puts(&sb, "?");
 	}
+	ask_clarify(r, text, &sb);
+}
+
+/* The answer to "A, or B?": the one of the two it matches better, or -1. */
+static int chosen(struct flow_brain *b, const char *text)
+{
+	struct vagent_intent_score sc[64];
+	size_t n = text && *text ? vagent_intent_scores(b->matcher, text, sc, 64) : 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sc[i].intent == b->clarify || sc[i].intent == b->clarify2)
+			return sc[i].score >= b->agent->flow.clarify_threshold
+			       ? sc[i].intent : -1;
+	return -1;
 }
 
 /* The policy for one caller turn: fills r's plan. */
@@ -895,6 +949,19 @@ static void decide(struct flow_req *r)
 		default:
 			understand(r, text, true);
 			break;
+		}
+		break;
+	case ST_CHOOSE:
+		i = chosen(b, text);
+		if (i >= 0) {
+			char *said = b->clarify_text;
+
+			b->clarify_text = NULL;
+			b->stage = ST_IDLE;
+			start_intent(r, i, said ? said : "");
+			free(said);
+		} else {
+			understand(r, text, true);
 		}
 		break;
 	default:
