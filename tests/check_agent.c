@@ -157,7 +157,6 @@ START_TEST(test_full)
 	ck_assert_double_eq(a->flow.clarify_threshold, 0.4);
 	ck_assert_str_eq(a->flow.fallback, "Say again?");
 	ck_assert_str_eq(a->flow.knowledge_miss, "No idea.");
-	ck_assert_str_eq(a->flow.tool_error, "Broken.");
 	ck_assert_str_eq(a->flow.cancelled, "Cancelled.");
 	ck_assert_str_eq(a->flow.anything_else, "Anything else?");
 	ck_assert_uint_eq(a->flow.n_intents, 3);

@@ -1460,7 +1460,7 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 	static const char *const keys[] = {
 		"intents", "match_threshold", "clarify_threshold", "fallback",
 		"knowledge_miss",
-		"tool_error", "cancelled", "anything_else", NULL
+		"cancelled", "anything_else", NULL
 	};
 	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
 	char p[64], pn[80];
@@ -1481,8 +1481,6 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 				 "Sorry, I didn't catch that. Could you say it another way?");
 	f->knowledge_miss = get_string(c, o, "flow", "knowledge_miss", false,
 				       "I'm sorry, I don't have information about that.");
-	f->tool_error = get_string(c, o, "flow", "tool_error", false,
-				   "I'm sorry, something went wrong on my side.");
 	f->cancelled = get_string(c, o, "flow", "cancelled", false,
 				  "Okay, I won't do that. Is there anything else I can help with?");
 	f->anything_else = get_string(c, o, "flow", "anything_else", false, NULL);
