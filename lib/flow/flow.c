@@ -122,6 +122,12 @@ static const struct vagent_agent_intent *cur_intent(const struct flow_brain *b)
 	return b->intent >= 0 ? &b->agent->flow.intents[b->intent] : NULL;
 }
 
+/* The intent in progress, when there is one for sure. */
+static const struct vagent_agent_intent *the_intent(const struct flow_brain *b)
+{
+	return &b->agent->flow.intents[b->intent];
+}
+
 /* ---- memory of the call ---- */
 
 static char *xstrdup(struct flow_brain *b, const char *s)
@@ -445,7 +451,7 @@ static bool digit_slot(const struct vagent_agent_slot *s)
 /* Fill slot k from DTMF digits: true when they fit. */
 static bool fill_from_dtmf(struct flow_brain *b, size_t k, const char *dtmf)
 {
-	const struct vagent_agent_slot *s = &cur_intent(b)->slots[k];
+	const struct vagent_agent_slot *s = &the_intent(b)->slots[k];
 	char digits[64];
 	size_t n = 0;
 
@@ -466,7 +472,7 @@ static bool fill_from_dtmf(struct flow_brain *b, size_t k, const char *dtmf)
 /* Fill slot k from speech: true when the text holds a value. */
 static bool fill_from_text(struct flow_brain *b, size_t k, const char *text)
 {
-	const struct vagent_agent_slot *s = &cur_intent(b)->slots[k];
+	const struct vagent_agent_slot *s = &the_intent(b)->slots[k];
 	struct vagent_slot_spec sp = spec_of(b, s);
 	char *v = NULL;
 
@@ -550,7 +556,7 @@ static void act(struct flow_req *r);
 static void proceed(struct flow_req *r)
 {
 	struct flow_brain *b = r->b;
-	const struct vagent_agent_intent *in = cur_intent(b);
+	const struct vagent_agent_intent *in = the_intent(b);
 	const struct vagent_tool_def *t = in->tool ?
 		vagent_agent_tool(b->agent, in->tool) : NULL;
 	size_t k;
@@ -567,7 +573,8 @@ static void proceed(struct flow_req *r)
 		cJSON *j = args ? cJSON_Parse(args) : NULL;
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, t->guard.argument);
 		double x = cJSON_IsNumber(v) ? v->valuedouble
-			 : cJSON_IsString(v) ? strtod(v->valuestring, NULL) : NAN;
+			 : cJSON_IsString(v) ? strtod(v->valuestring, NULL)
+			 : (double)NAN;
 
 		if (isfinite(x) && t->guard.max >= 0 && x > t->guard.max) {
 			struct action *a = add_action(b, t->name, args);
@@ -622,7 +629,7 @@ static void proceed(struct flow_req *r)
 static void act(struct flow_req *r)
 {
 	struct flow_brain *b = r->b;
-	const struct vagent_agent_intent *in = cur_intent(b);
+	const struct vagent_agent_intent *in = the_intent(b);
 
 	if (in->escalate) {
 		say_template(r, in->reply, NULL);
@@ -687,7 +694,7 @@ static void start_intent(struct flow_req *r, int i, const char *text)
 	proceed(r);
 }
 
-static bool has_any(const char *text, char *const *phrases)
+static bool has_any(const char *text, const char *const *phrases)
 {
 	for (; phrases && *phrases; phrases++)
 		if (vagent_text_has_phrase(text, *phrases, PHRASE_TOLERANCE))
@@ -856,15 +863,15 @@ static void decide(struct flow_req *r)
 	}
 	if (b->stage == ST_ENDED || b->stage == ST_ESCALATED)
 		return;
-	if (has_any(text, a->escalation.opt_out_phrases)) {
+	if (has_any(text, (const char *const *)a->escalation.opt_out_phrases)) {
 		escalate(r, "opt_out", a->escalation.opt_out_reply);
 		return;
 	}
-	if (has_any(text, a->escalation.human_phrases)) {
+	if (has_any(text, (const char *const *)a->escalation.human_phrases)) {
 		escalate(r, "human_requested", a->escalation.human_reply);
 		return;
 	}
-	if (b->last_reply && has_any(text, (char *const *)vagent__repeat_phrases)) {
+	if (b->last_reply && has_any(text, vagent__repeat_phrases)) {
 		say(r, b->last_reply);
 		add_line(b, r->turn, true, r->say);
 		return;
