@@ -441,6 +441,14 @@ START_TEST(test_refund_declined)
 	ck_assert_int_eq(d.n_tools, 0);
 	/* the next request starts afresh */
 	ck_assert_str_eq(say(&d, "i want a refund"), "Which order is the refund for?");
+	ck_assert_str_eq(say(&d, "one two three four five"), "How much should I refund?");
+	ck_assert_str_eq(say(&d, "forty dollars"),
+			 "To confirm, refund 40 dollars on order 1 2 3 4 5?");
+	/* another request instead of an answer: switched to */
+	ck_assert_str_eq(say(&d, "actually where is my order one two three four five"),
+			 ORDER_REPLY);
+	ck_assert_int_eq(d.n_tools, 1);
+	ck_assert_ptr_null(strstr(d.log, "tool refund"));
 	drv_free(&d);
 }
 END_TEST
@@ -799,6 +807,29 @@ START_TEST(test_human)
 }
 END_TEST
 
+START_TEST(test_intent_escalates)
+{
+	struct drv d;
+	struct vagent_fault none = { 0 };
+	cJSON *pkg;
+
+	drv_init(&d, none);
+	greet(&d);
+	ck_assert_str_eq(say(&d, "i want to make a complaint"),
+			 "I'm sorry to hear that. A colleague will take your complaint.");
+	ck_assert_str_eq(d.reason, "complaint");
+	ck_assert_str_eq(last_turn_log(&d), "first\n"
+			 "text I'm sorry to hear that. \n"
+			 "text A colleague will take your complaint. \n"
+			 "escalate complaint\ndone\n");
+	pkg = cJSON_Parse(d.package);
+	ck_assert_str_eq(pkg_str(pkg, "intent"), "complaint");
+	ck_assert_str_eq(pkg_str(pkg, "stage"), "handling complaint");
+	cJSON_Delete(pkg);
+	drv_free(&d);
+}
+END_TEST
+
 START_TEST(test_opt_out)
 {
 	struct drv d;
@@ -1038,6 +1069,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_knowledge_miss);
 	tcase_add_test(tc, test_misunderstandings);
 	tcase_add_test(tc, test_human);
+	tcase_add_test(tc, test_intent_escalates);
 	tcase_add_test(tc, test_opt_out);
 	tcase_add_test(tc, test_goodbye);
 	tcase_add_test(tc, test_repeat_and_switch);
