@@ -7,7 +7,11 @@
 
 int cmd_audio(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_mock_http(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_speak(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_transcribe(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
 
 #endif

@@ -850,7 +850,7 @@ vagent_status vagent_timer_start_at(struct vagent_timer *t, int64_t when,
 /* The same, `delay` ticks from now. */
 vagent_status vagent_timer_start(struct vagent_timer *t, int64_t delay,
 				 int64_t period, struct vagent_error *err);
-/* Cancel; a stopped timer does not fire, even if it was due in the same
+/* Cancel (NULL is a no-op); a stopped timer does not fire, even if it was due in the same
  * instant as the one whose callback stops it. */
 void vagent_timer_stop(struct vagent_timer *t);
 bool vagent_timer_active(const struct vagent_timer *t);
@@ -1526,6 +1526,9 @@ struct vagent_brain {
 	/* Run tool `name` with JSON `args`; the brain waits for tool_result. */
 	void (*on_tool_call)(void *ctx, uint64_t id, const char *name,
 			     const char *call_id, const char *args);
+	/* The brain ends the call (its goodbye): hang up once this reply
+	 * has played. May be NULL (a host that hangs up by itself). */
+	void (*on_hangup)(void *ctx, uint64_t id);
 	/* Hand the call to a human: `package` is the JSON context package. */
 	void (*on_escalate)(void *ctx, uint64_t id, const char *reason,
 			    const char *package);
@@ -1679,6 +1682,7 @@ struct vagent_sim_rule {
 	const char *tool, *args;
 	const char *reply;
 	const char *escalate;            /* non-NULL: escalate with this reason */
+	bool hangup;                     /* say the reply, then hang up */
 };
 
 struct vagent_sim_llm_config {
@@ -1834,6 +1838,12 @@ struct vagent_session_config {
 	bool keep_trace;                   /* keep the trace in memory too */
 	bool record;                       /* keep a stereo recording */
 	int max_call_ms;                   /* hang up after this; 600000 */
+	/* Warm transfer: POST the handoff package (JSON) here when the call
+	 * is handed to a human (NULL: don't). The call ends only once the
+	 * POST has finished or timed out; a failure is an `error` event
+	 * (source "transfer_webhook"). */
+	const char *transfer_webhook;
+	int transfer_webhook_timeout_ms;   /* 3000 */
 };
 
 struct vagent_session_config vagent_session_config_default(void);
@@ -1862,6 +1872,8 @@ struct vagent_session_result {
 	char *escalation_reason;
 	size_t frames_out, frames_late;    /* output frames; > 5 ms late */
 	int64_t max_lateness;              /* ticks (real clock) */
+	int transfer_webhook_status;       /* HTTP status of the transfer POST;
+					    * 0: none made, -1: it failed */
 };
 
 /*
@@ -1975,12 +1987,142 @@ struct vagent_sphinx_config vagent_sphinx_config_default(void);
 
 /* @@SPHINX-API@@ — lib/stt adds its functions below. */
 
+/*
+ * A pocketsphinx recogniser for a session's STT slot (transfer full; free
+ * with vagent_stt_free). Loads the model, dictionary and language model
+ * (and builds the boost model) now, on the calling thread: about 0.3-1 s
+ * (docs/stt.md). Frames must come at cfg->rate (8000 or 16000), mono or
+ * stereo. The session's loop must have worker threads: decoding runs there.
+ * VAGENT_EINVAL for a bad config or a boost set with no known word,
+ * VAGENT_ENOENT for a missing model/LM/dictionary, VAGENT_EPROVIDER when
+ * pocketsphinx refuses them; messages name the provider and the path.
+ */
+vagent_status vagent_sphinx_stt_new(const struct vagent_sphinx_config *cfg,
+				    struct vagent_stt **out,
+				    struct vagent_error *err);
+
+/*
+ * Offline recognition of a whole buffer (any rate and channel count: it
+ * is mixed to mono and resampled to cfg->rate, then decoded as the
+ * provider decodes a call at that rate). *text (transfer full) gets the
+ * words in lower case separated by single spaces ("" for none);
+ * *confidence (may be NULL) the mean word posterior 0..1, or -1.
+ * Loads a decoder per call: use a transcriber for many buffers.
+ */
+vagent_status vagent_sphinx_transcribe(const struct vagent_sphinx_config *cfg,
+				       const struct vagent_audio *audio,
+				       char **text, double *confidence,
+				       struct vagent_error *err);
+
+/* A decoder loaded once for many vagent_sphinx_transcribe-like calls. */
+struct vagent_sphinx_transcriber;
+
+vagent_status vagent_sphinx_transcriber_new(const struct vagent_sphinx_config *cfg,
+					    struct vagent_sphinx_transcriber **out,
+					    struct vagent_error *err);
+vagent_status vagent_sphinx_transcriber_run(struct vagent_sphinx_transcriber *t,
+					    const struct vagent_audio *audio,
+					    char **text, double *confidence,
+					    struct vagent_error *err);
+/* Boost words not in the dictionary (dropped), space-separated; "" none. */
+const char *vagent_sphinx_transcriber_oov(const struct vagent_sphinx_transcriber *t);
+/* Wall time loading took (model, LM, dictionary, boost), in seconds. */
+double vagent_sphinx_transcriber_load_seconds(const struct vagent_sphinx_transcriber *t);
+/* NULL is a no-op. */
+void vagent_sphinx_transcriber_free(struct vagent_sphinx_transcriber *t);
+
 /* @@SPHINX-END@@ */
 
 /* ==== @@FLITE@@ — the embedded speech synthesiser: flite
  * (lib/tts, docs/tts.md) ==== */
 
 /* @@FLITE-API@@ — lib/tts adds its declarations below. */
+
+/*
+ * The embedded speech synthesiser on flite (Debian flite1-dev 2.2): voices
+ * "slt" (US female, the agent's default), "rms", "awb" (US/Scottish male)
+ * and "kal16" (US male, diphone), all 16 kHz natively, resampled to the
+ * rate asked for. docs/tts.md has the details: streaming, threading,
+ * virtual-clock accounting, number reading and measured figures.
+ */
+
+/* The voice names, NULL-terminated, static: "slt", "rms", "awb", "kal16". */
+const char *const *vagent_flite_voices(void);
+
+/* What a voice is. */
+struct vagent_flite_voice_info {
+	const char *name;             /* "slt" */
+	int rate;                     /* native sample rate, Hz (16000) */
+	const char *description;      /* "US English female, clustergen" */
+};
+
+/* Describe `voice`. VAGENT_EINVAL for an unknown voice (the message names
+ * it and lists the valid ones). Any thread. */
+vagent_status vagent_flite_voice_info(const char *voice,
+				      struct vagent_flite_voice_info *out,
+				      struct vagent_error *err);
+
+struct vagent_flite_config {
+	char name[64];                /* provider name in traces: "flite" */
+	const char *voice;            /* one of vagent_flite_voices(); "slt" */
+	/* Speaking rate: 1.0 is the voice's own, 1.25 is 25% faster, 0.8
+	 * slower (flite's duration_stretch = 1 / speed); 0.25..4. */
+	double speed;
+	/* Streaming granularity: audio is handed over in chunks of about
+	 * this much native audio as flite makes it; 10..1000, 50. */
+	int chunk_ms;
+	/* Number reading (vagent_flite_normalize): digit runs of at least
+	 * this many digits are read digit by digit; 5. 0 leaves all numbers
+	 * to flite. */
+	int spell_digits_min;
+};
+
+/* The defaults above. */
+struct vagent_flite_config vagent_flite_config_default(void);
+
+/*
+ * A TTS provider (transfer full; free with vagent_tts_free) for the
+ * session's `struct vagent_tts` slot. speak(id, text, rate) synthesises
+ * on the loop's worker threads (the loop must have some) and streams
+ * mono int16 at `rate` (any rate 1000..384000) through on_audio in order,
+ * the first chunk as soon as flite has made it, then on_done; empty or
+ * blank text gives on_done with no audio. cancel(id) and stop() stop all
+ * callbacks at once and the synthesis at its next chunk. VAGENT_EINVAL
+ * for a bad config (unknown voice: the message lists the valid ones).
+ * Loop thread.
+ */
+vagent_status vagent_flite_tts_new(const struct vagent_flite_config *cfg,
+				   struct vagent_tts **out,
+				   struct vagent_error *err);
+
+/*
+ * Synthesise all of `text` with `voice` (NULL: "slt") at `rate` Hz into a
+ * new mono buffer (transfer full), numbers read as the provider reads them
+ * by default. Deterministic: the same text, voice and rate give the same
+ * samples. Blank text gives an empty buffer. Synthesis is serialised
+ * process-wide (docs/tts.md). VAGENT_EINVAL for an unknown voice, a bad
+ * rate or text over 10000 bytes; VAGENT_ENOMEM; VAGENT_EPROVIDER when flite
+ * fails. Any thread (blocks while synthesising).
+ */
+vagent_status vagent_flite_synth(const char *text, const char *voice, int rate,
+				 struct vagent_audio **out,
+				 struct vagent_error *err);
+
+/*
+ * The text flite is given for `text`: order, account and reference numbers
+ * are spelled digit by digit ("12345" -> "1 2 3 4 5", "#42" -> "number
+ * 4 2", "ORD-5521" -> "ORD 5 5 2 1") while amounts ("$1,250.99"),
+ * decimals, percentages and short numbers ("3", "2024", "21st") are left
+ * to flite. A digit run is spelled when it has at least `spell_digits_min`
+ * digits, or (2 digits or more) follows "#", a hyphenated word, letters
+ * ("COVID19"), "No." or one of the words order, number, account, ticket,
+ * case, reference, ref, confirmation, code, pin, tracking, invoice, id,
+ * extension, ext. spell_digits_min 0: an unchanged copy. *out is malloc'd
+ * (transfer full). VAGENT_EINVAL for a NULL text or negative minimum,
+ * VAGENT_ENOMEM. Any thread.
+ */
+vagent_status vagent_flite_normalize(const char *text, int spell_digits_min,
+				     char **out, struct vagent_error *err);
 
 /* @@FLITE-END@@ */
 
@@ -2028,6 +2170,197 @@ struct vagent_tool_def {
 };
 
 /* @@TOOLS-API@@ — lib/tools adds its functions below. */
+
+/*
+ * The tools provider (lib/tools, docs/tools.md) for the `struct
+ * vagent_tools` slot: HTTP tools through libcurl (each attempt on a loop
+ * worker, so give the loop workers) and mock tools (url NULL, answered on
+ * loop timers: exact on the virtual clock). Per call: the arguments are
+ * validated against the tool's JSON Schema and its guard (refused with
+ * VAGENT_EINVAL before any request), the request is built from the
+ * templates, attempts are retried on timeout, connection failure, 5xx and
+ * 429 with exponential backoff and full jitter (or the Retry-After the
+ * server sent), all within total_timeout_ms, and every attempt carries the
+ * same Idempotency-Key. on_result gets the response JSON, or a one-line
+ * error naming the tool and the URL (without query or credentials):
+ * VAGENT_ETIMEOUT (no answer in time), VAGENT_EPROVIDER (connection failed,
+ * HTTP error status), VAGENT_EPROTO (malformed JSON, response too large),
+ * VAGENT_EINVAL (unknown tool, bad arguments, guard, template).
+ */
+struct vagent_tools_config {
+	char name[64];                  /* provider name; "tools" */
+	const struct vagent_tool_def *tools; size_t n_tools;
+	/* "name=value", NULL-terminated: {name} in URL, header and body
+	 * templates (base_url, api_key...). Variables win over arguments of
+	 * the same name and are inserted verbatim (not URL-encoded). */
+	const char *const *variables;
+	/* Budget for all attempts of one call, backoff waits included; keep it
+	 * under the session's tool_timeout_ms so the tools' own error (with
+	 * its attempts) arrives first. 4500; <= 0: no budget. */
+	int total_timeout_ms;
+	uint64_t seed;                  /* backoff jitter, mock latency jitter */
+	/* Tools that have both an HTTP endpoint and a mock (mock_result set)
+	 * run the mock: simulated calls without the service. false */
+	bool prefer_mock;
+};
+
+struct vagent_tools_config vagent_tools_config_default(void);
+
+/*
+ * A tools provider (transfer full; free with vagent_tools_free). The
+ * definitions are checked and copied: VAGENT_EINVAL with a one-line error
+ * naming the tool, e.g. `tools: tools[2] "refund": parameters:
+ * properties.amount.minimum: must be a number` (duplicate names, bad
+ * method, URL/header/body templates, schemas, guard, limits, mock result
+ * or faults). Mock tools number their faults per request (attempt), so
+ * "error 500 on request 1" is a 500 then a successful retry.
+ */
+vagent_status vagent_tools_new(const struct vagent_tools_config *cfg,
+			       struct vagent_tools **out,
+			       struct vagent_error *err);
+
+/* Counters of one tool of a provider made by vagent_tools_new. */
+struct vagent_tool_stats {
+	int calls;          /* call() for this tool */
+	int refused;        /* answered EINVAL before any request (arguments,
+			     * guard, template) */
+	int attempts;       /* requests started (HTTP or mock) */
+	int succeeded;      /* calls answered with a result */
+	int failed;         /* calls answered with an error after attempts */
+	int performed;      /* mock tools: actions performed; the retries of
+			     * one call (one Idempotency-Key) perform it at
+			     * most once. HTTP tools: 0 (the server knows) */
+};
+
+/* VAGENT_EINVAL for an unknown tool or a provider not made here. */
+vagent_status vagent_tools_stats(const struct vagent_tools *t,
+				 const char *name, struct vagent_tool_stats *out,
+				 struct vagent_error *err);
+
+/*
+ * The attempts of call `id` (in progress, or among the last 32 finished
+ * or cancelled) as JSON (transfer full, free()):
+ *   {"tool":"refund","id":7,"idempotency_key":"9f...","status":"EPROVIDER",
+ *    "attempts":[{"n":1,"start_ms":12.000,"duration_ms":3.125,
+ *                 "outcome":"HTTP 500","http_status":500}, ...]}
+ * status: "running", "cancelled" or the status name of the answer
+ * ("OK", "ETIMEOUT"...); outcome: "ok", "timeout", "connection failed",
+ * "HTTP <code>", "malformed JSON", "response too large", "running";
+ * start_ms is session time (from the provider's origin). The error
+ * message of a failed call lists the same outcomes. VAGENT_ENOENT when
+ * there is no record.
+ */
+vagent_status vagent_tools_attempts_json(const struct vagent_tools *t,
+					 uint64_t id, char **out,
+					 struct vagent_error *err);
+
+/*
+ * The JSON Schema subset of tool parameters (docs/tools.md): type (object,
+ * string, number, integer, boolean, array, null, or a list), properties,
+ * required, additionalProperties (false or a schema), enum, const,
+ * minimum, maximum, exclusiveMinimum/exclusiveMaximum (numbers, or draft-4
+ * flags), minLength, maxLength, pattern (POSIX ERE, unanchored, with \d \w
+ * \s), items, minItems, maxItems; annotations (title, description,
+ * default, examples, format...) are ignored; any other keyword is an
+ * error. Check: VAGENT_EFORMAT (not JSON), VAGENT_EINVAL ("schema:
+ * properties.amount.minimum: must be a number"). Validate: the same for the
+ * schema, then VAGENT_EINVAL for an instance that does not conform
+ * ("amount: must be >= 0", "order_id: is required", "color: is not an
+ * allowed argument"; "value: ..." for the instance itself).
+ */
+vagent_status vagent_json_schema_check(const char *schema_json,
+				       struct vagent_error *err);
+vagent_status vagent_json_schema_validate(const char *schema_json,
+					  const char *instance_json,
+					  struct vagent_error *err);
+
+/* ---- the mock HTTP server (lib/mock, docs/mock-http.md) ---- */
+
+/*
+ * A small HTTP/1.1 server on loopback that answers from a routes file
+ * (JSON, docs/mock-http.md): path patterns with {param} segments, JSON
+ * body templates, table lookups, response sequences, faults (delay, hang,
+ * close, malformed JSON, any status with any header such as Retry-After)
+ * and idempotent actions (`performs`, honouring Idempotency-Key). It
+ * serves on its own thread from vagent_mock_http_new() until
+ * vagent_mock_http_free(); every function below may be called from any
+ * thread.
+ */
+struct vagent_mock_http;
+
+struct vagent_mock_http_config {
+	const char *host;              /* numeric address or name to bind;
+					* NULL: "127.0.0.1" */
+	int port;                      /* 0: an ephemeral port (see _port()) */
+	size_t max_request_bytes;      /* request body limit (413 beyond);
+					* 0: 1 MiB */
+	int max_connections;           /* open at once; beyond, new ones are
+					* closed at once; 0: 512 */
+	/* Called on the server thread once per answered request with a
+	 * one-line summary ("GET /orders/12345 -> 200 get_order"); NULL:
+	 * none. The library never prints: the caller decides. */
+	void (*on_request)(void *user, const char *line);
+	void *user;
+};
+
+/* Fill `cfg` with the defaults (zeros and NULLs). */
+void vagent_mock_http_config_default(struct vagent_mock_http_config *cfg);
+
+/*
+ * Parse the routes file text `routes_json` (`name` names it in errors:
+ * "orders.json: routes[2].status: must be an integer 100..599", EINVAL or
+ * EFORMAT), bind cfg->host:cfg->port (cfg may be NULL: loopback, ephemeral
+ * port; EIO "127.0.0.1:8080: address already in use") and start serving.
+ * The socket is listening when this returns, so clients may connect at
+ * once. *out (transfer full) is NULL on failure.
+ */
+vagent_status vagent_mock_http_new(const char *routes_json, const char *name,
+				   const struct vagent_mock_http_config *cfg,
+				   struct vagent_mock_http **out,
+				   struct vagent_error *err);
+
+/* The same, reading the routes file at `path` (ENOENT when missing). */
+vagent_status vagent_mock_http_load(const char *path,
+				    const struct vagent_mock_http_config *cfg,
+				    struct vagent_mock_http **out,
+				    struct vagent_error *err);
+
+/* Parse and check a routes file without serving (for `--check`). */
+vagent_status vagent_mock_http_check(const char *routes_json, const char *name,
+				     struct vagent_error *err);
+
+/* The port the server listens on. */
+int vagent_mock_http_port(const struct vagent_mock_http *m);
+
+/* What one route has seen since start (or the last reset). */
+struct vagent_mock_http_route_stats {
+	uint64_t received;             /* requests that matched the route */
+	uint64_t performed;            /* `performs` routes: actions carried
+					* out (2xx, not replayed, not hang or
+					* close); else 0 */
+	uint64_t replayed;             /* answered from the Idempotency-Key
+					* store, not performed again */
+};
+
+/* The counters of the route named `route` (its "name", else "METHOD
+ * PATH" as written in the file); ENOENT when there is none. */
+vagent_status vagent_mock_http_route_stats(struct vagent_mock_http *m,
+					   const char *route,
+					   struct vagent_mock_http_route_stats *out);
+
+/* Every route's counters as JSON, the body of `GET /_mock/stats`:
+ * {"requests":N,"unmatched":N,"routes":[{"name":..,"method":..,"path":..,
+ * "received":N,"performed":N,"replayed":N},...]} (transfer full: free();
+ * NULL when out of memory). */
+char *vagent_mock_http_stats_json(struct vagent_mock_http *m);
+
+/* Forget counters, sequence positions and stored idempotent responses, and
+ * restore the tables as the file wrote them (also `POST /_mock/reset`). */
+void vagent_mock_http_reset(struct vagent_mock_http *m);
+
+/* Stop serving, close every connection (hung ones included) and free.
+ * Returns promptly; NULL does nothing. */
+void vagent_mock_http_free(struct vagent_mock_http *m);
 
 /* @@TOOLS-END@@ */
 
@@ -2360,6 +2693,108 @@ vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
 					 struct vagent_error *err);
 
 /* @@AGENT-END@@ */
+
+/* ==== @@RUN@@ — scenario files and running an agent on a simulated call
+ * (lib/run, docs/scenario.md) ==== */
+
+/* One step of a scenario's caller script (see vagent_sim_step). */
+struct vagent_scenario_step {
+	vagent_sim_step_kind kind;
+	vagent_sim_anchor anchor;     /* "after": agent_done (default for say),
+				       * agent_speaking, previous, start */
+	int offset_ms;                /* after the anchor; 600 for say */
+	char *text;                   /* SAY: the words (spoken by the caller
+				       * voice, and the golden text) */
+	char *audio_path;             /* SAY: a recording to play instead
+				       * (resolved path), or NULL */
+	int duration_ms;              /* SILENCE */
+};
+
+/* A scenario file (docs/scenario.md): one simulated call. */
+struct vagent_scenario {
+	char *name;                   /* "name", else the file's base name */
+	char *path;
+	char *agent_path;             /* resolved against the scenario's dir */
+	char *voice;                  /* caller voice: a flite voice (rms,
+				       * awb, kal16, slt) or "speechlike"; rms */
+	int rate;                     /* caller leg: 8000 or 16000; 0: the
+				       * agent's rate */
+	vagent_encoding codec;        /* caller leg: pcm16, ulaw or alaw */
+	int hangup_after_ms;          /* after the last step and reply; 1500 */
+	uint64_t seed;                /* 1 */
+	int max_call_ms;              /* 300000 */
+	struct vagent_scenario_step *steps;
+	size_t n_steps;
+};
+
+/* Load a scenario (transfer full); errors "FILE:LINE: field: problem". */
+vagent_status vagent_scenario_load(const char *path, struct vagent_scenario **out,
+				   struct vagent_error *err);
+vagent_status vagent_scenario_parse(const char *text, size_t len,
+				    const char *name, const char *base_dir,
+				    struct vagent_scenario **out,
+				    struct vagent_error *err);
+void vagent_scenario_free(struct vagent_scenario *sc);
+
+/*
+ * An agent's providers, built from its agent file for a call at `rate`:
+ * pocketsphinx (with the vocabulary boost), flow, flite and the tools
+ * (HTTP/mock, with the knowledge tool), or the simulated ones the file
+ * names. Owned by the stack.
+ */
+struct vagent_agent_stack {
+	struct vagent_stt *stt;
+	struct vagent_brain *brain;
+	struct vagent_tts *tts;
+	struct vagent_tools *tools;
+};
+
+struct vagent_stack_options {
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	uint64_t seed;
+	const char *reference_date;   /* DATE slots' "today"; NULL: today */
+	bool prefer_mock_tools;       /* run tools' mocks, not their endpoints */
+};
+
+vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
+				     const struct vagent_stack_options *opt,
+				     struct vagent_agent_stack **out,
+				     struct vagent_error *err);
+void vagent_agent_stack_free(struct vagent_agent_stack *st);
+
+/* How vagent_scenario_run runs a call. */
+struct vagent_run_options {
+	enum vagent_clock_type clock; /* virtual (default) or real */
+	uint64_t seed;                /* 0: the scenario's */
+	const char *reference_date;   /* NULL: today */
+	FILE *trace;                  /* also write the trace here; NULL */
+	bool record;                  /* keep the stereo recording */
+	bool prefer_mock_tools;
+};
+
+/* A finished call: its session (result, trace, recording) and what it
+ * ran. (transfer full: vagent_call_run_free) */
+struct vagent_call_run {
+	struct vagent_scenario *scenario;
+	struct vagent_agent *agent;
+	struct vagent_agent_stack *stack;
+	struct vagent_caller *caller;     /* the simulated caller */
+	struct vagent_session *session;
+};
+
+/*
+ * Run scenario `sc` (taken over: freed with the run) against its agent:
+ * load the agent, build its stack, synthesise the caller's lines with the
+ * caller voice, pass them through the caller leg's codec, and run the
+ * session to its end. Errors name the file or provider; a call that ran
+ * but failed inside (a provider) still gives *out with the session's
+ * result status set.
+ */
+vagent_status vagent_scenario_run(struct vagent_scenario *sc,
+				  const struct vagent_run_options *opt,
+				  struct vagent_call_run **out,
+				  struct vagent_error *err);
+void vagent_call_run_free(struct vagent_call_run *r);
 
 #ifdef __cplusplus
 }

@@ -110,6 +110,14 @@ static void on_escalate(void *ctx, uint64_t id, const char *reason,
 	d->package = strdup(package);
 }
 
+static void on_hangup(void *ctx, uint64_t id)
+{
+	struct drv *d = ctx;
+
+	ck_assert_uint_eq(id, d->id);
+	logf_(d, "hangup\n");
+}
+
 static void on_done(void *ctx, uint64_t id)
 {
 	struct drv *d = ctx;
@@ -154,6 +162,7 @@ static void drv_init(struct drv *d, struct vagent_fault fault)
 	d->brain->on_text = on_text;
 	d->brain->on_tool_call = on_tool;
 	d->brain->on_escalate = on_escalate;
+	d->brain->on_hangup = on_hangup;
 	d->brain->on_done = on_done;
 	d->brain->on_error = on_error;
 	d->brain->ctx = d;
@@ -859,9 +868,12 @@ START_TEST(test_goodbye)
 	ck_assert_str_eq(say(&d, "that's all thanks goodbye"),
 			 "Thank you for calling. Goodbye!");
 	ck_assert(vagent_flow_brain_ended(d.brain));
+	/* the host is told to hang up once the goodbye has played */
+	ck_assert_ptr_nonnull(strstr(last_turn_log(&d), "hangup\ndone\n"));
 	ck_assert_str_eq(d.reason, "");
+	/* after the goodbye: nothing more is said, the hang-up stands */
 	ck_assert_str_eq(say(&d, "hello"), "");
-	ck_assert_str_eq(last_turn_log(&d), "first\ndone\n");
+	ck_assert_str_eq(last_turn_log(&d), "first\nhangup\ndone\n");
 	drv_free(&d);
 }
 END_TEST

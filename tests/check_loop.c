@@ -550,6 +550,41 @@ START_TEST(test_bad_arguments)
 END_TEST
 
 /* A loop freed with a timer still allocated and jobs still outstanding. */
+static void never_fires(struct vagent_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	ck_abort_msg("a detached timer fired");
+}
+
+/* Timers outlive their loop: active, stopped and never-started ones are
+ * all detached by vagent_loop_free, so freeing them afterwards (as a
+ * provider freed after its session's loop does) touches no freed memory
+ * (AddressSanitizer checks) and starting one fails cleanly. */
+START_TEST(test_timers_freed_after_loop)
+{
+	struct vagent_loop_config cfg = vagent_loop_config_default();
+	struct vagent_loop *loop = NULL;
+	struct vagent_timer *active, *stopped, *idle;
+	struct vagent_error err;
+
+	cfg.clock = VAGENT_CLOCK_VIRTUAL;
+	ck_assert_int_eq(vagent_loop_new(&cfg, &loop, &err), VAGENT_OK);
+	active = vagent_timer_new(loop, never_fires, NULL);
+	stopped = vagent_timer_new(loop, never_fires, NULL);
+	idle = vagent_timer_new(loop, never_fires, NULL);
+	ck_assert_int_eq(vagent_timer_start(active, 1000, 0, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_timer_start(stopped, 1000, 0, &err), VAGENT_OK);
+	vagent_timer_stop(stopped);
+	vagent_loop_free(loop);
+	ck_assert(!vagent_timer_active(active));
+	ck_assert_int_eq(vagent_timer_start(idle, 10, 0, &err), VAGENT_EINVAL);
+	vagent_timer_free(stopped);
+	vagent_timer_free(idle);
+	vagent_timer_free(active);
+}
+END_TEST
+
 START_TEST(test_free_with_pending_work)
 {
 	static struct log l;
@@ -1094,6 +1129,7 @@ Suite *suite_loop(void)
 	TCase *r = tcase_create("real");
 
 	tcase_add_test(v, test_periodic_exact_ticks);
+	tcase_add_test(v, test_timers_freed_after_loop);
 	tcase_add_test(v, test_same_instant_fifo);
 	tcase_add_test(v, test_cancel_in_same_instant);
 	tcase_add_test(v, test_zero_delay_from_callback);

@@ -6,8 +6,12 @@
  * handoff, the stereo recording, repeatability with a seed, bad
  * configurations.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "vagent.h"
@@ -440,6 +444,121 @@ START_TEST(test_handoff_when_every_llm_fails)
 }
 END_TEST
 
+/* A loopback port nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+START_TEST(test_transfer_webhook_failure_is_traced)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "human", .reply = "Sure.",
+					.escalate = "caller_request" };
+	char url[128];
+	const struct vagent_trace_event *tr, *e;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	snprintf(url, sizeof(url), "http://user:secret@127.0.0.1:%d/handoff?token=secret",
+		 closed_port());
+	c.cfg.transfer_webhook = url;
+	say(&c, VAGENT_ANCHOR_START, 500, "a human please");
+	call_run(&c);
+	tr = must(&c, VAGENT_TRACE_TRANSFER, 1, 0);
+	e = must(&c, VAGENT_TRACE_ERROR, 1, 0);
+	ck_assert_str_eq(e->source, "transfer_webhook");
+	/* the endpoint is named without its credentials or query */
+	ck_assert_ptr_nonnull(strstr(e->message, "/handoff"));
+	ck_assert_ptr_null(strstr(e->message, "secret"));
+	ck_assert_int_ge(e->t_us, tr->t_us);
+	ck_assert_int_eq(vagent_session_result(c.s)->transfer_webhook_status, -1);
+	/* the call still ends as a transfer, after the POST was attempted */
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
+	ck_assert_int_ge(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->t_us, e->t_us);
+	call_free(&c);
+}
+END_TEST
+
+/* A word too short to open a turn, said after the agent finished, then a
+ * pause and the rest: all of it is the caller's next turn ("No, ...
+ * that's all"), not a leftover of the turn the agent just answered. */
+START_TEST(test_short_word_after_reply_opens_next_turn)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "order", .reply = "It shipped." };
+	struct vagent_audio *no = NULL;
+	const struct vagent_trace_event *e;
+	size_t i;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	ck_assert_int_eq(vagent_speechlike_synth("no", 16000, 7, &no, &c.err), VAGENT_OK);
+	ck_assert_uint_gt(no->frames, 1920);
+	no->frames = 1920;                         /* 120 ms: under start_ms */
+	say(&c, VAGENT_ANCHOR_START, 500, "where is my order");
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 600, "no");
+	c.steps[1].audio = no;
+	say(&c, VAGENT_ANCHOR_PREV_END, 400, "that is all thanks");
+	call_run(&c);
+	/* turn 1 was answered; the short word and the rest are turn 2 */
+	e = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1, 1));
+	ck_assert_int_gt(must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 2, 0)->t_us, e->t_us);
+	ck_assert_ptr_nonnull(find(&c, VAGENT_TRACE_CALLER_SPEECH_START, 2, 1));
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_VAD_SPEECH_START, 1, 1));
+	for (i = 0; i < vagent_session_result(c.s)->n_turns; i++) {
+		const struct vagent_session_turn *t = &vagent_session_result(c.s)->turns[i];
+
+		if (t->turn == 2)
+			ck_assert_str_eq(t->caller_text, "no that is all thanks");
+		if (t->turn == 1)
+			ck_assert_str_eq(t->caller_text, "where is my order");
+	}
+	vagent_audio_free(no);
+	call_free(&c);
+}
+END_TEST
+
+/* The brain says goodbye and hangs up: the call ends once the reply has
+ * played, before the caller would have hung up. */
+START_TEST(test_agent_hangs_up_after_goodbye)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "bye", .reply = "Goodbye!",
+					.hangup = true };
+	const struct vagent_trace_event *stop, *end;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	c.caller.hangup_after_ms = 5000;
+	say(&c, VAGENT_ANCHOR_START, 500, "thanks bye");
+	call_run(&c);
+	stop = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	ck_assert_str_eq(stop->reason, "done");
+	end = must(&c, VAGENT_TRACE_CALL_END, -1, 0);
+	ck_assert_str_eq(end->reason, "agent_hangup");
+	/* at the tick after the last frame of the goodbye */
+	ck_assert_int_ge(end->t_us, stop->t_us);
+	ck_assert_int_le(end->t_us - stop->t_us, 40000);
+	ck_assert_str_eq(vagent_session_result(c.s)->end_reason, "agent_hangup");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_tts_fallback_on_timeout)
 {
 	struct call c;
@@ -820,6 +939,9 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_tool_result_and_malformed);
 	tcase_add_test(tc, test_llm_fallback);
 	tcase_add_test(tc, test_handoff_when_every_llm_fails);
+	tcase_add_test(tc, test_transfer_webhook_failure_is_traced);
+	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);
+	tcase_add_test(tc, test_agent_hangs_up_after_goodbye);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);

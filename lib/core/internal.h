@@ -70,6 +70,14 @@ double vagent__rng_double(struct vagent__rng *r);
 /* Uniform in [0, n) (0 when n <= 1). */
 int64_t vagent__rng_range(struct vagent__rng *r, int64_t n);
 
+/* libcurl's global set-up, once per process, thread-safe (lib/core/curl.c);
+ * `where` names the caller in the error. */
+vagent_status vagent__curl_init(struct vagent_error *err, const char *where);
+
+/* `url` fit for messages and traces: scheme://host[:port]/path, without
+ * user, password, query or fragment (they can hold credentials). */
+void vagent__url_redact(const char *url, char *out, size_t size);
+
 #define VAGENT__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -1158,6 +1158,11 @@ static void speak_step(struct flow_req *r)
 		if (r->dead)
 			return;
 	}
+	if (b->stage == ST_ENDED && b->base.on_hangup) {
+		b->base.on_hangup(b->base.ctx, r->id);
+		if (r->dead)
+			return;
+	}
 	req_end(r);
 	b->base.on_done(b->base.ctx, r->id);
 }

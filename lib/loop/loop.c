@@ -124,14 +124,19 @@ struct vagent_timer *vagent_timer_new(struct vagent_loop *loop,
 {
 	struct vagent_timer *t = malloc(sizeof(*t));
 
-	if (t)
-		vagent__timer_init(t, loop, fn, arg);
+	if (!t)
+		return NULL;
+	vagent__timer_init(t, loop, fn, arg);
+	t->all_next = loop->all_timers;
+	if (loop->all_timers)
+		loop->all_timers->all_prev = t;
+	loop->all_timers = t;
 	return t;
 }
 
 void vagent_timer_stop(struct vagent_timer *t)
 {
-	if (t->heap_index != VAGENT__NO_INDEX)
+	if (t && t->heap_index != VAGENT__NO_INDEX)
 		heap_remove(t->loop, t);
 }
 
@@ -142,6 +147,14 @@ void vagent_timer_free(struct vagent_timer *t)
 	if (t->loop && t->loop->current == t)
 		t->loop->current = NULL;
 	vagent_timer_stop(t);
+	if (t->loop && (t->all_prev || t->loop->all_timers == t)) {
+		if (t->all_prev)
+			t->all_prev->all_next = t->all_next;
+		else
+			t->loop->all_timers = t->all_next;
+		if (t->all_next)
+			t->all_next->all_prev = t->all_prev;
+	}
 	free(t);
 }
 
@@ -273,6 +286,13 @@ void vagent_loop_free(struct vagent_loop *loop)
 		t->loop = NULL;
 	}
 	loop->heap_len = 0;
+	/* and the stopped ones: freeing them later must not touch the loop */
+	for (struct vagent_timer *t = loop->all_timers, *n; t; t = n) {
+		n = t->all_next;
+		t->loop = NULL;
+		t->all_prev = t->all_next = NULL;
+	}
+	loop->all_timers = NULL;
 	vagent__workers_stop(loop);
 	while ((p = loop->post_head)) {
 		loop->post_head = p->next;

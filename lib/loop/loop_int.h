@@ -37,6 +37,9 @@ struct vagent_timer {
 	int64_t fire_due;           /* deadline of the firing in progress */
 	uint64_t seq;               /* tie-break: scheduling order */
 	size_t heap_index;          /* VAGENT__NO_INDEX when inactive */
+	/* every timer made by vagent_timer_new, so vagent_loop_free can
+	 * detach the stopped ones too */
+	struct vagent_timer *all_prev, *all_next;
 };
 
 struct vagent_io {
@@ -72,6 +75,7 @@ struct vagent__post {
 
 struct vagent_loop {
 	struct vagent_clock *clock;
+	struct vagent_timer *all_timers;   /* vagent_timer_new's, linked */
 	bool virtual_time;
 	int epfd;
 	int wakefd;                 /* eventfd: posts, job completions, stop */

@@ -55,6 +55,7 @@ struct vagent_session_config vagent_session_config_default(void)
 	c.rate = 16000;
 	c.agent = vagent_agent_config_default();
 	c.max_call_ms = 600000;
+	c.transfer_webhook_timeout_ms = 3000;
 	return c;
 }
 
@@ -333,6 +334,10 @@ void vagent__session_handoff(struct vagent_session *s, int turn,
 	ev.turn = turn;
 	ev.package = package ? package : "{}";
 	vagent__session_event(s, &ev, vagent__session_now(s), false);
+	if (s->cfg.transfer_webhook && *s->cfg.transfer_webhook &&
+	    vagent__webhook_post(s, turn, ev.package) != VAGENT_OK)
+		vagent__session_error(s, turn, "transfer_webhook",
+				      "cannot start the POST (out of memory)");
 	free(own);
 
 	/* Say the handoff phrase when a TTS is left; the call ends when the
@@ -380,11 +385,16 @@ static void finish(struct vagent_session *s, const char *reason)
 
 	if (s->done)
 		return;
-	s->done = true;
 	vagent_timer_stop(s->tick_timer);
 	vagent_timer_stop(s->end_timer);
 	if (vagent__output_stage_speaking(s->stage_output))
 		vagent__output_stage_stop_audio(s->stage_output, t, "hangup");
+	if (s->webhook) {
+		/* the transfer POST is still running: end when it is done */
+		s->deferred_end = reason;
+		return;
+	}
+	s->done = true;
 	if (s->segment_pending)
 		vagent__session_assign(s, s->turn);
 	for (st = s->head; st; st = st->next)
@@ -410,6 +420,12 @@ static void finish(struct vagent_session *s, const char *reason)
 		vagent_loop_stop(s->owned_loop);
 	if (s->on_done)
 		s->on_done(s, s->on_done_arg);
+}
+
+void vagent__session_webhook_finished(struct vagent_session *s)
+{
+	if (s->deferred_end)
+		finish(s, s->deferred_end);
 }
 
 static void end_timer_fired(struct vagent_timer *t, void *arg)
@@ -736,6 +752,7 @@ void vagent_session_free(struct vagent_session *s)
 
 	if (!s)
 		return;
+	vagent__webhook_detach(s->webhook);
 	if (s->started && !s->done) {
 		for (st = s->head; st; st = st->next)
 			if (st->ops->stop)

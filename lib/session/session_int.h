@@ -154,6 +154,10 @@ struct vagent_session {
 	int64_t truth_start, truth_end;
 
 	bool handing_off;
+	bool hanging_up;                       /* the agent hangs up after */
+	int hangup_turn;                       /* its reply to this turn */
+	struct vagent__webhook *webhook;       /* the transfer POST in flight */
+	const char *deferred_end;              /* call end waiting for it */
 	struct vagent_session_result result;
 	size_t cap_turns;
 	struct vagent_audio *rec_left, *rec_right, *recording;
@@ -162,6 +166,16 @@ struct vagent_session {
 	void *on_done_arg;
 	struct vagent_error err;
 };
+
+/* The transfer webhook (webhook.c): POST `package` to
+ * cfg.transfer_webhook on a worker; vagent__session_webhook_finished() is
+ * called on the loop when it is done. _detach: the session is being
+ * freed, the job must not touch it. */
+struct vagent__webhook;
+vagent_status vagent__webhook_post(struct vagent_session *s, int turn,
+				   const char *package);
+void vagent__webhook_detach(struct vagent__webhook *w);
+void vagent__session_webhook_finished(struct vagent_session *s);
 
 /* Session time (ticks since t = 0). */
 int64_t vagent__session_now(const struct vagent_session *s);

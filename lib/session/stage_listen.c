@@ -450,9 +450,16 @@ static void turn_handle_frame(struct turn_stage *t, struct vagent__item *it)
 
 	if (it->vad.event == VAGENT_VAD_END) {
 		t->cand = false;
+		if (s->segment_pending && !t->open && !speaking) {
+			/* too short to open a turn while the agent is silent:
+			 * the first words of the caller's next turn ("No, ...")
+			 * or noise; it waits, with what was recognised of it,
+			 * for the next turn to open */
+			return;
+		}
 		if (s->segment_pending && !t->open) {
-			/* speech that never became a turn: a backchannel or
-			 * noise; it stays with the current turn */
+			/* speech over the agent that never became a turn: a
+			 * backchannel or noise; it stays with the current turn */
 			vagent__session_assign(s, s->turn);
 			free(s->pending_truth);
 			s->pending_truth = NULL;

@@ -493,6 +493,16 @@ static void brain_on_tool_call(void *ctx, uint64_t id, const char *name,
 	}
 }
 
+static void brain_on_hangup(void *ctx, uint64_t id)
+{
+	struct brain_stage *b = brain_for(ctx, id);
+
+	if (b) {
+		b->base.s->hanging_up = true;
+		b->base.s->hangup_turn = b->turn;
+	}
+}
+
 static void brain_on_escalate(void *ctx, uint64_t id, const char *reason,
 			      const char *package)
 {
@@ -623,6 +633,7 @@ struct vagent__stage *vagent__brain_stage_new(struct vagent_session *s,
 		p->on_text = brain_on_text;
 		p->on_tool_call = brain_on_tool_call;
 		p->on_escalate = brain_on_escalate;
+		p->on_hangup = brain_on_hangup;
 		p->on_done = brain_on_done;
 		p->on_error = brain_on_error;
 		p->ctx = &b->ctx[i];
@@ -1219,6 +1230,8 @@ static void output_tick(struct vagent__stage *st, int64_t t)
 			vagent__output_stage_stop_audio(st, t, "done");
 		if (s->handing_off)
 			vagent__session_end(s, "transfer");
+		else if (s->hanging_up && f->turn >= s->hangup_turn)
+			vagent__session_end(s, "agent_hangup");
 		free(f);
 	}
 	if (f) {

@@ -23,6 +23,7 @@
 
 struct llm_rule {
 	char *pattern, *tool, *args, *reply, *escalate;
+	bool hangup;
 	regex_t re;
 	bool has_re;
 };
@@ -262,6 +263,11 @@ static void stream_step(struct llm_req *r)
 			return;
 		}
 		if (!r->text[r->pos] && !r->malformed_pending) {
+			if (r->rule && r->rule->hangup && p->base.on_hangup) {
+				p->base.on_hangup(p->base.ctx, r->base.id);
+				if (r->base.dead)
+					return;
+			}
 			vagent__sim_req_end(&r->base);
 			p->base.on_done(p->base.ctx, r->base.id);
 			return;
@@ -539,6 +545,7 @@ static vagent_status copy_rules(struct sim_llm *p,
 		ru->args = vagent__sim_strdup(in->args, &ok);
 		ru->reply = vagent__sim_strdup(in->reply, &ok);
 		ru->escalate = vagent__sim_strdup(in->escalate, &ok);
+		ru->hangup = in->hangup;
 		if (!ok)
 			return vagent__error_set(err, VAGENT_ENOMEM, where,
 						 "out of memory");

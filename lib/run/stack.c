@@ -1,0 +1,144 @@
+/*
+ * stack.c — an agent's providers from its agent file: the embedded
+ * default stack (pocketsphinx with the agent's vocabulary boost, the flow
+ * brain, flite, HTTP/mock tools behind the knowledge tool) or the
+ * simulated providers the file names. The composition root of the
+ * library: the one place that knows every provider module.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/run_int.h"
+
+static vagent_status make_stt(const struct vagent_agent *a,
+			      const struct vagent_stack_options *o,
+			      struct vagent_stt **out, struct vagent_error *err)
+{
+	if (!strcmp(a->stt.provider, "sim")) {
+		struct vagent_sim_stt_config c = vagent_sim_stt_config_default();
+
+		c.seed = o->seed;
+		return vagent_sim_stt_new(&c, out, err);
+	}
+	if (!strcmp(a->stt.provider, "pocketsphinx")) {
+		struct vagent_sphinx_config c = vagent_sphinx_config_default();
+
+		c.rate = o->rate;
+		if (a->stt.boost) {
+			c.boost_phrases = vagent_agent_expected_phrases(a);
+			c.boost_weight = a->stt.boost_weight;
+		}
+		return vagent_sphinx_stt_new(&c, out, err);
+	}
+	return vagent__error_set(err, VAGENT_EINVAL, a->path,
+				 "stt.provider: \"%s\" is not available in this build",
+				 a->stt.provider);
+}
+
+static vagent_status make_brain(const struct vagent_agent *a,
+				const struct vagent_stack_options *o,
+				struct vagent_brain **out, struct vagent_error *err)
+{
+	if (!strcmp(a->brain.provider, "flow")) {
+		struct vagent_flow_config c = vagent_flow_config_default();
+
+		c.seed = o->seed;
+		c.reference_date = o->reference_date;
+		return vagent_flow_brain_new(a, &c, out, err);
+	}
+	if (!strcmp(a->brain.provider, "sim")) {
+		struct vagent_sim_llm_config c = vagent_sim_llm_config_default();
+
+		c.seed = o->seed;
+		c.greeting = a->greeting;
+		return vagent_sim_llm_new(&c, out, err);
+	}
+	return vagent__error_set(err, VAGENT_EINVAL, a->path,
+				 "brain.provider: \"%s\" is not available in this build",
+				 a->brain.provider);
+}
+
+static vagent_status make_tts(const struct vagent_agent *a,
+			      const struct vagent_stack_options *o,
+			      struct vagent_tts **out, struct vagent_error *err)
+{
+	if (!strcmp(a->tts.provider, "flite")) {
+		struct vagent_flite_config c = vagent_flite_config_default();
+
+		if (a->tts.voice)
+			c.voice = a->tts.voice;
+		return vagent_flite_tts_new(&c, out, err);
+	}
+	if (!strcmp(a->tts.provider, "sim")) {
+		struct vagent_sim_tts_config c = vagent_sim_tts_config_default();
+
+		c.seed = o->seed;
+		return vagent_sim_tts_new(&c, out, err);
+	}
+	return vagent__error_set(err, VAGENT_EINVAL, a->path,
+				 "tts.provider: \"%s\" is not available in this build",
+				 a->tts.provider);
+}
+
+static vagent_status make_tools(const struct vagent_agent *a,
+				const struct vagent_stack_options *o,
+				struct vagent_tools **out, struct vagent_error *err)
+{
+	struct vagent_tools *inner = NULL;
+	vagent_status st;
+
+	if (a->n_tools) {
+		struct vagent_tools_config c = vagent_tools_config_default();
+
+		c.tools = a->tools;
+		c.n_tools = a->n_tools;
+		c.variables = vagent_agent_variable_list(a);
+		c.seed = o->seed;
+		c.prefer_mock = o->prefer_mock_tools;
+		/* the tools' own budget ends before the session's tool timeout,
+		 * so their error (with the attempts) is what the brain hears */
+		if (a->config.tool_timeout_ms > 1000)
+			c.total_timeout_ms = a->config.tool_timeout_ms - 500;
+		st = vagent_tools_new(&c, &inner, err);
+		if (st != VAGENT_OK)
+			return st;
+	}
+	return vagent_knowledge_tools_new(a, inner, out, err);
+}
+
+vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
+				     const struct vagent_stack_options *opt,
+				     struct vagent_agent_stack **out,
+				     struct vagent_error *err)
+{
+	struct vagent_agent_stack *st;
+	vagent_status rc;
+
+	*out = NULL;
+	if (opt->rate != 8000 && opt->rate != 16000)
+		return vagent__error_set(err, VAGENT_EINVAL, agent->path,
+					 "rate: %d Hz (8000 or 16000)", opt->rate);
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return vagent__error_set(err, VAGENT_ENOMEM, agent->path, "out of memory");
+	if ((rc = make_stt(agent, opt, &st->stt, err)) != VAGENT_OK ||
+	    (rc = make_brain(agent, opt, &st->brain, err)) != VAGENT_OK ||
+	    (rc = make_tts(agent, opt, &st->tts, err)) != VAGENT_OK ||
+	    (rc = make_tools(agent, opt, &st->tools, err)) != VAGENT_OK) {
+		vagent_agent_stack_free(st);
+		return rc;
+	}
+	*out = st;
+	return VAGENT_OK;
+}
+
+void vagent_agent_stack_free(struct vagent_agent_stack *st)
+{
+	if (!st)
+		return;
+	vagent_stt_free(st->stt);
+	vagent_brain_free(st->brain);
+	vagent_tts_free(st->tts);
+	vagent_tools_free(st->tools);
+	free(st);
+}

@@ -1,0 +1,197 @@
+/*
+ * frontend.c — brings the call's audio to what the 16 kHz acoustic model
+ * expects. 16 kHz passes through. 8 kHz telephone audio is upsampled, and
+ * the 4-8 kHz band, empty after upsampling, is filled with a low, steady
+ * noise floor: the model's front end computes log mel energies, and its
+ * upper filters (25 filters from 130 to 6800 Hz, the top five or six
+ * above 4 kHz) would otherwise see log(~0), far outside anything the model
+ * was trained on, which wrecks every cepstral coefficient (docs/stt.md has
+ * the measurements).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stt/stt_int.h"
+
+/* Seed of the noise generator: the output is the same on every run. */
+#define FILL_SEED UINT64_C(0x8000)
+/* RMS level of the 4-8 kHz noise floor in dB relative to int16 full
+ * scale (measured choice: docs/stt.md "8 kHz"). */
+#define FILL_DBFS_DEFAULT (-50.0)
+
+struct vagent__stt_frontend {
+	int rate;
+	struct vagent_resampler *speech;    /* 8 -> 16 kHz */
+	struct vagent_resampler *noise;     /* 8 -> 16 kHz: 0-4 kHz noise */
+	struct vagent__rng rng;
+	double fill_rms;                    /* of the 8 kHz white noise */
+	uint64_t parity;                    /* output samples so far */
+	float *in, *up, *nin, *nup;         /* scratch */
+	size_t scratch;                     /* capacity of in/nin (8 kHz) */
+	size_t scratch_up;                  /* capacity of up/nup */
+};
+
+static double fill_dbfs(void)
+{
+	/* VAGENT_STT_FILL_DBFS: for experiments (docs/stt.md); off by -inf. */
+	const char *s = getenv("VAGENT_STT_FILL_DBFS");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return FILL_DBFS_DEFAULT;
+	v = strtod(s, &end);
+	return *end ? FILL_DBFS_DEFAULT : v;
+}
+
+vagent_status vagent__stt_frontend_new(int rate, const char *where,
+				       struct vagent__stt_frontend **out,
+				       struct vagent_error *err)
+{
+	struct vagent__stt_frontend *fe;
+	struct vagent_resampler_config rc = vagent_resampler_config_default();
+	vagent_status st;
+
+	*out = NULL;
+	if (rate != 8000 && rate != VAGENT__SPHINX_RATE)
+		return vagent__error_set(err, VAGENT_EINVAL, where,
+					 "rate: must be 8000 or 16000 Hz (got %d)",
+					 rate);
+	fe = calloc(1, sizeof(*fe));
+	if (!fe)
+		return vagent__error_set(err, VAGENT_ENOMEM, where,
+					 "out of memory");
+	fe->rate = rate;
+	if (rate == 8000) {
+		double db = fill_dbfs();
+
+		rc.in_rate = 8000;
+		rc.out_rate = VAGENT__SPHINX_RATE;
+		rc.compensate_delay = false;
+		st = vagent_resampler_new(&rc, &fe->speech, err);
+		if (st == VAGENT_OK)
+			st = vagent_resampler_new(&rc, &fe->noise, err);
+		if (st != VAGENT_OK) {
+			vagent__stt_frontend_free(fe);
+			return st;
+		}
+		/* Interpolation keeps the white noise's RMS (all of it in
+		 * 0-4 kHz); the (-1)^n shift moves it to 4-8 kHz. */
+		fe->fill_rms = isfinite(db) ? pow(10.0, db / 20.0) : 0;
+		vagent__rng_seed(&fe->rng, FILL_SEED, 1);
+	}
+	*out = fe;
+	return VAGENT_OK;
+}
+
+void vagent__stt_frontend_free(struct vagent__stt_frontend *fe)
+{
+	if (!fe)
+		return;
+	vagent_resampler_free(fe->speech);
+	vagent_resampler_free(fe->noise);
+	free(fe->in);
+	free(fe->up);
+	free(fe->nin);
+	free(fe->nup);
+	free(fe);
+}
+
+static bool grow16(int16_t **buf, size_t *cap, size_t need)
+{
+	int16_t *nb;
+	size_t nc;
+
+	if (need <= *cap)
+		return true;
+	nc = *cap ? *cap : 4096;
+	while (nc < need)
+		nc *= 2;
+	nb = realloc(*buf, nc * sizeof(*nb));
+	if (!nb)
+		return false;
+	*buf = nb;
+	*cap = nc;
+	return true;
+}
+
+static bool grow_scratch(struct vagent__stt_frontend *fe, size_t n)
+{
+	size_t up = vagent_resampler_max_output(fe->speech, n);
+	float *a, *b;
+
+	if (n > fe->scratch) {
+		a = realloc(fe->in, n * sizeof(*a));
+		if (!a)
+			return false;
+		fe->in = a;
+		b = realloc(fe->nin, n * sizeof(*b));
+		if (!b)
+			return false;
+		fe->nin = b;
+		fe->scratch = n;
+	}
+	if (up > fe->scratch_up) {
+		a = realloc(fe->up, up * sizeof(*a));
+		if (!a)
+			return false;
+		fe->up = a;
+		b = realloc(fe->nup, up * sizeof(*b));
+		if (!b)
+			return false;
+		fe->nup = b;
+		fe->scratch_up = up;
+	}
+	return true;
+}
+
+/* Gaussian (Box-Muller) with unit variance. */
+static double gauss(struct vagent__rng *r)
+{
+	double u = vagent__rng_double(r), v = vagent__rng_double(r);
+
+	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
+}
+
+bool vagent__stt_frontend_process(struct vagent__stt_frontend *fe,
+				  const int16_t *in, size_t n, int16_t **out,
+				  size_t *len, size_t *cap)
+{
+	size_t got = 0, ngot = 0, i;
+
+	if (fe->rate == VAGENT__SPHINX_RATE) {
+		if (!grow16(out, cap, *len + n))
+			return false;
+		memcpy(*out + *len, in, n * sizeof(*in));
+		*len += n;
+		return true;
+	}
+	if (!grow_scratch(fe, n))
+		return false;
+	for (i = 0; i < n; i++) {
+		fe->in[i] = (float)in[i] / 32768.0f;
+		fe->nin[i] = (float)(fe->fill_rms * gauss(&fe->rng));
+	}
+	if (vagent_resampler_process(fe->speech, fe->in, n, fe->up,
+				     fe->scratch_up, &got) != VAGENT_OK ||
+	    vagent_resampler_process(fe->noise, fe->nin, n, fe->nup,
+				     fe->scratch_up, &ngot) != VAGENT_OK)
+		return false;
+	if (ngot < got)
+		got = ngot;     /* same rates and lengths: never in practice */
+	if (!grow16(out, cap, *len + got))
+		return false;
+	for (i = 0; i < got; i++) {
+		double noise = (fe->parity++ & 1) ? -fe->nup[i] : fe->nup[i];
+		double v = ((double)fe->up[i] + noise) * 32768.0;
+
+		if (v > 32767.0)
+			v = 32767.0;
+		else if (v < -32768.0)
+			v = -32768.0;
+		(*out)[*len + i] = (int16_t)lrint(v);
+	}
+	*len += got;
+	return true;
+}
