@@ -135,9 +135,10 @@ static void on_error(void *ctx, uint64_t id, vagent_status st, const char *msg)
 	logf_(d, "error %s %s\n", vagent_status_name(st), msg);
 }
 
-/* A driver for the test store; `fault` (kind NONE: none) applies to the
- * order_status tool's first call. */
-static void drv_init(struct drv *d, struct vagent_fault fault)
+/* A driver for the agent file `rel`; `fault` (kind NONE: none) applies
+ * to the order_status tool's calls. */
+static void drv_init_agent(struct drv *d, const char *rel,
+			   struct vagent_fault fault)
 {
 	struct vagent_loop_config lc = vagent_loop_config_default();
 	struct vagent_flow_config fc = vagent_flow_config_default();
@@ -151,8 +152,8 @@ static void drv_init(struct drv *d, struct vagent_fault fault)
 	lc.clock = VAGENT_CLOCK_VIRTUAL;
 	lc.workers = 0;
 	ck_assert_int_eq(vagent_loop_new(&lc, &d->loop, &err), VAGENT_OK);
-	ck_assert_msg(vagent_agent_load(top_path("fixtures/agents/test-store.json"),
-					&d->agent, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_msg(vagent_agent_load(top_path(rel), &d->agent, &err) == VAGENT_OK,
+		      "%s", err.message);
 	fc.reference_date = "2026-12-01";
 	ck_assert_int_eq(vagent_flow_brain_new(d->agent, &fc, &d->brain, &err),
 			 VAGENT_OK);
@@ -190,6 +191,12 @@ static void drv_init(struct drv *d, struct vagent_fault fault)
 	d->tools->loop = d->loop;
 	d->tools->on_result = on_result;
 	d->tools->ctx = d;
+}
+
+/* A driver for the test store. */
+static void drv_init(struct drv *d, struct vagent_fault fault)
+{
+	drv_init_agent(d, "fixtures/agents/test-store.json", fault);
 }
 
 static void drv_free(struct drv *d)
@@ -398,6 +405,23 @@ START_TEST(test_clarify)
 	ck_assert_str_eq(say(&d, "check on my order"), ORDER_REPLY);
 	ck_assert_str_eq(say(&d, "my order"), which);
 	ck_assert_str_eq(say(&d, "the refund"), "Which order is the refund for?");
+	drv_free(&d);
+
+	/* answers that are not yes or no: a value for the intent asked
+	 * about, another request */
+	drv_init(&d, none);
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "one two three four five"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "no that's all thanks goodbye"),
+			 "Thank you for calling. Goodbye!");
+	drv_free(&d);
+
+	/* a goodbye about as likely as a request gives way to it (recognised
+	 * speech of "Hi, I'd like to check on my order": 0.64 and 0.56) */
+	drv_init_agent(&d, "fixtures/agents/goodbye-close.json", none);
+	ck_assert_str_eq(say(&d, "bye bye do like to check on my order"), "Let me look.");
+	ck_assert(!vagent_flow_brain_ended(d.brain));
 	drv_free(&d);
 
 	/* asked about twice in a row, then not understood: escalated */

@@ -733,16 +733,16 @@ static int yes_no(struct flow_brain *b, const char *text)
 
 /* What intent i is about, to ask: its summary, else its name spoken. */
 static void put_summary(struct vagent__strbuf *sb,
-			const struct vagent_agent_intent *in, const char *verb)
+			const struct vagent_agent_intent *in)
 {
 	char name[80];
 
 	if (in->summary) {
-		vagent__strbuf_printf(sb, "%s", in->summary);
+		vagent__strbuf_puts(sb, in->summary);
 		return;
 	}
 	tool_name_spoken(in->name, name, sizeof(name));
-	vagent__strbuf_printf(sb, "%s%s", verb, name);
+	vagent__strbuf_puts(sb, name);
 }
 
 /* Remember the words and say the question in sb. */
@@ -783,6 +783,16 @@ static void understand(struct flow_req *r, const char *text, bool again)
 	}
 	close = n == 2 && sc[1].score >= f->clarify_threshold &&
 		sc[0].score - sc[1].score < CLOSE_SCORES;
+	/* Ending the call by mistake costs more than a turn: a goodbye
+	 * about as likely as a request gives way to it, and is never one
+	 * of two choices ("bye bye, i'd like to check on my order"). */
+	if (close && f->intents[sc[0].intent].end &&
+	    !f->intents[sc[1].intent].end) {
+		sc[0] = sc[1];
+		close = false;
+	} else if (close && f->intents[sc[1].intent].end) {
+		close = false;
+	}
 	if (sc[0].score >= f->match_threshold && !close) {
 		start_intent(r, sc[0].intent, text);
 		return;
@@ -799,12 +809,15 @@ static void understand(struct flow_req *r, const char *text, bool again)
 	}
 	b->clarify = sc[0].intent;
 	if (close) {
+		bool both = f->intents[sc[0].intent].summary &&
+			    f->intents[sc[1].intent].summary;
+
 		b->stage = ST_CHOOSE;
 		b->clarify2 = sc[1].intent;
-		vagent__strbuf_puts(&sb, "Do you want to ");
-		put_summary(&sb, &f->intents[sc[0].intent], "ask about ");
+		vagent__strbuf_puts(&sb, both ? "Do you want to " : "Do you mean ");
+		put_summary(&sb, &f->intents[sc[0].intent]);
 		vagent__strbuf_puts(&sb, ", or ");
-		put_summary(&sb, &f->intents[sc[1].intent], "ask about ");
+		put_summary(&sb, &f->intents[sc[1].intent]);
 		vagent__strbuf_puts(&sb, "?");
 	} else if (f->intents[sc[0].intent].summary) {
 		b->stage = ST_CLARIFY;
@@ -813,10 +826,71 @@ static void understand(struct flow_req *r, const char *text, bool again)
 	} else {
 		b->stage = ST_CLARIFY;
 		vagent__strbuf_puts(&sb, "Do you mean ");
-		put_summary(&sb, &f->intents[sc[0].intent], "");
+		put_summary(&sb, &f->intents[sc[0].intent]);
 		vagent__strbuf_puts(&sb, "?");
 	}
 	ask_clarify(r, text, &sb);
+}
+
+/* Whether `text` holds a value for a slot of intent i that may be taken
+ * unasked (an order number answering "Do you mean order status?"). */
+static bool gives_slot(struct flow_brain *b, int i, const char *text)
+{
+	const struct vagent_agent_intent *in = &b->agent->flow.intents[i];
+	size_t k;
+
+	for (k = 0; k < in->n_slots; k++) {
+		struct vagent_slot_spec sp = spec_of(b, &in->slots[k]);
+		char *v = NULL;
+		bool got;
+
+		if (!fill_unasked(&in->slots[k], text))
+			continue;
+		got = vagent_slot_extract(&sp, text, &v) == VAGENT_OK && v;
+		free(v);
+		if (got)
+			return true;
+	}
+	return false;
+}
+
+/* Start intent i of a clarification with the words that suggested it and
+ * the answer. */
+static void start_clarified(struct flow_req *r, int i, const char *answer)
+{
+	struct flow_brain *b = r->b;
+	struct vagent__strbuf sb = { 0 };
+	char *text;
+
+	vagent__strbuf_puts(&sb, b->clarify_text ? b->clarify_text : "");
+	if (answer && *answer) {
+		vagent__strbuf_puts(&sb, " ");
+		vagent__strbuf_puts(&sb, answer);
+	}
+	text = vagent__strbuf_detach(&sb);
+	if (!text) {
+		b->oom = true;
+		return;
+	}
+	free(b->clarify_text);
+	b->clarify_text = NULL;
+	b->stage = ST_IDLE;
+	start_intent(r, i, text);
+	free(text);
+}
+
+/* Another intent than the clarified ones, matched well enough, or -1. */
+static int other_intent(struct flow_brain *b, const char *text)
+{
+	double score = 0;
+	int i;
+
+	if (!text || !*text)
+		return -1;
+	i = vagent_intent_match(b->matcher, text, &score);
+	if (i >= 0 && score >= b->agent->flow.match_threshold)
+		return i;
+	return -1;
 }
 
 /* The answer to "A, or B?": the one of the two it matches better, or -1. */
@@ -938,38 +1012,36 @@ static void decide(struct flow_req *r)
 		proceed(r);
 		break;
 	}
-	case ST_CLARIFY:
-		switch (yes_no(b, text)) {
-		case 1: {
-			char *said = b->clarify_text;
+	case ST_CLARIFY: {
+		int yn = yes_no(b, text);
 
-			b->clarify_text = NULL;
+		if (yn > 0) {
+			start_clarified(r, b->clarify, NULL);
+		} else if (gives_slot(b, b->clarify, text)) {
+			/* "Do you mean order status?" "one two three four five" */
+			start_clarified(r, b->clarify, text);
+		} else if ((i = other_intent(b, text)) >= 0) {
+			/* "no, that's all, goodbye" */
 			b->stage = ST_IDLE;
-			start_intent(r, b->clarify, said ? said : "");
-			free(said);
-			break;
-		}
-		case -1:
+			start_intent(r, i, text);
+		} else if (yn < 0) {
 			b->stage = ST_IDLE;
 			misunderstood(r, a->flow.fallback);
-			break;
-		default:
-			understand(r, text, true);
-			break;
-		}
-		break;
-	case ST_CHOOSE:
-		i = chosen(b, text);
-		if (i >= 0) {
-			char *said = b->clarify_text;
-
-			b->clarify_text = NULL;
-			b->stage = ST_IDLE;
-			start_intent(r, i, said ? said : "");
-			free(said);
 		} else {
 			understand(r, text, true);
 		}
+		break;
+	}
+	case ST_CHOOSE:
+		i = chosen(b, text);
+		if (i < 0 && gives_slot(b, b->clarify, text))
+			i = b->clarify;
+		else if (i < 0 && gives_slot(b, b->clarify2, text))
+			i = b->clarify2;
+		if (i >= 0)
+			start_clarified(r, i, text);
+		else
+			understand(r, text, true);
 		break;
 	default:
 		understand(r, text, false);
