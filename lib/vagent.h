@@ -2561,7 +2561,6 @@ struct vagent_agent_flow {
 	char *fallback;               /* nothing matched: "Sorry, I didn't
 				       * catch that. ..." */
 	char *knowledge_miss;         /* no knowledge answer found */
-	char *tool_error;             /* default reply_error */
 	char *cancelled;              /* confirmation answered no */
 	char *anything_else;          /* said after an answer? NULL: nothing */
 };

@@ -19,6 +19,29 @@
 #define KEYWORD_WEIGHT 0.5
 /* Query words no intent knows weigh this fraction of the rarest word. */
 #define UNKNOWN_WEIGHT 0.5
+/* Answer words ("yes", "no", "okay") weigh this fraction of their IDF: they
+ * answer a question, they do not ask for anything; "no" alone is not the
+ * goodbye "no that's all". */
+#define ANSWER_WEIGHT 0.25
+/* An intent explaining a smaller part of the query's content than the
+ * best-explaining intent is scaled by (its part / the best part)^this. */
+#define EXPLAIN_POWER 1.0
+/* Only words alike at least this much explain a query word: the same
+ * stem or a sound-alike, not a loose spelling match. */
+#define EXPLAIN_SIM 0.8
+
+static bool is_answer_word(const char *w)
+{
+	static const char *const words[] = {
+		"alright", "correct", "nah", "no", "nope", "ok", "okay", "right",
+		"sure", "yeah", "yep", "yes", "yup",
+	};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(w, words[i]))
+			return true;
+	return false;
+}
 
 struct vocab_entry {
 	struct vagent__nlu_token tok;   /* the first token seen with this stem */
@@ -170,9 +193,12 @@ static void vocab_weigh(struct vagent_intent_matcher *m)
 	}
 	free(seen);
 	m->max_idf = log(1.0 + (double)(m->n ? m->n : 1));
-	for (size_t v = 0; v < m->nvocab; v++)
+	for (size_t v = 0; v < m->nvocab; v++) {
 		m->vocab[v].idf = log(1.0 + (double)m->n /
 				      (double)(m->vocab[v].df ? m->vocab[v].df : 1));
+		if (is_answer_word(m->vocab[v].tok.stem))
+			m->vocab[v].idf *= ANSWER_WEIGHT;
+	}
 }
 
 /* ---- adding intents */
@@ -275,7 +301,9 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 		      double *scores)
 {
 	struct vagent__nlu_tokens q = {0};
-	double *sim = NULL, *qw = NULL, qsum = 0;
+	double *sim = NULL, *qw = NULL, *cover = NULL, *explained = NULL;
+	double qsum = 0, best_explained = 0;
+	size_t *first = NULL;
 	bool ok = false;
 
 	for (size_t n = 0; n < m->n; n++)
@@ -291,14 +319,26 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 	/* Similarity of every query token to every vocabulary word. */
 	sim = malloc(q.n * m->nvocab * sizeof *sim);
 	qw = malloc(q.n * sizeof *qw);
-	if (!sim || !qw)
+	cover = malloc(q.n * sizeof *cover);
+	first = malloc(q.n * sizeof *first);
+	explained = malloc(m->n * sizeof *explained);
+	if (!sim || !qw || !cover || !first || !explained)
 		goto done;
 	for (size_t i = 0; i < q.n; i++) {
 		bool found;
 		size_t v = vocab_find(m, q.v[i].stem, &found);
 
 		qw[i] = found ? m->vocab[v].idf : UNKNOWN_WEIGHT * m->max_idf;
+		if (!found && is_answer_word(q.v[i].stem))
+			qw[i] *= ANSWER_WEIGHT;
 		qsum += qw[i];
+		/* A repeated word ("bye bye") is one piece of content. */
+		first[i] = i;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(q.v[j].stem, q.v[i].stem)) {
+				first[i] = j;
+				break;
+			}
 		for (size_t k = 0; k < m->nvocab; k++)
 			sim[i * m->nvocab + k] = vagent__nlu_token_sim(&q.v[i], &m->vocab[k].tok);
 	}
@@ -306,6 +346,10 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 		const struct intent *in = &m->intents[n];
 		double ex_best = 0, kw_best = 0, s;
 
+		/* cover[i]: how well any example or keyword word of this
+		 * intent explains query word i. */
+		for (size_t i = 0; i < q.n; i++)
+			cover[i] = 0;
 		for (size_t e = 0; e < in->nexamples; e++) {
 			const struct example *ex = &in->examples[e];
 			double pnum = 0, rnum = 0, rden = 0, p, r, f;
@@ -320,6 +364,8 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 					if (sim[i * m->nvocab + ex->terms[k]] > b)
 						b = sim[i * m->nvocab + ex->terms[k]];
 				pnum += qw[i] * b;
+				if (b >= EXPLAIN_SIM && b > cover[first[i]])
+					cover[first[i]] = b;
 			}
 			for (size_t k = 0; k < ex->n; k++) {
 				double w = m->vocab[ex->terms[k]].idf, b = 0;
@@ -337,18 +383,42 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 				ex_best = f;
 		}
 		for (size_t k = 0; k < in->nkeywords; k++) {
-			double ks = vagent__nlu_phrase_sim(&q, &in->keywords[k], 0.6, true);
+			const struct vagent__nlu_tokens *kw = &in->keywords[k];
+			double ks = vagent__nlu_phrase_sim(&q, kw, 0.6, true);
 
 			if (ks > kw_best)
 				kw_best = ks;
+			for (size_t t = 0; t < kw->n; t++) {
+				bool found;
+				size_t v = vocab_find(m, kw->v[t].stem, &found);
+
+				for (size_t i = 0; found && i < q.n; i++)
+					if (sim[i * m->nvocab + v] >= EXPLAIN_SIM &&
+					    sim[i * m->nvocab + v] > cover[first[i]])
+						cover[first[i]] = sim[i * m->nvocab + v];
+			}
 		}
 		s = 1.0 - (1.0 - ex_best) * (1.0 - KEYWORD_WEIGHT * kw_best);
 		scores[n] = s > 1 ? 1 : s;
+		explained[n] = 0;
+		for (size_t i = 0; i < q.n; i++)
+			if (first[i] == i)
+				explained[n] += qw[i] * cover[i];
+		if (explained[n] > best_explained)
+			best_explained = explained[n];
 	}
+	/* An intent that explains only a small part of what the caller said,
+	 * while another explains more ("bye bye i'd like to check on my
+	 * order": "bye" against "check", "order"), gives way. */
+	for (size_t n = 0; n < m->n && best_explained > 0; n++)
+		scores[n] *= pow(explained[n] / best_explained, EXPLAIN_POWER);
 	ok = true;
 done:
 	free(sim);
 	free(qw);
+	free(cover);
+	free(first);
+	free(explained);
 	vagent__nlu_tokens_free(&q);
 	return ok;
 }

@@ -26,6 +26,7 @@ struct vagent__nlu_token {
 	char stem[VAGENT__NLU_WORD_MAX];
 	char key[VAGENT__NLU_KEY_MAX];
 	bool stop;                /* a stop word ("the", "is", "my"...) */
+	bool number;              /* a number word ("four", "twenty", "oh") */
 };
 
 struct vagent__nlu_tokens {
@@ -59,7 +60,7 @@ int vagent__nlu_edit_distance(const char *a, const char *b, int max);
 /*
  * How alike two tokens are, 0..1: 1 for the same stem, 0.8 for the same
  * sound key, 1 - d/len (x0.95) for a small edit distance on longer words,
- * else 0. Digits only ever match exactly.
+ * else 0. Digits and number words only ever match exactly.
  */
 double vagent__nlu_token_sim(const struct vagent__nlu_token *a,
 			     const struct vagent__nlu_token *b);

@@ -301,6 +301,13 @@ static bool has_digit(const char *s)
 	return false;
 }
 
+static bool is_number_word(const char *w)
+{
+	enum vagent__num_kind k = vagent__num_word(w, NULL);
+
+	return k != NUM_NONE && k != NUM_HOMOPHONE && k != NUM_NUMERAL;
+}
+
 double vagent__nlu_token_sim(const struct vagent__nlu_token *a,
 			     const struct vagent__nlu_token *b)
 {
@@ -310,10 +317,11 @@ double vagent__nlu_token_sim(const struct vagent__nlu_token *a,
 
 	if (!strcmp(a->stem, b->stem))
 		return 1.0;
-	if (has_digit(a->word) || has_digit(b->word))
+	/* Digits, and number words ("four" is not a misheard "hour", "one"
+	 * not "own"), only ever match exactly: a caller reading out an order
+	 * number is not asking about opening hours. */
+	if (has_digit(a->word) || has_digit(b->word) || a->number || b->number)
 		return 0.0;
-	la = strlen(a->word);
-	lb = strlen(b->word);
 	la = strlen(a->stem);
 	lb = strlen(b->stem);
 	l = la > lb ? la : lb;
@@ -350,6 +358,7 @@ static void token_fill(struct vagent__nlu_token *t, const char *word, size_t len
 	vagent__nlu_stem(t->word, t->stem, sizeof t->stem);
 	vagent__nlu_sound_key(t->word, t->key, sizeof t->key);
 	t->stop = vagent__nlu_is_stop_word(t->word);
+	t->number = is_number_word(t->word);
 }
 
 bool vagent__nlu_tokens_push(struct vagent__nlu_tokens *t, const char *word,
