@@ -2642,6 +2642,18 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 				 struct vagent_agent **out,
 				 struct vagent_error *err);
 void vagent_agent_free(struct vagent_agent *a);
+/*
+ * Replace tools of `a` by mocks for a simulated call: the object `key` of
+ * the JSON document `text` (a scenario's "tools") maps tool names to mock
+ * objects of the agent file's form ({"result", "latency_ms", "jitter_ms",
+ * "faults": [...]}); those tools answer from the mock from now on, with
+ * the same retries, guards and validation. Errors are "NAME:LINE:
+ * tools.TOOL.field: problem" in the scenario's lines; an unknown tool is
+ * one. Partial changes may remain on error.
+ */
+vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
+				      size_t len, const char *name,
+				      const char *key, struct vagent_error *err);
 /* The tool named `name`, or NULL. */
 const struct vagent_tool_def *vagent_agent_tool(const struct vagent_agent *a,
 						const char *name);
@@ -2733,6 +2745,9 @@ struct vagent_scenario {
 	int max_call_ms;              /* 300000 */
 	struct vagent_scenario_step *steps;
 	size_t n_steps;
+	bool has_tools;               /* "tools": mocks replacing agent tools */
+	char *text;                   /* the file's text (for "tools") */
+	size_t text_len;
 };
 
 /* Load a scenario (transfer full); errors "FILE:LINE: field: problem". */

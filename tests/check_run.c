@@ -272,6 +272,76 @@ START_TEST(test_refund_over_limit_escalates)
 }
 END_TEST
 
+/* Scenario mocks replace the agent's tools, faults included: a 503 on
+ * the first request is retried and the caller hears the answer; a
+ * backend that never answers ends in a filler, an apology and a warm
+ * transfer with the failed action in the package. */
+START_TEST(test_scenario_tool_mocks)
+{
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *start, *end, *err, *tr;
+
+	r = run_scenario("scenarios/order-status-retry.json");
+	t = trace_of(r);
+	start = first_of(t, VAGENT_TRACE_TOOL_START, "order_status");
+	end = first_of(t, VAGENT_TRACE_TOOL_END, "order_status");
+	ck_assert_msg(start && end, "no order_status call:\n%s",
+		      vagent_session_trace(r->session, NULL));
+	ck_assert_ptr_nonnull(strstr(end->result, "\"status\":\"processing\""));
+	/* the failed attempt (an injected error answers at once), a
+	 * backoff, then the 250 ms answer */
+	ck_assert_int_gt(end->t_us - start->t_us, 250000);
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+
+	r = run_scenario("scenarios/order-service-down.json");
+	t = trace_of(r);
+	err = first_of(t, VAGENT_TRACE_TOOL_ERROR, "order_status");
+	ck_assert_msg(err != NULL, "no tool error:\n%s", vagent_session_trace(r->session, NULL));
+	ck_assert_ptr_nonnull(strstr(err->error, "after 3 attempts"));
+	ck_assert_ptr_nonnull(first_of(t, VAGENT_TRACE_FILLER, NULL));
+	ck_assert_str_eq(vagent_session_result(r->session)->escalation_reason, "tool_failure");
+	tr = first_of(t, VAGENT_TRACE_TRANSFER, NULL);
+	ck_assert_ptr_nonnull(strstr(tr->package, "\"tool\":\"order_status\""));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+}
+END_TEST
+
+START_TEST(test_scenario_tool_mock_errors)
+{
+	struct vagent_scenario *sc = NULL;
+	struct vagent_call_run *r = NULL;
+	struct vagent_run_options ro = { .clock = VAGENT_CLOCK_VIRTUAL, .free_compute = true };
+	struct vagent_error err;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\n  \"agent\": \"%s\",\n  \"tools\": {\n    \"order_status\": {\n"
+		 "      \"faults\": [ { \"kind\": \"explode\" } ]\n    }\n  },\n"
+		 "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n",
+		 top_path("scenarios/agents/store.json"));
+	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "s.json", ".", &sc, &err),
+			 VAGENT_OK);
+	ck_assert_int_eq(vagent_scenario_run(sc, &ro, &r, &err), VAGENT_EINVAL);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(err.message, "s.json:5: tools.order_status.faults[0].kind: unknown "
+			 "fault kind \"explode\" (one of delay, timeout, error, stall, "
+			 "disconnect, malformed)");
+
+	snprintf(text, sizeof(text),
+		 "{\n  \"agent\": \"%s\",\n  \"tools\": {\n    \"order_lookup\": {}\n  },\n"
+		 "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n",
+		 top_path("scenarios/agents/store.json"));
+	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "s.json", ".", &sc, &err),
+			 VAGENT_OK);
+	ck_assert_int_eq(vagent_scenario_run(sc, &ro, &r, &err), VAGENT_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "s.json:4: tools.order_lookup: the agent "));
+	ck_assert_ptr_nonnull(strstr(err.message, "has no tool \"order_lookup\""));
+}
+END_TEST
+
 /* ---- the command ---- */
 
 START_TEST(test_cli_bad_scenario)
@@ -315,6 +385,8 @@ Suite *suite_run(void)
 	tcase_add_test(calls, test_reschedule_on_embedded_stack);
 	tcase_add_test(calls, test_phone_leg_knowledge_answer);
 	tcase_add_test(calls, test_refund_over_limit_escalates);
+	tcase_add_test(calls, test_scenario_tool_mocks);
+	tcase_add_test(tc, test_scenario_tool_mock_errors);
 	suite_add_tcase(s, calls);
 	return s;
 }

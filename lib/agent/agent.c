@@ -942,6 +942,23 @@ static void parse_faults(struct ctx *c, const cJSON *mock, const char *path,
 	t->n_faults = i;
 }
 
+/* A tool's "mock" object at `path` (the agent file's, or a scenario's
+ * override): its reply, latency and faults. */
+static void parse_mock(struct ctx *c, const cJSON *mock, const char *path,
+		       struct vagent_tool_def *t)
+{
+	static const char *const mock_keys[] = { "result", "latency_ms",
+						 "jitter_ms", "faults", NULL };
+	const cJSON *j;
+
+	check_keys(c, mock, path, mock_keys);
+	j = member(c, mock, path, "result", W_ANY, false);
+	t->mock_result = j ? json_text(c, j) : pool_strdup(c, "{}");
+	get_int(c, mock, path, "latency_ms", 0, 600000, &t->mock_latency.base_ms);
+	get_int(c, mock, path, "jitter_ms", 0, 600000, &t->mock_latency.jitter_ms);
+	parse_faults(c, mock, path, t);
+}
+
 static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 		       struct vagent_tool_def *t)
 {
@@ -954,8 +971,6 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 						 "body", NULL };
 	static const char *const guard_keys[] = { "argument", "confirm_above",
 						  "max", NULL };
-	static const char *const mock_keys[] = { "result", "latency_ms",
-						 "jitter_ms", "faults", NULL };
 	static const char *const methods[] = { "POST", "GET", "PUT", "PATCH",
 					       "DELETE", NULL };
 	const cJSON *params, *http, *guard, *mock, *props = NULL, *j;
@@ -1065,14 +1080,7 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 	mock = member(c, o, path, "mock", W_OBJECT, false);
 	if (mock) {
 		join(p, sizeof(p), path, "mock");
-		check_keys(c, mock, p, mock_keys);
-		j = member(c, mock, p, "result", W_ANY, false);
-		t->mock_result = j ? json_text(c, j) : pool_strdup(c, "{}");
-		get_int(c, mock, p, "latency_ms", 0, 600000,
-			&t->mock_latency.base_ms);
-		get_int(c, mock, p, "jitter_ms", 0, 600000,
-			&t->mock_latency.jitter_ms);
-		parse_faults(c, mock, p, t);
+		parse_mock(c, mock, p, t);
 	}
 	if (!http && !mock)
 		problem(c, VAGENT_EINVAL, path,
@@ -2033,4 +2041,61 @@ const char *const *vagent_agent_expected_phrases(const struct vagent_agent *a)
 	if (!a || !ap->phrases)
 		return none;
 	return (const char *const *)ap->phrases;
+}
+
+vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
+				      size_t len, const char *name,
+				      const char *key, struct vagent_error *err)
+{
+	struct agent_priv *ap = (struct agent_priv *)a;
+	struct ctx c;
+	cJSON *root;
+	const cJSON *tools, *it;
+
+	memset(&c, 0, sizeof(c));
+	c.file = name && *name ? name : "scenario";
+	c.text = text;
+	c.len = len;
+	c.ap = ap;
+	root = cJSON_ParseWithLength(text, len);
+	if (!root)
+		return vagent__error_set(err, VAGENT_EFORMAT, c.file, "invalid JSON");
+	tools = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (tools && !cJSON_IsObject(tools)) {
+		problem(&c, VAGENT_EINVAL, key, "must be an object (tool name: mock)");
+		tools = NULL;
+	}
+	cJSON_ArrayForEach(it, tools) {
+		struct vagent_tool_def *t = NULL;
+		char p[512];
+
+		join(p, sizeof(p), key, it->string);
+		for (size_t i = 0; i < a->n_tools; i++)
+			if (!strcmp(a->tools[i].name, it->string))
+				t = &a->tools[i];
+		if (!t) {
+			problem(&c, VAGENT_EINVAL, p, "the agent %s has no tool \"%s\"",
+				a->path, it->string);
+			continue;
+		}
+		if (!cJSON_IsObject(it)) {
+			problem(&c, VAGENT_EINVAL, p, "must be an object (got %s)",
+				type_name(it));
+			continue;
+		}
+		t->mock_latency.base_ms = t->mock_latency.jitter_ms = 0;
+		t->faults = NULL;
+		t->n_faults = 0;
+		parse_mock(&c, it, p, t);
+		t->url = NULL;          /* answered by the mock from now on */
+	}
+	cJSON_Delete(root);
+	if (ap->oom)
+		return vagent__error_set(err, VAGENT_ENOMEM, c.file, "out of memory");
+	if (c.n_errors > 1)
+		return vagent__error_set(err, c.status, NULL, "%s (and %d more problem%s)",
+					 c.first, c.n_errors - 1, c.n_errors > 2 ? "s" : "");
+	if (c.n_errors)
+		return vagent__error_set(err, c.status, NULL, "%s", c.first);
+	return VAGENT_OK;
 }

@@ -89,6 +89,12 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	rc = vagent_agent_load(sc->agent_path, &r->agent, err);
 	if (rc != VAGENT_OK)
 		goto fail;
+	if (sc->has_tools) {
+		rc = vagent_agent_mock_tools(r->agent, sc->text, sc->text_len, sc->path,
+					     "tools", err);
+		if (rc != VAGENT_OK)
+			goto fail;
+	}
 	rate = sc->rate ? sc->rate : r->agent->rate;
 	so.rate = rate;
 	so.seed = opt->seed ? opt->seed : sc->seed;

@@ -198,7 +198,7 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 		  struct vagent_scenario *sc)
 {
 	static const char *const keys[] = { "name", "description", "agent",
-		"caller", "steps", "seed", "max_call_ms", NULL };
+		"caller", "steps", "tools", "seed", "max_call_ms", NULL };
 	static const char *const caller_keys[] = { "voice", "rate", "codec",
 		"hangup_after_ms", NULL };
 	const cJSON *caller, *steps, *it;
@@ -222,6 +222,13 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 	if (get_int(c, root, "seed", "seed", 0, INT_MAX, &seed))
 		sc->seed = (uint64_t)seed;
 	get_int(c, root, "max_call_ms", "max_call_ms", 1000, 3600000, &sc->max_call_ms);
+
+	it = cJSON_GetObjectItemCaseSensitive(root, "tools");
+	if (it && !cJSON_IsObject(it)) {
+		fail(c, VAGENT_EINVAL, "tools", "must be an object (tool name: mock)");
+		return;
+	}
+	sc->has_tools = it != NULL;
 
 	caller = cJSON_GetObjectItemCaseSensitive(root, "caller");
 	if (caller) {
@@ -340,6 +347,14 @@ vagent_status vagent_scenario_parse(const char *text, size_t len,
 	}
 	if (!sc->name)
 		sc->name = base_name(c.file);
+	sc->text = malloc(len + 1);
+	if (!sc->name || !sc->text) {
+		vagent_scenario_free(sc);
+		return vagent__error_set(err, VAGENT_ENOMEM, c.file, "out of memory");
+	}
+	memcpy(sc->text, text, len);
+	sc->text[len] = '\0';
+	sc->text_len = len;
 	*out = sc;
 	return VAGENT_OK;
 }
@@ -400,5 +415,6 @@ void vagent_scenario_free(struct vagent_scenario *sc)
 	free(sc->path);
 	free(sc->agent_path);
 	free(sc->voice);
+	free(sc->text);
 	free(sc);
 }
