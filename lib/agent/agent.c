@@ -1922,9 +1922,8 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
 				struct vagent_error *err)
 {
-	FILE *f;
 	char *buf = NULL, *dir;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	vagent_status st;
 	const char *slash;
 
@@ -1934,50 +1933,9 @@ vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
 	*out = NULL;
 	if (!path || !*path)
 		return vagent__error_set(err, VAGENT_EINVAL, "agent", "no file name");
-	f = fopen(path, "rb");
-	if (!f)
-		return vagent__error_open_input(err, errno, path);
-	for (;;) {
-		size_t n;
-
-		if (len + 4096 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > MAX_AGENT_BYTES + 8192) {
-				fclose(f);
-				free(buf);
-				return vagent__error_set(err, VAGENT_EINVAL, path,
-							 "too large for an agent file (over %u MiB)",
-							 MAX_AGENT_BYTES >> 20);
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				return vagent__error_set(err, VAGENT_ENOMEM, path,
-							 "out of memory");
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		int e = errno;
-
-		fclose(f);
-		free(buf);
-		if (e == EISDIR)
-			return vagent__error_set(err, VAGENT_EINVAL, path,
-						 "is a directory");
-		return vagent__error_set(err, VAGENT_EIO, path, "read error: %s",
-					 strerror(e));
-	}
-	fclose(f);
-	buf[len] = '\0';
+	st = vagent__read_file(path, MAX_AGENT_BYTES, &buf, &len, err);
+	if (st != VAGENT_OK)
+		return st;
 	slash = strrchr(path, '/');
 	if (slash) {
 		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));

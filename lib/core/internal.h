@@ -78,6 +78,15 @@ vagent_status vagent__curl_init(struct vagent_error *err, const char *where);
  * user, password, query or fragment (they can hold credentials). */
 void vagent__url_redact(const char *url, char *out, size_t size);
 
+/*
+ * Read the whole file at `path` into *out (malloc'd, NUL-terminated; its
+ * length in *len, which may be NULL). Errors name the path: a missing or
+ * unreadable file as vagent__error_open_input, a directory or a file over
+ * `max` bytes EINVAL, a read error EIO (lib/core/file.c).
+ */
+vagent_status vagent__read_file(const char *path, size_t max, char **out,
+				size_t *len, struct vagent_error *err);
+
 #define VAGENT__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

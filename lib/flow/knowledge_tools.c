@@ -214,43 +214,15 @@ static vagent_status add_file(struct vagent_kb *kb,
 {
 	const char *source = path;
 	size_t dl = agent->base_dir ? strlen(agent->base_dir) : 0;
-	FILE *f;
 	char *text = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	vagent_status st;
 
 	if (dl && strncmp(path, agent->base_dir, dl) == 0 && path[dl] == '/')
 		source = path + dl + 1;
-	f = fopen(path, "rb");
-	if (!f)
-		return vagent__error_open_input(err, errno, path);
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *nt = cap > (64u << 20) ? NULL
-				 : realloc(text, cap = cap ? cap * 2 : 16384);
-
-			if (!nt) {
-				fclose(f);
-				free(text);
-				return vagent__error_set(err, VAGENT_ENOMEM, path,
-							 "out of memory (or over 64 MiB)");
-			}
-			text = nt;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		free(text);
-		return vagent__error_set(err, VAGENT_EIO, path, "read error");
-	}
-	fclose(f);
-	text[len] = '\0';
+	st = vagent__read_file(path, 64u << 20, &text, &len, err);
+	if (st != VAGENT_OK)
+		return st;
 	if (memchr(text, '\0', len)) {
 		free(text);
 		return vagent__error_set(err, VAGENT_EFORMAT, path,

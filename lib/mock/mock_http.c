@@ -859,29 +859,13 @@ vagent_status vagent_mock_http_load(const char *path,
 				    struct vagent_mock_http **out,
 				    struct vagent_error *err)
 {
-	struct vagent__strbuf b = { 0 };
-	char buf[8192];
-	size_t n;
-	FILE *f;
 	char *text;
 	vagent_status st;
 
 	*out = NULL;
-	if (!(f = fopen(path, "rb")))
-		return vagent__error_open_input(err, errno, path);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		vagent__strbuf_put(&b, buf, n);
-	if (ferror(f)) {
-		int e = errno;
-		fclose(f);
-		vagent__strbuf_release(&b);
-		return vagent__error_set(err, e == EISDIR ? VAGENT_EINVAL : VAGENT_EIO, path,
-					 "cannot read: %s", strerror(e ? e : EIO));
-	}
-	fclose(f);
-	vagent__strbuf_put(&b, "", 0);
-	if (!(text = vagent__strbuf_detach(&b)))
-		return vagent__error_set(err, VAGENT_ENOMEM, path, "out of memory");
+	st = vagent__read_file(path, 64u << 20, &text, NULL, err);
+	if (st != VAGENT_OK)
+		return st;
 	if (strlen(text) == 0) {
 		free(text);
 		return vagent__error_set(err, VAGENT_EFORMAT, path, "empty file");

@@ -362,33 +362,14 @@ vagent_status vagent_scenario_parse(const char *text, size_t len,
 vagent_status vagent_scenario_load(const char *path, struct vagent_scenario **out,
 				   struct vagent_error *err)
 {
-	FILE *f;
 	char *text, *dir_copy;
-	long n;
 	size_t got;
 	vagent_status st;
 
 	*out = NULL;
-	f = fopen(path, "rb");
-	if (!f)
-		return vagent__error_open_input(err, errno, path);
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return vagent__error_set(err, VAGENT_EINVAL, path, "not a regular file");
-	}
-	if ((unsigned long)n > MAX_SCENARIO_BYTES) {
-		fclose(f);
-		return vagent__error_set(err, VAGENT_EINVAL, path,
-					 "larger than %u MiB", MAX_SCENARIO_BYTES >> 20);
-	}
-	text = malloc((size_t)n + 1);
-	if (!text) {
-		fclose(f);
-		return vagent__error_set(err, VAGENT_ENOMEM, path, "out of memory");
-	}
-	got = fread(text, 1, (size_t)n, f);
-	fclose(f);
-	text[got] = '\0';
+	st = vagent__read_file(path, MAX_SCENARIO_BYTES, &text, &got, err);
+	if (st != VAGENT_OK)
+		return st;
 	dir_copy = strdup(path);
 	if (!dir_copy) {
 		free(text);
