@@ -230,6 +230,12 @@ START_TEST(test_order_number)
 	check_slot(&spec, "one two three four ate", "12348");
 	check_slot(&spec, "i'm calling for one two three four five", "12345");
 	check_slot(&spec, "calling for one two three", NULL);
+	/* pocketsphinx on "It's 12345" and "...for order 12345": "one two"
+	 * heard as "want to". */
+	check_slot(&spec, "it's want to three four five", "12345");
+	check_slot(&spec, "i'd like to get my money back for order want to three four five",
+		   "12345");
+	check_slot(&spec, "i want to check my order", NULL);
 	check_slot(&spec, "one two three four", NULL);
 	check_slot(&spec, "one two three four five six", NULL);
 	check_slot(&spec, "i don't have it", NULL);
