@@ -19,6 +19,7 @@
 #include "output.h"
 
 static const char *const clock_choices[] = { "virtual", "real", NULL };
+static const char *const compute_choices[] = { "measured", "free", NULL };
 
 static const struct cmd_usage run_usage = {
 	.name = "run",
@@ -119,6 +120,10 @@ static void print_turn(const struct vagent_session_turn *st,
 		} else if (e->type == VAGENT_TRACE_ESCALATION) {
 			print_time(e->t_us);
 			printf("escalate %s\n", e->reason);
+		} else if (e->type == VAGENT_TRACE_TRANSFER) {
+			print_time(e->t_us);
+			printf("transfer %.200s%s\n", e->package,
+			       strlen(e->package) > 200 ? "..." : "");
 		} else if (e->type == VAGENT_TRACE_ERROR) {
 			print_time(e->t_us);
 			printf("error   %s: %s\n", e->source, e->message);
@@ -227,11 +232,16 @@ nomem:
 int cmd_run(int argc, char **argv)
 {
 	const char *clock = "virtual", *out_dir = NULL, *json = NULL, *date = NULL;
+	const char *compute = "measured";
 	bool quiet = false, mock_tools = false;
 	long seed = 0;
 	const struct cmd_option opts[] = {
 		OPT_CHOICE_(0, "clock", &clock, "CLOCK",
 			    "virtual (default: as fast as the engines compute) or real", clock_choices),
+		OPT_CHOICE_(0, "compute", &compute, "HOW",
+			    "virtual clock: charge the engines' compute as measured (default), or "
+			    "free (the call's course no longer depends on this machine's speed)",
+			    compute_choices),
 		OPT_INT_(0, "seed", &seed, "N", "seed for every random choice (default: the scenario's)",
 			 0, 2147483647),
 		OPT_STRING_(0, "out", &out_dir, "DIR",
@@ -300,6 +310,7 @@ int cmd_run(int argc, char **argv)
 		ro.reference_date = date;
 		ro.record = out_dir != NULL;
 		ro.prefer_mock_tools = mock_tools;
+		ro.free_compute = !strcmp(compute, "free");
 		if (!quiet)
 			printf("== %s  (agent %s, caller voice %s, %s%s %s, %s clock)\n",
 			       sc->name, sc->agent_path, sc->voice,
@@ -343,6 +354,9 @@ int cmd_run(int argc, char **argv)
 		       res->escalated ? ", escalated: " : "",
 		       res->escalated && res->escalation_reason ? res->escalation_reason : "",
 		       res->status != VAGENT_OK ? res->error : "");
+		if (!quiet && res->transfer_webhook_status > 0)
+			printf("     transfer package POSTed to the webhook: HTTP %d\n",
+			       res->transfer_webhook_status);
 		if (!quiet)
 			printf("\n");
 		if (res->status != VAGENT_OK)

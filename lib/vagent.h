@@ -755,10 +755,14 @@ struct vagent_timer;
 struct vagent_io;
 
 /* How a worker job's compute time is measured (charged to a virtual
- * clock): wall time of work() on its thread, or that thread's CPU time. */
+ * clock): wall time of work() on its thread, that thread's CPU time, or
+ * not at all (VAGENT_JOB_FREE: measured jobs cost 0, so a virtual run's
+ * outcome does not depend on the machine's speed — a sanitizer build, a
+ * loaded CI runner; declared costs still apply). */
 enum vagent_job_clock {
 	VAGENT_JOB_WALL,
 	VAGENT_JOB_THREAD_CPU,
+	VAGENT_JOB_FREE,
 };
 
 struct vagent_loop_config {
@@ -1844,6 +1848,10 @@ struct vagent_session_config {
 	 * (source "transfer_webhook"). */
 	const char *transfer_webhook;
 	int transfer_webhook_timeout_ms;   /* 3000 */
+	/* vagent_session_run's loop: how the engines' compute is charged to
+	 * the virtual clock (VAGENT_JOB_WALL; VAGENT_JOB_FREE for outcomes
+	 * independent of the machine's speed). */
+	enum vagent_job_clock job_clock;
 };
 
 struct vagent_session_config vagent_session_config_default(void);
@@ -2553,7 +2561,6 @@ struct vagent_agent_flow {
 	char *fallback;               /* nothing matched: "Sorry, I didn't
 				       * catch that. ..." */
 	char *knowledge_miss;         /* no knowledge answer found */
-	char *tool_error;             /* default reply_error */
 	char *cancelled;              /* confirmation answered no */
 	char *anything_else;          /* said after an answer? NULL: nothing */
 };
@@ -2771,6 +2778,10 @@ struct vagent_run_options {
 	FILE *trace;                  /* also write the trace here; NULL */
 	bool record;                  /* keep the stereo recording */
 	bool prefer_mock_tools;
+	/* Virtual clock: charge the engines' compute as measured (false) or
+	 * not at all (true: the call's course no longer depends on how fast
+	 * this machine is; the hops then show only the modelled parts). */
+	bool free_compute;
 };
 
 /* A finished call: its session (result, trace, recording) and what it

@@ -157,7 +157,6 @@ START_TEST(test_full)
 	ck_assert_double_eq(a->flow.clarify_threshold, 0.4);
 	ck_assert_str_eq(a->flow.fallback, "Say again?");
 	ck_assert_str_eq(a->flow.knowledge_miss, "No idea.");
-	ck_assert_str_eq(a->flow.tool_error, "Broken.");
 	ck_assert_str_eq(a->flow.cancelled, "Cancelled.");
 	ck_assert_str_eq(a->flow.anything_else, "Anything else?");
 	ck_assert_uint_eq(a->flow.n_intents, 3);
@@ -477,6 +476,51 @@ START_TEST(test_fuzz_regressions)
 }
 END_TEST
 
+/* Big files stay n log n: 50 000 tools and intents referring to them,
+ * 100 000 copies of one key. (A quadratic check would run into the
+ * test's timeout.) */
+START_TEST(test_big)
+{
+	enum { N = 50000, KEYS = 100000 };
+	size_t cap = (size_t)N * 160 + 256, len = 0, i;
+	char *t = malloc(cap);
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_ptr_nonnull(t);
+	len += (size_t)snprintf(t + len, cap - len,
+				"{ \"greeting\": \"This is an automated assistant.\",\n"
+				"\"tools\": [");
+	for (i = 0; i < N; i++)
+		len += (size_t)snprintf(t + len, cap - len,
+					"%s{\"name\":\"t%zu\",\"mock\":{}}", i ? "," : "", i);
+	len += (size_t)snprintf(t + len, cap - len, "],\n\"flow\": { \"intents\": [");
+	for (i = 0; i < N; i++)
+		len += (size_t)snprintf(t + len, cap - len,
+					"%s{\"name\":\"i%zu\",\"keywords\":[\"k%zu\"],"
+					"\"tool\":{\"name\":\"t%zu\"},\"reply\":\"ok\"}",
+					i ? "," : "", i, i, N - 1 - i);
+	len += (size_t)snprintf(t + len, cap - len, "] } }\n");
+	ck_assert_uint_lt(len, cap);
+	ck_assert_msg(vagent_agent_parse(t, len, "big.json", NULL, &a, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_uint_eq(a->n_tools, N);
+	ck_assert_uint_eq(a->flow.n_intents, N);
+	ck_assert_str_eq(a->flow.intents[7].tool, "t49992");
+	vagent_agent_free(a);
+
+	len = (size_t)snprintf(t, cap, "{");
+	for (i = 0; i < KEYS; i++)
+		len += (size_t)snprintf(t + len, cap - len, "%s\"name\":\"x\"", i ? "," : "");
+	len += (size_t)snprintf(t + len, cap - len, "}");
+	ck_assert_int_eq(vagent_agent_parse(t, len, "keys.json", NULL, &a, &err),
+			 VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "keys.json:1: name: duplicate key (and 99999 more "
+			 "problems)");
+	free(t);
+}
+END_TEST
+
 Suite *suite_agent(void);
 Suite *suite_agent(void)
 {
@@ -494,6 +538,7 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_expected_phrases);
 	tcase_add_test(tc, test_fuzz_regressions);
+	tcase_add_test(tc, test_big);
 	suite_add_tcase(s, tc);
 	return s;
 }

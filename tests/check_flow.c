@@ -135,9 +135,10 @@ static void on_error(void *ctx, uint64_t id, vagent_status st, const char *msg)
 	logf_(d, "error %s %s\n", vagent_status_name(st), msg);
 }
 
-/* A driver for the test store; `fault` (kind NONE: none) applies to the
- * order_status tool's first call. */
-static void drv_init(struct drv *d, struct vagent_fault fault)
+/* A driver for the agent file `rel`; `fault` (kind NONE: none) applies
+ * to the order_status tool's calls. */
+static void drv_init_agent(struct drv *d, const char *rel,
+			   struct vagent_fault fault)
 {
 	struct vagent_loop_config lc = vagent_loop_config_default();
 	struct vagent_flow_config fc = vagent_flow_config_default();
@@ -151,8 +152,8 @@ static void drv_init(struct drv *d, struct vagent_fault fault)
 	lc.clock = VAGENT_CLOCK_VIRTUAL;
 	lc.workers = 0;
 	ck_assert_int_eq(vagent_loop_new(&lc, &d->loop, &err), VAGENT_OK);
-	ck_assert_msg(vagent_agent_load(top_path("fixtures/agents/test-store.json"),
-					&d->agent, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_msg(vagent_agent_load(top_path(rel), &d->agent, &err) == VAGENT_OK,
+		      "%s", err.message);
 	fc.reference_date = "2026-12-01";
 	ck_assert_int_eq(vagent_flow_brain_new(d->agent, &fc, &d->brain, &err),
 			 VAGENT_OK);
@@ -190,6 +191,12 @@ static void drv_init(struct drv *d, struct vagent_fault fault)
 	d->tools->loop = d->loop;
 	d->tools->on_result = on_result;
 	d->tools->ctx = d;
+}
+
+/* A driver for the test store. */
+static void drv_init(struct drv *d, struct vagent_fault fault)
+{
+	drv_init_agent(d, "fixtures/agents/test-store.json", fault);
 }
 
 static void drv_free(struct drv *d)
@@ -372,31 +379,55 @@ START_TEST(test_clarify)
 {
 	struct drv d;
 	struct vagent_fault none = { 0 };
-	const char *unsure = "were is my order one too three for five";
+	const char *const ask = "You'd like to check on an order, is that right?";
+	const char *const which = "Do you want to check on an order, or get a refund?";
 	cJSON *pkg;
 
 	drv_init(&d, none);
 	greet(&d);
-	/* a fair match: asked about, then acted on with the first words */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
-	ck_assert_int_eq(d.n_tools, 0);
-	ck_assert_str_eq(say(&d, "yes"), ORDER_REPLY);
-	/* "no": the fallback */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	/* a fair match (0.35..0.5): asked about, then acted on */
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "yes"), "Sure. What is your order number?");
+	ck_assert_str_eq(say(&d, "one two three four five"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "delivery"),
+			 "You'd like to change a delivery day, is that right?");
+	/* "no": the fallback; something else: understood afresh */
 	ck_assert_str_eq(say(&d, "no"), d.agent->flow.fallback);
-	/* something else: understood afresh */
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	ck_assert_str_eq(say(&d, "status"), ask);
 	ck_assert_str_eq(say(&d, "i want a refund"), "Which order is the refund for?");
+	drv_free(&d);
+
+	/* two intents about as likely: which one, then the first words'
+	 * slots count */
+	drv_init(&d, none);
+	ck_assert_str_eq(say(&d, "were is my order one too three for five"), which);
+	ck_assert_int_eq(d.n_tools, 0);
+	ck_assert_str_eq(say(&d, "check on my order"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "my order"), which);
+	ck_assert_str_eq(say(&d, "the refund"), "Which order is the refund for?");
+	drv_free(&d);
+
+	/* answers that are not yes or no: a value for the intent asked
+	 * about, another request */
+	drv_init(&d, none);
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "one two three four five"), ORDER_REPLY);
+	ck_assert_str_eq(say(&d, "status"), ask);
+	ck_assert_str_eq(say(&d, "no that's all thanks goodbye"),
+			 "Thank you for calling. Goodbye!");
+	drv_free(&d);
+
+	/* a goodbye about as likely as a request gives way to it (recognised
+	 * speech of "Hi, I'd like to check on my order": 0.64 and 0.56) */
+	drv_init_agent(&d, "fixtures/agents/goodbye-close.json", none);
+	ck_assert_str_eq(say(&d, "bye bye do like to check on my order"), "Let me look.");
+	ck_assert(!vagent_flow_brain_ended(d.brain));
 	drv_free(&d);
 
 	/* asked about twice in a row, then not understood: escalated */
 	drv_init(&d, none);
-	say(&d, unsure);
-	ck_assert_str_eq(say(&d, unsure),
-			 "You'd like to check on an order, is that right?");
+	say(&d, "status");
+	ck_assert_str_eq(say(&d, "status"), ask);
 	ck_assert_str_eq(say(&d, "purple elephants"),
 			 d.agent->escalation.misunderstanding_reply);
 	ck_assert_str_eq(d.reason, "misunderstanding");
@@ -443,6 +474,14 @@ START_TEST(test_refund_declined)
 	ck_assert_int_eq(d.n_tools, 0);
 	/* the next request starts afresh */
 	ck_assert_str_eq(say(&d, "i want a refund"), "Which order is the refund for?");
+	ck_assert_str_eq(say(&d, "one two three four five"), "How much should I refund?");
+	ck_assert_str_eq(say(&d, "forty dollars"),
+			 "To confirm, refund 40 dollars on order 1 2 3 4 5?");
+	/* another request instead of an answer: switched to */
+	ck_assert_str_eq(say(&d, "actually where is my order one two three four five"),
+			 ORDER_REPLY);
+	ck_assert_int_eq(d.n_tools, 1);
+	ck_assert_ptr_null(strstr(d.log, "tool refund"));
 	drv_free(&d);
 }
 END_TEST
@@ -801,6 +840,29 @@ START_TEST(test_human)
 }
 END_TEST
 
+START_TEST(test_intent_escalates)
+{
+	struct drv d;
+	struct vagent_fault none = { 0 };
+	cJSON *pkg;
+
+	drv_init(&d, none);
+	greet(&d);
+	ck_assert_str_eq(say(&d, "i want to make a complaint"),
+			 "I'm sorry to hear that. A colleague will take your complaint.");
+	ck_assert_str_eq(d.reason, "complaint");
+	ck_assert_str_eq(last_turn_log(&d), "first\n"
+			 "text I'm sorry to hear that. \n"
+			 "text A colleague will take your complaint. \n"
+			 "escalate complaint\ndone\n");
+	pkg = cJSON_Parse(d.package);
+	ck_assert_str_eq(pkg_str(pkg, "intent"), "complaint");
+	ck_assert_str_eq(pkg_str(pkg, "stage"), "handling complaint");
+	cJSON_Delete(pkg);
+	drv_free(&d);
+}
+END_TEST
+
 START_TEST(test_opt_out)
 {
 	struct drv d;
@@ -1043,6 +1105,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_knowledge_miss);
 	tcase_add_test(tc, test_misunderstandings);
 	tcase_add_test(tc, test_human);
+	tcase_add_test(tc, test_intent_escalates);
 	tcase_add_test(tc, test_opt_out);
 	tcase_add_test(tc, test_goodbye);
 	tcase_add_test(tc, test_repeat_and_switch);

@@ -754,9 +754,10 @@ static void spin_work(void *arg)
 START_TEST(test_job_clocks)
 {
 	static const enum vagent_job_clock clocks[] = { VAGENT_JOB_WALL,
-							VAGENT_JOB_THREAD_CPU };
+							VAGENT_JOB_THREAD_CPU,
+							VAGENT_JOB_FREE };
 
-	for (int c = 0; c < 2; c++) {
+	for (int c = 0; c < 3; c++) {
 		static struct log l;
 		struct vagent_loop_config cfg = vagent_loop_config_default();
 		struct vagent_loop *loop = NULL;
@@ -772,7 +773,11 @@ START_TEST(test_job_clocks)
 		ck_assert_int_eq(vagent_loop_submit(loop, spin_work, job_done, &j, NULL), VAGENT_OK);
 		ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
 		ck_assert_int_eq(l.n, 1);
-		ck_assert_int_gt(j.charged, 0);
+		/* the spin costs real time; FREE charges none of it */
+		if (clocks[c] == VAGENT_JOB_FREE)
+			ck_assert_int_eq(j.charged, 0);
+		else
+			ck_assert_int_gt(j.charged, 0);
 		ck_assert_int_eq(l.t[0], MS(20) + j.charged);
 		vagent_loop_free(loop);
 	}

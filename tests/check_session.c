@@ -559,6 +559,31 @@ START_TEST(test_agent_hangs_up_after_goodbye)
 }
 END_TEST
 
+/* An agent that never answers: the caller waiting for its reply hangs up
+ * after 20 s of dead air instead of holding the line to max_call_ms. */
+START_TEST(test_caller_hangs_up_on_dead_air)
+{
+	struct call c;
+	struct vagent_sim_rule rule = { .pattern = "", .reply = "" };
+	const struct vagent_trace_event *spoke, *end;
+
+	call_init(&c);
+	c.llm[0].rules = &rule;
+	c.llm[0].n_rules = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello is anyone there");
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 500, "hello");
+	call_run(&c);
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_AGENT_AUDIO_START, -1, 0));
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_CALLER_SPEECH_START, -1, 1));
+	spoke = must(&c, VAGENT_TRACE_CALLER_SPEECH_END, 1, 0);
+	end = must(&c, VAGENT_TRACE_CALL_END, -1, 0);
+	ck_assert_str_eq(end->reason, "hangup");
+	ck_assert_int_ge(end->t_us - spoke->t_us, 20000000);
+	ck_assert_int_le(end->t_us - spoke->t_us, 20040000);
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_tts_fallback_on_timeout)
 {
 	struct call c;
@@ -942,6 +967,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_transfer_webhook_failure_is_traced);
 	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);
 	tcase_add_test(tc, test_agent_hangs_up_after_goodbye);
+	tcase_add_test(tc, test_caller_hangs_up_on_dead_air);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);

@@ -67,6 +67,12 @@ struct agent_priv {
 	bool oom;
 };
 
+/* A name and its index, sorted by both. */
+struct named {
+	const char *name;
+	size_t i;
+};
+
 /* The parse: the file, its text and the first error. */
 struct ctx {
 	const char *file;             /* as it appears in messages */
@@ -76,6 +82,7 @@ struct ctx {
 	int n_errors;
 	vagent_status status;
 	char first[512];
+	struct named *tools_by_name;  /* sorted by name, then index */
 };
 
 /* ---- allocation ---- */
@@ -165,8 +172,10 @@ static void problem(struct ctx *c, vagent_status st, const char *path,
 	va_list ap;
 
 	va_start(ap, fmt);
-	problem_at(c, st, vagent__json_line(c->text, c->len, path), path, fmt,
-		   ap);
+	/* only the first problem is told: only its line is looked for */
+	problem_at(c, st, c->n_errors ? 0 : vagent__json_line(c->text, c->len,
+							       path),
+		   path, fmt, ap);
 	va_end(ap);
 }
 
@@ -269,18 +278,90 @@ static const char *closest(const char *word, const char *const *cands)
 
 /* ---- generic checks ---- */
 
+static int cmp_named(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * For names[0..n) (NULL: none): earlier[i] is the index of the first
+ * earlier element with the same name, or SIZE_MAX (transfer full; NULL
+ * without memory). Sorting keeps it n log n: files with 100 000 names
+ * load in a blink.
+ */
+static size_t *earlier_names(struct ctx *c, const char *(*name_of)(const void *, size_t),
+			     const void *base, size_t n)
+{
+	struct named *v = calloc(n ? n : 1, sizeof(*v));
+	size_t *earlier = malloc((n ? n : 1) * sizeof(*earlier));
+	size_t i, m = 0, first = 0;
+
+	if (!v || !earlier) {
+		free(v);
+		free(earlier);
+		c->ap->oom = true;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		earlier[i] = SIZE_MAX;
+		if (name_of(base, i)) {
+			v[m].name = name_of(base, i);
+			v[m++].i = i;
+		}
+	}
+	qsort(v, m, sizeof(*v), cmp_named);
+	for (i = 0; i < m; i++) {
+		if (i == 0 || strcmp(v[i].name, v[i - 1].name) != 0)
+			first = v[i].i;
+		else
+			earlier[v[i].i] = first;
+	}
+	free(v);
+	return earlier;
+}
+
 /* Unknown and duplicate keys of object `o` (at `path`). */
+static const char *child_name(const void *base, size_t i)
+{
+	const cJSON *const *v = base;
+
+	return v[i]->string;
+}
+
 static void check_keys(struct ctx *c, const cJSON *o, const char *path,
 		       const char *const *known)
 {
-	const cJSON *it, *prev;
+	const cJSON *it;
+	const cJSON **kids = NULL;
+	size_t *earlier = NULL, n = 0, i = 0;
 	char p[512];
+
+	cJSON_ArrayForEach(it, o)
+		n++;
+	if (n > 1) {
+		kids = malloc(n * sizeof(*kids));
+		if (!kids) {
+			c->ap->oom = true;
+			return;
+		}
+		cJSON_ArrayForEach(it, o)
+			kids[i++] = it;
+		earlier = earlier_names(c, child_name, kids, n);
+		free(kids);
+		if (!earlier)
+			return;
+	}
+	i = 0;
 
 	cJSON_ArrayForEach(it, o) {
 		const char *const *k;
 		const char *near;
 		bool ok = false;
 
+		i++;
 		for (k = known; *k; k++)
 			if (strcmp(*k, it->string) == 0)
 				ok = true;
@@ -296,12 +377,10 @@ static void check_keys(struct ctx *c, const cJSON *o, const char *path,
 					"unknown key \"%s\"", it->string);
 			continue;
 		}
-		for (prev = o->child; prev != it; prev = prev->next)
-			if (strcmp(prev->string, it->string) == 0) {
-				problem(c, VAGENT_EINVAL, p, "duplicate key");
-				break;
-			}
+		if (earlier && earlier[i - 1] != SIZE_MAX)
+			problem(c, VAGENT_EINVAL, p, "duplicate key");
 	}
+	free(earlier);
 }
 
 /* The member `key` of `o` when it has the wanted type; a problem when it
@@ -1000,12 +1079,17 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 			"a tool needs \"http\" (an endpoint) or \"mock\" (a scripted reply)");
 }
 
+static const char *tool_name_at(const void *base, size_t i)
+{
+	return ((const struct vagent_tool_def *)base)[i].name;
+}
+
 static void parse_tools(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent *a = &c->ap->pub;
 	const cJSON *arr = member(c, root, "", "tools", W_ARRAY, false), *it;
 	char p[64];
-	size_t i = 0, k;
+	size_t i = 0, k, *earlier;
 
 	if (!arr)
 		return;
@@ -1021,18 +1105,56 @@ static void parse_tools(struct ctx *c, const cJSON *root)
 			continue;
 		}
 		parse_tool(c, it, p, &a->tools[i]);
-		for (k = 0; a->tools[i].name && k < i; k++)
-			if (a->tools[k].name &&
-			    strcmp(a->tools[k].name, a->tools[i].name) == 0) {
-				char pn[80];
-
-				problem(c, VAGENT_EINVAL, join(pn, sizeof(pn), p, "name"),
-					"duplicate tool name \"%s\" (also tools[%zu])",
-					a->tools[i].name, k);
-			}
 		i++;
 	}
 	a->n_tools = i;
+	earlier = earlier_names(c, tool_name_at, a->tools, a->n_tools);
+	for (k = 0; earlier && k < a->n_tools; k++)
+		if (earlier[k] != SIZE_MAX) {
+			char pn[80];
+
+			snprintf(pn, sizeof(pn), "tools[%zu].name", k);
+			problem(c, VAGENT_EINVAL, pn,
+				"duplicate tool name \"%s\" (also tools[%zu])",
+				a->tools[k].name, earlier[k]);
+		}
+	free(earlier);
+	/* the tools by name, for the intents' references */
+	c->tools_by_name = calloc(a->n_tools ? a->n_tools : 1,
+				  sizeof(*c->tools_by_name));
+	if (!c->tools_by_name) {
+		c->ap->oom = true;
+		return;
+	}
+	for (k = 0; k < a->n_tools; k++) {
+		c->tools_by_name[k].name = a->tools[k].name ? a->tools[k].name : "";
+		c->tools_by_name[k].i = k;
+	}
+	qsort(c->tools_by_name, a->n_tools, sizeof(*c->tools_by_name), cmp_named);
+}
+
+/* The tool named `name` while parsing (n log n for big files), or NULL. */
+static const struct vagent_tool_def *find_tool(struct ctx *c, const char *name)
+{
+	struct named key = { name, 0 };
+	const struct named *lo = c->tools_by_name;
+	size_t n = c->tools_by_name ? c->ap->pub.n_tools : 0;
+
+	/* the first entry with this name (entries sort by name, then index) */
+	while (n > 0) {
+		size_t half = n / 2;
+
+		if (strcmp(lo[half].name, key.name) < 0) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	if (c->tools_by_name && lo < c->tools_by_name + c->ap->pub.n_tools &&
+	    strcmp(lo->name, name) == 0)
+		return &c->ap->pub.tools[lo->i];
+	return NULL;
 }
 
 /* A path relative to the agent's directory (pool). */
@@ -1291,7 +1413,7 @@ static void parse_args(struct ctx *c, const cJSON *tool, const char *path,
 		       struct vagent_agent_intent *in)
 {
 	const struct vagent_tool_def *def = in->tool ?
-		vagent_agent_tool(&c->ap->pub, in->tool) : NULL;
+		find_tool(c, in->tool) : NULL;
 	const cJSON *args = member(c, tool, path, "args", W_OBJECT, false), *it;
 	cJSON *params = NULL;
 	const cJSON *props = NULL, *req = NULL;
@@ -1343,6 +1465,16 @@ static void parse_args(struct ctx *c, const cJSON *tool, const char *path,
 	cJSON_Delete(params);
 }
 
+static const char *slot_name_at(const void *base, size_t i)
+{
+	return ((const struct vagent_agent_slot *)base)[i].name;
+}
+
+static const char *intent_name_at(const void *base, size_t i)
+{
+	return ((const struct vagent_agent_intent *)base)[i].name;
+}
+
 static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 			 struct vagent_agent_intent *in)
 {
@@ -1353,7 +1485,7 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 	static const char *const tool_keys[] = { "name", "args", NULL };
 	const cJSON *slots, *tool, *it;
 	char p[512], ps[512];
-	size_t i = 0, k;
+	size_t i = 0, k, *earlier;
 	bool results;
 
 	check_keys(c, o, path, keys);
@@ -1380,26 +1512,27 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 				continue;
 			}
 			parse_slot(c, it, ps, &in->slots[i]);
-			for (k = 0; in->slots[i].name && k < i; k++)
-				if (in->slots[k].name &&
-				    strcmp(in->slots[k].name, in->slots[i].name) == 0) {
-					char pn[512];
-
-					problem(c, VAGENT_EINVAL,
-						join(pn, sizeof(pn), ps, "name"),
-						"duplicate slot name \"%s\" (also slots[%zu])",
-						in->slots[i].name, k);
-				}
 			i++;
 		}
 		in->n_slots = i;
+		earlier = earlier_names(c, slot_name_at, in->slots, in->n_slots);
+		for (k = 0; earlier && k < in->n_slots; k++)
+			if (earlier[k] != SIZE_MAX) {
+				char pn[512];
+
+				snprintf(pn, sizeof(pn), "%.400s.slots[%zu].name", path, k);
+				problem(c, VAGENT_EINVAL, pn,
+					"duplicate slot name \"%s\" (also slots[%zu])",
+					in->slots[k].name, earlier[k]);
+			}
+		free(earlier);
 	}
 	tool = member(c, o, path, "tool", W_OBJECT, false);
 	if (tool) {
 		join(p, sizeof(p), path, "tool");
 		check_keys(c, tool, p, tool_keys);
 		in->tool = get_string(c, tool, p, "name", true, NULL);
-		if (in->tool && !vagent_agent_tool(&c->ap->pub, in->tool)) {
+		if (in->tool && !find_tool(c, in->tool)) {
 			const char *names[65];
 			const char *near;
 			size_t n;
@@ -1460,11 +1593,11 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 	static const char *const keys[] = {
 		"intents", "match_threshold", "clarify_threshold", "fallback",
 		"knowledge_miss",
-		"tool_error", "cancelled", "anything_else", NULL
+		"cancelled", "anything_else", NULL
 	};
 	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
 	char p[64], pn[80];
-	size_t i = 0, k;
+	size_t i = 0, k, *earlier;
 
 	f->match_threshold = 0.5;
 	f->clarify_threshold = 0.35;
@@ -1481,8 +1614,6 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 				 "Sorry, I didn't catch that. Could you say it another way?");
 	f->knowledge_miss = get_string(c, o, "flow", "knowledge_miss", false,
 				       "I'm sorry, I don't have information about that.");
-	f->tool_error = get_string(c, o, "flow", "tool_error", false,
-				   "I'm sorry, something went wrong on my side.");
 	f->cancelled = get_string(c, o, "flow", "cancelled", false,
 				  "Okay, I won't do that. Is there anything else I can help with?");
 	f->anything_else = get_string(c, o, "flow", "anything_else", false, NULL);
@@ -1506,15 +1637,18 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 			continue;
 		}
 		parse_intent(c, it, p, &f->intents[i]);
-		for (k = 0; f->intents[i].name && k < i; k++)
-			if (f->intents[k].name &&
-			    strcmp(f->intents[k].name, f->intents[i].name) == 0)
-				problem(c, VAGENT_EINVAL, join(pn, sizeof(pn), p, "name"),
-					"duplicate intent name \"%s\" (also flow.intents[%zu])",
-					f->intents[i].name, k);
 		i++;
 	}
 	f->n_intents = i;
+	earlier = earlier_names(c, intent_name_at, f->intents, f->n_intents);
+	for (k = 0; earlier && k < f->n_intents; k++)
+		if (earlier[k] != SIZE_MAX) {
+			snprintf(pn, sizeof(pn), "flow.intents[%zu].name", k);
+			problem(c, VAGENT_EINVAL, pn,
+				"duplicate intent name \"%s\" (also flow.intents[%zu])",
+				f->intents[k].name, earlier[k]);
+		}
+	free(earlier);
 }
 
 /* ---- the greeting and the expected phrases ---- */
@@ -1560,11 +1694,6 @@ static void add_phrase(struct ctx *c, char ***list, size_t *n, size_t *cap,
 	}
 	for (i = 0; low[i]; i++)
 		low[i] = (char)tolower((unsigned char)low[i]);
-	for (i = 0; i < *n; i++)
-		if (strcmp((*list)[i], low) == 0) {
-			free(low);
-			return;
-		}
 	if (*n + 2 > *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
 		char **nl = realloc(*list, nc * sizeof(*nl));
@@ -1586,6 +1715,11 @@ static void add_phrases(struct ctx *c, char ***list, size_t *n, size_t *cap,
 {
 	for (; l && *l; l++)
 		add_phrase(c, list, n, cap, *l);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void build_phrases(struct ctx *c)
@@ -1617,7 +1751,17 @@ static void build_phrases(struct ctx *c)
 			return;
 		}
 	}
-	for (i = 0; i < n; i++)
+	/* sorted, each once */
+	qsort(list, n, sizeof(*list), cmp_str);
+	for (i = 0, k = 0; i < n; i++) {
+		if (k > 0 && strcmp(list[k - 1], list[i]) == 0) {
+			free(list[i]);
+			continue;
+		}
+		list[k++] = list[i];
+	}
+	list[k] = NULL;
+	for (i = 0; i < k; i++)
 		pool_keep(c, list[i]);
 	c->ap->phrases = pool_keep(c, list);
 }
@@ -1749,6 +1893,7 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 	else
 		parse_root(&c, root, name);
 	cJSON_Delete(root);
+	free(c.tools_by_name);
 	if (c.ap->oom) {
 		vagent_agent_free(&c.ap->pub);
 		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");

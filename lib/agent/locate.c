@@ -104,8 +104,11 @@ static const char *next_component(const char *path, const char **key,
 	if (*path == '.')
 		path++;
 	if (*path == '[') {
+		char *end;
+
 		*is_index = true;
-		*index = strtol(path + 1, (char **)&path, 10);
+		*index = strtol(path + 1, &end, 10);
+		path = end;
 		if (*path == ']')
 			path++;
 		return path;

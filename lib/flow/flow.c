@@ -19,12 +19,16 @@
 /* Fuzzy tolerance for the escalation, opt-out and repeat phrases (the
  * value docs/nlu.md measured). */
 #define PHRASE_TOLERANCE 0.3
+/* Two intents this close are asked about ("A, or B?"), as docs/nlu.md
+ * advises. */
+#define CLOSE_SCORES 0.1
 
 enum stage {
 	ST_IDLE,          /* no intent in progress */
 	ST_COLLECT,       /* asked for slot `slot` */
 	ST_CONFIRM,       /* asked the confirmation */
 	ST_CLARIFY,       /* asked whether intent `clarify` was meant */
+	ST_CHOOSE,        /* asked which of `clarify` and `clarify2` */
 	ST_CALLING,       /* a tool call is out */
 	ST_ENDED,         /* said goodbye */
 	ST_ESCALATED,     /* handed off */
@@ -86,7 +90,7 @@ struct flow_brain {
 	char **values;                /* per slot of the intent */
 	size_t max_slots;
 	bool confirmed;               /* the confirmation was answered yes */
-	int clarify;                  /* ST_CLARIFY: the intent asked about */
+	int clarify, clarify2;        /* ST_CLARIFY/CHOOSE: the intents asked about */
 	char *clarify_text;           /* ... and the words that suggested it */
 	int misunderstood;            /* consecutive */
 	char *query;                  /* the utterance that started the intent */
@@ -116,6 +120,12 @@ struct vagent_flow_config vagent_flow_config_default(void)
 static const struct vagent_agent_intent *cur_intent(const struct flow_brain *b)
 {
 	return b->intent >= 0 ? &b->agent->flow.intents[b->intent] : NULL;
+}
+
+/* The intent in progress, when there is one for sure. */
+static const struct vagent_agent_intent *the_intent(const struct flow_brain *b)
+{
+	return &b->agent->flow.intents[b->intent];
 }
 
 /* ---- memory of the call ---- */
@@ -216,6 +226,11 @@ static void stage_text(const struct flow_brain *b, char *buf, size_t n)
 	case ST_CLARIFY:
 		snprintf(buf, n, "clarifying %s",
 			 b->agent->flow.intents[b->clarify].name);
+		break;
+	case ST_CHOOSE:
+		snprintf(buf, n, "clarifying %s or %s",
+			 b->agent->flow.intents[b->clarify].name,
+			 b->agent->flow.intents[b->clarify2].name);
 		break;
 	case ST_CALLING:
 		snprintf(buf, n, "calling %s", in && in->tool ? in->tool
@@ -436,7 +451,7 @@ static bool digit_slot(const struct vagent_agent_slot *s)
 /* Fill slot k from DTMF digits: true when they fit. */
 static bool fill_from_dtmf(struct flow_brain *b, size_t k, const char *dtmf)
 {
-	const struct vagent_agent_slot *s = &cur_intent(b)->slots[k];
+	const struct vagent_agent_slot *s = &the_intent(b)->slots[k];
 	char digits[64];
 	size_t n = 0;
 
@@ -457,7 +472,7 @@ static bool fill_from_dtmf(struct flow_brain *b, size_t k, const char *dtmf)
 /* Fill slot k from speech: true when the text holds a value. */
 static bool fill_from_text(struct flow_brain *b, size_t k, const char *text)
 {
-	const struct vagent_agent_slot *s = &cur_intent(b)->slots[k];
+	const struct vagent_agent_slot *s = &the_intent(b)->slots[k];
 	struct vagent_slot_spec sp = spec_of(b, s);
 	char *v = NULL;
 
@@ -541,7 +556,7 @@ static void act(struct flow_req *r);
 static void proceed(struct flow_req *r)
 {
 	struct flow_brain *b = r->b;
-	const struct vagent_agent_intent *in = cur_intent(b);
+	const struct vagent_agent_intent *in = the_intent(b);
 	const struct vagent_tool_def *t = in->tool ?
 		vagent_agent_tool(b->agent, in->tool) : NULL;
 	size_t k;
@@ -558,7 +573,8 @@ static void proceed(struct flow_req *r)
 		cJSON *j = args ? cJSON_Parse(args) : NULL;
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, t->guard.argument);
 		double x = cJSON_IsNumber(v) ? v->valuedouble
-			 : cJSON_IsString(v) ? strtod(v->valuestring, NULL) : NAN;
+			 : cJSON_IsString(v) ? strtod(v->valuestring, NULL)
+			 : (double)NAN;
 
 		if (isfinite(x) && t->guard.max >= 0 && x > t->guard.max) {
 			struct action *a = add_action(b, t->name, args);
@@ -613,7 +629,7 @@ static void proceed(struct flow_req *r)
 static void act(struct flow_req *r)
 {
 	struct flow_brain *b = r->b;
-	const struct vagent_agent_intent *in = cur_intent(b);
+	const struct vagent_agent_intent *in = the_intent(b);
 
 	if (in->escalate) {
 		say_template(r, in->reply, NULL);
@@ -678,7 +694,7 @@ static void start_intent(struct flow_req *r, int i, const char *text)
 	proceed(r);
 }
 
-static bool has_any(const char *text, char *const *phrases)
+static bool has_any(const char *text, const char *const *phrases)
 {
 	for (; phrases && *phrases; phrases++)
 		if (vagent_text_has_phrase(text, *phrases, PHRASE_TOLERANCE))
@@ -715,26 +731,70 @@ static int yes_no(struct flow_brain *b, const char *text)
 	return res;
 }
 
+/* What intent i is about, to ask: its summary, else its name spoken. */
+static void put_summary(struct vagent__strbuf *sb,
+			const struct vagent_agent_intent *in)
+{
+	char name[80];
+
+	if (in->summary) {
+		vagent__strbuf_puts(sb, in->summary);
+		return;
+	}
+	tool_name_spoken(in->name, name, sizeof(name));
+	vagent__strbuf_puts(sb, name);
+}
+
+/* Remember the words and say the question in sb. */
+static void ask_clarify(struct flow_req *r, const char *text,
+			struct vagent__strbuf *sb)
+{
+	struct flow_brain *b = r->b;
+	char *q = vagent__strbuf_detach(sb);
+
+	free(b->clarify_text);
+	b->clarify_text = xstrdup(b, text);
+	if (!q)
+		b->oom = true;
+	say(r, q);
+	free(q);
+}
+
 /*
  * A new request: act on an intent that matches well; ask about one that
  * matches only fairly ("You'd like to check on an order, is that
- * right?"); else the fallback. A second clarifying question in a row
- * counts as a misunderstanding.
+ * right?"), or which of two that match about as well ("Do you want to
+ * check on an order, or get a refund?"); else the fallback. A second
+ * question in a row counts as a misunderstanding.
  */
 static void understand(struct flow_req *r, const char *text, bool again)
 {
 	struct flow_brain *b = r->b;
 	const struct vagent_agent_flow *f = &b->agent->flow;
-	double score = 0;
-	int i = text && *text ? vagent_intent_match(b->matcher, text, &score) : -1;
+	struct vagent_intent_score sc[2];
+	struct vagent__strbuf sb = { 0 };
+	size_t n = text && *text ? vagent_intent_scores(b->matcher, text, sc, 2) : 0;
+	bool close;
 
 	b->stage = ST_IDLE;
-	if (i >= 0 && score >= f->match_threshold) {
-		start_intent(r, i, text);
+	if (n == 0 || sc[0].score < f->clarify_threshold) {
+		misunderstood(r, f->fallback);
 		return;
 	}
-	if (i < 0 || score < f->clarify_threshold) {
-		misunderstood(r, f->fallback);
+	close = n == 2 && sc[1].score >= f->clarify_threshold &&
+		sc[0].score - sc[1].score < CLOSE_SCORES;
+	/* Ending the call by mistake costs more than a turn: a goodbye
+	 * about as likely as a request gives way to it, and is never one
+	 * of two choices ("bye bye, i'd like to check on my order"). */
+	if (close && f->intents[sc[0].intent].end &&
+	    !f->intents[sc[1].intent].end) {
+		sc[0] = sc[1];
+		close = false;
+	} else if (close && f->intents[sc[1].intent].end) {
+		close = false;
+	}
+	if (sc[0].score >= f->match_threshold && !close) {
+		start_intent(r, sc[0].intent, text);
 		return;
 	}
 	if (again) {
@@ -747,29 +807,104 @@ static void understand(struct flow_req *r, const char *text, bool again)
 			return;
 		}
 	}
-	b->stage = ST_CLARIFY;
-	b->clarify = i;
-	free(b->clarify_text);
-	b->clarify_text = xstrdup(b, text);
-	{
-		const struct vagent_agent_intent *in = &f->intents[i];
-		struct vagent__strbuf sb = { 0 };
-		char name[80];
-		char *q;
+	b->clarify = sc[0].intent;
+	if (close) {
+		bool both = f->intents[sc[0].intent].summary &&
+			    f->intents[sc[1].intent].summary;
 
-		if (in->summary) {
-			vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
-					      in->summary);
-		} else {
-			tool_name_spoken(in->name, name, sizeof(name));
-			vagent__strbuf_printf(&sb, "Do you mean %s?", name);
-		}
-		q = vagent__strbuf_detach(&sb);
-		if (!q)
-			b->oom = true;
-		say(r, q);
-		free(q);
+		b->stage = ST_CHOOSE;
+		b->clarify2 = sc[1].intent;
+		vagent__strbuf_puts(&sb, both ? "Do you want to " : "Do you mean ");
+		put_summary(&sb, &f->intents[sc[0].intent]);
+		vagent__strbuf_puts(&sb, ", or ");
+		put_summary(&sb, &f->intents[sc[1].intent]);
+		vagent__strbuf_puts(&sb, "?");
+	} else if (f->intents[sc[0].intent].summary) {
+		b->stage = ST_CLARIFY;
+		vagent__strbuf_printf(&sb, "You'd like to %s, is that right?",
+				      f->intents[sc[0].intent].summary);
+	} else {
+		b->stage = ST_CLARIFY;
+		vagent__strbuf_puts(&sb, "Do you mean ");
+		put_summary(&sb, &f->intents[sc[0].intent]);
+		vagent__strbuf_puts(&sb, "?");
 	}
+	ask_clarify(r, text, &sb);
+}
+
+/* Whether `text` holds a value for a slot of intent i that may be taken
+ * unasked (an order number answering "Do you mean order status?"). */
+static bool gives_slot(struct flow_brain *b, int i, const char *text)
+{
+	const struct vagent_agent_intent *in = &b->agent->flow.intents[i];
+	size_t k;
+
+	for (k = 0; k < in->n_slots; k++) {
+		struct vagent_slot_spec sp = spec_of(b, &in->slots[k]);
+		char *v = NULL;
+		bool got;
+
+		if (!fill_unasked(&in->slots[k], text))
+			continue;
+		got = vagent_slot_extract(&sp, text, &v) == VAGENT_OK && v;
+		free(v);
+		if (got)
+			return true;
+	}
+	return false;
+}
+
+/* Start intent i of a clarification with the words that suggested it and
+ * the answer. */
+static void start_clarified(struct flow_req *r, int i, const char *answer)
+{
+	struct flow_brain *b = r->b;
+	struct vagent__strbuf sb = { 0 };
+	char *text;
+
+	vagent__strbuf_puts(&sb, b->clarify_text ? b->clarify_text : "");
+	if (answer && *answer) {
+		vagent__strbuf_puts(&sb, " ");
+		vagent__strbuf_puts(&sb, answer);
+	}
+	text = vagent__strbuf_detach(&sb);
+	if (!text) {
+		b->oom = true;
+		return;
+	}
+	free(b->clarify_text);
+	b->clarify_text = NULL;
+	b->stage = ST_IDLE;
+	start_intent(r, i, text);
+	free(text);
+}
+
+/* Another intent than the clarified ones, matched well enough, or -1. */
+static int other_intent(struct flow_brain *b, const char *text)
+{
+	double score = 0;
+	int i;
+
+	if (!text || !*text)
+		return -1;
+	i = vagent_intent_match(b->matcher, text, &score);
+	if (i >= 0 && score >= b->agent->flow.match_threshold)
+		return i;
+	return -1;
+}
+
+/* The answer to "A, or B?": the one of the two it matches better, or -1. */
+static int chosen(struct flow_brain *b, const char *text)
+{
+	struct vagent_intent_score sc[64];
+	size_t n = text && *text ? vagent_intent_scores(b->matcher, text, sc, 64) : 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sc[i].intent == b->clarify || sc[i].intent == b->clarify2)
+			return sc[i].score >= b->agent->flow.clarify_threshold
+			       ? sc[i].intent : -1;
+	return -1;
 }
 
 /* The policy for one caller turn: fills r's plan. */
@@ -802,15 +937,15 @@ static void decide(struct flow_req *r)
 	}
 	if (b->stage == ST_ENDED || b->stage == ST_ESCALATED)
 		return;
-	if (has_any(text, a->escalation.opt_out_phrases)) {
+	if (has_any(text, (const char *const *)a->escalation.opt_out_phrases)) {
 		escalate(r, "opt_out", a->escalation.opt_out_reply);
 		return;
 	}
-	if (has_any(text, a->escalation.human_phrases)) {
+	if (has_any(text, (const char *const *)a->escalation.human_phrases)) {
 		escalate(r, "human_requested", a->escalation.human_reply);
 		return;
 	}
-	if (b->last_reply && has_any(text, (char *const *)vagent__repeat_phrases)) {
+	if (b->last_reply && has_any(text, vagent__repeat_phrases)) {
 		say(r, b->last_reply);
 		add_line(b, r->turn, true, r->say);
 		return;
@@ -877,25 +1012,36 @@ static void decide(struct flow_req *r)
 		proceed(r);
 		break;
 	}
-	case ST_CLARIFY:
-		switch (yes_no(b, text)) {
-		case 1: {
-			char *said = b->clarify_text;
+	case ST_CLARIFY: {
+		int yn = yes_no(b, text);
 
-			b->clarify_text = NULL;
+		if (yn > 0) {
+			start_clarified(r, b->clarify, NULL);
+		} else if (gives_slot(b, b->clarify, text)) {
+			/* "Do you mean order status?" "one two three four five" */
+			start_clarified(r, b->clarify, text);
+		} else if ((i = other_intent(b, text)) >= 0) {
+			/* "no, that's all, goodbye" */
 			b->stage = ST_IDLE;
-			start_intent(r, b->clarify, said ? said : "");
-			free(said);
-			break;
-		}
-		case -1:
+			start_intent(r, i, text);
+		} else if (yn < 0) {
 			b->stage = ST_IDLE;
 			misunderstood(r, a->flow.fallback);
-			break;
-		default:
+		} else {
 			understand(r, text, true);
-			break;
 		}
+		break;
+	}
+	case ST_CHOOSE:
+		i = chosen(b, text);
+		if (i < 0 && gives_slot(b, b->clarify, text))
+			i = b->clarify;
+		else if (i < 0 && gives_slot(b, b->clarify2, text))
+			i = b->clarify2;
+		if (i >= 0)
+			start_clarified(r, i, text);
+		else
+			understand(r, text, true);
 		break;
 	default:
 		understand(r, text, false);

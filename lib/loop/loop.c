@@ -226,7 +226,8 @@ vagent_status vagent_loop_new(const struct vagent_loop_config *cfg,
 	if ((cfg->clock != VAGENT_CLOCK_REAL && cfg->clock != VAGENT_CLOCK_VIRTUAL) ||
 	    cfg->workers < 0 || cfg->workers > 64 ||
 	    (cfg->job_clock != VAGENT_JOB_WALL &&
-	     cfg->job_clock != VAGENT_JOB_THREAD_CPU))
+	     cfg->job_clock != VAGENT_JOB_THREAD_CPU &&
+	     cfg->job_clock != VAGENT_JOB_FREE))
 		return vagent__error_set(err, VAGENT_EINVAL, WHERE,
 					 "invalid configuration (clock %d, %d workers, job clock %d)",
 					 (int)cfg->clock, cfg->workers,

@@ -46,7 +46,8 @@ static void *worker_main(void *arg)
 
 		t0 = vagent__clock_ns(id);
 		j->work(j->arg);
-		j->measured = vagent__ns_to_ticks(vagent__clock_ns(id) - t0);
+		j->measured = loop->job_clock == VAGENT_JOB_FREE ? 0 :
+			vagent__ns_to_ticks(vagent__clock_ns(id) - t0);
 
 		pthread_mutex_lock(&loop->lock);
 		j->finished = true;

@@ -143,6 +143,7 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	cfg.record = opt->record;
 	cfg.max_call_ms = sc->max_call_ms;
 	cfg.transfer_webhook = r->agent->escalation.transfer_webhook;
+	cfg.job_clock = opt->free_compute ? VAGENT_JOB_FREE : VAGENT_JOB_WALL;
 	r->caller = caller;
 	caller = NULL;
 	rc = vagent_session_run(&cfg, opt->clock, &r->session, err);

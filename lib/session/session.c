@@ -798,6 +798,7 @@ vagent_status vagent_session_run(const struct vagent_session_config *cfg,
 
 	*out = NULL;
 	lc.clock = clock;
+	lc.job_clock = cfg->job_clock;
 	rc = vagent_loop_new(&lc, &loop, err);
 	if (rc != VAGENT_OK)
 		return rc;

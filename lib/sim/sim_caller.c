@@ -16,6 +16,8 @@
 #define SC_WHERE "sim-caller"
 /* A caller whose last words get no answer gives up this long after them. */
 #define SC_PATIENCE (10000 * VAGENT_TICKS_PER_MS)
+/* A step waiting for the agent gives up after this much silence. */
+#define SC_DEAD_AIR (20000 * VAGENT_TICKS_PER_MS)
 
 struct sc_step {
 	vagent_sim_step_kind kind;
@@ -164,8 +166,17 @@ static vagent_status sc_frame(struct vagent_caller *base, struct vagent_frame *f
 	while (c->cur < c->n_steps) {
 		struct sc_step *st = &c->steps[c->cur];
 
-		if (!st->resolved && !resolve(c, st, p))
-			break;                  /* waiting for the agent */
+		if (!st->resolved && !resolve(c, st, p)) {
+			/* waiting for the agent; a caller facing dead air
+			 * long enough hangs up */
+			int64_t quiet = c->agent_end > c->since ? c->agent_end : c->since;
+
+			if (!c->agent_speaking && p >= quiet + SC_DEAD_AIR) {
+				c->hung_up = true;
+				return VAGENT_EOS;
+			}
+			break;
+		}
 		if (st->kind == VAGENT_STEP_HANGUP) {
 			if (st->start <= p) {
 				c->hung_up = true;

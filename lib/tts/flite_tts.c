@@ -59,7 +59,8 @@ struct synth_job {
 	struct vagent_resampler *rs;    /* NULL at the native rate */
 	struct vagent_loop *loop;
 	bool post_chunks;               /* real clock: post as they come */
-	clockid_t clock;                /* the loop's job clock */
+	clockid_t clock;
+	bool free_compute;              /* the loop's VAGENT_JOB_FREE */
 	/* worker */
 	int64_t start_ns;
 	atomic_bool cancelled;
@@ -214,6 +215,8 @@ static void sweep(struct flite_tts *p)
 
 static int64_t job_elapsed(const struct synth_job *j)
 {
+	if (j->free_compute)
+		return 0;
 	return vagent__ns_to_ticks(vagent__clock_ns(j->clock) - j->start_ns);
 }
 
@@ -470,6 +473,7 @@ static vagent_status job_start(struct flite_tts *p, struct flite_req *r,
 	j->chunk_samples = p->chunk_samples;
 	j->loop = loop;
 	j->post_chunks = real;
+	j->free_compute = loop->job_clock == VAGENT_JOB_FREE;
 	j->clock = loop->job_clock == VAGENT_JOB_THREAD_CPU ?
 		   CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
 	st = vagent_flite_normalize(text, p->spell_digits_min, &j->text, err);

@@ -1,0 +1,320 @@
+/*
+ * check_run.c — scenario files and `vagent run`: strict parsing with
+ * FILE:LINE: field errors, and whole calls of the example store agent
+ * (scenarios/agents/store.json) on the embedded stack — flite-voiced
+ * caller, pocketsphinx, the flow brain, flite, HTTP tools against the
+ * order service (scenarios/services/orders.json) served by the mock HTTP
+ * server in-process — on the virtual clock, at 16 kHz and on an 8 kHz
+ * mu-law phone leg.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "vagent.h"
+#include "support/harness.h"
+
+/* ---- parsing ---- */
+
+static void parse_fails(const char *text, vagent_status want, const char *msg)
+{
+	struct vagent_scenario *sc = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "s.json", ".", &sc, &err),
+			 want);
+	ck_assert_ptr_null(sc);
+	ck_assert_str_eq(err.message, msg);
+}
+
+START_TEST(test_parse_valid)
+{
+	const char *text =
+		"{\n"
+		"  \"agent\": \"agents/a.json\",\n"
+		"  \"caller\": { \"voice\": \"awb\", \"rate\": 8000, \"codec\": \"ulaw\" },\n"
+		"  \"seed\": 7,\n"
+		"  \"steps\": [\n"
+		"    { \"say\": \"hello\" },\n"
+		"    { \"say\": \"sorry\", \"after\": \"agent_speaking\", \"offset_ms\": 800 },\n"
+		"    { \"silence_ms\": 1500 },\n"
+		"    { \"audio\": \"x.wav\", \"after\": \"previous\", \"offset_ms\": 0 },\n"
+		"    { \"hangup\": true }\n"
+		"  ]\n"
+		"}\n";
+	struct vagent_scenario *sc = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "dir/s.json", "dir", &sc, &err),
+			 VAGENT_OK);
+	ck_assert_str_eq(sc->name, "s");
+	ck_assert_str_eq(sc->agent_path, "dir/agents/a.json");
+	ck_assert_str_eq(sc->voice, "awb");
+	ck_assert_int_eq(sc->rate, 8000);
+	ck_assert_int_eq(sc->codec, VAGENT_ENC_ULAW);
+	ck_assert_uint_eq(sc->seed, 7);
+	ck_assert_uint_eq(sc->n_steps, 5);
+	ck_assert_int_eq(sc->steps[0].kind, VAGENT_STEP_SAY);
+	ck_assert_int_eq(sc->steps[0].anchor, VAGENT_ANCHOR_AGENT_DONE);
+	ck_assert_int_eq(sc->steps[0].offset_ms, 600);
+	ck_assert_str_eq(sc->steps[0].text, "hello");
+	ck_assert_int_eq(sc->steps[1].anchor, VAGENT_ANCHOR_AGENT_SPEAKING);
+	ck_assert_int_eq(sc->steps[1].offset_ms, 800);
+	ck_assert_int_eq(sc->steps[2].kind, VAGENT_STEP_SILENCE);
+	ck_assert_int_eq(sc->steps[2].duration_ms, 1500);
+	ck_assert_str_eq(sc->steps[3].audio_path, "dir/x.wav");
+	ck_assert_int_eq(sc->steps[3].anchor, VAGENT_ANCHOR_PREV_END);
+	ck_assert_int_eq(sc->steps[4].kind, VAGENT_STEP_HANGUP);
+	vagent_scenario_free(sc);
+}
+END_TEST
+
+START_TEST(test_parse_errors)
+{
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"say\": \"hi\" } ],\n"
+		    "  \"colour\": 1\n}\n", VAGENT_EINVAL,
+		    "s.json:4: colour: unknown key \"colour\"");
+	parse_fails("{\n  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
+		    "s.json:1: agent: missing: the agent file to test");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [\n    { \"say\": \"hi\" },\n"
+		    "    { \"say\": \"x\", \"silence_ms\": 10 }\n  ]\n}\n", VAGENT_EINVAL,
+		    "s.json:5: steps[1]: has more than one of say/audio, silence_ms, hangup");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"caller\": {\n    \"voice\": \"hal\"\n  },\n"
+		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
+		    "s.json:4: caller.voice: unknown voice \"hal\" (one of rms, awb, kal16, "
+		    "slt, speechlike)");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"caller\": { \"codec\": \"ulaw\" },\n"
+		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
+		    "s.json:3: caller.codec: G.711 needs \"rate\": 8000");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [\n"
+		    "    { \"say\": \"hi\", \"after\": \"lunch\" }\n  ]\n}\n", VAGENT_EINVAL,
+		    "s.json:4: steps[0].after: unknown anchor \"lunch\" (one of start, "
+		    "previous, agent_speaking, agent_done)");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": []\n}\n", VAGENT_EINVAL,
+		    "s.json:3: steps: must be a non-empty array");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"silence_ms\": -5 } ]\n}\n",
+		    VAGENT_EINVAL, "s.json:3: steps[0].silence_ms: must be an integer 1..600000");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"say\": \"hi\" } \n",
+		    VAGENT_EFORMAT, "s.json:3: not valid JSON");
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	struct vagent_scenario *sc = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_scenario_load(temp_path("nope.json"), &sc, &err), VAGENT_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.message, "nope.json"));
+	ck_assert_ptr_null(sc);
+}
+END_TEST
+
+/* ---- whole calls on the embedded stack ---- */
+
+static struct vagent_mock_http *orders;
+
+static void orders_start(void)
+{
+	struct vagent_error err;
+	char url[64];
+
+	ck_assert_msg(vagent_mock_http_load(top_path("scenarios/services/orders.json"), NULL,
+					    &orders, &err) == VAGENT_OK, "%s", err.message);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", vagent_mock_http_port(orders));
+	setenv("ACME_ORDERS_URL", url, 1);
+}
+
+static void orders_stop(void)
+{
+	vagent_mock_http_free(orders);
+	orders = NULL;
+}
+
+/* Run scenario file `rel` (under the source tree) on the virtual clock. */
+static struct vagent_call_run *run_scenario(const char *rel)
+{
+	struct vagent_scenario *sc = NULL;
+	/* free compute: the course of the call must not depend on how fast
+	 * this machine (or a sanitizer build) decodes and synthesises */
+	struct vagent_run_options ro = { .clock = VAGENT_CLOCK_VIRTUAL,
+					 .reference_date = "2026-12-03",
+					 .free_compute = true };
+	struct vagent_call_run *r = NULL;
+	struct vagent_error err;
+
+	ck_assert_msg(vagent_scenario_load(top_path(rel), &sc, &err) == VAGENT_OK, "%s",
+		      err.message);
+	ck_assert_msg(vagent_scenario_run(sc, &ro, &r, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_int_eq(vagent_session_result(r->session)->status, VAGENT_OK);
+	return r;
+}
+
+/* The parsed trace of a finished call (free with vagent_trace_free). */
+static struct vagent_trace *trace_of(const struct vagent_call_run *r)
+{
+	struct vagent_trace *t = NULL;
+	struct vagent_error err;
+	size_t len = 0;
+	const char *text = vagent_session_trace(r->session, &len);
+
+	ck_assert_int_eq(vagent_trace_parse(text, len, "trace", &t, &err), VAGENT_OK);
+	return t;
+}
+
+static const struct vagent_trace_event *first_of(const struct vagent_trace *t,
+						 vagent_trace_type type, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->events[i].type == type &&
+		    (!name || (t->events[i].name && !strcmp(t->events[i].name, name))))
+			return &t->events[i];
+	return NULL;
+}
+
+/* Reschedule a delivery over three turns: the order number and the date
+ * are recognised from flite's rms voice, confirmed, and the tool changes
+ * the order service's record (performed once); the goodbye hangs up. */
+START_TEST(test_reschedule_on_embedded_stack)
+{
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *tool, *end;
+	const struct vagent_session_result *res;
+	struct vagent_mock_http_route_stats rs;
+	cJSON *args;
+
+	orders_start();
+	r = run_scenario("scenarios/reschedule-delivery.json");
+	t = trace_of(r);
+	res = vagent_session_result(r->session);
+	ck_assert_str_eq(r->stack->stt->name, "pocketsphinx");
+	ck_assert_str_eq(r->stack->tts->name, "flite");
+	ck_assert_str_eq(r->stack->brain->name, "flow");
+	tool = first_of(t, VAGENT_TRACE_TOOL_START, "reschedule_delivery");
+	ck_assert_msg(tool != NULL, "no reschedule tool call:\n%s",
+		      vagent_session_trace(r->session, NULL));
+	args = cJSON_Parse(tool->args);
+	ck_assert_str_eq(cJSON_GetObjectItem(args, "order_number")->valuestring, "40721");
+	/* "next friday" from Thursday 2026-12-03 */
+	ck_assert_str_eq(cJSON_GetObjectItem(args, "date")->valuestring, "2026-12-11");
+	cJSON_Delete(args);
+	ck_assert_ptr_nonnull(first_of(t, VAGENT_TRACE_TOOL_END, "reschedule_delivery"));
+	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "reschedule_delivery", &rs),
+			 VAGENT_OK);
+	ck_assert_uint_eq(rs.performed, 1);
+	end = first_of(t, VAGENT_TRACE_CALL_END, NULL);
+	ck_assert_str_eq(end->reason, "agent_hangup");
+	ck_assert(!res->escalated);
+	ck_assert_ptr_nonnull(strstr(res->turns[res->n_turns - 1].agent_text, "Goodbye"));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_stop();
+}
+END_TEST
+
+/* An 8 kHz mu-law phone leg (kal16 voice): the question is recognised
+ * and answered from the knowledge base, which the trace names. */
+START_TEST(test_phone_leg_knowledge_answer)
+{
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *kb;
+
+	orders_start();
+	r = run_scenario("scenarios/store-hours-phone.json");
+	t = trace_of(r);
+	kb = first_of(t, VAGENT_TRACE_TOOL_END, VAGENT_KNOWLEDGE_TOOL);
+	ck_assert_msg(kb != NULL, "no knowledge answer:\n%s", vagent_session_trace(r->session, NULL));
+	ck_assert_ptr_nonnull(strstr(kb->result, "\"source\":\"store-help.md#store-hours\""));
+	ck_assert_ptr_nonnull(strstr(vagent_session_result(r->session)->turns[1].agent_text,
+				     "Monday to Friday, 9 am to 6 pm"));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_stop();
+}
+END_TEST
+
+/* A refund above the agent's limit: no refund is performed; the agent
+ * escalates with reason guard_limit and a transfer package holding the
+ * order number and the amount it heard. */
+START_TEST(test_refund_over_limit_escalates)
+{
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *tr;
+	struct vagent_mock_http_route_stats rs;
+	cJSON *pkg;
+	char *text;
+
+	orders_start();
+	r = run_scenario("scenarios/refund-over-limit.json");
+	t = trace_of(r);
+	ck_assert(vagent_session_result(r->session)->escalated);
+	ck_assert_str_eq(vagent_session_result(r->session)->escalation_reason, "guard_limit");
+	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_TOOL_START, "refund"));
+	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "refund_order", &rs), VAGENT_OK);
+	ck_assert_uint_eq(rs.received, 0);
+	tr = first_of(t, VAGENT_TRACE_TRANSFER, NULL);
+	ck_assert_ptr_nonnull(tr);
+	pkg = cJSON_Parse(tr->package);
+	text = cJSON_PrintUnformatted(pkg);
+	ck_assert_msg(strstr(text, "31337") && strstr(text, "1249"), "package: %s", text);
+	ck_assert_str_eq(first_of(t, VAGENT_TRACE_CALL_END, NULL)->reason, "transfer");
+	free(text);
+	cJSON_Delete(pkg);
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_stop();
+}
+END_TEST
+
+/* ---- the command ---- */
+
+START_TEST(test_cli_bad_scenario)
+{
+	struct run_result r;
+	const char *p = temp_file("bad.json", "{\n  \"agent\": \"x.json\",\n  \"stepz\": []\n}\n");
+
+	r = run_vagent("run", p, NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "bad.json:3: stepz: unknown key \"stepz\""));
+	run_result_free(&r);
+
+	p = temp_file("noagent.json", "{ \"agent\": \"missing.json\", \"steps\": [{\"say\": \"hi\"}] }");
+	r = run_vagent("run", p, NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "missing.json"));
+	run_result_free(&r);
+
+	r = run_vagent("run", "--help", NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "vagent run [OPTION]... SCENARIO|DIR..."));
+	run_result_free(&r);
+}
+END_TEST
+
+Suite *suite_run(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("scenario");
+	TCase *calls = tcase_create("calls");
+
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_add_test(tc, test_parse_valid);
+	tcase_add_test(tc, test_parse_errors);
+	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_cli_bad_scenario);
+	suite_add_tcase(s, tc);
+	/* pocketsphinx and flite under the sanitizers are slow */
+	tcase_set_timeout(calls, 300);
+	tcase_add_test(calls, test_reschedule_on_embedded_stack);
+	tcase_add_test(calls, test_phone_leg_knowledge_answer);
+	tcase_add_test(calls, test_refund_over_limit_escalates);
+	suite_add_tcase(s, calls);
+	return s;
+}
