@@ -230,6 +230,12 @@ START_TEST(test_order_number)
 	check_slot(&spec, "one two three four ate", "12348");
 	check_slot(&spec, "i'm calling for one two three four five", "12345");
 	check_slot(&spec, "calling for one two three", NULL);
+	/* pocketsphinx on "It's 12345" and "...for order 12345": "one two"
+	 * heard as "want to". */
+	check_slot(&spec, "it's want to three four five", "12345");
+	check_slot(&spec, "i'd like to get my money back for order want to three four five",
+		   "12345");
+	check_slot(&spec, "i want to check my order", NULL);
 	check_slot(&spec, "one two three four", NULL);
 	check_slot(&spec, "one two three four five six", NULL);
 	check_slot(&spec, "i don't have it", NULL);
@@ -809,6 +815,145 @@ START_TEST(test_intent_scores)
 }
 END_TEST
 
+/* The example store agent's intents (scenarios/agents/store.json), as its
+ * flow brain builds them; names[i] is intent i's name. */
+static struct vagent_intent_matcher *agent_matcher(struct vagent_agent **agent)
+{
+	struct vagent_intent_matcher *m = NULL;
+	struct vagent_error err = { 0 };
+
+	ck_assert_msg(vagent_agent_load(top_path("scenarios/agents/store.json"), agent,
+					&err) == VAGENT_OK, "%s", err.message);
+	ck_assert_int_eq(vagent_intent_matcher_new(&m), VAGENT_OK);
+	for (size_t i = 0; i < (*agent)->flow.n_intents; i++) {
+		const struct vagent_agent_intent *in = &(*agent)->flow.intents[i];
+
+		ck_assert_int_eq(vagent_intent_matcher_add(m, (int)i,
+							   (const char *const *)in->examples,
+							   (const char *const *)in->keywords),
+				 VAGENT_OK);
+	}
+	return m;
+}
+
+struct named_case {
+	const char *text;
+	const char *want;     /* intent name; NULL: none */
+	double score;         /* with want: at least this score; without:
+			       * every intent below it */
+};
+
+/* Real pocketsphinx output for the store agent's callers (flite voices,
+ * the agent's vocabulary boost; fixtures/nlu/store-queries.tsv). */
+START_TEST(test_intent_store_agent)
+{
+	struct vagent_agent *agent = NULL;
+	struct vagent_intent_matcher *m = agent_matcher(&agent);
+	static const struct named_case cases[] = {
+		/* "Hi, I'd like to check on my order": a one-word goodbye
+		 * example ("bye") inside a longer request does not win over
+		 * the intent that explains the request. */
+		{ "bye bye do like to check on my order", "order_status", 0.5 },
+		{ "i'd i'd like to check on my order", "order_status", 0.5 },
+		/* ...while a goodbye padded with other words stays one. */
+		{ "no that's all goodbye", "goodbye", 0.5 },
+		{ "okay bye", "goodbye", 0.5 },
+		{ "thanks bye", "goodbye", 0.5 },
+		{ "cents bye", "goodbye", 0.5 },
+		{ "no thanks that's a refund bye bye", "goodbye", 0.5 },
+		{ "i'd like to get my money back for order one two three four five",
+		  "refund", 0.5 },
+		{ "what are your opening bucks", "store_info", 0.5 },
+		{ "how do i make are none item", "store_info", 0.5 },
+		/* An order number read out is not a question about hours
+		 * ("four" is not "hour"), nor "it's"/"its" anything. */
+		{ "it's one two three four five", NULL, 0.35 },
+		{ "one two three four five", NULL, 0.35 },
+		{ "my order number is four seven two two nine", NULL, 0.35 },
+		{ "fifty dollars", NULL, 0.35 },
+		/* "want" of "i want a refund" and nothing else: at most a
+		 * question, never acted on. */
+		{ "it's want to three four five", NULL, 0.5 },
+		/* Answers to a question ask for nothing: a bare "no" is not
+		 * the goodbye "no that's all". */
+		{ "no", NULL, 0.35 },
+		{ "no that's wrong", NULL, 0.35 },
+		{ "yes please", NULL, 0.35 },
+		{ "yeah that's right", NULL, 0.35 },
+		{ "okay", NULL, 0.35 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		double score = 0;
+		int got = vagent_intent_match(m, cases[i].text, &score);
+		const char *name = got >= 0 ? agent->flow.intents[got].name : "none";
+
+		if (cases[i].want)
+			ck_assert_msg(!strcmp(name, cases[i].want) && score >= cases[i].score,
+				      "\"%s\": %s %.3f, want %s >= %.2f", cases[i].text, name,
+				      score, cases[i].want, cases[i].score);
+		else
+			ck_assert_msg(got < 0 || score < cases[i].score,
+				      "\"%s\": %s %.3f, want no intent >= %.2f",
+				      cases[i].text, name, score, cases[i].score);
+	}
+	vagent_intent_matcher_free(m);
+	vagent_agent_free(agent);
+}
+END_TEST
+
+/* Number words match only exactly: digits said are never a fuzzy match for
+ * a keyword ("four"/"hours", "one"/"own"), but a number word an intent
+ * uses still counts. */
+START_TEST(test_intent_number_words)
+{
+	struct vagent_intent_matcher *m = NULL;
+	static const char *const hours_ex[] = { "what are your hours", NULL };
+	static const char *const hours_kw[] = { "hours", "open", NULL };
+	static const char *const two_ex[] = { "i want to buy two tickets", NULL };
+	double score;
+
+	ck_assert_int_eq(vagent_intent_matcher_new(&m), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_matcher_add(m, 0, hours_ex, hours_kw), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_matcher_add(m, 1, two_ex, NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_match(m, "four", &score), -1);
+	ck_assert_int_eq(vagent_intent_match(m, "one four", &score), -1);
+	ck_assert_int_eq(vagent_intent_match(m, "fours", &score), -1);
+	/* A word of the same shape that is not a number still matches
+	 * ("tour" is one letter from "hour", as "four" is). */
+	ck_assert_int_eq(vagent_intent_match(m, "tour", &score), 0);
+	ck_assert(score > 0);
+	ck_assert_int_eq(vagent_intent_match(m, "buy two tickets", &score), 1);
+	ck_assert_msg(score >= 0.5, "%.3f", score);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
+/* An intent that explains only part of what was said gives way to one
+ * that explains more; repeating a word adds nothing. */
+START_TEST(test_intent_explains_query)
+{
+	struct vagent_intent_matcher *m = NULL;
+	static const char *const bye_ex[] = { "bye", "that's all thanks", NULL };
+	static const char *const bye_kw[] = { "bye", NULL };
+	static const char *const order_ex[] = { "i want to check on my order", NULL };
+	struct vagent_intent_score sc[2];
+
+	ck_assert_int_eq(vagent_intent_matcher_new(&m), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_matcher_add(m, 0, bye_ex, bye_kw), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_matcher_add(m, 1, order_ex, NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_intent_scores(m, "bye check order", sc, 2), 2);
+	ck_assert_int_eq(sc[0].intent, 1);
+	ck_assert_int_eq(vagent_intent_scores(m, "bye bye bye bye check order", sc, 2), 2);
+	ck_assert_int_eq(sc[0].intent, 1);
+	/* A goodbye with words no intent knows stays a goodbye. */
+	ck_assert_int_ge(vagent_intent_scores(m, "alright cheers bye", sc, 2), 1);
+	ck_assert_int_eq(sc[0].intent, 0);
+	ck_assert_msg(sc[0].score >= 0.5, "%.3f", sc[0].score);
+	vagent_intent_matcher_free(m);
+}
+END_TEST
+
 START_TEST(test_long_input)
 {
 	struct vagent_intent_matcher *m = store_matcher();
@@ -906,6 +1051,9 @@ Suite *suite_nlu(void)
 	tcase_add_test(tc, test_intent_api);
 	tcase_add_test(tc, test_intent_keywords);
 	tcase_add_test(tc, test_intent_scores);
+	tcase_add_test(tc, test_intent_store_agent);
+	tcase_add_test(tc, test_intent_number_words);
+	tcase_add_test(tc, test_intent_explains_query);
 	tcase_add_test(tc, test_long_input);
 	tcase_add_test(tc, test_has_phrase);
 	suite_add_tcase(s, tc);

@@ -2,8 +2,9 @@
  * match.c — fuzzy intent matching and phrase spotting over recognised
  * speech. A query is scored against every example of every intent by a
  * soft, IDF-weighted token overlap (F-measure leaning on recall), combined
- * with keyword evidence; tokens match by stem, sound key or small edit
- * distance, and words a recogniser split ("re fund") are re-joined.
+ * with keyword evidence, and scaled down for an intent that explains less
+ * of the query than another does; tokens match by stem, sound key or small
+ * edit distance, and words a recogniser split ("re fund") are re-joined.
  * docs/nlu.md explains the score and the thresholds to use.
  */
 #include <math.h>
@@ -25,7 +26,7 @@
 #define ANSWER_WEIGHT 0.25
 /* An intent explaining a smaller part of the query's content than the
  * best-explaining intent is scaled by (its part / the best part)^this. */
-#define EXPLAIN_POWER 1.0
+#define EXPLAIN_POWER 2.0
 /* Only words alike at least this much explain a query word: the same
  * stem or a sound-alike, not a loose spelling match. */
 #define EXPLAIN_SIM 0.8
@@ -196,7 +197,7 @@ static void vocab_weigh(struct vagent_intent_matcher *m)
 	for (size_t v = 0; v < m->nvocab; v++) {
 		m->vocab[v].idf = log(1.0 + (double)m->n /
 				      (double)(m->vocab[v].df ? m->vocab[v].df : 1));
-		if (is_answer_word(m->vocab[v].tok.stem))
+		if (is_answer_word(m->vocab[v].tok.word))
 			m->vocab[v].idf *= ANSWER_WEIGHT;
 	}
 }
@@ -329,7 +330,7 @@ static bool score_all(const struct vagent_intent_matcher *m, const char *text,
 		size_t v = vocab_find(m, q.v[i].stem, &found);
 
 		qw[i] = found ? m->vocab[v].idf : UNKNOWN_WEIGHT * m->max_idf;
-		if (!found && is_answer_word(q.v[i].stem))
+		if (!found && is_answer_word(q.v[i].word))
 			qw[i] *= ANSWER_WEIGHT;
 		qsum += qw[i];
 		/* A repeated word ("bye bye") is one piece of content. */

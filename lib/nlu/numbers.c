@@ -130,7 +130,8 @@ static const struct numword {
 	 * two other digits ("four to six" → 426). */
 	{ "to", NUM_HOMOPHONE, 2 }, { "too", NUM_HOMOPHONE, 2 },
 	{ "for", NUM_HOMOPHONE, 4 }, { "fore", NUM_HOMOPHONE, 4 },
-	{ "won", NUM_HOMOPHONE, 1 }, { "ate", NUM_HOMOPHONE, 8 },
+	{ "won", NUM_HOMOPHONE, 1 }, { "want", NUM_HOMOPHONE, 1 },
+	{ "ate", NUM_HOMOPHONE, 8 },
 	{ "tree", NUM_HOMOPHONE, 3 }, { "free", NUM_HOMOPHONE, 3 },
 	{ "sex", NUM_HOMOPHONE, 6 }, { "nein", NUM_HOMOPHONE, 9 },
 };
@@ -357,6 +358,19 @@ static bool is_digit_start(const struct vagent__nlu_tokens *t, size_t i)
 	return false;
 }
 
+/* Leniently, a run may start with one or two homophones before a digit:
+ * "for five six", "want to three four five" (pocketsphinx on "one two
+ * three four five"). */
+static bool homophone_start(const struct vagent__nlu_tokens *t, size_t i)
+{
+	if (i + 1 >= t->n || vagent__num_word(t->v[i].word, NULL) != NUM_HOMOPHONE)
+		return false;
+	if (is_digit_start(t, i + 1))
+		return true;
+	return i + 2 < t->n && vagent__num_word(t->v[i + 1].word, NULL) == NUM_HOMOPHONE &&
+	       is_digit_start(t, i + 2);
+}
+
 size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
 			     char *buf, size_t cap, bool lenient)
 {
@@ -392,7 +406,7 @@ size_t vagent__num_digit_run(const struct vagent__nlu_tokens *t, size_t i,
 		 * end of the run ("for five six seven eight"). */
 		if (k == NUM_HOMOPHONE && len + 1 < cap &&
 		    ((len && i + 1 < t->n && is_digit_start(t, i + 1)) ||
-		     (lenient && (len || (i + 1 < t->n && is_digit_start(t, i + 1)))))) {
+		     (lenient && (len || homophone_start(t, i))))) {
 			buf[len++] = (char)('0' + v);
 			buf[len] = '\0';
 			i++;
@@ -418,9 +432,7 @@ bool vagent__num_digit_start(const struct vagent__nlu_tokens *t, size_t i,
 {
 	if (is_digit_start(t, i))
 		return true;
-	return lenient && i + 1 < t->n &&
-	       vagent__num_word(t->v[i].word, NULL) == NUM_HOMOPHONE &&
-	       is_digit_start(t, i + 1);
+	return lenient && homophone_start(t, i);
 }
 
 /* ---- ordinals */

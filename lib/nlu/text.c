@@ -358,7 +358,7 @@ static void token_fill(struct vagent__nlu_token *t, const char *word, size_t len
 	vagent__nlu_stem(t->word, t->stem, sizeof t->stem);
 	vagent__nlu_sound_key(t->word, t->key, sizeof t->key);
 	t->stop = vagent__nlu_is_stop_word(t->word);
-	t->number = is_number_word(t->word);
+	t->number = is_number_word(t->word) || is_number_word(t->stem);
 }
 
 bool vagent__nlu_tokens_push(struct vagent__nlu_tokens *t, const char *word,
