@@ -264,6 +264,11 @@ START_TEST(test_refund_over_limit_escalates)
 	text = cJSON_PrintUnformatted(pkg);
 	ck_assert_msg(strstr(text, "31337") && strstr(text, "1249"), "package: %s", text);
 	ck_assert_str_eq(first_of(t, VAGENT_TRACE_CALL_END, NULL)->reason, "transfer");
+	/* the package reached the transfer webhook (the order service's
+	 * /transfers) */
+	ck_assert_int_eq(vagent_session_result(r->session)->transfer_webhook_status, 202);
+	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "transfer", &rs), VAGENT_OK);
+	ck_assert_uint_eq(rs.performed, 1);
 	free(text);
 	cJSON_Delete(pkg);
 	vagent_trace_free(t);

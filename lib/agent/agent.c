@@ -1239,6 +1239,11 @@ static void parse_escalation(struct ctx *c, const cJSON *root)
 		&e->max_misunderstandings);
 	e->transfer_webhook = get_string(c, o, "escalation", "transfer_webhook",
 					 false, NULL);
+	if (e->transfer_webhook) {      /* ${ENV} and ${ENV:-default}, as variables */
+		char *v = expand_env(c, "escalation.transfer_webhook", e->transfer_webhook);
+
+		e->transfer_webhook = v ? pool_keep(c, v) : NULL;
+	}
 	if (e->transfer_webhook && strncmp(e->transfer_webhook, "http://", 7) &&
 	    strncmp(e->transfer_webhook, "https://", 8))
 		problem(c, VAGENT_EINVAL, "escalation.transfer_webhook",
