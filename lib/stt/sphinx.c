@@ -452,7 +452,8 @@ static void stt_stop(struct vagent_stt *stt)
 
 	p->stopped = true;
 	queue_clear(p);
-	vagent_timer_stop(p->err_timer);
+	if (p->err_timer)
+		vagent_timer_stop(p->err_timer);
 }
 
 static void stt_free(struct vagent_stt *stt)
