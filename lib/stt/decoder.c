@@ -183,7 +183,8 @@ static vagent_status add_boost(struct vagent__sphinx *s,
 	}
 	weights[0] = (float32)(1.0 - cfg->boost_weight);
 	weights[1] = (float32)cfg->boost_weight;
-	/* The set owns the models from here. */
+	/* The set takes its own references to the models (ours are
+	 * released below), and ps_set_lm its own to the set. */
 	set = ngram_model_set_init(config, models, names, weights, 2);
 	if (!set) {
 		st = vagent__error_set(err, VAGENT_EPROVIDER, s->where,
@@ -191,7 +192,6 @@ static vagent_status add_boost(struct vagent__sphinx *s,
 				       last_error[0] ? last_error : "unknown error");
 		goto out;
 	}
-	models[0] = models[1] = NULL;
 	if (ps_set_lm(s->ps, "boost", set) < 0 ||
 	    ps_set_search(s->ps, "boost") < 0) {
 		st = vagent__error_set(err, VAGENT_EPROVIDER, s->where,
