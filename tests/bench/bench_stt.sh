@@ -106,6 +106,32 @@ run "asterisk 8k ulaw" fixtures/wer/asterisk.ref.trn "$dir"/ast/*.wav
 run "harvard 8k ulaw" fixtures/wer/harvard.ref.trn "$dir"/harv/*.wav
 finish
 
+# ---- streaming: the provider itself (tests/bench/stt_stream.c) ---------
+# Each set is one call to one provider: files in turn, 20 ms frames on a
+# virtual-clock loop, speech opening 120 ms in (a VAD's onset delay), the
+# turn ending at the file's end; RTF = decode CPU seconds / audio seconds.
+stream () {
+	name=$1 ref=$2
+	shift 2
+	"$BENCH_DIR/stt_stream" "$@" > "$dir/$name.trn" 2> "$dir/$name.err"
+}
+stream_row () {
+	name=$1 ref=$2
+	wer=$("$V" wer -n english -q "$ref" "$dir/$name.trn" | sed -n 's/^WER \([0-9.]*%\).*/\1/p')
+	awk -v name="$name" -v wer="$wer" -v n="$(wc -l < "$dir/$name.trn")" \
+		'{ printf "%-34s %6d %8s %6.3f %7.1f\n", name, n, wer, $4 / $2, $2 }' "$dir/$name.err"
+}
+stream "stream librispeech 16k" "$dir/librispeech.ref.trn" 16000 "$dir"/ls/*.wav &
+stream "stream harvard 8k ulaw" fixtures/wer/harvard.ref.trn 8000 "$dir"/harv/*.wav
+wait
+stream "stream caller rms 8k ulaw" fixtures/stt/caller-phrases.trn 8000 "$dir"/rms-8/*.wav &
+stream "stream caller rms 8k ulaw boost" fixtures/stt/caller-phrases.trn --boost "$BOOST" 8000 "$dir"/rms-8/*.wav
+wait
+stream_row "stream librispeech 16k" "$dir/librispeech.ref.trn"
+stream_row "stream harvard 8k ulaw" fixtures/wer/harvard.ref.trn
+stream_row "stream caller rms 8k ulaw" fixtures/stt/caller-phrases.trn
+stream_row "stream caller rms 8k ulaw boost" fixtures/stt/caller-phrases.trn
+
 # ---- (d) flite caller phrases ------------------------------------------
 for v in rms awb kal16; do
 	run "caller $v 16k" fixtures/stt/caller-phrases.trn "$dir/$v-16"/*.wav
