@@ -18,7 +18,7 @@
 #define FILL_SEED UINT64_C(0x8000)
 /* RMS level of the 4-8 kHz noise floor in dB relative to int16 full
  * scale (measured choice: docs/stt.md "8 kHz"). */
-#define FILL_DBFS_DEFAULT (-50.0)
+#define FILL_DBFS_DEFAULT (-INFINITY)
 
 struct vagent__stt_frontend {
 	int rate;

@@ -66,6 +66,7 @@ struct sphinx_stt {
 	vagent_status err_status;
 	char err_msg[256];
 	bool failed, stopped, freeing;
+	bool in_done;                   /* inside job_done's callbacks */
 };
 
 static void batch_free(struct batch *b)
@@ -235,6 +236,7 @@ static void job_done(void *arg, int64_t charged)
 		return;
 	}
 	now = vagent_loop_now(p->base.loop);
+	p->in_done = true;      /* a callback may stop or free us */
 	if (j->partial && *j->partial &&
 	    (!p->last_partial || strcmp(j->partial, p->last_partial))) {
 		free(p->last_partial);
@@ -250,6 +252,7 @@ static void job_done(void *arg, int64_t charged)
 		p->last_partial = NULL;
 		p->base.on_final(p->base.ctx, j->final, j->confidence);
 	}
+	p->in_done = false;
 	job_free(j);
 	if (p->freeing) {
 		destroy(p);
@@ -452,7 +455,8 @@ static void stt_stop(struct vagent_stt *stt)
 
 	p->stopped = true;
 	queue_clear(p);
-	vagent_timer_stop(p->err_timer);
+	if (p->err_timer)
+		vagent_timer_stop(p->err_timer);
 }
 
 static void stt_free(struct vagent_stt *stt)
@@ -462,7 +466,7 @@ static void stt_free(struct vagent_stt *stt)
 	if (!p)
 		return;
 	p->stopped = true;
-	if (p->job) {
+	if (p->job || p->in_done) {
 		p->freeing = true;      /* job_done frees */
 		queue_clear(p);
 		vagent_timer_free(p->err_timer);
