@@ -559,6 +559,31 @@ START_TEST(test_agent_hangs_up_after_goodbye)
 }
 END_TEST
 
+/* A goodbye the caller cuts off does not end the call: the interruption
+ * is answered, and the caller hangs up in the end. */
+START_TEST(test_goodbye_cut_off_does_not_hang_up)
+{
+	struct call c;
+	struct vagent_sim_rule rules[2] = {
+		{ .pattern = "bye", .hangup = true,
+		  .reply = "Goodbye, thanks for calling us today, and have a wonderful day." },
+		{ .pattern = "wait", .reply = "Sure, go ahead." },
+	};
+
+	call_init(&c);
+	c.llm[0].rules = rules;
+	c.llm[0].n_rules = 2;
+	say(&c, VAGENT_ANCHOR_START, 500, "thanks bye");
+	say(&c, VAGENT_ANCHOR_AGENT_SPEAKING, 700, "wait one more thing please");
+	call_run(&c);
+	must(&c, VAGENT_TRACE_BARGE_IN, 1, 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 2, 0)->text, "Sure, go ahead.");
+	must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 2, 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "hangup");
+	call_free(&c);
+}
+END_TEST
+
 /* An agent that never answers: the caller waiting for its reply hangs up
  * after 20 s of dead air instead of holding the line to max_call_ms. */
 START_TEST(test_caller_hangs_up_on_dead_air)
@@ -968,6 +993,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);
 	tcase_add_test(tc, test_agent_hangs_up_after_goodbye);
 	tcase_add_test(tc, test_caller_hangs_up_on_dead_air);
+	tcase_add_test(tc, test_goodbye_cut_off_does_not_hang_up);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);

@@ -543,9 +543,9 @@ START_TEST(test_validation)
 	expect_error(&cfg, "sim-caller: step 3: audio is empty");
 	steps[2] = ok;
 	steps[1].text = NULL;
-	expect_error(&cfg, "sim-caller: step 2: say needs text");
+	expect_error(&cfg, "sim-caller: step 2: say needs text or audio");
 	steps[1].text = "";
-	expect_error(&cfg, "sim-caller: step 2: say needs text");
+	expect_error(&cfg, "sim-caller: step 2: say needs text or audio");
 	steps[1].text = "...";
 	expect_error(&cfg, "sim-caller: step 2: speechlike: empty text");
 	steps[1] = ok;

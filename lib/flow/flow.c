@@ -935,6 +935,12 @@ static void decide(struct flow_req *r)
 			free(l);
 		}
 	}
+	if (b->stage == ST_ENDED && *text) {
+		/* the caller spoke after the goodbye: they cut it off (a
+		 * host hangs up once the goodbye has played), so the
+		 * conversation goes on */
+		b->stage = ST_IDLE;
+	}
 	if (b->stage == ST_ENDED || b->stage == ST_ESCALATED)
 		return;
 	if (has_any(text, (const char *const *)a->escalation.opt_out_phrases)) {

@@ -370,6 +370,9 @@ void vagent__session_flush(struct vagent_session *s, int turn)
 
 	if (turn > s->flushed_turn)
 		s->flushed_turn = turn;
+	/* a goodbye cut off by the caller does not end the call */
+	if (s->hanging_up && s->hangup_turn <= turn)
+		s->hanging_up = false;
 	for (st = s->head; st; st = st->next)
 		if (st->ops->flush)
 			st->ops->flush(st, turn);

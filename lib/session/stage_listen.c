@@ -494,7 +494,12 @@ static void turn_handle_text(struct turn_stage *t, struct vagent__item *it)
 	struct vagent_session *s = t->base.s;
 	char **finals, **partial;
 
-	if (s->segment_pending) {
+	if (t->awaiting_final && it->final) {
+		/* the final the ended turn waits for, even when new speech
+		 * has begun meanwhile */
+		finals = &t->finals;
+		partial = &t->partial;
+	} else if (s->segment_pending) {
 		finals = &t->seg_finals;
 		partial = &t->seg_partial;
 	} else if (t->open || t->awaiting_final) {

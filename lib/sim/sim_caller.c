@@ -338,9 +338,9 @@ static vagent_status copy_step(struct sim_caller *c, size_t i,
 	}
 	if (s->kind != VAGENT_STEP_SAY)
 		return VAGENT_OK;
-	if (!s->text || !*s->text)
+	if ((!s->text || !*s->text) && !s->audio)
 		return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
-					 "step %zu: say needs text", no);
+					 "step %zu: say needs text or audio", no);
 	if (s->audio && (s->audio->channels != 1 || s->audio->rate != cfg->rate))
 		return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
 					 "step %zu: audio must be mono at %d Hz", no,
@@ -348,8 +348,9 @@ static vagent_status copy_step(struct sim_caller *c, size_t i,
 	if (s->audio && s->audio->frames == 0)
 		return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
 					 "step %zu: audio is empty", no);
-	d->text = strdup(s->text);
-	if (!d->text)
+	/* a recording without a transcript: the truth has no text */
+	d->text = s->text && *s->text ? strdup(s->text) : NULL;
+	if (s->text && *s->text && !d->text)
 		return vagent__error_set(err, VAGENT_ENOMEM, SC_WHERE, "out of memory");
 	if (s->audio) {
 		d->audio = vagent_audio_dup(s->audio);
