@@ -153,6 +153,44 @@ static const struct vagent_turn_metrics *turn_metrics(const struct vagent_call_m
 	return NULL;
 }
 
+/*
+ * Whether a call failed for reasons outside the agent under test — what
+ * exit code 3 reports, so CI can tell a broken network from a broken
+ * agent: the session failed, an HTTP tool's server could not be used
+ * (faults injected through mocks are the scenario's, not failures), or
+ * the transfer webhook POST failed. `why` gets the first reason.
+ */
+static bool infrastructure_failure(const struct vagent_call_run *r,
+				   const struct vagent_trace *t, char *why, size_t n)
+{
+	const struct vagent_session_result *res = vagent_session_result(r->session);
+
+	if (res->status != VAGENT_OK) {
+		snprintf(why, n, "%.300s", res->error);
+		return true;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vagent_trace_event *e = &t->events[i];
+		const struct vagent_tool_def *def;
+
+		if (e->type != VAGENT_TRACE_TOOL_ERROR && e->type != VAGENT_TRACE_TOOL_TIMEOUT)
+			continue;
+		def = vagent_agent_tool(r->agent, e->name);
+		if (def && def->url) {
+			if (e->type == VAGENT_TRACE_TOOL_ERROR)
+				snprintf(why, n, "%.300s", e->error);
+			else
+				snprintf(why, n, "%s: timed out", e->name);
+			return true;
+		}
+	}
+	if (res->transfer_webhook_status < 0) {
+		snprintf(why, n, "the transfer webhook POST failed");
+		return true;
+	}
+	return false;
+}
+
 static int write_file(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -233,8 +271,8 @@ int cmd_run(int argc, char **argv)
 {
 	const char *clock = "virtual", *out_dir = NULL, *json = NULL, *date = NULL;
 	const char *compute = "measured";
-	bool quiet = false, mock_tools = false;
-	long seed = 0;
+	bool quiet = false, mock_tools = false, human;
+	long seed = -1;
 	const struct cmd_option opts[] = {
 		OPT_CHOICE_(0, "clock", &clock, "CLOCK",
 			    "virtual (default: as fast as the engines compute) or real", clock_choices),
@@ -242,7 +280,7 @@ int cmd_run(int argc, char **argv)
 			    "virtual clock: charge the engines' compute as measured (default), or "
 			    "free (the call's course no longer depends on this machine's speed)",
 			    compute_choices),
-		OPT_INT_(0, "seed", &seed, "N", "seed for every random choice (default: the scenario's)",
+		OPT_INT_(0, "seed", &seed, "N", "seed for every random choice (default: each scenario's)",
 			 0, 2147483647),
 		OPT_STRING_(0, "out", &out_dir, "DIR",
 			    "write each call's trace (NAME.trace.jsonl) and stereo recording (NAME.wav)"),
@@ -256,6 +294,7 @@ int cmd_run(int argc, char **argv)
 	};
 	int n = parse_options(&run_usage, opts, argc, argv), rc = 0;
 	struct vagent_call_run **runs = NULL;
+	struct vagent_scenario **scenarios = NULL;
 	struct vagent_call_report *reports = NULL;
 	struct vagent_stats *stats = NULL;
 	char **files = NULL;
@@ -265,13 +304,34 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	if (n < 0)
 		return 2;
+	human = !(json && !strcmp(json, "-"));
+	if (!human)
+		quiet = true;           /* stdout is the JSON's alone */
 	if (date && (strlen(date) != 10 || date[4] != '-' || date[7] != '-')) {
 		cmd_error("--date: \"%s\" is not YYYY-MM-DD (see 'vagent run --help')", date);
 		return 2;
 	}
-	if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-		cmd_error("%s: cannot create the directory: %s", out_dir, strerror(errno));
-		return 3;
+	if (out_dir) {
+		struct stat sb;
+
+		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+			cmd_error("%s: cannot create the directory: %s", out_dir, strerror(errno));
+			return 3;
+		}
+		if (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			cmd_error("--out: %s is not a directory", out_dir);
+			return 2;
+		}
+	}
+	if (json && human) {
+		/* find an unwritable --json before the calls run, not after */
+		FILE *f = fopen(json, "a");
+
+		if (!f) {
+			cmd_error("%s: cannot write: %s", json, strerror(errno));
+			return 3;
+		}
+		fclose(f);
 	}
 	if ((rc = collect(argv, n, &files, &n_files)) != 0)
 		return rc;
@@ -287,8 +347,33 @@ int cmd_run(int argc, char **argv)
 		rc = 3;
 		goto done;
 	}
+	/* every scenario is checked before any call runs; names must be
+	 * unique, they name the calls' files */
+	scenarios = calloc(n_files, sizeof(*scenarios));
+	if (!scenarios) {
+		cmd_error("out of memory");
+		rc = 3;
+		goto done;
+	}
 	for (size_t i = 0; i < n_files; i++) {
-		struct vagent_scenario *sc = NULL;
+		struct vagent_error err;
+		vagent_status st = vagent_scenario_load(files[i], &scenarios[i], &err);
+
+		if (st != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			rc = vagent_status_exit_code(st);
+			goto done;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(scenarios[k]->name, scenarios[i]->name)) {
+				cmd_error("%s: name \"%s\" is also %s's; calls need unique names",
+					  files[i], scenarios[i]->name, files[k]);
+				rc = 2;
+				goto done;
+			}
+	}
+	for (size_t i = 0; i < n_files; i++) {
+		struct vagent_scenario *sc = scenarios[i];
 		struct vagent_run_options ro = { 0 };
 		struct vagent_call_run *r = NULL;
 		struct vagent_trace *t = NULL;
@@ -296,17 +381,14 @@ int cmd_run(int argc, char **argv)
 		const struct vagent_session_result *res;
 		const char *trace_text;
 		size_t trace_len = 0;
+		char why[320];
+		bool infra;
 		struct vagent_error err;
 		vagent_status st;
 
-		st = vagent_scenario_load(files[i], &sc, &err);
-		if (st != VAGENT_OK) {
-			cmd_error("%s", err.message);
-			rc = vagent_status_exit_code(st);
-			break;
-		}
+		scenarios[i] = NULL;            /* the run takes it over */
 		ro.clock = !strcmp(clock, "real") ? VAGENT_CLOCK_REAL : VAGENT_CLOCK_VIRTUAL;
-		ro.seed = (uint64_t)seed;
+		ro.seed = seed >= 0 ? (uint64_t)seed : sc->seed;
 		ro.reference_date = date;
 		ro.record = out_dir != NULL;
 		ro.prefer_mock_tools = mock_tools;
@@ -319,7 +401,7 @@ int cmd_run(int argc, char **argv)
 		fflush(stdout);
 		st = vagent_scenario_run(sc, &ro, &r, &err);
 		if (st != VAGENT_OK) {
-			cmd_error("%s", err.message);
+			cmd_error("%s: %s", files[i], err.message);
 			rc = vagent_status_exit_code(st);
 			break;
 		}
@@ -347,22 +429,24 @@ int cmd_run(int argc, char **argv)
 					   turn_metrics(tm->n_calls ? &tm->calls[0] : NULL,
 							res->turns[k].turn));
 		}
-		printf("%s %s: %s after %.1f s, %zu turns%s%s%s\n",
-		       res->status == VAGENT_OK ? "ok  " : "FAIL", r->scenario->name,
-		       res->end_reason ? res->end_reason : "?",
-		       (double)vagent_ticks_to_ms(res->duration) / 1000.0, res->n_turns,
-		       res->escalated ? ", escalated: " : "",
-		       res->escalated && res->escalation_reason ? res->escalation_reason : "",
-		       res->status != VAGENT_OK ? res->error : "");
+		infra = infrastructure_failure(r, t, why, sizeof(why));
+		if (human)
+			printf("%s %s: %s after %.1f s, %zu turns%s%s%s%s\n",
+			       infra ? "FAIL" : "ok  ", r->scenario->name,
+			       res->end_reason ? res->end_reason : "?",
+			       (double)vagent_ticks_to_ms(res->duration) / 1000.0, res->n_turns,
+			       res->escalated ? ", escalated: " : "",
+			       res->escalated && res->escalation_reason ? res->escalation_reason : "",
+			       infra ? "; infrastructure failed: " : "", infra ? why : "");
 		if (!quiet && res->transfer_webhook_status > 0)
 			printf("     transfer package POSTed to the webhook: HTTP %d\n",
 			       res->transfer_webhook_status);
 		if (!quiet)
 			printf("\n");
-		if (res->status != VAGENT_OK)
+		if (infra)
 			rc = 3;
 		reports[i].name = r->scenario->name;
-		reports[i].passed = res->status == VAGENT_OK;
+		reports[i].passed = !infra;
 		reports[i].turns = res->turns;
 		reports[i].n_turns = res->n_turns;
 		reports[i].trace = trace_text;
@@ -389,7 +473,7 @@ int cmd_run(int argc, char **argv)
 		vagent_trace_free(t);
 		fflush(stdout);
 	}
-	if (n_runs) {
+	if (n_runs && human) {
 		printf("%-17s %5s %8s %8s %8s %8s %8s  (ms)\n", "hop", "n", "p50", "p90", "p95",
 		       "p99", "max");
 		for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
@@ -417,6 +501,9 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 done:
+	for (size_t i = 0; scenarios && i < n_files; i++)
+		vagent_scenario_free(scenarios[i]);
+	free(scenarios);
 	for (size_t i = 0; i < n_runs; i++)
 		vagent_call_run_free(runs[i]);
 	for (size_t i = 0; i < n_files; i++)

@@ -2788,7 +2788,8 @@ void vagent_agent_stack_free(struct vagent_agent_stack *st);
 /* How vagent_scenario_run runs a call. */
 struct vagent_run_options {
 	enum vagent_clock_type clock; /* virtual (default) or real */
-	uint64_t seed;                /* 0: the scenario's */
+	uint64_t seed;                /* seeds the simulated parts (vagent run
+				       * passes the scenario's unless --seed) */
 	const char *reference_date;   /* NULL: today */
 	FILE *trace;                  /* also write the trace here; NULL */
 	bool record;                  /* keep the stereo recording */

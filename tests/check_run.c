@@ -68,6 +68,7 @@ START_TEST(test_parse_valid)
 	ck_assert_str_eq(sc->steps[3].audio_path, "dir/x.wav");
 	ck_assert_int_eq(sc->steps[3].anchor, VAGENT_ANCHOR_PREV_END);
 	ck_assert_int_eq(sc->steps[4].kind, VAGENT_STEP_HANGUP);
+	ck_assert_int_eq(sc->steps[4].anchor, VAGENT_ANCHOR_PREV_END);
 	vagent_scenario_free(sc);
 }
 END_TEST
@@ -99,6 +100,12 @@ START_TEST(test_parse_errors)
 		    VAGENT_EINVAL, "s.json:3: steps[0].silence_ms: must be an integer 1..600000");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"say\": \"hi\" } \n",
 		    VAGENT_EFORMAT, "s.json:3: not valid JSON");
+	parse_fails("[]", VAGENT_EINVAL, "s.json:1: a scenario is a JSON object");
+	/* the name names the call's files: no way out of --out */
+	parse_fails("{\n  \"name\": \"../escaped\",\n  \"agent\": \"a.json\",\n"
+		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
+		    "s.json:2: name: must be at most 128 characters, without '/' or control "
+		    "characters, and not . or ..");
 }
 END_TEST
 
@@ -347,6 +354,37 @@ START_TEST(test_scenario_tool_mock_errors)
 }
 END_TEST
 
+/* A recording without a transcript is a caller step: the agent hears it
+ * (a LibriSpeech sentence, resampled to the 8 kHz leg) though nobody wrote
+ * down what it says. */
+START_TEST(test_audio_step_without_transcript)
+{
+	struct vagent_scenario *sc = NULL;
+	struct vagent_call_run *r = NULL;
+	struct vagent_run_options ro = { .clock = VAGENT_CLOCK_VIRTUAL, .free_compute = true };
+	struct vagent_error err;
+	const struct vagent_session_result *res;
+	char text[1024];
+
+	orders_start();
+	snprintf(text, sizeof(text),
+		 "{ \"agent\": \"%s\", \"caller\": { \"rate\": 8000 },\n"
+		 "  \"steps\": [ { \"audio\": \"%s\" }, { \"hangup\": true, \"after\": \"agent_done\" } ] }\n",
+		 top_path("scenarios/agents/store.json"),
+		 top_path("fixtures/speech/librispeech/1089-134686-0001.flac"));
+	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "s.json", ".", &sc, &err),
+			 VAGENT_OK);
+	ck_assert_msg(vagent_scenario_run(sc, &ro, &r, &err) == VAGENT_OK, "%s", err.message);
+	res = vagent_session_result(r->session);
+	ck_assert_uint_ge(res->n_turns, 2);
+	ck_assert_ptr_null(res->turns[1].caller_text);
+	ck_assert_ptr_nonnull(res->turns[1].stt_text);
+	ck_assert_uint_gt(strlen(res->turns[1].stt_text), 10);
+	vagent_call_run_free(r);
+	orders_stop();
+}
+END_TEST
+
 /* ---- the command ---- */
 
 START_TEST(test_cli_bad_scenario)
@@ -364,6 +402,25 @@ START_TEST(test_cli_bad_scenario)
 	r = run_vagent("run", p, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "missing.json"));
+	run_result_free(&r);
+
+	/* a tool server nobody listens on is the infrastructure failing
+	 * (exit 3), not the agent (exit 1) nor the input (exit 2) */
+	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
+	r = run_vagent("run", "-q", "--compute", "free", "--date", "2026-12-03",
+		       top_path("scenarios/order-status.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "FAIL order-status: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: order_status: connection to "
+				     "http://127.0.0.1:9/orders/12345 failed"));
+	run_result_free(&r);
+
+	/* two scenarios with one name */
+	p = temp_file("a.json", "{ \"name\": \"same\", \"agent\": \"x.json\", \"steps\": [{\"say\": \"hi\"}] }");
+	r = run_vagent("run", p, temp_file("b.json", "{ \"name\": \"same\", \"agent\": \"x.json\", "
+					   "\"steps\": [{\"say\": \"hi\"}] }"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "b.json: name \"same\" is also "));
 	run_result_free(&r);
 
 	r = run_vagent("run", "--help", NULL);
@@ -391,6 +448,7 @@ Suite *suite_run(void)
 	tcase_add_test(calls, test_phone_leg_knowledge_answer);
 	tcase_add_test(calls, test_refund_over_limit_escalates);
 	tcase_add_test(calls, test_scenario_tool_mocks);
+	tcase_add_test(calls, test_audio_step_without_transcript);
 	tcase_add_test(tc, test_scenario_tool_mock_errors);
 	suite_add_tcase(s, calls);
 	return s;

@@ -55,6 +55,9 @@ static void through_codec(struct vagent_audio *a, vagent_encoding codec)
 		return;
 	for (i = 0; i < a->frames * (size_t)a->channels; i++) {
 		float v = a->samples[i] * 32768.0f;
+
+		if (!(v == v))          /* NaN from a float file */
+			v = 0.0f;
 		int16_t s = v > 32767.0f ? 32767 : v < -32768.0f ? -32768 : (int16_t)v;
 
 		s = codec == VAGENT_ENC_ULAW ? vagent_ulaw_decode(vagent_ulaw_encode(s))
@@ -97,7 +100,7 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	}
 	rate = sc->rate ? sc->rate : r->agent->rate;
 	so.rate = rate;
-	so.seed = opt->seed ? opt->seed : sc->seed;
+	so.seed = opt->seed;
 	so.reference_date = opt->reference_date;
 	so.prefer_mock_tools = opt->prefer_mock_tools;
 	rc = vagent_agent_stack_new(r->agent, &so, &r->stack, err);
@@ -153,7 +156,7 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	r->caller = caller;
 	caller = NULL;
 	rc = vagent_session_run(&cfg, opt->clock, &r->session, err);
-	if (rc != VAGENT_OK && !r->session)
+	if (rc != VAGENT_OK)
 		goto fail;
 	for (i = 0; i < sc->n_steps; i++)
 		vagent_audio_free(audio[i]);

@@ -28,7 +28,7 @@ struct sctx {
 	const char *text;
 	size_t len;
 	vagent_status status;
-	char msg[512];
+	char msg[sizeof(((struct vagent_error *)0)->message)];
 };
 
 static void fail(struct sctx *c, vagent_status st, const char *path,
@@ -46,8 +46,12 @@ static void fail(struct sctx *c, vagent_status st, const char *path,
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
 	c->status = st;
-	snprintf(c->msg, sizeof(c->msg), "%s:%d: %s: %s", c->file,
-		 vagent__json_line(c->text, c->len, path), path, m);
+	if (*path)
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: %s: %s", c->file,
+			 vagent__json_line(c->text, c->len, path), path, m);
+	else
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: %s", c->file,
+			 vagent__json_line(c->text, c->len, path), m);
 }
 
 static bool known_keys(struct sctx *c, const cJSON *o, const char *path,
@@ -166,6 +170,7 @@ static void parse_step(struct sctx *c, const cJSON *j, size_t i,
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "hangup")))
 			fail(c, VAGENT_EINVAL, p, "must be true");
 		st->kind = VAGENT_STEP_HANGUP;
+		st->anchor = VAGENT_ANCHOR_PREV_END;
 		st->offset_ms = 0;
 		kinds++;
 	}
@@ -212,8 +217,16 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 	}
 	if (!known_keys(c, root, "", keys))
 		return;
-	if ((s = get_string(c, root, "name", "name")))
+	if ((s = get_string(c, root, "name", "name"))) {
+		/* it names the call's files in --out */
+		if (strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..") ||
+		    strlen(s) > 128 || strpbrk(s, "\n\r\t")) {
+			fail(c, VAGENT_EINVAL, "name", "must be at most 128 characters, "
+			     "without '/' or control characters, and not . or ..");
+			return;
+		}
 		sc->name = strdup(s);
+	}
 	if (!(s = get_string(c, root, "agent", "agent"))) {
 		fail(c, VAGENT_EINVAL, "agent", "missing: the agent file to test");
 		return;

@@ -12,10 +12,14 @@ echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 fifo="$BENCH_DIR/agent-mock.fifo"
 rm -f "$fifo"
 mkfifo "$fifo"
-"$VAGENT_BIN" mock-http --port 0 scenarios/services/orders.json >"$fifo" 2>/dev/null &
+"$VAGENT_BIN" mock-http --port 0 scenarios/services/orders.json >"$fifo" 2>"$BENCH_DIR/agent-mock.log" &
 mock=$!
-trap 'kill $mock 2>/dev/null; rm -f "$fifo"' EXIT
-read -r line <"$fifo"
+trap 'kill "$mock" 2>/dev/null || :; rm -f "$fifo"' EXIT
+trap 'exit 130' INT TERM
+if ! read -r line <"$fifo"; then
+	echo "bench agent: the order service did not start: $(cat "$BENCH_DIR/agent-mock.log")" >&2
+	exit 3
+fi
 port=${line##*:}
 export ACME_ORDERS_URL="http://127.0.0.1:$port"
 out="$BENCH_DIR/agent"
