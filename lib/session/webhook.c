@@ -4,7 +4,8 @@
  * a worker thread (libcurl easy, bounded by a timeout), so the loop never
  * blocks. The session ends the call only once the POST has finished; a
  * failure is written to the trace as an `error` from "transfer_webhook".
- * Messages name the endpoint without its query or credentials.
+ * Messages name the endpoint by scheme, host and port only: a webhook's
+ * path, query or user part can hold its secret.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,15 @@ static void webhook_work(void *arg)
 	CURLcode rc;
 
 	vagent__url_redact(w->url, where, sizeof(where));
+	{
+		/* webhooks often carry their secret in the path (Slack,
+		 * Zapier): name the endpoint by scheme, host and port only */
+		char *host = strstr(where, "://");
+		char *slash = host ? strchr(host + 3, '/') : NULL;
+
+		if (slash)
+			*slash = '\0';
+	}
 	if (vagent__curl_init(NULL, NULL) != VAGENT_OK || !(h = curl_easy_init())) {
 		snprintf(w->message, sizeof(w->message), "POST %s: libcurl unavailable", where);
 		return;
