@@ -18,7 +18,7 @@
 #define FILL_SEED UINT64_C(0x8000)
 /* RMS level of the 4-8 kHz noise floor in dB relative to full scale;
  * -inf: no fill (the measured choice: docs/stt.md "8 kHz"). */
-#define FILL_DBFS_DEFAULT (-INFINITY)
+#define FILL_DBFS_DEFAULT ((double)-INFINITY)
 
 struct vagent__stt_frontend {
 	int rate;
