@@ -226,8 +226,10 @@ static cmd_ln_t *make_config(const char *hmm, const char *dict, const char *lm)
 	args[argc++] = hmm;
 	args[argc++] = "-dict";
 	args[argc++] = dict;
-	args[argc++] = "-samprate";
-	args[argc++] = "16000";
+	if (!env || !strstr(env, "-samprate")) {
+		args[argc++] = "-samprate";
+		args[argc++] = "16000";
+	}
 	if (lm) {
 		args[argc++] = "-lm";
 		args[argc++] = lm;
