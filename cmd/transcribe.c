@@ -22,7 +22,8 @@ static const struct cmd_usage transcribe_usage = {
 	.description =
 		"Each FILE (WAV incl. mu-law/A-law, FLAC, Ogg Opus, anything vagent audio\n"
 		"reads) is mixed to mono, resampled to the recognizer's rate and decoded as\n"
-		"one utterance, exactly as a call at that rate is. Prints one sclite trn line\n"
+		"one utterance by the decoder and front end a call at that rate uses (with\n"
+		"the utterance's own cepstral mean: docs/stt.md). Prints one sclite trn line\n"
 		"per file, \"text (id)\", id = the file's base name without extension, so\n"
 		"  vagent transcribe *.wav > hyp.trn && vagent wer ref.trn hyp.trn\n"
 		"scores it. The default rate is 8000 for files at 8 kHz or less (telephone\n"

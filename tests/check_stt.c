@@ -496,6 +496,21 @@ START_TEST(test_cli)
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_int_eq(count_lines(r.err), 1);
 	run_result_free(&r);
+
+	/* a boost file with no phrase, and one with only unknown words */
+	r = run_vagent("transcribe", "--boost", temp_file("empty.txt", "# nothing\n\n"),
+		       wav, NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "empty.txt: boost file has no phrases"));
+	run_result_free(&r);
+	r = run_vagent("transcribe", "--boost", temp_file("oov.txt", "zzxqv qqwrt\n"),
+		       wav, NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "pocketsphinx: boost: no phrase has a word"));
+	run_result_free(&r);
 }
 END_TEST
 
@@ -505,6 +520,7 @@ Suite *suite_stt(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_add_test(tc, test_stream_16k);
 	tcase_add_test(tc, test_stream_8k_ulaw);
 	tcase_add_test(tc, test_stop);

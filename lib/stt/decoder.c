@@ -144,7 +144,8 @@ static vagent_status add_boost(struct vagent__sphinx *s,
 	cmd_ln_t *config = ps_get_config(s->ps);
 	logmath_t *lmath = ps_get_logmath(s->ps);
 	ngram_model_t *models[2] = { NULL, NULL }, *set = NULL;
-	char *names[2] = { "general", "boost" };
+	char general[] = "general", boost_name[] = "boost";
+	char *names[2] = { general, boost_name };
 	float32 weights[2];
 	struct dict_ctx d = { s->ps };
 	vagent_status st;
@@ -215,27 +216,37 @@ out:
  */
 static cmd_ln_t *make_config(const char *hmm, const char *dict, const char *lm)
 {
+	const char *args[64];
 	char *argv[64], *extra = NULL, *tok, *save = NULL;
 	const char *env = getenv("VAGENT_SPHINX_ARGS");
-	int argc = 0;
-	cmd_ln_t *config;
+	int argc = 0, i;
+	cmd_ln_t *config = NULL;
 
-	argv[argc++] = "-hmm";
-	argv[argc++] = (char *)hmm;
-	argv[argc++] = "-dict";
-	argv[argc++] = (char *)dict;
-	argv[argc++] = "-samprate";
-	argv[argc++] = "16000";
+	args[argc++] = "-hmm";
+	args[argc++] = hmm;
+	args[argc++] = "-dict";
+	args[argc++] = dict;
+	if (!env || !strstr(env, "-samprate")) {
+		args[argc++] = "-samprate";
+		args[argc++] = "16000";
+	}
 	if (lm) {
-		argv[argc++] = "-lm";
-		argv[argc++] = (char *)lm;
+		args[argc++] = "-lm";
+		args[argc++] = lm;
 	}
 	if (env && *env && (extra = strdup(env)))
 		for (tok = strtok_r(extra, " ", &save); tok && argc < 62;
 		     tok = strtok_r(NULL, " ", &save))
-			argv[argc++] = tok;
-	argv[argc] = NULL;
-	config = cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
+			args[argc++] = tok;
+	/* sphinxbase wants char **: copies, freed below */
+	for (i = 0; i < argc; i++)
+		if (!(argv[i] = strdup(args[i])))
+			break;
+	argv[i] = NULL;
+	if (i == argc)
+		config = cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
+	while (i-- > 0)
+		free(argv[i]);
 	free(extra);
 	return config;
 }

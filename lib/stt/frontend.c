@@ -1,12 +1,12 @@
 /*
  * frontend.c — brings the call's audio to what the 16 kHz acoustic model
- * expects. 16 kHz passes through. 8 kHz telephone audio is upsampled, and
- * the 4-8 kHz band, empty after upsampling, is filled with a low, steady
- * noise floor: the model's front end computes log mel energies, and its
- * upper filters (25 filters from 130 to 6800 Hz, the top five or six
- * above 4 kHz) would otherwise see log(~0), far outside anything the model
- * was trained on, which wrecks every cepstral coefficient (docs/stt.md has
- * the measurements).
+ * expects. 16 kHz passes through. 8 kHz telephone audio is upsampled
+ * (speexdsp, streaming, constant delay). The 4-8 kHz band stays empty:
+ * with the right cepstral mean (decoder.c starts live CMN from the
+ * telephone-band mean) an empty band is neutral. Filling it with a low
+ * noise floor, the first idea (the model's upper mel filters otherwise
+ * see log(~0)), measured worse at every level tried (docs/stt.md "8 kHz"),
+ * so it is off; VAGENT_STT_FILL_DBFS=-50 turns it on for experiments.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,9 +16,9 @@
 
 /* Seed of the noise generator: the output is the same on every run. */
 #define FILL_SEED UINT64_C(0x8000)
-/* RMS level of the 4-8 kHz noise floor in dB relative to int16 full
- * scale (measured choice: docs/stt.md "8 kHz"). */
-#define FILL_DBFS_DEFAULT (-INFINITY)
+/* RMS level of the 4-8 kHz noise floor in dB relative to full scale;
+ * -inf: no fill (the measured choice: docs/stt.md "8 kHz"). */
+#define FILL_DBFS_DEFAULT ((double)-INFINITY)
 
 struct vagent__stt_frontend {
 	int rate;

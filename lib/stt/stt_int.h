@@ -15,10 +15,9 @@
 
 /*
  * The front end: the call's audio (8 or 16 kHz int16) to what the 16 kHz
- * model expects. 16 kHz passes through. 8 kHz is upsampled and the empty
- * 4-8 kHz band is filled with low-level noise, so the model's upper mel
- * filters see a noise floor instead of log(0) (docs/stt.md explains why).
- * Deterministic: the noise comes from a fixed seed.
+ * model expects. 16 kHz passes through. 8 kHz is upsampled; the empty
+ * 4-8 kHz band is left empty (a noise fill exists for experiments only:
+ * docs/stt.md "8 kHz"). Deterministic: the noise has a fixed seed.
  */
 struct vagent__stt_frontend;
 

@@ -91,7 +91,7 @@ static vagent_status prepare(const struct vagent_sphinx_transcriber *t,
 		double v = 0;
 
 		for (c = 0; c < a->channels; c++)
-			v += a->samples[i * (size_t)a->channels + (size_t)c];
+			v += (double)a->samples[i * (size_t)a->channels + (size_t)c];
 		v = v / a->channels * 32768.0;
 		s[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 	}
