@@ -1530,6 +1530,11 @@ struct vagent_brain {
 	/* Run tool `name` with JSON `args`; the brain waits for tool_result. */
 	void (*on_tool_call)(void *ctx, uint64_t id, const char *name,
 			     const char *call_id, const char *args);
+	/* This reply asks the caller for exactly `digits` digits (an order
+	 * number): the caller's next turn may end as soon as that many have
+	 * been heard, without the longer hold the turn detector keeps after
+	 * digits. May be NULL. */
+	void (*on_expect_digits)(void *ctx, uint64_t id, int digits);
 	/* The brain ends the call (its goodbye): hang up once this reply
 	 * has played. May be NULL (a host that hangs up by itself). */
 	void (*on_hangup)(void *ctx, uint64_t id);

@@ -216,6 +216,24 @@ START_TEST(test_reschedule_on_embedded_stack)
 	end = first_of(t, VAGENT_TRACE_CALL_END, NULL);
 	ck_assert_str_eq(end->reason, "agent_hangup");
 	ck_assert(!res->escalated);
+	/* turn 2 answers "What is the five digit order number?": once five
+	 * digits are heard the turn ends at the short hold (500 ms), not the
+	 * 1.5 s the detector keeps after digits */
+	{
+		const struct vagent_trace_event *se = NULL, *te = NULL;
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->events[i].turn != 2)
+				continue;
+			if (t->events[i].type == VAGENT_TRACE_CALLER_SPEECH_END && !se)
+				se = &t->events[i];
+			if (t->events[i].type == VAGENT_TRACE_TURN_END && !te)
+				te = &t->events[i];
+		}
+		ck_assert(se && te);
+		ck_assert_msg(te->t_us - se->t_us < 1000000, "endpoint %lld us",
+			      (long long)(te->t_us - se->t_us));
+	}
 	ck_assert_ptr_nonnull(strstr(res->turns[res->n_turns - 1].agent_text, "Goodbye"));
 	vagent_trace_free(t);
 	vagent_call_run_free(r);

@@ -1241,6 +1241,19 @@ static void speak_step(struct flow_req *r)
 		if (r->dead)
 			return;
 	}
+	if (b->stage == ST_COLLECT && b->base.on_expect_digits && b->intent >= 0) {
+		/* a fixed-length number was asked for: the host need not wait
+		 * for more digits once it has them all */
+		const struct vagent_agent_slot *sl =
+			&b->agent->flow.intents[b->intent].slots[b->slot];
+
+		if ((sl->type == VAGENT_SLOT_ORDER_NUMBER || sl->type == VAGENT_SLOT_DIGITS) &&
+		    sl->max_len > 0 && sl->min_len == sl->max_len) {
+			b->base.on_expect_digits(b->base.ctx, r->id, sl->max_len);
+			if (r->dead)
+				return;
+		}
+	}
 	req_end(r);
 	b->base.on_done(b->base.ctx, r->id);
 }

@@ -154,6 +154,8 @@ struct vagent_session {
 	int64_t truth_start, truth_end;
 
 	bool handing_off;
+	int expect_digits;                     /* the brain asked turn */
+	int expect_turn;                       /* expect_turn + 1 for this many digits */
 	bool hanging_up;                       /* the agent hangs up after */
 	int hangup_turn;                       /* its reply to this turn */
 	struct vagent__webhook *webhook;       /* the transfer POST in flight */

@@ -304,11 +304,29 @@ static bool all_backchannel(const struct turn_stage *t, const char *text)
 	return true;
 }
 
+/* Whether `text` already holds the digits the agent asked for in its
+ * reply to the previous turn (the brain's on_expect_digits). */
+static bool expected_digits_heard(const struct vagent_session *s, const char *text)
+{
+	struct vagent_slot_spec spec = { .type = VAGENT_SLOT_ORDER_NUMBER };
+	char *digits = NULL;
+	bool heard;
+
+	if (s->expect_digits <= 0 || s->turn != s->expect_turn + 1 || !text)
+		return false;
+	spec.min_len = spec.max_len = s->expect_digits;
+	heard = vagent_slot_extract(&spec, text, &digits) == VAGENT_OK;
+	free(digits);
+	return heard;
+}
+
 static void update_transcript(struct turn_stage *t)
 {
 	char *text = joined(t->finals, t->partial, NULL);
 
-	vagent_turn_detector_set_transcript(t->det, text);
+	/* all the digits asked for are in: no reason to hold for more */
+	vagent_turn_detector_set_transcript(t->det, expected_digits_heard(t->base.s, text)
+					    ? NULL : text);
 	free(text);
 }
 

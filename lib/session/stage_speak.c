@@ -493,6 +493,16 @@ static void brain_on_tool_call(void *ctx, uint64_t id, const char *name,
 	}
 }
 
+static void brain_on_expect_digits(void *ctx, uint64_t id, int digits)
+{
+	struct brain_stage *b = brain_for(ctx, id);
+
+	if (b && digits > 0 && digits <= 64) {
+		b->base.s->expect_digits = digits;
+		b->base.s->expect_turn = b->turn;
+	}
+}
+
 static void brain_on_hangup(void *ctx, uint64_t id)
 {
 	struct brain_stage *b = brain_for(ctx, id);
@@ -634,6 +644,7 @@ struct vagent__stage *vagent__brain_stage_new(struct vagent_session *s,
 		p->on_tool_call = brain_on_tool_call;
 		p->on_escalate = brain_on_escalate;
 		p->on_hangup = brain_on_hangup;
+		p->on_expect_digits = brain_on_expect_digits;
 		p->on_done = brain_on_done;
 		p->on_error = brain_on_error;
 		p->ctx = &b->ctx[i];
