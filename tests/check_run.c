@@ -422,17 +422,6 @@ START_TEST(test_cli_bad_scenario)
 	ck_assert_ptr_nonnull(strstr(r.err, "missing.json"));
 	run_result_free(&r);
 
-	/* a tool server nobody listens on is the infrastructure failing
-	 * (exit 3), not the agent (exit 1) nor the input (exit 2) */
-	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
-	r = run_vagent("run", "-q", "--compute", "free", "--date", "2026-12-03",
-		       top_path("scenarios/order-status.json"), NULL);
-	ck_assert_int_eq(r.exit_code, 3);
-	ck_assert_ptr_nonnull(strstr(r.out, "FAIL order-status: "));
-	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: order_status: connection to "
-				     "http://127.0.0.1:9/orders/12345 failed"));
-	run_result_free(&r);
-
 	/* two scenarios with one name */
 	p = temp_file("a.json", "{ \"name\": \"same\", \"agent\": \"x.json\", \"steps\": [{\"say\": \"hi\"}] }");
 	r = run_vagent("run", p, temp_file("b.json", "{ \"name\": \"same\", \"agent\": \"x.json\", "
@@ -444,6 +433,23 @@ START_TEST(test_cli_bad_scenario)
 	r = run_vagent("run", "--help", NULL);
 	ck_assert_int_eq(r.exit_code, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "vagent run [OPTION]... SCENARIO|DIR..."));
+	run_result_free(&r);
+}
+END_TEST
+
+/* A tool server nobody listens on is the infrastructure failing (exit
+ * 3), not the agent (exit 1) nor the input (exit 2). */
+START_TEST(test_cli_infrastructure_failure)
+{
+	struct run_result r;
+
+	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
+	r = run_vagent("run", "-q", "--compute", "free", "--date", "2026-12-03",
+		       top_path("scenarios/order-status.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "FAIL order-status: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: order_status: connection to "
+				     "http://127.0.0.1:9/orders/12345 failed"));
 	run_result_free(&r);
 }
 END_TEST
@@ -467,6 +473,7 @@ Suite *suite_run(void)
 	tcase_add_test(calls, test_refund_over_limit_escalates);
 	tcase_add_test(calls, test_scenario_tool_mocks);
 	tcase_add_test(calls, test_audio_step_without_transcript);
+	tcase_add_test(calls, test_cli_infrastructure_failure);
 	tcase_add_test(tc, test_scenario_tool_mock_errors);
 	suite_add_tcase(s, calls);
 	return s;
