@@ -461,6 +461,7 @@ Suite *suite_run(void)
 	TCase *calls = tcase_create("calls");
 
 	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_valid);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_load_missing_file);
