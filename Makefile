@@ -60,8 +60,10 @@ TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 VERSION  := $(shell cat VERSION)
+PS_VERSION := $(shell $(PKG_CONFIG) --modversion pocketsphinx 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE $(O) -g \
              $(WARNINGS) $(SANFLAGS) -Ilib -DVAGENT_VERSION='"$(VERSION)"' \
+             -DVAGENT_POCKETSPHINX_VERSION='"$(PS_VERSION)"' \
              $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS     := $(PKG_LIBS) $(FLITE_LIBS) -lm -lpthread

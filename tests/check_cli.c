@@ -24,6 +24,10 @@ START_TEST(test_version)
 	ck_assert_int_eq(r.exit_code, 0);
 	ck_assert_msg(!strncmp(r.out, "vagent ", 7), "got: %s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.out, vagent_version()));
+	/* the engines behind the embedded stack, for bug reports */
+	ck_assert_ptr_nonnull(strstr(r.out, "pocketsphinx "));
+	ck_assert_ptr_nonnull(strstr(r.out, "flite "));
+	ck_assert_ptr_nonnull(strstr(r.out, "libcurl "));
 	ck_assert_ptr_nonnull(strstr(r.out, "libsndfile"));
 	run_result_free(&r);
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <sndfile.h>
+#include <curl/curl.h>
+#include <flite/flite_version.h>
 #include <opus.h>
 
 const char *vagent_strerror(vagent_status st)
@@ -106,7 +108,9 @@ const char *vagent_linked_versions(void)
 
 	if (!buf[0]) {
 		sf_command(NULL, SFC_GET_LIB_VERSION, sf, sizeof(sf));
-		snprintf(buf, sizeof(buf), "%s, %s", sf, opus_get_version_string());
+		snprintf(buf, sizeof(buf), "%s, %s, libcurl %s, pocketsphinx %s, flite %s",
+			 sf, opus_get_version_string(), curl_version_info(CURLVERSION_NOW)->version,
+			 VAGENT_POCKETSPHINX_VERSION, FLITE_PROJECT_VERSION);
 	}
 	return buf;
 }
