@@ -1409,13 +1409,9 @@ static void flow_stop(struct vagent_brain *base)
 
 static void flow_free(struct vagent_brain *base)
 {
-	struct flow_brain *b = (struct flow_brain *)base;
-	struct flow_req *r;
-
-	for (r = b->reqs; r; r = r->next)
-		req_end(r);
-	b->freeing = true;
-	sweep(b);
+	/* stop every request; the sweep then frees the brain too */
+	((struct flow_brain *)base)->freeing = true;
+	flow_stop(base);
 }
 
 static const struct vagent_brain_ops flow_ops = {
