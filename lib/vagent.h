@@ -77,6 +77,27 @@ struct vagent_error {
 /* Reset `err` (may be NULL) to VAGENT_OK with an empty message. */
 void vagent_error_clear(struct vagent_error *err);
 
+/*
+ * Every problem a validator found (`vagent validate`): one line each,
+ * "FILE:LINE: field: problem", in the order found. Loaders that take a
+ * `struct vagent_diags *` add every problem to it (and still return the
+ * first in `err`); NULL collects nothing. At most VAGENT_DIAGS_MAX lines
+ * are kept, `dropped` counts the rest.
+ */
+#define VAGENT_DIAGS_MAX 200
+struct vagent_diags {
+	char **lines;
+	size_t n, cap;
+	size_t dropped;
+};
+
+void vagent_diags_init(struct vagent_diags *d);
+/* Add one line (printf format; NULL `d`: ignored; a duplicate of a line
+ * already there: ignored). */
+void vagent_diags_add(struct vagent_diags *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vagent_diags_clear(struct vagent_diags *d);
+
 /* Library version string ("0.1.0"). */
 const char *vagent_version(void);
 
@@ -2828,6 +2849,41 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 				  struct vagent_call_run **out,
 				  struct vagent_error *err);
 void vagent_call_run_free(struct vagent_call_run *r);
+
+/* ==== @@DTMF@@ — in-band DTMF tones, card numbers and PCI redaction
+ * (lib/audio/dtmf.c, lib/nlu/card.c; docs/dtmf.md) ==== */
+/* @@DTMF-API@@ */
+/* @@DTMF-END@@ */
+
+/* ==== @@LEG@@ — the caller's telephone leg: codec, noise, jitter, loss
+ * (lib/sim/leg.c; docs/simulation.md) ==== */
+/* @@LEG-API@@ */
+/* @@LEG-END@@ */
+
+/* ==== @@FAULTS@@ — fault injection around any STT, brain or TTS provider
+ * (lib/sim/fault_wrap.c; docs/faults.md) ==== */
+/* @@FAULTS-API@@ */
+/* @@FAULTS-END@@ */
+
+/* ==== @@EXPECT@@ — expectations and SLO expressions (lib/expect;
+ * docs/expectations.md) ==== */
+/* @@EXPECT-API@@ */
+/* @@EXPECT-END@@ */
+
+/* ==== @@REPLAY@@ — recorded calls: the call folder, replay and record
+ * (lib/replay; docs/call.md) ==== */
+/* @@REPLAY-API@@ */
+/* @@REPLAY-END@@ */
+
+/* ==== @@REPORT@@ — run outputs: terminal summary, JUnit XML, HTML
+ * report (lib/report; docs/report.md) ==== */
+/* @@REPORT-API@@ */
+/* @@REPORT-END@@ */
+
+/* ==== @@VALIDATE@@ — validating files (lib/agent, lib/run, lib/replay;
+ * docs/validate.md) ==== */
+/* @@VALIDATE-API@@ */
+/* @@VALIDATE-END@@ */
 
 #ifdef __cplusplus
 }

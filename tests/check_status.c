@@ -81,6 +81,28 @@ START_TEST(test_open_input_errors_are_classified)
 }
 END_TEST
 
+START_TEST(test_diags_collect_every_problem_once)
+{
+	struct vagent_diags d;
+
+	vagent_diags_init(&d);
+	vagent_diags_add(&d, "%s:%d: a: bad", "x.json", 3);
+	vagent_diags_add(&d, "%s:%d: b: bad", "x.json", 5);
+	vagent_diags_add(&d, "%s:%d: a: bad", "x.json", 3);   /* again */
+	vagent_diags_add(NULL, "ignored");
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.lines[0], "x.json:3: a: bad");
+	ck_assert_str_eq(d.lines[1], "x.json:5: b: bad");
+	for (int i = 0; i < VAGENT_DIAGS_MAX + 5; i++)
+		vagent_diags_add(&d, "line %d", i);
+	ck_assert_uint_eq(d.n, VAGENT_DIAGS_MAX);
+	ck_assert_uint_eq(d.dropped, 7);
+	vagent_diags_clear(&d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(d.lines);
+}
+END_TEST
+
 Suite *suite_status(void)
 {
 	Suite *s = suite_create("status");
@@ -90,6 +112,7 @@ Suite *suite_status(void)
 	tcase_add_test(tc, test_exit_codes_follow_design);
 	tcase_add_test(tc, test_error_set_is_one_line_and_names_source);
 	tcase_add_test(tc, test_open_input_errors_are_classified);
+	tcase_add_test(tc, test_diags_collect_every_problem_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
