@@ -1846,6 +1846,13 @@ struct vagent_agent_config {
 					    * has not come, wait this long for
 					    * it, then use the partial; 1000 */
 	const char *handoff_text;          /* said before a human handoff */
+	/* No input: the caller says nothing for no_input_ms after the
+	 * agent's reply: say no_input_text; after no_input_max of those,
+	 * say no_input_goodbye and hang up. 0 / NULL: never. */
+	int no_input_ms;                   /* 0 */
+	const char *no_input_text;         /* "Are you still there?" */
+	int no_input_max;                  /* 1 */
+	const char *no_input_goodbye;      /* "I'll let you go. Goodbye." */
 	bool greet;                        /* ask the brain for a greeting; true */
 };
 

@@ -234,6 +234,34 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* "no_input": reprompt a silent caller, then say goodbye. */
+START_TEST(test_no_input)
+{
+	static const char text[] =
+		"{ \"no_input\": { \"after_ms\": 7000, \"reprompt\": \"Hello?\",\n"
+		"  \"max_reprompts\": 2, \"goodbye\": \"Bye for now.\" },\n"
+		"  \"flow\": { \"intents\": [ { \"name\": \"hi\", "
+		"\"examples\": [\"hello\"], \"reply\": \"Hi.\" } ] } }";
+	static const char bad[] =
+		"{ \"no_input\": { \"reprompt\": \"Hello?\" },\n"
+		"  \"flow\": { \"intents\": [ { \"name\": \"hi\", "
+		"\"examples\": [\"hello\"], \"reply\": \"Hi.\" } ] } }";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "n.json", NULL, &a, &err),
+			 VAGENT_OK);
+	ck_assert_int_eq(a->config.no_input_ms, 7000);
+	ck_assert_str_eq(a->config.no_input_text, "Hello?");
+	ck_assert_int_eq(a->config.no_input_max, 2);
+	ck_assert_str_eq(a->config.no_input_goodbye, "Bye for now.");
+	vagent_agent_free(a);
+	ck_assert_int_eq(vagent_agent_parse(bad, strlen(bad), "n.json", NULL, &a, &err),
+			 VAGENT_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "n.json:1: no_input.after_ms: missing"));
+}
+END_TEST
+
 /* Each broken file and the exact line it gives. */
 static const struct {
 	const char *file;
@@ -530,6 +558,7 @@ Suite *suite_agent(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_no_input);
 	tcase_add_loop_test(tc, test_bad_file, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_missing_knowledge);

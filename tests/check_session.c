@@ -611,6 +611,66 @@ START_TEST(test_caller_hangs_up_on_dead_air)
 }
 END_TEST
 
+/* A caller who goes quiet after the agent's reply is reprompted once
+ * after no_input_ms of silence, then told goodbye, and the agent hangs up. */
+START_TEST(test_no_input_reprompts_then_hangs_up)
+{
+	struct call c;
+	const struct vagent_trace_event *done1, *re, *re_done, *bye, *end;
+	size_t i;
+
+	call_init(&c);
+	c.cfg.agent.no_input_ms = 4000;
+	c.cfg.agent.no_input_max = 1;
+	c.caller.hangup_after_ms = 60000;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	i = n_steps(&c);
+	c.steps[i].kind = VAGENT_STEP_SILENCE;
+	c.steps[i].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	c.steps[i].duration_ms = 40000;
+	call_run(&c);
+	done1 = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 0);
+	re = must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 1);
+	ck_assert_str_eq(re->text, "Are you still there?");
+	/* 4 s of silence after the reply, to the tick */
+	ck_assert_int_ge(re->t_us - done1->t_us, 4000000);
+	ck_assert_int_le(re->t_us - done1->t_us, 4020000);
+	re_done = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 1);
+	bye = must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 2);
+	ck_assert_str_eq(bye->text, "I'll let you go. Goodbye.");
+	ck_assert_int_ge(bye->t_us - re_done->t_us, 4000000);
+	ck_assert_int_le(bye->t_us - re_done->t_us, 4020000);
+	end = must(&c, VAGENT_TRACE_CALL_END, -1, 0);
+	ck_assert_str_eq(end->reason, "agent_hangup");
+	ck_assert_int_gt(end->t_us, must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1, 2)->t_us - 1);
+	call_free(&c);
+}
+END_TEST
+
+/* Speech resets it: a caller who answers the reprompt is not hung up on. */
+START_TEST(test_no_input_answered_keeps_the_call)
+{
+	struct call c;
+	size_t i;
+
+	call_init(&c);
+	c.cfg.agent.no_input_ms = 3000;
+	c.cfg.agent.no_input_max = 1;
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	/* answers the reprompt (the agent's second reply of turn 1) */
+	i = n_steps(&c);
+	c.steps[i].kind = VAGENT_STEP_SILENCE;
+	c.steps[i].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	c.steps[i].duration_ms = 100;
+	say(&c, VAGENT_ANCHOR_AGENT_DONE, 500, "yes sorry I am here");
+	call_run(&c);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 1)->text, "Are you still there?");
+	must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 2, 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "hangup");
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_tts_fallback_on_timeout)
 {
 	struct call c;
@@ -996,6 +1056,8 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_agent_hangs_up_after_goodbye);
 	tcase_add_test(tc, test_caller_hangs_up_on_dead_air);
 	tcase_add_test(tc, test_goodbye_cut_off_does_not_hang_up);
+	tcase_add_test(tc, test_no_input_reprompts_then_hangs_up);
+	tcase_add_test(tc, test_no_input_answered_keeps_the_call);
 	tcase_add_test(tc, test_tts_fallback_on_timeout);
 	tcase_add_test(tc, test_hold_rule_keeps_digits_together);
 	tcase_add_test(tc, test_recording_is_stereo_and_aligned);

@@ -730,6 +730,9 @@ static void parse_settings(struct ctx *c, const cJSON *root)
 		"barge_in", "min_speech_ms", "backchannel_max_ms", "backchannels",
 		"cancel_tools", NULL
 	};
+	static const char *const no_input_keys[] = {
+		"after_ms", "reprompt", "max_reprompts", "goodbye", NULL
+	};
 	static const char *const deg_keys[] = {
 		"filler_after_ms", "filler_text", "tool_timeout_ms",
 		"llm_timeout_ms", "tts_timeout_ms", "stt_final_wait_ms", NULL
@@ -776,6 +779,20 @@ static void parse_settings(struct ctx *c, const cJSON *root)
 				get_list(c, o, "interruption", "backchannels", NULL);
 		get_bool(c, o, "interruption", "cancel_tools",
 			 &cfg->cancel_tools_on_barge_in);
+	}
+	if ((o = member(c, root, "", "no_input", W_OBJECT, false))) {
+		char *s;
+
+		check_keys(c, o, "no_input", no_input_keys);
+		get_int(c, o, "no_input", "after_ms", 1000, 600000, &cfg->no_input_ms);
+		if (!cJSON_GetObjectItemCaseSensitive(o, "after_ms"))
+			problem(c, VAGENT_EINVAL, "no_input.after_ms",
+				"missing: how long the caller's silence lasts before a reprompt");
+		if ((s = get_string(c, o, "no_input", "reprompt", false, NULL)))
+			cfg->no_input_text = s;
+		get_int(c, o, "no_input", "max_reprompts", 0, 10, &cfg->no_input_max);
+		if ((s = get_string(c, o, "no_input", "goodbye", false, NULL)))
+			cfg->no_input_goodbye = s;
 	}
 	if ((o = member(c, root, "", "degradation", W_OBJECT, false))) {
 		char *s;
@@ -1794,7 +1811,7 @@ static void parse_root(struct ctx *c, const cJSON *root, const char *name)
 	static const char *const keys[] = {
 		"name", "description", "rate", "greeting", "variables", "stt",
 		"tts", "brain", "vad", "turn", "interruption", "degradation",
-		"tools", "knowledge", "escalation", "compliance", "flow", NULL
+		"tools", "knowledge", "escalation", "compliance", "flow", "no_input", NULL
 	};
 	const cJSON *j;
 	char def_name[256];

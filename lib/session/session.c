@@ -42,6 +42,9 @@ struct vagent_agent_config vagent_agent_config_default(void)
 	a.tts_timeout_ms = 5000;
 	a.stt_final_wait_ms = 1000;
 	a.handoff_text = "Let me transfer you to a colleague who can help.";
+	a.no_input_text = "Are you still there?";
+	a.no_input_max = 1;
+	a.no_input_goodbye = "I'll let you go. Goodbye.";
 	a.greet = true;
 	return a;
 }
@@ -449,6 +452,8 @@ void vagent__session_end(struct vagent_session *s, const char *reason)
 	vagent_timer_start(s->end_timer, 0, 0, NULL);
 }
 
+static void no_input_tick(struct vagent_session *s, int64_t t);
+
 static void tick(struct vagent_timer *timer, void *arg)
 {
 	struct vagent_session *s = arg;
@@ -527,6 +532,52 @@ static void tick(struct vagent_timer *timer, void *arg)
 	for (st = s->head; st && !s->done; st = st->next)
 		if (st->ops->tick)
 			st->ops->tick(st, t);
+	if (!s->done)
+		no_input_tick(s, t);
+}
+
+/*
+ * No input: once the agent's reply has played and the caller has said
+ * nothing (no VAD speech, no open turn) for no_input_ms, the agent
+ * reprompts; after no_input_max reprompts it says goodbye and hangs up.
+ */
+static void no_input_tick(struct vagent_session *s, int64_t t)
+{
+	const struct vagent_agent_config *a = &s->cfg.agent;
+	bool caller = s->segment_pending || vagent__turn_stage_open(s->stage_turn);
+
+	if (a->no_input_ms <= 0 || !a->no_input_text || !*a->no_input_text)
+		return;
+	if (caller)
+		s->no_inputs = 0;
+	if (caller || s->answered_turn < s->turn || s->handing_off ||
+	    s->hanging_up || s->stopping ||
+	    vagent__output_stage_speaking(s->stage_output) ||
+	    vagent__brain_stage_busy(s->stage_brain)) {
+		s->quiet = false;
+		return;
+	}
+	if (!s->quiet) {                /* the first silent tick */
+		s->quiet = true;
+		s->quiet_since = t;
+	}
+	if (t - s->quiet_since < (int64_t)a->no_input_ms * VAGENT_TICKS_PER_MS)
+		return;
+	s->quiet = false;
+	if (s->no_inputs >= a->no_input_max) {
+		const char *bye = a->no_input_goodbye && *a->no_input_goodbye ?
+				  a->no_input_goodbye : NULL;
+
+		s->hanging_up = true;
+		s->hangup_turn = s->turn;
+		if (bye)
+			vagent__brain_stage_say(s->stage_brain, s->turn, bye, false);
+		else
+			vagent__session_end(s, "agent_hangup");
+		return;
+	}
+	s->no_inputs++;
+	vagent__brain_stage_say(s->stage_brain, s->turn, a->no_input_text, false);
 }
 
 /* ---- lifecycle ---- */

@@ -91,6 +91,8 @@ void vagent__brain_stage_greet(struct vagent__stage *st);
 void vagent__brain_stage_say(struct vagent__stage *st, int turn,
 			     const char *text, bool filler);
 bool vagent__output_stage_speaking(const struct vagent__stage *st);
+/* Whether the brain stage is working on a reply. */
+bool vagent__brain_stage_busy(const struct vagent__stage *st);
 /* Whether the turn detector has a caller turn open. */
 bool vagent__turn_stage_open(const struct vagent__stage *st);
 int vagent__output_stage_turn(const struct vagent__stage *st);
@@ -156,6 +158,9 @@ struct vagent_session {
 	bool handing_off;
 	int expect_digits;                     /* the brain asked turn */
 	int expect_turn;                       /* expect_turn + 1 for this many digits */
+	bool quiet;                            /* no input: silent since */
+	int64_t quiet_since;
+	int no_inputs;                         /* reprompts said in a row */
 	bool hanging_up;                       /* the agent hangs up after */
 	int hangup_turn;                       /* its reply to this turn */
 	struct vagent__webhook *webhook;       /* the transfer POST in flight */

@@ -148,6 +148,11 @@ static void llm_timer_fired(struct vagent_timer *t, void *arg)
 	brain_failed(b, msg);
 }
 
+bool vagent__brain_stage_busy(const struct vagent__stage *st)
+{
+	return ((const struct brain_stage *)st)->active;
+}
+
 void vagent__brain_stage_say(struct vagent__stage *st, int turn,
 			     const char *text, bool filler)
 {
