@@ -1667,6 +1667,9 @@ typedef enum vagent_fault_kind {
 				  * words, ms of audio) for delay_ms, then go on */
 	VAGENT_FAULT_DISCONNECT, /* fail mid-stream after `after` units */
 	VAGENT_FAULT_MALFORMED,  /* answer with malformed output */
+	VAGENT_FAULT_DROP,       /* STT: drop the final (partials pass) */
+	VAGENT_FAULT_WRONG_WORDS, /* STT: the final says `text`, or a fraction
+				  * `rate` of its words is replaced */
 } vagent_fault_kind;
 
 struct vagent_fault {
@@ -1675,6 +1678,9 @@ struct vagent_fault {
 	int delay_ms;
 	int after;
 	int http_status;         /* ERROR: reported in the message, e.g. 503 */
+	double rate;             /* WRONG_WORDS: fraction of words, 0..1 */
+	const char *text;        /* WRONG_WORDS: the whole final instead
+				  * (not owned; NULL: substitute `rate`) */
 };
 
 /* "delay", "timeout", ...; NULL when out of range; and back (-1). */
@@ -2863,6 +2869,47 @@ void vagent_call_run_free(struct vagent_call_run *r);
 /* ==== @@FAULTS@@ — fault injection around any STT, brain or TTS provider
  * (lib/sim/fault_wrap.c; docs/faults.md) ==== */
 /* @@FAULTS-API@@ */
+
+/*
+ * Wrap `inner` (not owned; must outlive the wrapper) so that the requests
+ * numbered by the faults' from_call..to_call misbehave (docs/faults.md).
+ * The wrapper is itself a provider of the slot: it embeds the base, fills
+ * ops, takes over inner's callbacks and forwards them (healthy requests
+ * unchanged, at the same instants), and is named like the inner one
+ * ("pocketsphinx") so traces stay readable. The call counter counts the
+ * slot's requests: brain respond() calls (the greeting included), TTS
+ * speak() calls (fillers and handoff phrases included), STT finals
+ * (utterances). Faults a slot does not take are VAGENT_EINVAL ("NAME:
+ * faults[i].kind: ..."). Freeing the wrapper cancels its requests on the
+ * inner brain/TTS, or stops the inner STT. `seed` seeds WRONG_WORDS
+ * substitutions. (transfer full)
+ */
+vagent_status vagent_fault_brain_new(struct vagent_brain *inner,
+				     const struct vagent_fault *faults,
+				     size_t n_faults, uint64_t seed,
+				     struct vagent_brain **out,
+				     struct vagent_error *err);
+vagent_status vagent_fault_stt_new(struct vagent_stt *inner,
+				   const struct vagent_fault *faults,
+				   size_t n_faults, uint64_t seed,
+				   struct vagent_stt **out,
+				   struct vagent_error *err);
+vagent_status vagent_fault_tts_new(struct vagent_tts *inner,
+				   const struct vagent_fault *faults,
+				   size_t n_faults, uint64_t seed,
+				   struct vagent_tts **out,
+				   struct vagent_error *err);
+
+/*
+ * Which fault kinds a slot accepts, for validators' messages: slot "llm"
+ * (or "brain"), "stt", "tts", "tool" (tool mocks). A static
+ * comma-separated list ("delay, drop, wrong_words, error"; "" for an
+ * unknown slot), and whether `kind` is one of them (VAGENT_FAULT_NONE,
+ * an explicitly healthy range, is allowed everywhere).
+ */
+const char *vagent_fault_kinds_for(const char *slot);
+bool vagent_fault_kind_allowed(const char *slot, vagent_fault_kind kind);
+
 /* @@FAULTS-END@@ */
 
 /* ==== @@EXPECT@@ — expectations and SLO expressions (lib/expect;
