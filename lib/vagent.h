@@ -1667,6 +1667,9 @@ typedef enum vagent_fault_kind {
 				  * words, ms of audio) for delay_ms, then go on */
 	VAGENT_FAULT_DISCONNECT, /* fail mid-stream after `after` units */
 	VAGENT_FAULT_MALFORMED,  /* answer with malformed output */
+	VAGENT_FAULT_DROP,       /* STT: drop the final (partials pass) */
+	VAGENT_FAULT_WRONG_WORDS, /* STT: the final says `text`, or a fraction
+				  * `rate` of its words is replaced */
 } vagent_fault_kind;
 
 struct vagent_fault {
@@ -1675,6 +1678,9 @@ struct vagent_fault {
 	int delay_ms;
 	int after;
 	int http_status;         /* ERROR: reported in the message, e.g. 503 */
+	double rate;             /* WRONG_WORDS: fraction of words, 0..1 */
+	const char *text;        /* WRONG_WORDS: the whole final instead
+				  * (not owned; NULL: substitute `rate`) */
 };
 
 /* "delay", "timeout", ...; NULL when out of range; and back (-1). */
@@ -2860,6 +2866,52 @@ void vagent_call_run_free(struct vagent_call_run *r);
 /* ==== @@DTMF@@ — in-band DTMF tones, card numbers and PCI redaction
  * (lib/audio/dtmf.c, lib/nlu/card.c; docs/dtmf.md) ==== */
 /* @@DTMF-API@@ */
+
+/* DTMF digits "0-9*#A-D" as tones at `rate` (8000/16000): tone_ms each, gap_ms silence
+ * between, at the usual level (about -10 dBFS per tone). (transfer full) */
+vagent_status vagent_dtmf_synth(const char *digits, int rate, int tone_ms, int gap_ms,
+				struct vagent_audio **out, struct vagent_error *err);
+
+/* A streaming Goertzel detector (ITU-T Q.24-like checks: both tones present, twist limits,
+ * other energy low, minimum duration ~40 ms, a digit reported once per key press). */
+struct vagent_dtmf_detector;
+
+/* A detector for mono audio at `rate` Hz (8000..48000); NULL for another
+ * rate or when out of memory. (transfer full) */
+struct vagent_dtmf_detector *vagent_dtmf_detector_new(int rate);
+
+/* Feed mono int16 samples; returns the number of digits completed in this chunk, written to
+ * `digits` (up to cap) with the sample offset (from the detector's start) of each onset.
+ * `onsets` may be NULL. Digits past `cap` are dropped (a chunk of n samples completes at
+ * most n / 200 + 1 digits at 8 kHz). */
+size_t vagent_dtmf_detector_feed(struct vagent_dtmf_detector *d, const int16_t *s, size_t n,
+				 char *digits, int64_t *onsets, size_t cap);
+
+/* Whether a tone is currently sounding (so the session can keep it away from VAD/STT). */
+bool vagent_dtmf_detector_active(const struct vagent_dtmf_detector *d);
+
+/* Free a detector; NULL is a no-op. */
+void vagent_dtmf_detector_free(struct vagent_dtmf_detector *d);
+
+/* All digits in channel `channel` (-1: mix) of `a`, NUL-terminated into out (cap bytes).
+ * Returns the number of digits written (0 for a channel `a` does not have). */
+size_t vagent_dtmf_detect_audio(const struct vagent_audio *a, int channel, char *out, size_t cap);
+
+/* A payment card number in `text`: 13..19 digits passing the Luhn check, written as a run of
+ * digits possibly separated by single spaces or dashes, or spoken as digit words ("four one
+ * one one ...", "oh" for zero) — the way transcripts show it. true and the byte span if found. */
+bool vagent_card_number_find(const char *text, size_t *off, size_t *len);
+
+/* Replace every such card number in `text` (in place): digits written as digits become '*'
+ * except the last four ("**** **** **** 1111", same length); a number with digit words
+ * becomes "[card ending 1111]" (shorter). Never grows the text. Returns how many were
+ * redacted. NULL is 0. */
+size_t vagent_card_number_redact(char *text);
+
+/* Whether the `n` characters at `digits` are all ASCII digits (n >= 1) passing the Luhn
+ * check. */
+bool vagent_luhn_valid(const char *digits, size_t n);
+
 /* @@DTMF-END@@ */
 
 /* ==== @@LEG@@ — the caller's telephone leg: codec, noise, jitter, loss
@@ -2870,6 +2922,47 @@ void vagent_call_run_free(struct vagent_call_run *r);
 /* ==== @@FAULTS@@ — fault injection around any STT, brain or TTS provider
  * (lib/sim/fault_wrap.c; docs/faults.md) ==== */
 /* @@FAULTS-API@@ */
+
+/*
+ * Wrap `inner` (not owned; must outlive the wrapper) so that the requests
+ * numbered by the faults' from_call..to_call misbehave (docs/faults.md).
+ * The wrapper is itself a provider of the slot: it embeds the base, fills
+ * ops, takes over inner's callbacks and forwards them (healthy requests
+ * unchanged, at the same instants), and is named like the inner one
+ * ("pocketsphinx") so traces stay readable. The call counter counts the
+ * slot's requests: brain respond() calls (the greeting included), TTS
+ * speak() calls (fillers and handoff phrases included), STT finals
+ * (utterances). Faults a slot does not take are VAGENT_EINVAL ("NAME:
+ * faults[i].kind: ..."). Freeing the wrapper cancels its requests on the
+ * inner brain/TTS, or stops the inner STT. `seed` seeds WRONG_WORDS
+ * substitutions. (transfer full)
+ */
+vagent_status vagent_fault_brain_new(struct vagent_brain *inner,
+				     const struct vagent_fault *faults,
+				     size_t n_faults, uint64_t seed,
+				     struct vagent_brain **out,
+				     struct vagent_error *err);
+vagent_status vagent_fault_stt_new(struct vagent_stt *inner,
+				   const struct vagent_fault *faults,
+				   size_t n_faults, uint64_t seed,
+				   struct vagent_stt **out,
+				   struct vagent_error *err);
+vagent_status vagent_fault_tts_new(struct vagent_tts *inner,
+				   const struct vagent_fault *faults,
+				   size_t n_faults, uint64_t seed,
+				   struct vagent_tts **out,
+				   struct vagent_error *err);
+
+/*
+ * Which fault kinds a slot accepts, for validators' messages: slot "llm"
+ * (or "brain"), "stt", "tts", "tool" (tool mocks). A static
+ * comma-separated list ("delay, drop, wrong_words, error"; "" for an
+ * unknown slot), and whether `kind` is one of them (VAGENT_FAULT_NONE,
+ * an explicitly healthy range, is allowed everywhere).
+ */
+const char *vagent_fault_kinds_for(const char *slot);
+bool vagent_fault_kind_allowed(const char *slot, vagent_fault_kind kind);
+
 /* @@FAULTS-END@@ */
 
 /* ==== @@EXPECT@@ — expectations and SLO expressions (lib/expect;

@@ -100,7 +100,7 @@ START_TEST(test_fault_names)
 {
 	static const char *const names[] = {
 		"none", "delay", "timeout", "error", "stall", "disconnect",
-		"malformed",
+		"malformed", "drop", "wrong_words",
 	};
 	size_t i;
 
@@ -109,7 +109,7 @@ START_TEST(test_fault_names)
 				 names[i]);
 		ck_assert_int_eq(vagent_fault_kind_from_name(names[i]), (int)i);
 	}
-	ck_assert_ptr_null(vagent_fault_kind_name((vagent_fault_kind)7));
+	ck_assert_ptr_null(vagent_fault_kind_name((vagent_fault_kind)9));
 	ck_assert_ptr_null(vagent_fault_kind_name((vagent_fault_kind)-1));
 	ck_assert_int_eq(vagent_fault_kind_from_name("Delay"), -1);
 	ck_assert_int_eq(vagent_fault_kind_from_name(""), -1);

@@ -929,18 +929,14 @@ static void parse_faults(struct ctx *c, const cJSON *mock, const char *path,
 		out->from_call = 1;
 		if (k) {
 			kind = vagent_fault_kind_from_name(k->valuestring);
-			if (kind < 0) {
-				char list[200] = "";
-				int j;
-
-				for (j = 1; vagent_fault_kind_name((vagent_fault_kind)j); j++)
-					snprintf(list + strlen(list),
-						 sizeof(list) - strlen(list), "%s%s",
-						 j > 1 ? ", " : "",
-						 vagent_fault_kind_name((vagent_fault_kind)j));
+			if (kind < 0 ||
+			    !vagent_fault_kind_allowed("tool", (vagent_fault_kind)kind)) {
+				/* a tool takes the tool kinds only (not drop,
+				 * wrong_words: those are the recogniser's) */
 				problem(c, VAGENT_EINVAL, join(pk, sizeof(pk), pf, "kind"),
-					"unknown fault kind \"%s\" (one of %s)",
-					k->valuestring, list);
+					"%s fault kind \"%s\" (one of %s)",
+					kind < 0 ? "unknown" : "not a tool's",
+					k->valuestring, vagent_fault_kinds_for("tool"));
 			} else {
 				out->kind = (vagent_fault_kind)kind;
 			}

@@ -17,7 +17,95 @@ static const char *const fault_names[] = {
 	[VAGENT_FAULT_STALL] = "stall",
 	[VAGENT_FAULT_DISCONNECT] = "disconnect",
 	[VAGENT_FAULT_MALFORMED] = "malformed",
+	[VAGENT_FAULT_DROP] = "drop",
+	[VAGENT_FAULT_WRONG_WORDS] = "wrong_words",
 };
+
+#define KIND(k) (1u << (k))
+
+/* The fault kinds each slot takes (what the fault wrappers and the tool
+ * mocks implement; the simulated providers' own lists for their configs). */
+static const struct {
+	const char *slot;
+	unsigned kinds;
+	const char *list;
+} slot_kinds[] = {
+	{ "llm", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_STALL) |
+		 KIND(VAGENT_FAULT_ERROR) | KIND(VAGENT_FAULT_DISCONNECT) |
+		 KIND(VAGENT_FAULT_TIMEOUT) | KIND(VAGENT_FAULT_MALFORMED),
+	  "delay, stall, error, disconnect, timeout, malformed" },
+	{ "stt", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_DROP) |
+		 KIND(VAGENT_FAULT_WRONG_WORDS) | KIND(VAGENT_FAULT_ERROR),
+	  "delay, drop, wrong_words, error" },
+	{ "tts", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_ERROR) |
+		 KIND(VAGENT_FAULT_TIMEOUT) | KIND(VAGENT_FAULT_STALL),
+	  "delay, error, timeout, stall" },
+	{ "tool", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_TIMEOUT) |
+		  KIND(VAGENT_FAULT_ERROR) | KIND(VAGENT_FAULT_STALL) |
+		  KIND(VAGENT_FAULT_DISCONNECT) | KIND(VAGENT_FAULT_MALFORMED),
+	  "delay, timeout, error, stall, disconnect, malformed" },
+	/* lib/sim's own recogniser and synthesiser */
+	{ "sim-stt", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_TIMEOUT) |
+		     KIND(VAGENT_FAULT_ERROR) | KIND(VAGENT_FAULT_STALL) |
+		     KIND(VAGENT_FAULT_DISCONNECT) | KIND(VAGENT_FAULT_MALFORMED) |
+		     KIND(VAGENT_FAULT_DROP),
+	  "delay, timeout, error, stall, disconnect, malformed, drop" },
+	{ "sim-tts", KIND(VAGENT_FAULT_DELAY) | KIND(VAGENT_FAULT_TIMEOUT) |
+		     KIND(VAGENT_FAULT_ERROR) | KIND(VAGENT_FAULT_STALL) |
+		     KIND(VAGENT_FAULT_DISCONNECT) | KIND(VAGENT_FAULT_MALFORMED),
+	  "delay, timeout, error, stall, disconnect, malformed" },
+};
+
+static int slot_index(const char *slot)
+{
+	size_t i;
+
+	if (!slot)
+		return -1;
+	if (strcmp(slot, "brain") == 0)
+		slot = "llm";
+	else if (strcmp(slot, "tools") == 0)
+		slot = "tool";
+	for (i = 0; i < VAGENT__ARRAY_SIZE(slot_kinds); i++)
+		if (strcmp(slot, slot_kinds[i].slot) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *vagent_fault_kinds_for(const char *slot)
+{
+	int i = slot_index(slot);
+
+	return i < 0 ? "" : slot_kinds[i].list;
+}
+
+bool vagent_fault_kind_allowed(const char *slot, vagent_fault_kind kind)
+{
+	int i = slot_index(slot);
+
+	if (i < 0 || (int)kind < 0 || (size_t)kind >= VAGENT__ARRAY_SIZE(fault_names))
+		return false;
+	return kind == VAGENT_FAULT_NONE || (slot_kinds[i].kinds & KIND(kind));
+}
+
+vagent_status vagent__faults_check_slot(const char *where, const char *what,
+					const struct vagent_fault *faults,
+					size_t n, const char *slot,
+					struct vagent_error *err)
+{
+	size_t i;
+
+	/* (unknown kinds are vagent__faults_copy's to report) */
+	for (i = 0; faults && i < n; i++)
+		if (vagent_fault_kind_name(faults[i].kind) &&
+		    !vagent_fault_kind_allowed(slot, faults[i].kind))
+			return vagent__error_set(err, VAGENT_EINVAL, where,
+						 "%s[%zu].kind: \"%s\" does not apply here (one of %s)",
+						 what, i,
+						 vagent_fault_kind_name(faults[i].kind),
+						 vagent_fault_kinds_for(slot));
+	return VAGENT_OK;
+}
 
 const char *vagent_fault_kind_name(vagent_fault_kind k)
 {
@@ -84,6 +172,8 @@ vagent_status vagent__faults_copy(const char *where, const char *what,
 		else if (f->http_status != 0 &&
 			 (f->http_status < 100 || f->http_status > 999))
 			bad = "http_status is not an HTTP status";
+		else if (!(f->rate >= 0 && f->rate <= 1))
+			bad = "rate is not in 0..1";
 		if (bad)
 			return vagent__error_set(err, VAGENT_EINVAL, where,
 						 "%s[%zu]: %s", what, i, bad);

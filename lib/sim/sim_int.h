@@ -33,6 +33,14 @@ vagent_status vagent__faults_copy(const char *where, const char *what,
 				  struct vagent_fault **out,
 				  struct vagent_error *err);
 
+/* VAGENT_EINVAL ("WHERE: what[i].kind: \"drop\" does not apply here (one
+ * of ...)") for the first fault `slot` does not take
+ * (vagent_fault_kind_allowed; also "sim-stt", "sim-tts"). */
+vagent_status vagent__faults_check_slot(const char *where, const char *what,
+					const struct vagent_fault *faults,
+					size_t n, const char *slot,
+					struct vagent_error *err);
+
 /* Check a latency model: VAGENT_EINVAL naming `what` when negative. */
 vagent_status vagent__latency_check(const char *where, const char *what,
 				    const struct vagent_latency *l,

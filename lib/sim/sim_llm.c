@@ -613,6 +613,10 @@ vagent_status vagent_sim_llm_new(const struct vagent_sim_llm_config *cfg,
 	st = copy_rules(p, cfg, err);
 	if (st != VAGENT_OK)
 		goto fail;
+	st = vagent__faults_check_slot(p->base.name, "faults", cfg->faults,
+				       cfg->n_faults, "llm", err);
+	if (st != VAGENT_OK)
+		goto fail;
 	st = vagent__faults_copy(p->base.name, "faults", cfg->faults,
 				 cfg->n_faults, &p->faults, err);
 	if (st != VAGENT_OK)

@@ -229,6 +229,7 @@ static void final_step(struct utt *u)
 		}
 		break;
 	case VAGENT_FAULT_TIMEOUT:
+	case VAGENT_FAULT_DROP:
 		utt_end(u);             /* the final is dropped */
 		return;
 	default:
@@ -499,6 +500,10 @@ vagent_status vagent_sim_stt_new(const struct vagent_sim_stt_config *cfg,
 	p->final = cfg->final;
 	p->interval = vagent_ticks_from_ms(cfg->partial_interval_ms);
 	p->word_error_rate = cfg->word_error_rate;
+	st = vagent__faults_check_slot(p->base.name, "faults", cfg->faults,
+				       cfg->n_faults, "sim-stt", err);
+	if (st != VAGENT_OK)
+		goto fail;
 	st = vagent__faults_copy(p->base.name, "faults", cfg->faults,
 				 cfg->n_faults, &p->faults, err);
 	if (st != VAGENT_OK)

@@ -165,6 +165,8 @@ static vagent_status tools_call(struct vagent_tools *t, uint64_t id,
 			vagent__strbuf_puts(&msg, MALFORMED_RESULT);
 			break;
 		case VAGENT_FAULT_NONE:
+		case VAGENT_FAULT_DROP:         /* refused when made */
+		case VAGENT_FAULT_WRONG_WORDS:
 			vagent__strbuf_puts(&msg, tool->result);
 			break;
 		}
@@ -260,7 +262,10 @@ static vagent_status copy_tools(struct sim_tools *p,
 			return st;
 		tool->latency = in->latency;
 		snprintf(what, sizeof(what), "tools[%zu].faults", i);
-		st = vagent__faults_copy(where, what, in->faults, in->n_faults,
+		st = vagent__faults_check_slot(where, what, in->faults,
+					       in->n_faults, "tool", err);
+		if (st == VAGENT_OK)
+			st = vagent__faults_copy(where, what, in->faults, in->n_faults,
 					 &tool->faults, err);
 		if (st != VAGENT_OK)
 			return st;

@@ -446,6 +446,10 @@ vagent_status vagent_sim_tts_new(const struct vagent_sim_tts_config *cfg,
 		goto fail;
 	}
 	p->interval = llround(interval);
+	st = vagent__faults_check_slot(p->base.name, "faults", cfg->faults,
+				       cfg->n_faults, "sim-tts", err);
+	if (st != VAGENT_OK)
+		goto fail;
 	st = vagent__faults_copy(p->base.name, "faults", cfg->faults,
 				 cfg->n_faults, &p->faults, err);
 	if (st != VAGENT_OK)

@@ -726,6 +726,8 @@ static bool start_mock(struct call *c, int64_t timeout_ms)
 	c->mock_perform_at_end = false;
 	switch (f->kind) {
 	case VAGENT_FAULT_NONE:
+	case VAGENT_FAULT_DROP:         /* STT kinds: refused when the tools are made */
+	case VAGENT_FAULT_WRONG_WORDS:
 	case VAGENT_FAULT_DELAY:
 		if (f->kind == VAGENT_FAULT_DELAY)
 			at += ms_ticks(f->delay_ms);
@@ -1289,7 +1291,10 @@ static vagent_status copy_tool(struct tools_prov *p, size_t i,
 		t->mock_latency = d->mock_latency;
 		snprintf(what, sizeof(what), "tools[%zu] \"%s\": mock.faults", i,
 			 d->name);
-		st = vagent__faults_copy(p->base.name, what, d->faults, d->n_faults,
+		st = vagent__faults_check_slot(p->base.name, what, d->faults,
+					       d->n_faults, "tool", err);
+		if (st == VAGENT_OK)
+			st = vagent__faults_copy(p->base.name, what, d->faults, d->n_faults,
 					 &t->faults, err);
 		if (st != VAGENT_OK)
 			return st;
