@@ -859,6 +859,308 @@ START_TEST(test_tool_mock_refuses_stt_kinds)
 }
 END_TEST
 
+/* ---- whole sessions: the flow brain and flite behind wrappers ---- */
+
+/*
+ * A call to the test store (fixtures/agents/test-store.json) on the
+ * virtual clock, its compute not charged (so the course of the call does
+ * not depend on this machine): the flow brain and flite (or the
+ * simulated LLM and TTS), the simulated recogniser, each behind a fault
+ * wrapper with its faults; an optional second brain to fall back to.
+ */
+struct call {
+	const struct vagent_fault *stt_f, *brain_f, *tts_f;
+	size_t n_stt_f, n_brain_f, n_tts_f;
+	bool sim_brain, sim_tts, fallback_brain;
+	int filler_after_ms;
+	const char *say;
+	struct vagent_agent *agent;
+	struct vagent_stt *stt, *stt_in;
+	struct vagent_brain *brain, *brain_in, *brain2;
+	struct vagent_tts *tts, *tts_in;
+	struct vagent_caller *caller;
+	struct vagent_session *s;
+	struct vagent_trace *trace;
+	struct vagent_trace_metrics *metrics;
+};
+
+static void call_run(struct call *c)
+{
+	struct vagent_session_config cfg = vagent_session_config_default();
+	struct vagent_sim_stt_config sc = vagent_sim_stt_config_default();
+	struct vagent_sim_caller_config cc = vagent_sim_caller_config_default();
+	struct vagent_flow_config fc = vagent_flow_config_default();
+	struct vagent_flite_config tc = vagent_flite_config_default();
+	struct vagent_sim_llm_config lc = vagent_sim_llm_config_default();
+	struct vagent_sim_tts_config stc = vagent_sim_tts_config_default();
+	struct vagent_sim_step steps[2];
+	struct vagent_error err;
+	const char *text;
+	size_t len;
+
+	ck_assert_msg(vagent_agent_load(top_path("fixtures/agents/test-store.json"),
+					&c->agent, &err) == VAGENT_OK, "%s", err.message);
+	sc.first_partial.jitter_ms = 0;
+	sc.final.jitter_ms = 0;
+	ck_assert_int_eq(vagent_sim_stt_new(&sc, &c->stt_in, &err), VAGENT_OK);
+	ck_assert_msg(vagent_fault_stt_new(c->stt_in, c->stt_f, c->n_stt_f, 1, &c->stt,
+					   &err) == VAGENT_OK, "%s", err.message);
+	lc.ttft.jitter_ms = 0;
+	lc.greeting = c->agent->greeting;
+	lc.fallback_reply = "The simulated brain here.";
+	if (c->sim_brain) {
+		ck_assert_int_eq(vagent_sim_llm_new(&lc, &c->brain_in, &err), VAGENT_OK);
+	} else {
+		fc.reference_date = "2026-12-01";
+		ck_assert_int_eq(vagent_flow_brain_new(c->agent, &fc, &c->brain_in, &err),
+				 VAGENT_OK);
+	}
+	ck_assert_msg(vagent_fault_brain_new(c->brain_in, c->brain_f, c->n_brain_f, 1,
+					     &c->brain, &err) == VAGENT_OK, "%s", err.message);
+	if (c->fallback_brain)
+		ck_assert_int_eq(vagent_sim_llm_new(&lc, &c->brain2, &err), VAGENT_OK);
+	if (c->sim_tts) {
+		stc.first_byte.jitter_ms = 0;
+		ck_assert_int_eq(vagent_sim_tts_new(&stc, &c->tts_in, &err), VAGENT_OK);
+	} else {
+		ck_assert_msg(vagent_flite_tts_new(&tc, &c->tts_in, &err) == VAGENT_OK,
+			      "%s", err.message);
+	}
+	ck_assert_msg(vagent_fault_tts_new(c->tts_in, c->tts_f, c->n_tts_f, 1, &c->tts,
+					   &err) == VAGENT_OK, "%s", err.message);
+	memset(steps, 0, sizeof(steps));
+	steps[0].kind = VAGENT_STEP_SAY;
+	steps[0].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	steps[0].offset_ms = 500;
+	steps[0].text = c->say ? c->say : "where is my order";
+	steps[1].kind = VAGENT_STEP_SILENCE;
+	steps[1].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	steps[1].duration_ms = 200;
+	cc.rate = 16000;
+	cc.steps = steps;
+	cc.n_steps = 2;
+	cc.hangup_after_ms = 500;
+	ck_assert_int_eq(vagent_sim_caller_new(&cc, &c->caller, &err), VAGENT_OK);
+	cfg.name = "faults";
+	cfg.rate = 16000;
+	cfg.agent = c->agent->config;
+	cfg.agent.filler_after_ms = c->filler_after_ms;
+	cfg.stt[0] = c->stt;
+	cfg.brain[0] = c->brain;
+	cfg.brain[1] = c->brain2;
+	cfg.tts[0] = c->tts;
+	cfg.caller = c->caller;
+	cfg.keep_trace = true;
+	cfg.max_call_ms = 60000;
+	cfg.job_clock = VAGENT_JOB_FREE;
+	ck_assert_msg(vagent_session_run(&cfg, VAGENT_CLOCK_VIRTUAL, &c->s, &err)
+		      == VAGENT_OK, "%s", err.message);
+	text = vagent_session_trace(c->s, &len);
+	ck_assert_int_eq(vagent_trace_parse(text, len, "faults", &c->trace, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_metrics_from_trace(c->trace->events, c->trace->n,
+						   &c->metrics, &err), VAGENT_OK);
+}
+
+static void call_free(struct call *c)
+{
+	vagent_session_free(c->s);
+	vagent_trace_free(c->trace);
+	vagent_trace_metrics_free(c->metrics);
+	vagent_caller_free(c->caller);
+	vagent_stt_free(c->stt);
+	vagent_stt_free(c->stt_in);
+	vagent_brain_free(c->brain);
+	vagent_brain_free(c->brain_in);
+	vagent_brain_free(c->brain2);
+	vagent_tts_free(c->tts);
+	vagent_tts_free(c->tts_in);
+	vagent_agent_free(c->agent);
+}
+
+/* The k-th (0-based) event of `type` in `turn` (any turn when < 0). */
+static const struct vagent_trace_event *find(const struct call *c,
+					     vagent_trace_type type, int turn, int k)
+{
+	size_t i;
+
+	for (i = 0; i < c->trace->n; i++) {
+		const struct vagent_trace_event *e = &c->trace->events[i];
+
+		if (e->type == type && (turn < 0 || e->turn == turn) && k-- == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static const struct vagent_trace_event *must(const struct call *c,
+					     vagent_trace_type type, int turn, int k)
+{
+	const struct vagent_trace_event *e = find(c, type, turn, k);
+
+	ck_assert_msg(e != NULL, "no %s #%d in turn %d:\n%s",
+		      vagent_trace_type_name(type), k, turn,
+		      vagent_session_trace(c->s, NULL));
+	return e;
+}
+
+static int64_t hop(const struct call *c, int turn, vagent_metric m)
+{
+	const struct vagent_call_metrics *cm = &c->metrics->calls[0];
+	size_t i;
+
+	for (i = 0; i < cm->n_turns; i++)
+		if (cm->turns[i].turn == turn)
+			return cm->turns[i].hop[m];
+	return VAGENT_METRIC_ABSENT;
+}
+
+/* The result's turn `k`. */
+static const struct vagent_session_turn *turn_of(const struct call *c, int k)
+{
+	const struct vagent_session_result *r = vagent_session_result(c->s);
+	size_t i;
+
+	for (i = 0; i < r->n_turns; i++)
+		if (r->turns[i].turn == k)
+			return &r->turns[i];
+	ck_abort_msg("no turn %d", k);
+	return NULL;
+}
+
+START_TEST(test_session_slow_flow_brain_says_filler)
+{
+	/* call 1 is the greeting; the answer to turn 1 is 3 s late */
+	struct vagent_fault slow = { .kind = VAGENT_FAULT_DELAY, .from_call = 2,
+				     .to_call = 2, .delay_ms = 3000 };
+	struct call c = { .brain_f = &slow, .n_brain_f = 1, .filler_after_ms = 1500 };
+	const struct vagent_trace_event *req, *fill, *first;
+
+	call_run(&c);
+	req = must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0);
+	ck_assert_str_eq(req->provider, "flow");
+	fill = must(&c, VAGENT_TRACE_FILLER, 1, 0);
+	first = must(&c, VAGENT_TRACE_LLM_FIRST_TOKEN, 1, 0);
+	/* the flow answers at once: its first token exactly 3 s late, the
+	 * filler 1.5 s after the request, in between */
+	ck_assert_int_eq(first->t_us - req->t_us, 3000000);
+	ck_assert_int_eq(fill->t_us - req->t_us, 1500000);
+	ck_assert_int_eq(hop(&c, 1, VAGENT_METRIC_LLM_TTFT), 3000000);
+	/* and then the flow's real answer (it asks for the order number) */
+	ck_assert_ptr_nonnull(strstr(turn_of(&c, 1)->agent_text,
+				     "order number"));
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_FILLER, 0, 0));
+	ck_assert_int_eq(hop(&c, 0, VAGENT_METRIC_LLM_TTFT), 0);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_flow_error_falls_back)
+{
+	struct vagent_fault err = { .kind = VAGENT_FAULT_ERROR, .from_call = 2,
+				    .delay_ms = 200, .http_status = 503 };
+	struct call c = { .brain_f = &err, .n_brain_f = 1, .fallback_brain = true };
+	const struct vagent_trace_event *req, *fb;
+
+	call_run(&c);
+	req = must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0);
+	fb = must(&c, VAGENT_TRACE_FALLBACK, 1, 0);
+	ck_assert_str_eq(fb->slot, "llm");
+	ck_assert_str_eq(fb->from, "flow");
+	ck_assert_str_eq(fb->to, "sim-llm");
+	ck_assert_int_eq(fb->t_us - req->t_us, 200000);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
+			 "flow: HTTP 503 (injected error)");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 1)->provider, "sim-llm");
+	ck_assert_str_eq(turn_of(&c, 1)->agent_text,
+			 "The simulated brain here.");
+	ck_assert(!vagent_session_result(c.s)->escalated);
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_flow_error_hands_off)
+{
+	struct vagent_fault disc = { .kind = VAGENT_FAULT_DISCONNECT, .from_call = 2,
+				     .after = 0 };
+	struct call c = { .brain_f = &disc, .n_brain_f = 1 };
+
+	call_run(&c);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ESCALATION, 1, 0)->reason, "llm_failure");
+	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
+				     "flow: stream closed mid-reply (injected)"));
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->text,
+			 "Please hold while I transfer you.");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_stt_drop_uses_partial)
+{
+	/* finals: the caller's one utterance (the greeting is not heard) */
+	struct vagent_fault drop = { .kind = VAGENT_FAULT_DROP, .from_call = 1 };
+	struct call c = { .stt_f = &drop, .n_stt_f = 1, .sim_tts = true };
+	const struct vagent_trace_event *tend, *req;
+
+	call_run(&c);
+	ck_assert_ptr_null(find(&c, VAGENT_TRACE_STT_FINAL, -1, 0));
+	must(&c, VAGENT_TRACE_STT_PARTIAL, 1, 0);
+	tend = must(&c, VAGENT_TRACE_TURN_END, 1, 0);
+	req = must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0);
+	/* the turn waits stt_final_wait_ms for the final, then goes on
+	 * with the partial */
+	ck_assert_int_eq(req->t_us - tend->t_us,
+			 (int64_t)c.agent->config.stt_final_wait_ms * 1000);
+	ck_assert_str_eq(turn_of(&c, 1)->stt_text, "where is my order");
+	ck_assert_ptr_nonnull(strstr(turn_of(&c, 1)->agent_text,
+				     "order number"));
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_stt_wrong_words)
+{
+	struct vagent_fault wrong = { .kind = VAGENT_FAULT_WRONG_WORDS, .from_call = 1,
+				      .text = "wear is my udder" };
+	struct call c = { .stt_f = &wrong, .n_stt_f = 1, .sim_tts = true };
+
+	call_run(&c);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_STT_FINAL, 1, 0)->text, "wear is my udder");
+	ck_assert_str_eq(turn_of(&c, 1)->stt_text, "wear is my udder");
+	ck_assert_str_eq(turn_of(&c, 1)->caller_text,
+			 "where is my order");
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_tts_slow_first_byte)
+{
+	/* the simulated TTS (first byte 120 ms): exact */
+	struct vagent_fault slow = { .kind = VAGENT_FAULT_DELAY, .from_call = 1,
+				     .to_call = 1, .delay_ms = 2000 };
+	struct call c = { .tts_f = &slow, .n_tts_f = 1, .sim_tts = true, .sim_brain = true };
+	struct call h = { .sim_tts = true, .sim_brain = true };
+	struct call f = { .tts_f = &slow, .n_tts_f = 1 };
+	struct call fh = { 0 };
+
+	call_run(&c);
+	ck_assert_int_eq(hop(&c, 0, VAGENT_METRIC_TTS_TTFB), 2120000);
+	call_free(&c);
+	call_run(&h);
+	ck_assert_int_eq(hop(&h, 0, VAGENT_METRIC_TTS_TTFB), 120000);
+	call_free(&h);
+	/* flite: its greeting's first audio 2 s later than without */
+	call_run(&f);
+	call_run(&fh);
+	ck_assert_int_eq(hop(&f, 0, VAGENT_METRIC_TTS_TTFB) -
+			 hop(&fh, 0, VAGENT_METRIC_TTS_TTFB), 2000000);
+	ck_assert_str_eq(must(&f, VAGENT_TRACE_TTS_REQUEST, 0, 0)->text,
+			 must(&fh, VAGENT_TRACE_TTS_REQUEST, 0, 0)->text);
+	call_free(&f);
+	call_free(&fh);
+}
+END_TEST
+
 Suite *suite_fault_wrap(void)
 {
 	Suite *s = suite_create("fault_wrap");
@@ -880,6 +1182,16 @@ Suite *suite_fault_wrap(void)
 	tcase_add_test(tc, test_stt_stop_and_free);
 	tcase_add_test(tc, test_kinds_per_slot);
 	tcase_add_test(tc, test_tool_mock_refuses_stt_kinds);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sessions");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_session_slow_flow_brain_says_filler);
+	tcase_add_test(tc, test_session_flow_error_falls_back);
+	tcase_add_test(tc, test_session_flow_error_hands_off);
+	tcase_add_test(tc, test_session_stt_drop_uses_partial);
+	tcase_add_test(tc, test_session_stt_wrong_words);
+	tcase_add_test(tc, test_session_tts_slow_first_byte);
 	suite_add_tcase(s, tc);
 	return s;
 }
