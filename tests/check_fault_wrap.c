@@ -871,13 +871,13 @@ END_TEST
 struct call {
 	const struct vagent_fault *stt_f, *brain_f, *tts_f;
 	size_t n_stt_f, n_brain_f, n_tts_f;
-	bool sim_brain, sim_tts, fallback_brain;
+	bool sim_brain, sim_tts, fallback_brain, fallback_tts;
 	int filler_after_ms;
 	const char *say;
 	struct vagent_agent *agent;
 	struct vagent_stt *stt, *stt_in;
 	struct vagent_brain *brain, *brain_in, *brain2;
-	struct vagent_tts *tts, *tts_in;
+	struct vagent_tts *tts, *tts_in, *tts2;
 	struct vagent_caller *caller;
 	struct vagent_session *s;
 	struct vagent_trace *trace;
@@ -928,6 +928,10 @@ static void call_run(struct call *c)
 	}
 	ck_assert_msg(vagent_fault_tts_new(c->tts_in, c->tts_f, c->n_tts_f, 1, &c->tts,
 					   &err) == VAGENT_OK, "%s", err.message);
+	if (c->fallback_tts) {
+		stc.first_byte.jitter_ms = 0;
+		ck_assert_int_eq(vagent_sim_tts_new(&stc, &c->tts2, &err), VAGENT_OK);
+	}
 	memset(steps, 0, sizeof(steps));
 	steps[0].kind = VAGENT_STEP_SAY;
 	steps[0].anchor = VAGENT_ANCHOR_AGENT_DONE;
@@ -949,6 +953,7 @@ static void call_run(struct call *c)
 	cfg.brain[0] = c->brain;
 	cfg.brain[1] = c->brain2;
 	cfg.tts[0] = c->tts;
+	cfg.tts[1] = c->tts2;
 	cfg.caller = c->caller;
 	cfg.keep_trace = true;
 	cfg.max_call_ms = 60000;
@@ -974,6 +979,7 @@ static void call_free(struct call *c)
 	vagent_brain_free(c->brain2);
 	vagent_tts_free(c->tts);
 	vagent_tts_free(c->tts_in);
+	vagent_tts_free(c->tts2);
 	vagent_agent_free(c->agent);
 }
 
@@ -1161,6 +1167,42 @@ START_TEST(test_session_tts_slow_first_byte)
 }
 END_TEST
 
+START_TEST(test_session_stt_error_hands_off)
+{
+	struct vagent_fault err = { .kind = VAGENT_FAULT_ERROR, .from_call = 1 };
+	struct call c = { .stt_f = &err, .n_stt_f = 1, .sim_tts = true };
+
+	call_run(&c);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
+			 "sim: HTTP 500 (injected error)");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ESCALATION, 1, 0)->reason, "stt_failure");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
+	call_free(&c);
+}
+END_TEST
+
+START_TEST(test_session_flite_error_falls_back)
+{
+	/* flite fails its first sentence: the greeting goes to the next TTS */
+	struct vagent_fault err = { .kind = VAGENT_FAULT_ERROR, .from_call = 1,
+				    .delay_ms = 50 };
+	struct call c = { .tts_f = &err, .n_tts_f = 1, .fallback_tts = true };
+	const struct vagent_trace_event *req, *fb;
+
+	call_run(&c);
+	req = must(&c, VAGENT_TRACE_TTS_REQUEST, 0, 0);
+	fb = must(&c, VAGENT_TRACE_FALLBACK, 0, 0);
+	ck_assert_str_eq(fb->slot, "tts");
+	ck_assert_str_eq(fb->from, "flite");
+	ck_assert_str_eq(fb->to, "sim-tts");
+	ck_assert_int_eq(fb->t_us - req->t_us, 50000);
+	/* the greeting is still said, and the call goes on */
+	must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 0, 0);
+	ck_assert_ptr_nonnull(strstr(turn_of(&c, 1)->agent_text, "order number"));
+	call_free(&c);
+}
+END_TEST
+
 Suite *suite_fault_wrap(void)
 {
 	Suite *s = suite_create("fault_wrap");
@@ -1192,6 +1234,8 @@ Suite *suite_fault_wrap(void)
 	tcase_add_test(tc, test_session_stt_drop_uses_partial);
 	tcase_add_test(tc, test_session_stt_wrong_words);
 	tcase_add_test(tc, test_session_tts_slow_first_byte);
+	tcase_add_test(tc, test_session_stt_error_hands_off);
+	tcase_add_test(tc, test_session_flite_error_falls_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
