@@ -1643,6 +1643,11 @@ struct vagent_caller_ops {
 	void (*agent_event)(struct vagent_caller *c, vagent_agent_event ev,
 			    int64_t t);
 	void (*free)(struct vagent_caller *c);
+	/* The session wrote trace event `ev` (valid during the call only)
+	 * of session time `t` (ticks); an event that waited for its turn is
+	 * told when written, with its own (earlier) time. May be NULL. */
+	void (*trace_event)(struct vagent_caller *c,
+			    const struct vagent_trace_event *ev, int64_t t);
 };
 
 struct vagent_caller {
@@ -1787,12 +1792,16 @@ typedef enum vagent_sim_anchor {
 	VAGENT_ANCHOR_PREV_END,       /* the previous step ended */
 	VAGENT_ANCHOR_AGENT_SPEAKING, /* the agent's next reply starts */
 	VAGENT_ANCHOR_AGENT_DONE,     /* the agent's next reply ended (done or cut) */
+	VAGENT_ANCHOR_EVENT,          /* the next trace event of type `event`
+				       * (matching `event_match`) */
+	VAGENT_ANCHOR_SILENCE,        /* neither side made sound for `silence_ms` */
 } vagent_sim_anchor;
 
 typedef enum vagent_sim_step_kind {
 	VAGENT_STEP_SAY,              /* speak `text` (or play `audio`) */
 	VAGENT_STEP_SILENCE,          /* stay silent `duration_ms` */
 	VAGENT_STEP_HANGUP,
+	VAGENT_STEP_WAIT,             /* nothing; ends at its start (a "wait_for") */
 } vagent_sim_step_kind;
 
 struct vagent_sim_step {
@@ -1803,6 +1812,11 @@ struct vagent_sim_step {
 	const struct vagent_audio *audio; /* SAY: mono audio at the call's rate
 				       * (not owned; copied); NULL: synthesise */
 	int duration_ms;              /* SILENCE */
+	vagent_trace_type event;      /* ANCHOR_EVENT: the event's type */
+	const char *event_match;      /* ANCHOR_EVENT: equals the event's name,
+				       * reason, digit or slot, or is part of
+				       * its text; NULL: any (copied) */
+	int silence_ms;               /* ANCHOR_SILENCE: > 0 */
 };
 
 struct vagent_sim_caller_config {

@@ -5,7 +5,8 @@
  * repetition then fade, the loss rate and burst length of a long run
  * match the Gilbert model's settings, jitter past the buffer is late and
  * lost, the same seed gives the same audio, bad settings are one-line
- * errors; and the active speech level.
+ * errors, agent and trace events reach the wrapped caller; and the active
+ * speech level.
  */
 #include <check.h>
 #include <math.h>
@@ -25,6 +26,9 @@ struct tone_caller {
 	int events;                 /* agent events heard */
 	vagent_agent_event last_ev;
 	int64_t last_t;
+	int trace_events;           /* trace events heard */
+	vagent_trace_type last_type;
+	int64_t last_trace_t;
 };
 
 static vagent_status tone_frame(struct vagent_caller *c, struct vagent_frame *f,
@@ -56,6 +60,16 @@ static void tone_event(struct vagent_caller *c, vagent_agent_event ev, int64_t t
 	tc->last_t = t;
 }
 
+static void tone_trace_event(struct vagent_caller *c,
+			     const struct vagent_trace_event *ev, int64_t t)
+{
+	struct tone_caller *tc = (struct tone_caller *)c;
+
+	tc->trace_events++;
+	tc->last_type = ev->type;
+	tc->last_trace_t = t;
+}
+
 static void tone_free(struct vagent_caller *c)
 {
 	free(c);
@@ -65,6 +79,7 @@ static const struct vagent_caller_ops tone_ops = {
 	.frame = tone_frame,
 	.agent_event = tone_event,
 	.free = tone_free,
+	.trace_event = tone_trace_event,
 };
 
 static struct tone_caller *tone_new(double amp)
@@ -230,6 +245,15 @@ START_TEST(test_defaults_transparent)
 	ck_assert_int_eq(in->events, 1);
 	ck_assert_int_eq(in->last_ev, VAGENT_AGENT_DONE);
 	ck_assert_int_eq(in->last_t, 1234 * MS);
+	/* and so do trace events */
+	{
+		struct vagent_trace_event ev = { .type = VAGENT_TRACE_FILLER };
+
+		leg->ops->trace_event(leg, &ev, 1500 * MS);
+		ck_assert_int_eq(in->trace_events, 1);
+		ck_assert_int_eq(in->last_type, VAGENT_TRACE_FILLER);
+		ck_assert_int_eq(in->last_trace_t, 1500 * MS);
+	}
 
 	/* a frame the leg cannot packetise */
 	{

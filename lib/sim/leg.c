@@ -206,6 +206,15 @@ static void leg_agent_event(struct vagent_caller *base, vagent_agent_event ev,
 		l->inner->ops->agent_event(l->inner, ev, t);
 }
 
+static void leg_trace_event(struct vagent_caller *base,
+			    const struct vagent_trace_event *ev, int64_t t)
+{
+	struct leg *l = (struct leg *)base;
+
+	if (l->inner->ops->trace_event)
+		l->inner->ops->trace_event(l->inner, ev, t);
+}
+
 static void leg_free(struct vagent_caller *base)
 {
 	struct leg *l = (struct leg *)base;
@@ -223,6 +232,7 @@ static const struct vagent_caller_ops leg_ops = {
 	.frame = leg_frame,
 	.agent_event = leg_agent_event,
 	.free = leg_free,
+	.trace_event = leg_trace_event,
 };
 
 static vagent_status check_config(const struct vagent_leg_config *c,
