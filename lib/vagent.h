@@ -1643,6 +1643,11 @@ struct vagent_caller_ops {
 	void (*agent_event)(struct vagent_caller *c, vagent_agent_event ev,
 			    int64_t t);
 	void (*free)(struct vagent_caller *c);
+	/* The session wrote trace event `ev` (valid during the call only)
+	 * of session time `t` (ticks); an event that waited for its turn is
+	 * told when written, with its own (earlier) time. May be NULL. */
+	void (*trace_event)(struct vagent_caller *c,
+			    const struct vagent_trace_event *ev, int64_t t);
 };
 
 struct vagent_caller {
@@ -1793,12 +1798,16 @@ typedef enum vagent_sim_anchor {
 	VAGENT_ANCHOR_PREV_END,       /* the previous step ended */
 	VAGENT_ANCHOR_AGENT_SPEAKING, /* the agent's next reply starts */
 	VAGENT_ANCHOR_AGENT_DONE,     /* the agent's next reply ended (done or cut) */
+	VAGENT_ANCHOR_EVENT,          /* the next trace event of type `event`
+				       * (matching `event_match`) */
+	VAGENT_ANCHOR_SILENCE,        /* neither side made sound for `silence_ms` */
 } vagent_sim_anchor;
 
 typedef enum vagent_sim_step_kind {
 	VAGENT_STEP_SAY,              /* speak `text` (or play `audio`) */
 	VAGENT_STEP_SILENCE,          /* stay silent `duration_ms` */
 	VAGENT_STEP_HANGUP,
+	VAGENT_STEP_WAIT,             /* nothing; ends at its start (a "wait_for") */
 } vagent_sim_step_kind;
 
 struct vagent_sim_step {
@@ -1809,6 +1818,11 @@ struct vagent_sim_step {
 	const struct vagent_audio *audio; /* SAY: mono audio at the call's rate
 				       * (not owned; copied); NULL: synthesise */
 	int duration_ms;              /* SILENCE */
+	vagent_trace_type event;      /* ANCHOR_EVENT: the event's type */
+	const char *event_match;      /* ANCHOR_EVENT: equals the event's name,
+				       * reason, digit or slot, or is part of
+				       * its text; NULL: any (copied) */
+	int silence_ms;               /* ANCHOR_SILENCE: > 0 */
 };
 
 struct vagent_sim_caller_config {
@@ -2917,6 +2931,47 @@ bool vagent_luhn_valid(const char *digits, size_t n);
 /* ==== @@LEG@@ — the caller's telephone leg: codec, noise, jitter, loss
  * (lib/sim/leg.c; docs/simulation.md) ==== */
 /* @@LEG-API@@ */
+
+/*
+ * The caller's telephone leg: a decorator around any caller that puts its
+ * audio through what a phone call does to it: background noise, a codec
+ * (20 ms packets), packet loss (Gilbert model, bursts) and jitter against
+ * a fixed receive buffer, with loss concealment. The audio is not delayed
+ * (the buffer's constant playout delay is left out so the audio stays on
+ * the truth's clock); Opus adds its own algorithmic delay.
+ */
+struct vagent_leg_config {
+	int rate;                  /* the call's rate: 8000 or 16000 */
+	vagent_encoding codec;     /* VAGENT_ENC_PCM16 (none), _ULAW, _ALAW (8000 only), _OPUS */
+	int opus_bitrate;          /* bits/s for OPUS; 0: 16000 */
+	const struct vagent_audio *noise; /* background noise, mono at `rate`, looped; NULL:
+	                            * none (copied) */
+	double snr_db;             /* noise level: speech_dbfs - snr_db */
+	double speech_dbfs;        /* the caller speech's active level (see below) */
+	double loss;               /* packet loss rate 0..1 (one packet = one 20 ms frame) */
+	double loss_burst;         /* mean length of a loss burst in packets (Gilbert model); 1 */
+	int jitter_ms;             /* packet delay variation: each packet 0..jitter_ms late */
+	int jitter_buffer_ms;      /* the receiver's buffer: a packet later than this is lost; 60 */
+	uint64_t seed;
+};
+/* rate 16000, PCM16, no noise, snr_db 20, speech_dbfs -26, no loss
+ * (bursts of 1), no jitter, buffer 60 ms, seed 0: a transparent leg. */
+struct vagent_leg_config vagent_leg_config_default(void);
+/* Wrap `inner` (taken over: freed with the leg, also on error): every caller frame gets the
+ * noise added, goes through the codec (encode+decode, 20 ms packets; Opus with its packet
+ * loss concealment for lost packets, G.711/PCM with repetition-then-fade PLC), loss and
+ * jitter. The truth passes through unchanged; agent events are forwarded. */
+vagent_status vagent_leg_caller_new(struct vagent_caller *inner, const struct vagent_leg_config *cfg,
+                                    struct vagent_caller **out, struct vagent_error *err);
+/* Packets sent; lost (in the network or late); late (arrived after the
+ * buffer's playout time: counted in `lost` too). */
+struct vagent_leg_stats { size_t packets, lost, late; };
+/* All zero when `leg` is not a leg. */
+void vagent_leg_caller_stats(const struct vagent_caller *leg, struct vagent_leg_stats *out);
+/* Active speech level of `a` in dBFS (ITU-T P.56 method B simplified: level over the
+ * frames above a threshold), -100 for silence. */
+double vagent_audio_active_level_dbfs(const struct vagent_audio *a);
+
 /* @@LEG-END@@ */
 
 /* ==== @@FAULTS@@ — fault injection around any STT, brain or TTS provider

@@ -3,7 +3,11 @@
  * drives it (frame() at successive 20 ms pts, agent events before the
  * frame of their tick): anchors and offsets at exact sample positions, the
  * truth it reports, given audio played verbatim, silence and hang-up,
- * hanging up after the agent, validation, determinism and noise.
+ * hanging up after the agent, validation, determinism and noise; and
+ * the scripted waits: steps anchored on a trace event (a named tool's
+ * tool.start, a filler, an escalation) or on silence, WAIT steps — driven
+ * directly and in sessions with simulated providers on the virtual clock,
+ * where the times in the trace are exact.
  */
 #include <check.h>
 #include <math.h>
@@ -562,6 +566,14 @@ START_TEST(test_validation)
 	steps[0].anchor = VAGENT_ANCHOR_START;
 	steps[0].kind = (vagent_sim_step_kind)7;
 	expect_error(&cfg, "sim-caller: step 1: unknown kind 7");
+	steps[0].kind = VAGENT_STEP_WAIT;
+	steps[0].anchor = VAGENT_ANCHOR_SILENCE;
+	expect_error(&cfg, "sim-caller: step 1: a silence anchor needs silence_ms > 0");
+	steps[0].anchor = VAGENT_ANCHOR_EVENT;
+	steps[0].event = (vagent_trace_type)99;
+	expect_error(&cfg, "sim-caller: step 1: unknown event type 99");
+	steps[0].event = VAGENT_TRACE_FILLER;
+	steps[0].anchor = VAGENT_ANCHOR_START;
 	steps[0].kind = VAGENT_STEP_SILENCE;
 	cfg.hangup_after_ms = -1;
 	expect_error(&cfg, "sim-caller: hangup_after_ms -1 is negative");
@@ -658,6 +670,372 @@ START_TEST(test_bad_frame)
 }
 END_TEST
 
+/* ---- scripted waits, driven directly ---- */
+
+static void tell(struct vagent_caller *c, vagent_trace_type type, const char *name,
+		 const char *text, int64_t ms)
+{
+	struct vagent_trace_event ev = { .type = type, .name = name, .text = text };
+
+	ck_assert_ptr_nonnull(c->ops->trace_event);
+	c->ops->trace_event(c, &ev, ms * MS);
+}
+
+/* A step anchored on tool.start of one tool: other tools, other event
+ * types and events from before the step became current do not start it;
+ * a text anchor matches a substring of the event's text. */
+START_TEST(test_event_anchor)
+{
+	struct vagent_sim_caller_config cfg = vagent_sim_caller_config_default();
+	struct vagent_sim_step steps[3] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 0, .text = "where is my order" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 200, .text = "hello", .event = VAGENT_TRACE_TOOL_START,
+		  .event_match = "get_order" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 0, .text = "yes", .event = VAGENT_TRACE_STT_FINAL,
+		  .event_match = "card" },
+	};
+	struct vagent_caller *c = make(&cfg, steps, 3);
+	struct vagent_speech_truth t;
+	int64_t end1 = vagent_speechlike_duration_ms(steps[0].text);
+
+	ck_assert_int_gt(end1, 600);
+	/* while step 1 plays: too early */
+	tell(c, VAGENT_TRACE_TOOL_START, "get_order", NULL, 500);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 0, 2000, 2, &t), -1);
+	tell(c, VAGENT_TRACE_TOOL_START, "get_balance", NULL, 2000);
+	tell(c, VAGENT_TRACE_TOOL_END, "get_order", NULL, 2000);
+	tell(c, VAGENT_TRACE_STT_FINAL, NULL, "get_order", 2000);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 2000, 3000, 2, &t), -1);
+	tell(c, VAGENT_TRACE_TOOL_START, "get_order", NULL, 3010);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 3000, 4000, 2, &t), 3200);
+	ck_assert_int_eq(t.start, 3210 * MS);
+	/* step 3: a final whose text holds "card" */
+	tell(c, VAGENT_TRACE_STT_FINAL, NULL, "my visa", 5000);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 3220, 6000, 3, &t), -1);
+	tell(c, VAGENT_TRACE_STT_FINAL, NULL, "my credit card please", 6000);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 6000, 7000, 3, &t), 6000);
+	ck_assert_int_eq(t.start, 6000 * MS);
+	vagent_caller_free(c);
+}
+END_TEST
+
+/* A silence anchor: once neither side made sound for silence_ms; the
+ * agent speaking again starts the count again. */
+START_TEST(test_silence_anchor)
+{
+	struct vagent_sim_caller_config cfg = vagent_sim_caller_config_default();
+	struct vagent_sim_step steps[2] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 0, .text = "hi" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_SILENCE,
+		  .offset_ms = 100, .text = "hello are you there", .silence_ms = 1500 },
+	};
+	struct vagent_caller *c = make(&cfg, steps, 2);
+	struct vagent_speech_truth t;
+
+	ck_assert_int_lt(vagent_speechlike_duration_ms("hi"), 1000);
+	c->ops->agent_event(c, VAGENT_AGENT_SPEAKING, 1000 * MS);
+	c->ops->agent_event(c, VAGENT_AGENT_DONE, 2000 * MS);
+	c->ops->agent_event(c, VAGENT_AGENT_SPEAKING, 3000 * MS);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 0, 3000, 2, &t), -1);
+	c->ops->agent_event(c, VAGENT_AGENT_STOPPED, 3400 * MS);
+	/* quiet from 3400: 1500 ms of silence at 4900, + 100 */
+	ck_assert_int_eq(run_until_utterance(c, 16000, 3000, 6000, 2, &t), 5000);
+	ck_assert_int_eq(t.start, 5000 * MS);
+	vagent_caller_free(c);
+
+	/* with no agent at all: silence counted from the previous step's
+	 * end; a long wait for silence is not dead air */
+	steps[1].silence_ms = 25000;
+	steps[1].offset_ms = 0;
+	c = make(&cfg, steps, 2);
+	{
+		int64_t end1 = (int64_t)vagent_speechlike_duration_ms("hi");
+		int64_t want = end1 + 25000;
+
+		ck_assert_int_eq(run_until_utterance(c, 16000, 0, 30000, 2, &t),
+				 want / 20 * 20);
+		ck_assert_int_eq(t.start, want * MS);
+	}
+	vagent_caller_free(c);
+}
+END_TEST
+
+/* WAIT does nothing and ends at its anchor + offset; the next step,
+ * anchored on it, starts from there. A step waiting for an event that
+ * never comes faces dead air and hangs up. */
+START_TEST(test_wait_step)
+{
+	struct vagent_sim_caller_config cfg = vagent_sim_caller_config_default();
+	struct vagent_sim_step steps[3] = {
+		{ .kind = VAGENT_STEP_WAIT, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 150, .event = VAGENT_TRACE_ESCALATION,
+		  .event_match = "customer_request" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_PREV_END,
+		  .offset_ms = 300, .text = "thank you" },
+		{ .kind = VAGENT_STEP_WAIT, .anchor = VAGENT_ANCHOR_EVENT,
+		  .event = VAGENT_TRACE_DTMF },
+	};
+	struct vagent_caller *c = make(&cfg, steps, 3);
+	struct vagent_speech_truth t;
+	struct vagent_frame f;
+	struct vagent_trace_event esc = { .type = VAGENT_TRACE_ESCALATION,
+					  .reason = "llm_failure" };
+	int64_t end2;
+
+	c->ops->trace_event(c, &esc, 1000 * MS);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 0, 2000, 1, &t), -1);
+	esc.reason = "customer_request";
+	c->ops->trace_event(c, &esc, 2000 * MS);
+	ck_assert_int_eq(run_until_utterance(c, 16000, 2000, 3000, 1, &t), 2440);
+	ck_assert_int_eq(t.start, 2450 * MS);
+	/* step 3 waits for a DTMF digit that never comes: 20 s after the
+	 * caller's words, it hangs up */
+	end2 = 2450 + vagent_speechlike_duration_ms("thank you");
+	for (int64_t ms = 2460;; ms += 20) {
+		vagent_status st = frame_at(c, 16000, ms, &f, &t);
+
+		if (st == VAGENT_EOS) {
+			ck_assert_int_eq(ms, (end2 + 20000 + 19) / 20 * 20);
+			break;
+		}
+		ck_assert_int_eq(st, VAGENT_OK);
+		ck_assert_int_lt(ms, end2 + 21000);
+	}
+	vagent_caller_free(c);
+}
+END_TEST
+
+/* ---- scripted waits in a session (virtual clock, sim providers) ---- */
+
+struct call {
+	struct vagent_session_config cfg;
+	struct vagent_sim_stt_config stt;
+	struct vagent_sim_llm_config llm;
+	struct vagent_sim_tts_config tts;
+	struct vagent_sim_tools_config tools;
+	struct vagent_sim_caller_config caller;
+	struct vagent_stt *stt_p;
+	struct vagent_brain *llm_p;
+	struct vagent_tts *tts_p;
+	struct vagent_tools *tools_p;
+	struct vagent_caller *caller_p;
+	struct vagent_session *s;
+	struct vagent_trace *trace;
+};
+
+/* Fixed latencies (no jitter), no greeting. */
+static void call_init(struct call *c, struct vagent_sim_step *steps, size_t n)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = vagent_session_config_default();
+	c->cfg.name = "waits";
+	c->cfg.keep_trace = true;
+	c->cfg.agent.greet = false;
+	c->stt = vagent_sim_stt_config_default();
+	c->stt.first_partial.jitter_ms = 0;
+	c->stt.final.jitter_ms = 0;
+	c->llm = vagent_sim_llm_config_default();
+	c->llm.ttft.jitter_ms = 0;
+	c->tts = vagent_sim_tts_config_default();
+	c->tts.first_byte.jitter_ms = 0;
+	c->caller = vagent_sim_caller_config_default();
+	c->caller.steps = steps;
+	c->caller.n_steps = n;
+	c->caller.hangup_after_ms = 1000;
+}
+
+static void call_run(struct call *c)
+{
+	struct vagent_error err;
+	const char *text;
+	size_t len;
+
+	ck_assert_int_eq(vagent_sim_stt_new(&c->stt, &c->stt_p, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_sim_llm_new(&c->llm, &c->llm_p, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_sim_tts_new(&c->tts, &c->tts_p, &err), VAGENT_OK);
+	if (c->tools.n_tools)
+		ck_assert_int_eq(vagent_sim_tools_new(&c->tools, &c->tools_p, &err), VAGENT_OK);
+	ck_assert_msg(vagent_sim_caller_new(&c->caller, &c->caller_p, &err) == VAGENT_OK,
+		      "%s", err.message);
+	c->cfg.stt[0] = c->stt_p;
+	c->cfg.brain[0] = c->llm_p;
+	c->cfg.tts[0] = c->tts_p;
+	c->cfg.tools = c->tools_p;
+	c->cfg.caller = c->caller_p;
+	c->cfg.rate = c->caller.rate;
+	ck_assert_msg(vagent_session_run(&c->cfg, VAGENT_CLOCK_VIRTUAL, &c->s, &err) ==
+		      VAGENT_OK, "%s", err.message);
+	text = vagent_session_trace(c->s, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(vagent_trace_parse(text, len, "waits", &c->trace, &err) == VAGENT_OK,
+		      "%s", err.message);
+}
+
+static void call_free(struct call *c)
+{
+	vagent_session_free(c->s);
+	vagent_trace_free(c->trace);
+	vagent_stt_free(c->stt_p);
+	vagent_brain_free(c->llm_p);
+	vagent_tts_free(c->tts_p);
+	vagent_tools_free(c->tools_p);
+	vagent_caller_free(c->caller_p);
+}
+
+/* The k-th (0-based) event of `type`; fails when there is none. */
+static const struct vagent_trace_event *must(const struct call *c,
+					     vagent_trace_type type, int k)
+{
+	int left = k;
+
+	for (size_t i = 0; i < c->trace->n; i++)
+		if (c->trace->events[i].type == type && left-- == 0)
+			return &c->trace->events[i];
+	ck_abort_msg("no %s #%d in:\n%s", vagent_trace_type_name(type), k,
+		     vagent_session_trace(c->s, NULL));
+	return NULL;
+}
+
+/* Interrupt while the named tool runs (200 ms after its tool.start), and
+ * again once the filler is said. */
+START_TEST(test_session_tool_and_filler_anchors)
+{
+	struct vagent_sim_rule rule = {
+		.pattern = "order", .tool = "get_order", .reply = "It {result.status}.",
+	};
+	struct vagent_sim_tool tool = {
+		.name = "get_order", .result = "{\"status\":\"shipped\"}",
+		.latency = { 4000, 0 },
+	};
+	struct vagent_sim_step steps[4] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 500, .text = "where is my order" },
+		{ .kind = VAGENT_STEP_WAIT, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 200, .event = VAGENT_TRACE_TOOL_START,
+		  .event_match = "get_order" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 0, .text = "okay", .event = VAGENT_TRACE_FILLER },
+		{ .kind = VAGENT_STEP_SILENCE, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .duration_ms = 200 },
+	};
+	struct call c;
+	const struct vagent_trace_event *ts, *fi, *sp;
+
+	call_init(&c, steps, 4);
+	c.cfg.agent.filler_after_ms = 1000;
+	c.llm.rules = &rule;
+	c.llm.n_rules = 1;
+	c.tools.tools = &tool;
+	c.tools.n_tools = 1;
+	call_run(&c);
+	ts = must(&c, VAGENT_TRACE_TOOL_START, 0);
+	fi = must(&c, VAGENT_TRACE_FILLER, 0);
+	sp = must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1);
+	ck_assert_str_eq(ts->name, "get_order");
+	ck_assert_int_eq(fi->t_us, ts->t_us + 1000000);
+	/* "okay" on the filler's tick, exactly */
+	ck_assert_int_eq(sp->t_us, fi->t_us);
+	call_free(&c);
+}
+END_TEST
+
+/* caller.speech_end waits for its turn before it is written: a step
+ * anchored on it counts from the event's own time. */
+START_TEST(test_session_event_that_waited)
+{
+	struct vagent_sim_step steps[3] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 500, .text = "hello there" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_EVENT,
+		  .offset_ms = 3000, .text = "anyone", .event = VAGENT_TRACE_CALLER_SPEECH_END },
+		{ .kind = VAGENT_STEP_SILENCE, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .duration_ms = 200 },
+	};
+	struct call c;
+	const struct vagent_trace_event *se, *sp, *te;
+
+	call_init(&c, steps, 3);
+	call_run(&c);
+	se = must(&c, VAGENT_TRACE_CALLER_SPEECH_END, 0);
+	te = must(&c, VAGENT_TRACE_TURN_END, 0);
+	ck_assert_int_gt(te->t_us, se->t_us);
+	ck_assert_int_eq(se->t_us, (500 + vagent_speechlike_duration_ms("hello there")) * 1000);
+	sp = must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1);
+	ck_assert_int_eq(sp->t_us, se->t_us + 3000000);
+	call_free(&c);
+}
+END_TEST
+
+/* Wait for the escalation, then speak 200 ms after it. */
+START_TEST(test_session_escalation_anchor)
+{
+	struct vagent_sim_rule rule = {
+		.pattern = "manager", .escalate = "customer_request",
+	};
+	struct vagent_sim_step steps[3] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 500, .text = "let me speak to a manager" },
+		{ .kind = VAGENT_STEP_WAIT, .anchor = VAGENT_ANCHOR_EVENT,
+		  .event = VAGENT_TRACE_ESCALATION, .event_match = "customer_request" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_PREV_END,
+		  .offset_ms = 200, .text = "thanks" },
+	};
+	struct call c;
+	const struct vagent_trace_event *esc, *sp;
+
+	call_init(&c, steps, 3);
+	c.llm.rules = &rule;
+	c.llm.n_rules = 1;
+	call_run(&c);
+	esc = must(&c, VAGENT_TRACE_ESCALATION, 0);
+	ck_assert_str_eq(esc->reason, "customer_request");
+	sp = must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1);
+	ck_assert_int_eq(sp->t_us, esc->t_us + 200000);
+	call_free(&c);
+}
+END_TEST
+
+/* The agent answers; 1200 ms of silence after its reply, the caller
+ * speaks again; then barges in 800 ms into the agent's next reply. */
+START_TEST(test_session_silence_and_barge_in)
+{
+	struct vagent_sim_step steps[4] = {
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_START,
+		  .offset_ms = 500, .text = "what time do you open" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_SILENCE,
+		  .silence_ms = 1200, .text = "hello" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_AGENT_SPEAKING,
+		  .offset_ms = 800, .text = "sorry wait a moment please" },
+		{ .kind = VAGENT_STEP_SILENCE, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .duration_ms = 200 },
+	};
+	struct call c;
+	const struct vagent_trace_event *stop1, *sp2, *start2, *sp3, *bi, *stop2;
+
+	call_init(&c, steps, 4);
+	c.llm.fallback_reply = "We open at nine in the morning every day of the week.";
+	call_run(&c);
+	stop1 = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0);
+	ck_assert_str_eq(stop1->reason, "done");
+	sp2 = must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 1);
+	ck_assert_int_eq(sp2->t_us, stop1->t_us + 1200000);
+	start2 = must(&c, VAGENT_TRACE_AGENT_AUDIO_START, 1);
+	sp3 = must(&c, VAGENT_TRACE_CALLER_SPEECH_START, 2);
+	/* the barge-in lands 800 ms into the agent's audio */
+	ck_assert_int_eq(sp3->t_us, start2->t_us + 800000);
+	bi = must(&c, VAGENT_TRACE_BARGE_IN, 0);
+	ck_assert_int_eq(bi->onset_us, sp3->t_us);
+	stop2 = must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 1);
+	ck_assert_str_eq(stop2->reason, "barge_in");
+	ck_assert_int_gt(stop2->t_us, sp3->t_us);
+	call_free(&c);
+}
+END_TEST
+
 Suite *suite_sim_caller(void);
 Suite *suite_sim_caller(void)
 {
@@ -677,6 +1055,13 @@ Suite *suite_sim_caller(void)
 	tcase_add_test(tc, test_validation);
 	tcase_add_test(tc, test_determinism_and_noise);
 	tcase_add_test(tc, test_bad_frame);
+	tcase_add_test(tc, test_event_anchor);
+	tcase_add_test(tc, test_silence_anchor);
+	tcase_add_test(tc, test_wait_step);
+	tcase_add_test(tc, test_session_tool_and_filler_anchors);
+	tcase_add_test(tc, test_session_escalation_anchor);
+	tcase_add_test(tc, test_session_event_that_waited);
+	tcase_add_test(tc, test_session_silence_and_barge_in);
 	suite_add_tcase(s, tc);
 	return s;
 }

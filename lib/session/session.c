@@ -71,7 +71,10 @@ int64_t vagent__session_now(const struct vagent_session *s)
 
 /* ---- trace events and turn attribution ---- */
 
-static void write_event(struct vagent_session *s, struct vagent_trace_event *ev)
+/* Write `ev` (of session time `t`) to the trace writers and tell the
+ * caller (a script may wait for it). */
+static void write_event(struct vagent_session *s, struct vagent_trace_event *ev,
+			int64_t t)
 {
 	struct vagent_error e;
 
@@ -89,6 +92,8 @@ static void write_event(struct vagent_session *s, struct vagent_trace_event *ev)
 		snprintf(s->result.error, sizeof(s->result.error), "%.60s: trace: %.400s",
 			 s->cfg.name, e.message);
 	}
+	if (s->cfg.caller->ops->trace_event)
+		s->cfg.caller->ops->trace_event(s->cfg.caller, ev, t);
 }
 
 void vagent__session_event(struct vagent_session *s,
@@ -97,11 +102,13 @@ void vagent__session_event(struct vagent_session *s,
 {
 	struct vagent__pending_event *p;
 
-	ev->t_us = vagent_ticks_to_us(t < 0 ? 0 : t);
+	if (t < 0)
+		t = 0;
+	ev->t_us = vagent_ticks_to_us(t);
 	if (!caller_side || !s->segment_pending) {
 		if (caller_side)
 			ev->turn = s->turn;
-		write_event(s, ev);
+		write_event(s, ev, t);
 		return;
 	}
 	if (s->n_pending == s->cap_pending) {
@@ -110,7 +117,7 @@ void vagent__session_event(struct vagent_session *s,
 
 		if (!np) {
 			ev->turn = s->turn;
-			write_event(s, ev);
+			write_event(s, ev, t);
 			return;
 		}
 		s->pending = np;
@@ -120,6 +127,7 @@ void vagent__session_event(struct vagent_session *s,
 	p->ev = *ev;
 	p->text = ev->text ? strdup(ev->text) : NULL;
 	p->ev.text = p->text;
+	p->t = t;
 }
 
 void vagent__session_segment_begin(struct vagent_session *s)
@@ -157,7 +165,7 @@ void vagent__session_assign(struct vagent_session *s, int turn)
 	}
 	for (i = 0; i < s->n_pending; i++) {
 		s->pending[i].ev.turn = turn;
-		write_event(s, &s->pending[i].ev);
+		write_event(s, &s->pending[i].ev, s->pending[i].t);
 		free(s->pending[i].text);
 	}
 	s->n_pending = 0;

@@ -106,6 +106,7 @@ enum vagent__slot { VAGENT__SLOT_STT, VAGENT__SLOT_LLM, VAGENT__SLOT_TTS };
 struct vagent__pending_event {
 	struct vagent_trace_event ev;
 	char *text;
+	int64_t t;                  /* its session time, ticks */
 };
 
 struct vagent_session {

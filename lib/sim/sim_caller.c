@@ -1,7 +1,8 @@
 /*
  * sim_caller.c — the scripted simulated caller: a list of steps (say,
- * silence, hang up), each starting at an anchor (the call's start, the
- * previous step's end, the agent's next reply starting or ending) plus an
+ * silence, hang up, wait), each starting at an anchor (the call's start,
+ * the previous step's end, the agent's next reply starting or ending, the
+ * next trace event of a type, a stretch of silence on both sides) plus an
  * offset, played sample-exact on the session's media clock, with the truth
  * of what is said for the simulated STT and the metrics.
  * docs/simulation.md "Simulated caller".
@@ -24,6 +25,9 @@ struct sc_step {
 	vagent_sim_anchor anchor;
 	int64_t offset;                 /* ticks */
 	int64_t duration;               /* SILENCE, ticks */
+	vagent_trace_type event;        /* ANCHOR_EVENT */
+	char *event_match;              /* ANCHOR_EVENT (owned), NULL: any */
+	int64_t silence;                /* ANCHOR_SILENCE, ticks */
 	char *text;                     /* SAY (owned) */
 	struct vagent_audio *audio;     /* SAY (owned) */
 	int utterance;                  /* SAY: 1-based */
@@ -35,6 +39,12 @@ struct sc_step {
 
 struct sc_event {
 	vagent_agent_event ev;
+	int64_t t;
+};
+
+/* A trace event that step `step` (anchored on EVENT) waits for. */
+struct sc_hit {
+	size_t step;
 	int64_t t;
 };
 
@@ -55,6 +65,8 @@ struct sim_caller {
 	/* what the agent did, from the current step's `since` on */
 	struct sc_event *log;
 	size_t n_log, cap_log;
+	struct sc_hit *hits;            /* trace events steps wait for */
+	size_t n_hits, cap_hits;
 	bool agent_speaking;
 	int64_t agent_end;              /* last DONE/STOPPED, -1: none */
 };
@@ -83,11 +95,11 @@ static int64_t sample_at_or_after(int64_t t, int rate)
 	return s;
 }
 
-/* Forget agent events before the current step became current: no later
- * step can wait for them. */
+/* Forget agent events before the current step became current, and trace
+ * events of steps done: no later step can wait for them. */
 static void log_trim(struct sim_caller *c)
 {
-	size_t k = 0;
+	size_t k = 0, kept = 0;
 
 	while (k < c->n_log && c->log[k].t < c->since)
 		k++;
@@ -95,12 +107,17 @@ static void log_trim(struct sim_caller *c)
 		memmove(c->log, c->log + k, (c->n_log - k) * sizeof(*c->log));
 		c->n_log -= k;
 	}
+	for (k = 0; k < c->n_hits; k++)
+		if (c->hits[k].step >= c->cur && c->hits[k].t >= c->since)
+			c->hits[kept++] = c->hits[k];
+	c->n_hits = kept;
 }
 
-/* Resolve the current step's start, if its anchor is known. `p` is the
- * start of the frame being made: nothing can start before it (an agent
- * event told late starts the step now). */
-static bool resolve(struct sim_caller *c, struct sc_step *st, int64_t p)
+/* Resolve the current step's start, if its anchor is known. [p, q) is the
+ * frame being made: nothing can start before p (an agent event told late
+ * starts the step now). */
+static bool resolve(struct sim_caller *c, struct sc_step *st, int64_t p,
+		    int64_t q)
 {
 	int64_t t = -1;
 
@@ -123,6 +140,24 @@ static bool resolve(struct sim_caller *c, struct sc_step *st, int64_t p)
 		if (t < 0)
 			return false;
 		break;
+	case VAGENT_ANCHOR_EVENT:
+		for (size_t i = 0; i < c->n_hits && t < 0; i++)
+			if (c->hits[i].step == c->cur && c->hits[i].t >= c->since)
+				t = c->hits[i].t + st->offset;
+		if (t < 0)
+			return false;
+		break;
+	case VAGENT_ANCHOR_SILENCE: {
+		/* the agent makes sound only from a tick on, so it is known
+		 * to be quiet through this frame; the caller was quiet since
+		 * the previous step ended */
+		int64_t quiet = c->agent_end > c->since ? c->agent_end : c->since;
+
+		if (c->agent_speaking || quiet + st->silence > q)
+			return false;
+		t = quiet + st->silence + st->offset;
+		break;
+	}
 	}
 	if (t < p)
 		t = p;
@@ -166,12 +201,14 @@ static vagent_status sc_frame(struct vagent_caller *base, struct vagent_frame *f
 	while (c->cur < c->n_steps) {
 		struct sc_step *st = &c->steps[c->cur];
 
-		if (!st->resolved && !resolve(c, st, p)) {
+		if (!st->resolved && !resolve(c, st, p, q)) {
 			/* waiting for the agent; a caller facing dead air
-			 * long enough hangs up */
+			 * long enough hangs up (one waiting for silence is
+			 * waiting for just that) */
 			int64_t quiet = c->agent_end > c->since ? c->agent_end : c->since;
 
-			if (!c->agent_speaking && p >= quiet + SC_DEAD_AIR) {
+			if (!c->agent_speaking && st->anchor != VAGENT_ANCHOR_SILENCE &&
+			    p >= quiet + SC_DEAD_AIR) {
 				c->hung_up = true;
 				return VAGENT_EOS;
 			}
@@ -283,6 +320,50 @@ static void sc_agent_event(struct vagent_caller *base, vagent_agent_event ev,
 	c->n_log++;
 }
 
+static bool str_is(const char *field, const char *m)
+{
+	return field && strcmp(field, m) == 0;
+}
+
+/* event_match: equals the name, reason, digit or slot, or is in the text. */
+static bool event_matches(const struct vagent_trace_event *ev, const char *m)
+{
+	if (!m)
+		return true;
+	return str_is(ev->name, m) || str_is(ev->reason, m) || str_is(ev->digit, m) ||
+	       str_is(ev->slot, m) || (ev->text && strstr(ev->text, m));
+}
+
+static void sc_trace_event(struct vagent_caller *base,
+			   const struct vagent_trace_event *ev, int64_t t)
+{
+	struct sim_caller *c = (struct sim_caller *)base;
+
+	if (c->hung_up || t < c->since)
+		return;
+	/* a hit for every step still to come that waits for it: a step
+	 * after the current one may start on an event of this very tick */
+	for (size_t j = c->cur; j < c->n_steps; j++) {
+		const struct sc_step *st = &c->steps[j];
+
+		if (st->anchor != VAGENT_ANCHOR_EVENT || st->resolved ||
+		    st->event != ev->type || !event_matches(ev, st->event_match))
+			continue;
+		if (c->n_hits == c->cap_hits) {
+			size_t cap = c->cap_hits ? 2 * c->cap_hits : 8;
+			struct sc_hit *p = realloc(c->hits, cap * sizeof(*p));
+
+			if (!p)
+				return; /* a script waiting for it waits on */
+			c->hits = p;
+			c->cap_hits = cap;
+		}
+		c->hits[c->n_hits].step = j;
+		c->hits[c->n_hits].t = t;
+		c->n_hits++;
+	}
+}
+
 static void sc_free(struct vagent_caller *base)
 {
 	struct sim_caller *c = (struct sim_caller *)base;
@@ -291,10 +372,12 @@ static void sc_free(struct vagent_caller *base)
 		return;
 	for (size_t i = 0; i < c->n_steps; i++) {
 		free(c->steps[i].text);
+		free(c->steps[i].event_match);
 		vagent_audio_free(c->steps[i].audio);
 	}
 	free(c->steps);
 	free(c->log);
+	free(c->hits);
 	free(c);
 }
 
@@ -302,6 +385,7 @@ static const struct vagent_caller_ops sim_caller_ops = {
 	.frame = sc_frame,
 	.agent_event = sc_agent_event,
 	.free = sc_free,
+	.trace_event = sc_trace_event,
 };
 
 /* Check and copy step `i` (reported 1-based) into `d`. */
@@ -314,12 +398,13 @@ static vagent_status copy_step(struct sim_caller *c, size_t i,
 	vagent_status st;
 
 	if (s->kind != VAGENT_STEP_SAY && s->kind != VAGENT_STEP_SILENCE &&
-	    s->kind != VAGENT_STEP_HANGUP)
+	    s->kind != VAGENT_STEP_HANGUP && s->kind != VAGENT_STEP_WAIT)
 		return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
 					 "step %zu: unknown kind %d", no, (int)s->kind);
 	if (s->anchor != VAGENT_ANCHOR_START && s->anchor != VAGENT_ANCHOR_PREV_END &&
 	    s->anchor != VAGENT_ANCHOR_AGENT_SPEAKING &&
-	    s->anchor != VAGENT_ANCHOR_AGENT_DONE)
+	    s->anchor != VAGENT_ANCHOR_AGENT_DONE && s->anchor != VAGENT_ANCHOR_EVENT &&
+	    s->anchor != VAGENT_ANCHOR_SILENCE)
 		return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
 					 "step %zu: unknown anchor %d", no, (int)s->anchor);
 	if (s->offset_ms < 0)
@@ -329,6 +414,26 @@ static vagent_status copy_step(struct sim_caller *c, size_t i,
 	d->kind = s->kind;
 	d->anchor = s->anchor;
 	d->offset = s->offset_ms * VAGENT_TICKS_PER_MS;
+	if (s->anchor == VAGENT_ANCHOR_EVENT) {
+		if ((int)s->event < 0 || s->event >= VAGENT_TRACE_TYPE_COUNT)
+			return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
+						 "step %zu: unknown event type %d", no,
+						 (int)s->event);
+		d->event = s->event;
+		if (s->event_match && *s->event_match) {
+			d->event_match = strdup(s->event_match);
+			if (!d->event_match)
+				return vagent__error_set(err, VAGENT_ENOMEM, SC_WHERE,
+							 "out of memory");
+		}
+	}
+	if (s->anchor == VAGENT_ANCHOR_SILENCE) {
+		if (s->silence_ms <= 0)
+			return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
+						 "step %zu: a silence anchor needs silence_ms > 0",
+						 no);
+		d->silence = s->silence_ms * VAGENT_TICKS_PER_MS;
+	}
 	if (s->kind == VAGENT_STEP_SILENCE) {
 		if (s->duration_ms <= 0)
 			return vagent__error_set(err, VAGENT_EINVAL, SC_WHERE,
