@@ -2853,6 +2853,52 @@ void vagent_call_run_free(struct vagent_call_run *r);
 /* ==== @@DTMF@@ — in-band DTMF tones, card numbers and PCI redaction
  * (lib/audio/dtmf.c, lib/nlu/card.c; docs/dtmf.md) ==== */
 /* @@DTMF-API@@ */
+
+/* DTMF digits "0-9*#A-D" as tones at `rate` (8000/16000): tone_ms each, gap_ms silence
+ * between, at the usual level (about -10 dBFS per tone). (transfer full) */
+vagent_status vagent_dtmf_synth(const char *digits, int rate, int tone_ms, int gap_ms,
+				struct vagent_audio **out, struct vagent_error *err);
+
+/* A streaming Goertzel detector (ITU-T Q.24-like checks: both tones present, twist limits,
+ * other energy low, minimum duration ~40 ms, a digit reported once per key press). */
+struct vagent_dtmf_detector;
+
+/* A detector for mono audio at `rate` Hz (8000..48000); NULL for another
+ * rate or when out of memory. (transfer full) */
+struct vagent_dtmf_detector *vagent_dtmf_detector_new(int rate);
+
+/* Feed mono int16 samples; returns the number of digits completed in this chunk, written to
+ * `digits` (up to cap) with the sample offset (from the detector's start) of each onset.
+ * `onsets` may be NULL. Digits past `cap` are dropped (a chunk of n samples completes at
+ * most n / 200 + 1 digits at 8 kHz). */
+size_t vagent_dtmf_detector_feed(struct vagent_dtmf_detector *d, const int16_t *s, size_t n,
+				 char *digits, int64_t *onsets, size_t cap);
+
+/* Whether a tone is currently sounding (so the session can keep it away from VAD/STT). */
+bool vagent_dtmf_detector_active(const struct vagent_dtmf_detector *d);
+
+/* Free a detector; NULL is a no-op. */
+void vagent_dtmf_detector_free(struct vagent_dtmf_detector *d);
+
+/* All digits in channel `channel` (-1: mix) of `a`, NUL-terminated into out (cap bytes).
+ * Returns the number of digits written (0 for a channel `a` does not have). */
+size_t vagent_dtmf_detect_audio(const struct vagent_audio *a, int channel, char *out, size_t cap);
+
+/* A payment card number in `text`: 13..19 digits passing the Luhn check, written as a run of
+ * digits possibly separated by single spaces or dashes, or spoken as digit words ("four one
+ * one one ...", "oh" for zero) — the way transcripts show it. true and the byte span if found. */
+bool vagent_card_number_find(const char *text, size_t *off, size_t *len);
+
+/* Replace every such card number in `text` (in place): digits written as digits become '*'
+ * except the last four ("**** **** **** 1111", same length); a number with digit words
+ * becomes "[card ending 1111]" (shorter). Never grows the text. Returns how many were
+ * redacted. NULL is 0. */
+size_t vagent_card_number_redact(char *text);
+
+/* Whether the `n` characters at `digits` are all ASCII digits (n >= 1) passing the Luhn
+ * check. */
+bool vagent_luhn_valid(const char *digits, size_t n);
+
 /* @@DTMF-END@@ */
 
 /* ==== @@LEG@@ — the caller's telephone leg: codec, noise, jitter, loss

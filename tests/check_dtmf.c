@@ -1,0 +1,492 @@
+/*
+ * check_dtmf.c — DTMF tones and card numbers: synth → detect round trips
+ * at 8 and 16 kHz, through μ-law and under speech, key-press timing rules,
+ * no false digits on the speech and noise fixtures; the Luhn check, finding
+ * and redacting card numbers written or spoken, and numbers that are not
+ * cards (order and phone numbers).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vagent.h"
+#include "support/harness.h"
+
+static const char all_keys[] = "0123456789*#ABCD";
+
+static struct vagent_audio *synth(const char *digits, int rate, int tone_ms, int gap_ms)
+{
+	struct vagent_audio *a = NULL;
+	struct vagent_error err;
+
+	ck_assert_msg(vagent_dtmf_synth(digits, rate, tone_ms, gap_ms, &a, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+/* `a` with `before_ms` of silence in front and `after_ms` after. */
+static struct vagent_audio *pad(struct vagent_audio *a, int before_ms, int after_ms)
+{
+	size_t b = vagent_frame_samples_for(a->rate, before_ms);
+	size_t e = vagent_frame_samples_for(a->rate, after_ms);
+	struct vagent_audio *p = vagent_audio_new(a->rate, 1, b + a->frames + e);
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p->samples + b, a->samples, a->frames * sizeof(float));
+	vagent_audio_free(a);
+	return p;
+}
+
+static void expect_digits(const struct vagent_audio *a, int channel, const char *want)
+{
+	char got[64];
+
+	vagent_dtmf_detect_audio(a, channel, got, sizeof(got));
+	ck_assert_msg(strcmp(got, want) == 0, "detected \"%s\", want \"%s\" (rate %d)", got,
+		      want, a->rate);
+}
+
+START_TEST(test_synth_shape_and_level)
+{
+	struct vagent_audio *a = synth("1#", 8000, 100, 50);
+	struct vagent_error err;
+	double peak = 0, sq = 0;
+
+	ck_assert_int_eq(a->rate, 8000);
+	ck_assert_int_eq(a->channels, 1);
+	ck_assert_uint_eq(a->frames, 800 + 400 + 800);
+	for (size_t i = 800; i < 1200; i++)
+		ck_assert(a->samples[i] == 0.0f);
+	for (size_t i = 0; i < 800; i++) {
+		peak = fmax(peak, fabs(a->samples[i]));
+		sq += (double)a->samples[i] * a->samples[i];
+	}
+	/* Two tones of -10 dBFS each: mean square 2 · 0.316² / 2 = 0.1. */
+	ck_assert_double_le(peak, 0.64);
+	ck_assert_double_ge(peak, 0.55);
+	ck_assert_double_eq_tol(sq / 800, 0.1, 0.005);
+	vagent_audio_free(a);
+
+	a = synth("", 16000, 50, 50);
+	ck_assert_uint_eq(a->frames, 0);
+	vagent_audio_free(a);
+	a = synth("a", 16000, 50, 0);    /* lower-case A-D too */
+	ck_assert_uint_eq(a->frames, 800);
+	vagent_audio_free(a);
+
+	ck_assert_int_eq(vagent_dtmf_synth("12x", 8000, 50, 50, &a, &err), VAGENT_EINVAL);
+	ck_assert_ptr_null(a);
+	ck_assert_ptr_nonnull(strstr(err.message, "'x'"));
+	ck_assert_int_eq(vagent_dtmf_synth("1", 4000, 50, 50, &a, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_dtmf_synth("1", 8000, 0, 50, &a, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_dtmf_synth("1", 8000, 50, -1, &a, &err), VAGENT_EINVAL);
+	ck_assert_int_eq(vagent_dtmf_synth(NULL, 8000, 50, 50, &a, &err), VAGENT_EINVAL);
+	ck_assert_ptr_null(a);
+}
+END_TEST
+
+START_TEST(test_round_trip_all_keys)
+{
+	static const int rates[] = { 8000, 16000 };
+	static const int timing[][2] = { { 40, 40 }, { 70, 50 }, { 200, 100 } };
+
+	for (size_t r = 0; r < 2; r++)
+		for (size_t t = 0; t < 3; t++) {
+			struct vagent_audio *a = synth(all_keys, rates[r], timing[t][0], timing[t][1]);
+
+			a = pad(a, 100, 100);
+			expect_digits(a, 0, all_keys);
+			expect_digits(a, -1, all_keys);
+			vagent_audio_free(a);
+		}
+	/* A 1 kHz beep, a 2-tone sequence and silence: nothing. */
+	{
+		struct vagent_audio *a = vagent_audio_new(8000, 1, 8000);
+
+		expect_digits(a, 0, "");
+		for (size_t i = 0; i < a->frames; i++)
+			a->samples[i] = (float)(0.5 * sin(2 * M_PI * 1000.0 * (double)i / 8000));
+		expect_digits(a, 0, "");
+		for (size_t i = 0; i < a->frames; i++)   /* row tone alone */
+			a->samples[i] = (float)(0.5 * sin(2 * M_PI * 697.0 * (double)i / 8000));
+		expect_digits(a, 0, "");
+		vagent_audio_free(a);
+	}
+}
+END_TEST
+
+/* A tone pair with the given levels (dBFS) and frequency scale. */
+static struct vagent_audio *pair(int rate, double row_hz, double col_hz, double row_db,
+				 double col_db, int ms)
+{
+	size_t n = vagent_frame_samples_for(rate, ms);
+	struct vagent_audio *a = vagent_audio_new(rate, 1, n);
+	double ar = pow(10, row_db / 20), ac = pow(10, col_db / 20);
+
+	ck_assert_ptr_nonnull(a);
+	for (size_t i = 0; i < n; i++)
+		a->samples[i] = (float)(ar * sin(2 * M_PI * row_hz * (double)i / rate) +
+					ac * sin(2 * M_PI * col_hz * (double)i / rate));
+	return pad(a, 60, 60);
+}
+
+START_TEST(test_q24_like_checks)
+{
+	struct vagent_audio *a;
+
+	/* Frequency off by 1.5 %: accepted; off by 6 %: rejected. */
+	a = pair(8000, 770 * 1.015, 1336 * 0.985, -10, -10, 60);
+	expect_digits(a, 0, "5");
+	vagent_audio_free(a);
+	a = pair(8000, 770 * 1.06, 1336 * 1.06, -10, -10, 60);
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+	/* Twist: high group 6 dB over the low accepted, 12 dB rejected; low 3 dB
+	 * over the high accepted, 8 dB rejected. */
+	a = pair(8000, 852, 1477, -16, -10, 60);
+	expect_digits(a, 0, "9");
+	vagent_audio_free(a);
+	a = pair(8000, 852, 1477, -22, -10, 60);
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+	a = pair(16000, 941, 1209, -10, -13, 60);
+	expect_digits(a, 0, "*");
+	vagent_audio_free(a);
+	a = pair(16000, 941, 1209, -10, -18, 60);
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+	/* Quiet (-30 dBFS per tone) accepted; -50 dBFS is not a key press. */
+	a = pair(8000, 697, 1633, -30, -30, 60);
+	expect_digits(a, 0, "A");
+	vagent_audio_free(a);
+	a = pair(8000, 697, 1633, -50, -50, 60);
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+	/* Too short (20 ms): not a key press. */
+	a = pair(8000, 697, 1209, -10, -10, 20);
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+	/* Both rows at once (two keys pressed): rejected. */
+	a = pair(8000, 697, 1209, -10, -10, 80);
+	for (size_t i = 0; i < a->frames; i++)
+		if (a->samples[i] != 0)
+			a->samples[i] += (float)(0.316 * sin(2 * M_PI * 852.0 * (double)i / 8000));
+	expect_digits(a, 0, "");
+	vagent_audio_free(a);
+}
+END_TEST
+
+START_TEST(test_one_digit_per_press)
+{
+	struct vagent_audio *a = pad(synth("5", 8000, 1500, 0), 50, 50);
+
+	expect_digits(a, 0, "5");            /* a long press is one digit */
+	vagent_audio_free(a);
+	a = pad(synth("555", 16000, 45, 40), 50, 50);
+	expect_digits(a, 0, "555");          /* a 40 ms pause separates presses */
+	vagent_audio_free(a);
+	a = pad(synth("12", 8000, 80, 0), 50, 50);
+	expect_digits(a, 0, "12");           /* a key change without a pause */
+	vagent_audio_free(a);
+	/* A 5 ms dropout in the middle of a press does not split it. */
+	a = pad(synth("7", 8000, 300, 0), 50, 50);
+	for (size_t i = 0; i < 40; i++)
+		a->samples[400 + 1000 + i] = 0;
+	expect_digits(a, 0, "7");
+	vagent_audio_free(a);
+}
+END_TEST
+
+/* Stream in 20 ms chunks: each digit once, its onset near the tone's start,
+ * and active() while the tones sound. */
+START_TEST(test_streaming_onsets_and_active)
+{
+	int rate = _i ? 16000 : 8000;
+	struct vagent_audio *a = pad(synth("3#9", rate, 80, 120), 210, 200);
+	struct vagent_dtmf_detector *d = vagent_dtmf_detector_new(rate);
+	size_t chunk = vagent_frame_samples_for(rate, 20), total = 0;
+	size_t active_chunks = 0;
+	char digits[8];
+	int64_t onsets[8];
+	int16_t *pcm = malloc(a->frames * sizeof(*pcm));
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(pcm);
+	ck_assert(!vagent_dtmf_detector_active(d));
+	for (size_t i = 0; i < a->frames; i++)
+		pcm[i] = (int16_t)lrintf(a->samples[i] * 32767.0f);
+	for (size_t off = 0; off + chunk <= a->frames; off += chunk) {
+		size_t got = vagent_dtmf_detector_feed(d, pcm + off, chunk, digits + total,
+						       onsets + total, 8 - total);
+
+		total += got;
+		active_chunks += vagent_dtmf_detector_active(d);
+	}
+	ck_assert_uint_eq(total, 3);
+	ck_assert(memcmp(digits, "3#9", 3) == 0);
+	for (int k = 0; k < 3; k++) {
+		int64_t want = (int64_t)(210 + k * 200) * rate / 1000;
+
+		ck_assert_msg(llabs(onsets[k] - want) <= rate * 13 / 1000,
+			      "onset %d at %lld, tone starts at %lld", k, (long long)onsets[k],
+			      (long long)want);
+	}
+	/* Three 80 ms tones: about 12 of the 20 ms chunks see a tone (a chunk
+	 * after each tone too, while the press is released). */
+	ck_assert_uint_ge(active_chunks, 9);
+	ck_assert_uint_le(active_chunks, 18);
+	ck_assert(!vagent_dtmf_detector_active(d));
+	/* cap 0 and NULL buffers: nothing written, no crash. */
+	ck_assert_uint_eq(vagent_dtmf_detector_feed(d, pcm, a->frames, NULL, NULL, 0), 0);
+	ck_assert_uint_eq(vagent_dtmf_detector_feed(NULL, pcm, 10, digits, onsets, 8), 0);
+	ck_assert_ptr_null(vagent_dtmf_detector_new(1000));
+	vagent_dtmf_detector_free(d);
+	vagent_dtmf_detector_free(NULL);
+	free(pcm);
+	vagent_audio_free(a);
+}
+END_TEST
+
+START_TEST(test_through_ulaw)
+{
+	struct vagent_audio *a = pad(synth(all_keys, 8000, 50, 50), 40, 40);
+
+	for (size_t i = 0; i < a->frames; i++) {
+		int16_t s = (int16_t)lrintf(a->samples[i] * 32767.0f);
+
+		a->samples[i] = (float)vagent_ulaw_decode(vagent_ulaw_encode(s)) / 32768.0f;
+	}
+	expect_digits(a, 0, all_keys);
+	/* and quiet (-30 dBFS per tone), where μ-law noise is relatively larger */
+	vagent_audio_gain(a, -20);
+	for (size_t i = 0; i < a->frames; i++) {
+		int16_t s = (int16_t)lrintf(a->samples[i] * 32767.0f);
+
+		a->samples[i] = (float)vagent_ulaw_decode(vagent_ulaw_encode(s)) / 32768.0f;
+	}
+	expect_digits(a, 0, all_keys);
+	vagent_audio_free(a);
+}
+END_TEST
+
+/* Keys pressed while someone talks (flite speech 6 dB under the tones):
+ * all found; the speech alone: none. */
+START_TEST(test_under_speech)
+{
+	int rate = _i ? 16000 : 8000;
+	struct vagent_audio *speech = NULL, *keys;
+	struct vagent_error err;
+	double speech_ms = 0, keys_ms = 0;
+	size_t start;
+
+	ck_assert_msg(vagent_flite_synth("Hello, I would like to pay my balance, my order number "
+					 "is five five two one, and please hurry up.", NULL, rate,
+					 &speech, &err) == VAGENT_OK, "%s", err.message);
+	expect_digits(speech, 0, "");
+	keys = synth("4521#", rate, 70, 80);
+	ck_assert_uint_gt(speech->frames, keys->frames + (size_t)rate);
+	start = (size_t)rate / 2;
+	for (size_t i = 0; i < keys->frames; i++) {
+		speech_ms += (double)speech->samples[start + i] * speech->samples[start + i];
+		keys_ms += (double)keys->samples[i] * keys->samples[i];
+	}
+	/* Scale the speech to 6 dB under the tones over the span they share. */
+	{
+		double g = sqrt(keys_ms / speech_ms / pow(10, 0.6));
+
+		for (size_t i = 0; i < speech->frames; i++)
+			speech->samples[i] *= (float)g;
+	}
+	for (size_t i = 0; i < keys->frames; i++)
+		speech->samples[start + i] += keys->samples[i];
+	expect_digits(speech, 0, "4521#");
+	vagent_audio_free(keys);
+	vagent_audio_free(speech);
+}
+END_TEST
+
+/* No digit anywhere in the speech and noise fixtures (talk-off). */
+START_TEST(test_no_false_digits_on_fixtures)
+{
+	static const char *const files[] = {
+		"fixtures/speech/asterisk/basic-pbx-ivr-main.wav",
+		"fixtures/speech/asterisk/demo-echotest.wav",
+		"fixtures/speech/asterisk/tt-monkeys.wav",
+		"fixtures/speech/asterisk/vm-options.wav",
+		"fixtures/speech/asterisk/vm-msginstruct.wav",
+		"fixtures/speech/asterisk/dir-intro.wav",
+		"fixtures/speech/asterisk/beep.wav",
+		"fixtures/speech/asterisk/beeperr.wav",
+		"fixtures/speech/asterisk/ascending-2tone.wav",
+		"fixtures/speech/asterisk/descending-2tone.wav",
+		"fixtures/speech/asterisk/digits/0.wav",
+		"fixtures/speech/asterisk/digits/5.wav",
+		"fixtures/speech/asterisk/digits/9.wav",
+		"fixtures/speech/harvard/OSR_us_000_0034_8k.wav",
+		"fixtures/speech/librispeech/1221-135766-0001.wav",
+		"fixtures/speech/librispeech/1995-1837-0001.wav",
+		"fixtures/speech/commercial-call/commercial_mono.wav",
+		"fixtures/speech/ami-pyannote/tst00.wav",
+		"fixtures/speech/picovoice-falcon/test.wav",
+		"fixtures/noise/doing_the_dishes.wav",
+		"fixtures/noise/exercise_bike.wav",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct vagent_audio *a = NULL;
+		struct vagent_error err;
+		char got[64];
+
+		ck_assert_msg(vagent_audio_load(top_path(files[i]), VAGENT_CHANNELS_MIX, &a, &err) ==
+			      VAGENT_OK, "%s", err.message);
+		vagent_dtmf_detect_audio(a, 0, got, sizeof(got));
+		ck_assert_msg(got[0] == '\0', "%s: false digits \"%s\"", files[i], got);
+		vagent_audio_free(a);
+	}
+}
+END_TEST
+
+START_TEST(test_detect_audio_channels_and_cap)
+{
+	struct vagent_audio *keys = pad(synth("0123456789", 8000, 50, 50), 20, 20);
+	struct vagent_audio *st = vagent_audio_new(8000, 2, keys->frames);
+	char out[4];
+
+	ck_assert_ptr_nonnull(st);
+	for (size_t i = 0; i < keys->frames; i++)
+		st->samples[2 * i + 1] = keys->samples[i];
+	expect_digits(st, 0, "");
+	expect_digits(st, 1, "0123456789");
+	expect_digits(st, -1, "0123456789");  /* the mix: 6 dB down, still found */
+	expect_digits(st, 2, "");
+	ck_assert_uint_eq(vagent_dtmf_detect_audio(st, 1, out, sizeof(out)), 3);
+	ck_assert_str_eq(out, "012");
+	ck_assert_uint_eq(vagent_dtmf_detect_audio(NULL, 0, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	vagent_audio_free(st);
+	vagent_audio_free(keys);
+}
+END_TEST
+
+/* ---- card numbers */
+
+START_TEST(test_luhn)
+{
+	ck_assert(vagent_luhn_valid("4111111111111111", 16));
+	ck_assert(!vagent_luhn_valid("4111111111111112", 16));
+	ck_assert(vagent_luhn_valid("79927398713", 11));
+	ck_assert(!vagent_luhn_valid("79927398710", 11));
+	ck_assert(vagent_luhn_valid("378282246310005", 15));     /* Amex test number */
+	ck_assert(vagent_luhn_valid("5500000000000004", 16));    /* Mastercard test */
+	ck_assert(vagent_luhn_valid("6011111111111117", 16));    /* Discover test */
+	ck_assert(vagent_luhn_valid("0", 1));
+	ck_assert(!vagent_luhn_valid("4111 1111 1111 1111", 19)); /* digits only */
+	ck_assert(!vagent_luhn_valid("", 0));
+	ck_assert(!vagent_luhn_valid(NULL, 3));
+}
+END_TEST
+
+static void expect_found(const char *text, const char *span)
+{
+	size_t off = 0, len = 0;
+
+	ck_assert_msg(vagent_card_number_find(text, &off, &len), "no card in \"%s\"", text);
+	ck_assert_msg(len == strlen(span) && strncmp(text + off, span, len) == 0,
+		      "found \"%.*s\" in \"%s\", want \"%s\"", (int)len, text + off, text, span);
+}
+
+static void expect_none(const char *text)
+{
+	size_t off = 0, len = 0;
+
+	ck_assert_msg(!vagent_card_number_find(text, &off, &len), "\"%.*s\" taken for a card in \"%s\"",
+		      (int)len, text + off, text);
+}
+
+START_TEST(test_card_find)
+{
+	expect_found("4111111111111111", "4111111111111111");
+	expect_found("my card is 4111 1111 1111 1111, expiry 12/27",
+		     "4111 1111 1111 1111");
+	expect_found("card: 5500-0000-0000-0004.", "5500-0000-0000-0004");
+	expect_found("amex 3782 822463 10005 thanks", "3782 822463 10005");
+	expect_found("it's four one one one one one one one one one one one one one one one ok",
+		     "four one one one one one one one one one one one one one one one");
+	expect_found("Five five oh oh, zero zero zero zero, 0000 0 0 0 4 please",
+		     "Five five oh oh, zero zero zero zero, 0000 0 0 0 4");
+	/* A digit before the number does not hide it. */
+	expect_found("press 1 4111 1111 1111 1111", "4111 1111 1111 1111");
+	/* Order numbers, phone numbers, amounts, a non-Luhn 16 digits, too long. */
+	expect_none("my order number is 12345");
+	expect_none("order 1 2 3 4 5");
+	expect_none("call me on 555-123-4567 or (555) 123 4567");
+	expect_none("five five five one two three four five six seven");
+	expect_none("it was $4,111.11 on 2024-01-15 at 10:30");
+	expect_none("4111 1111 1111 1112");
+	expect_none("41111111111111111111111");             /* 23 digits in one run */
+	expect_none("4111  1111  1111  1111");              /* double spaces: not one number */
+	expect_none("4111 1111 1111 and then 1111");
+	expect_none("someone one two");
+	expect_none("");
+	ck_assert(!vagent_card_number_find(NULL, NULL, NULL));
+	ck_assert(vagent_card_number_find("x 4111111111111111", NULL, NULL));
+}
+END_TEST
+
+START_TEST(test_card_redact)
+{
+	char a[] = "card 4111 1111 1111 1111 and 5500-0000-0000-0004; order 12345";
+	char b[] = "it is four one one one one one one one one one one one one one one one, thanks";
+	char c[] = "phone 555 123 4567, order 98765";
+	char d[] = "3782822463100054111111111111111";  /* 31 digits: no card */
+	char e[] = "6011111111111117";
+	size_t before;
+
+	before = strlen(a);
+	ck_assert_uint_eq(vagent_card_number_redact(a), 2);
+	ck_assert_str_eq(a, "card **** **** **** 1111 and ****-****-****-0004; order 12345");
+	ck_assert_uint_eq(strlen(a), before);
+
+	before = strlen(b);
+	ck_assert_uint_eq(vagent_card_number_redact(b), 1);
+	ck_assert_str_eq(b, "it is [card ending 1111], thanks");
+	ck_assert_uint_le(strlen(b), before);
+	ck_assert(!vagent_card_number_find(b, NULL, NULL));
+
+	ck_assert_uint_eq(vagent_card_number_redact(c), 0);
+	ck_assert_str_eq(c, "phone 555 123 4567, order 98765");
+	ck_assert_uint_eq(vagent_card_number_redact(d), 0);
+	ck_assert_uint_eq(vagent_card_number_redact(e), 1);
+	ck_assert_str_eq(e, "************1117");
+	ck_assert_uint_eq(vagent_card_number_redact(e), 0);  /* idempotent */
+	ck_assert_uint_eq(vagent_card_number_redact(NULL), 0);
+}
+END_TEST
+
+Suite *suite_dtmf(void);
+Suite *suite_dtmf(void)
+{
+	Suite *s = suite_create("dtmf");
+	TCase *tc = tcase_create("tones");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_synth_shape_and_level);
+	tcase_add_test(tc, test_round_trip_all_keys);
+	tcase_add_test(tc, test_q24_like_checks);
+	tcase_add_test(tc, test_one_digit_per_press);
+	tcase_add_loop_test(tc, test_streaming_onsets_and_active, 0, 2);
+	tcase_add_test(tc, test_through_ulaw);
+	tcase_add_loop_test(tc, test_under_speech, 0, 2);
+	tcase_add_test(tc, test_no_false_digits_on_fixtures);
+	tcase_add_test(tc, test_detect_audio_channels_and_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cards");
+	tcase_add_test(tc, test_luhn);
+	tcase_add_test(tc, test_card_find);
+	tcase_add_test(tc, test_card_redact);
+	suite_add_tcase(s, tc);
+	return s;
+}
