@@ -3023,6 +3023,118 @@ bool vagent_fault_kind_allowed(const char *slot, vagent_fault_kind kind);
 /* ==== @@EXPECT@@ — expectations and SLO expressions (lib/expect;
  * docs/expectations.md) ==== */
 /* @@EXPECT-API@@ */
+/*
+ * Expectations: checks a scenario or a recorded call makes on the finished
+ * call (docs/expectations.md), each computed from the call's trace, its
+ * session result and its recording, so a user can recompute them. Each
+ * gives a name ("tool_called order_status"), pass/fail and a one-line
+ * detail saying what was seen ("order_status called 0 times; tools
+ * called: refund (1)").
+ */
+struct vagent_expectations;
+
+/*
+ * Parse the member `key` ("expectations", an array; absent: an empty
+ * list) of the JSON document `text` (file `file`, for messages). Every
+ * problem goes to `diags` (may be NULL) as "FILE:LINE:
+ * expectations[2].tool_called: problem"; the first also to `err`
+ * (VAGENT_EINVAL; VAGENT_EFORMAT when `text` is not JSON). Regular
+ * expressions are compiled here, metric and event names checked.
+ * On success *out is new (transfer full); on error NULL.
+ */
+vagent_status vagent_expectations_parse(const char *text, size_t len,
+					const char *file, const char *key,
+					struct vagent_expectations **out,
+					struct vagent_diags *diags,
+					struct vagent_error *err);
+size_t vagent_expectations_count(const struct vagent_expectations *x);
+/* Whether any expectation needs the recording (to transcribe the agent's
+ * audio or scan the caller channel). */
+bool vagent_expectations_need_recording(const struct vagent_expectations *x);
+/* NULL is a no-op. */
+void vagent_expectations_free(struct vagent_expectations *x);
+
+/* What a finished call left behind. Everything is borrowed. */
+struct vagent_call_evidence {
+	const char *name;                     /* the call, for messages */
+	const char *trace; size_t trace_len;  /* JSON lines (docs/trace.md) */
+	const struct vagent_session_result *result;   /* or NULL */
+	const struct vagent_audio *recording; /* stereo: caller left, agent
+					       * right, sample 0 at t = 0; or NULL */
+	const struct vagent_agent *agent;     /* or NULL (disclosure phrases) */
+	const char *const *texts; size_t n_texts;  /* other outputs about the
+					       * call (JSON, HTML, logs), scanned
+					       * by no_card_number */
+	/* Recogniser for "heard" and the caller channel (NULL: the
+	 * default pocketsphinx config at the recording's rate). */
+	const struct vagent_sphinx_config *sphinx;
+};
+
+struct vagent_expectation_outcomes {
+	struct vagent_expectation_result *results;  /* in file order; name,
+						     * passed, detail (owned) */
+	size_t n;
+	size_t failed;
+};
+
+/*
+ * Evaluate every expectation of `x` on the call `ev`. *out (transfer
+ * full; vagent_expectation_outcomes_free) holds one result per
+ * expectation. Errors: VAGENT_EFORMAT when the trace does not parse (err
+ * names the call and line); VAGENT_ENOMEM (*out NULL). A recogniser that
+ * cannot load (VAGENT_ENOENT/EPROVIDER) is returned too, but *out is
+ * still filled: the expectations it kept from being evaluated failed with
+ * a detail saying so.
+ */
+vagent_status vagent_expectations_eval(const struct vagent_expectations *x,
+				       const struct vagent_call_evidence *ev,
+				       struct vagent_expectation_outcomes **out,
+				       struct vagent_error *err);
+/* NULL is a no-op. */
+void vagent_expectation_outcomes_free(struct vagent_expectation_outcomes *o);
+
+/*
+ * SLO expressions (DESIGN.md §6): METRIC.STAT OP VALUE[ms|s] with METRIC
+ * a metric of vagent_metric, STAT p50|p90|p95|p99 (any pN, 0 < N <= 100),
+ * min, max or mean, OP < <= > >=, and a value in ms (the default unit) or
+ * s; or `wer OP VALUE[%]` (a fraction, or a percentage with %). Spaces
+ * around the parts are allowed: "e2e.p95 <= 1 s".
+ */
+typedef enum vagent_slo_op {
+	VAGENT_SLO_LT,
+	VAGENT_SLO_LE,
+	VAGENT_SLO_GT,
+	VAGENT_SLO_GE,
+} vagent_slo_op;
+
+struct vagent_slo {
+	char expr[96];              /* as written (trimmed) */
+	bool is_wer;
+	vagent_metric metric;       /* unless is_wer */
+	char stat[16];              /* "p95", "max" (vagent_stats_get) */
+	vagent_slo_op op;
+	double value;               /* ms, or a fraction for wer */
+};
+
+/* Parse `expr`. VAGENT_EINVAL with "SLO \"EXPR\": problem" for anything
+ * wrong (unknown metric or statistic, missing operator or value, a unit
+ * the metric does not take, trailing text, longer than 95 bytes). */
+vagent_status vagent_slo_parse(const char *expr, struct vagent_slo *out,
+			       struct vagent_error *err);
+/* "<=" etc. */
+const char *vagent_slo_op_name(vagent_slo_op op);
+
+/*
+ * Evaluate `slo` on aggregated `stats` (may be NULL: no samples) and the
+ * run's corpus WER (has_wer false: none). out->expr points to slo->expr;
+ * out->value is in ms (a fraction for wer). A missing metric fails, and
+ * `detail` (detail_len bytes, may be NULL) says so; else it reads
+ * "e2e.p95 = 1210 ms > 1000 ms".
+ */
+void vagent_slo_eval(const struct vagent_slo *slo,
+		     const struct vagent_stats *stats, bool has_wer, double wer,
+		     struct vagent_slo_result *out, char *detail,
+		     size_t detail_len);
 /* @@EXPECT-END@@ */
 
 /* ==== @@REPLAY@@ — recorded calls: the call folder, replay and record
