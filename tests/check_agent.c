@@ -277,6 +277,9 @@ static const struct {
 	{ "unknown-filter.json", VAGENT_EINVAL,
 	  "11: flow.intents[1].reply: unknown filter \"shout\" in {slot.day|shout} "
 	  "(one of digits, date, amount, list, number, last4)" },
+	{ "card-spoken.json", VAGENT_EINVAL,
+	  "11: flow.intents[1].reply: {slot.card} is a card number: say it only as "
+	  "{slot.card|last4}" },
 	{ "result-without-tool.json", VAGENT_EINVAL,
 	  "10: flow.intents[1].reply: {result.id}: there is no result here (only "
 	  "in the reply of an intent with a tool or knowledge)" },

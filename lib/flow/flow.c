@@ -952,9 +952,10 @@ static void decide(struct flow_req *r)
 		struct vagent__strbuf sb = { 0 };
 
 		vagent__strbuf_puts(&sb, text);
+		/* keys typed in PCI mode (a card, valid or not) are not kept */
 		if (r->dtmf && *r->dtmf)
 			vagent__strbuf_printf(&sb, "%s[DTMF %s]", *text ? " " : "",
-					      r->dtmf);
+					      b->sensitive ? "redacted" : r->dtmf);
 		{
 			char *l = vagent__strbuf_detach(&sb);
 
