@@ -1029,7 +1029,8 @@ vagent_status vagent_trace_type_from_name(const char *name,
  *   filler               text?
  *   escalation           reason
  *   transfer             package
- *   dtmf                 digit (one of 0-9 * # A-D)
+ *   dtmf                 digit (one of 0-9 * # A-D), or redacted (true,
+ *                        no digit: a key pressed in PCI mode)
  *   fallback             slot, from, to
  *   error                source, message
  *
@@ -1061,6 +1062,7 @@ struct vagent_trace_event {
 	const char *source;        /* error: component or provider */
 	const char *message;       /* error */
 	size_t line;               /* reader: 1-based line in the file */
+	bool redacted;             /* dtmf: pressed in PCI mode, digit omitted */
 };
 
 /* A writer of one trace: to a FILE* or to a memory buffer. Not locked:
@@ -1566,6 +1568,11 @@ struct vagent_brain {
 	void (*on_error)(void *ctx, uint64_t id, vagent_status st,
 			 const char *message);
 	void *ctx;
+	/* PCI mode (docs/dtmf.md): on while the caller enters something
+	 * sensitive (a card number): the recogniser and the recording get
+	 * silence and dtmf events carry no digit, until off. Set by the
+	 * session; may be NULL. */
+	void (*on_sensitive)(void *ctx, uint64_t id, bool on);
 };
 
 struct vagent_tts_ops {
@@ -2450,10 +2457,12 @@ typedef enum vagent_slot_type {
 				   * "nope", "don't" → "no" */
 	VAGENT_SLOT_CHOICE,       /* one of `choices` (fuzzy) → that choice */
 	VAGENT_SLOT_TEXT,         /* the whole text, trimmed */
+	VAGENT_SLOT_CARD,         /* a payment card number: 13..19 digits passing
+				   * the Luhn check (speech or DTMF); sensitive */
 } vagent_slot_type;
 
 /* "digits", "number", "order_number", "amount", "date", "yes_no",
- * "choice", "text"; NULL when out of range; and back (-1 if unknown). */
+ * "choice", "text", "card"; NULL when out of range; and back (-1 if unknown). */
 const char *vagent_slot_type_name(vagent_slot_type t);
 int vagent_slot_type_from_name(const char *name);
 

@@ -292,7 +292,7 @@ static const struct {
 	{ "slot-type.json", VAGENT_EINVAL,
 	  "11: flow.intents[1].slots[0].type: unknown slot type \"dat\" (did you "
 	  "mean \"date\"? one of digits, number, order_number, amount, date, "
-	  "yes_no, choice, text)" },
+	  "yes_no, choice, text, card)" },
 	{ "duplicate-intent.json", VAGENT_EINVAL,
 	  "7: flow.intents[1].name: duplicate intent name \"hello\" (also flow.intents[0])" },
 	{ "duplicate-slot.json", VAGENT_EINVAL,
@@ -304,7 +304,10 @@ static const struct {
 	  "11: flow.intents[1].reply: undefined slot \"date\" in {slot.date}" },
 	{ "unknown-filter.json", VAGENT_EINVAL,
 	  "11: flow.intents[1].reply: unknown filter \"shout\" in {slot.day|shout} "
-	  "(one of digits, date, amount, list, number)" },
+	  "(one of digits, date, amount, list, number, last4)" },
+	{ "card-spoken.json", VAGENT_EINVAL,
+	  "11: flow.intents[1].reply: {slot.card} is a card number: say it only as "
+	  "{slot.card|last4}" },
 	{ "result-without-tool.json", VAGENT_EINVAL,
 	  "10: flow.intents[1].reply: {result.id}: there is no result here (only "
 	  "in the reply of an intent with a tool or knowledge)" },

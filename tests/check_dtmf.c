@@ -465,6 +465,472 @@ START_TEST(test_card_redact)
 }
 END_TEST
 
+
+/* ---- calls: a keypad brain and a listening STT around the session */
+
+#define MS VAGENT_TICKS_PER_MS
+
+/* A brain that says a fixed line per turn, records what each request
+ * carried, and turns PCI mode on or off or asks for digits when told. */
+struct keypad_brain {
+	struct vagent_brain base;
+	struct vagent_timer *timer;
+	uint64_t id;
+	int turn;
+	const char *replies[4];         /* per turn (0: the greeting) */
+	int sensitive_on_turn, sensitive_off_turn;  /* -1: never */
+	int expect_digits_turn, expect_digits;      /* -1: never */
+	int64_t sensitive_on_at, sensitive_off_at;  /* session ticks, -1 */
+	int n_req;
+	char dtmf[8][64];               /* per request: the keys ("" if NULL) */
+	int req_turn[8];
+};
+
+static void keypad_fired(struct vagent_timer *t, void *arg)
+{
+	struct keypad_brain *b = arg;
+	int64_t now = vagent_loop_now(b->base.loop) - b->base.origin;
+	const char *reply = b->turn >= 0 && b->turn < 4 && b->replies[b->turn]
+			    ? b->replies[b->turn] : "Okay.";
+
+	(void)t;
+	if (b->turn == b->sensitive_on_turn) {
+		b->sensitive_on_at = now;
+		b->base.on_sensitive(b->base.ctx, b->id, true);
+	}
+	if (b->turn == b->sensitive_off_turn) {
+		b->sensitive_off_at = now;
+		b->base.on_sensitive(b->base.ctx, b->id, false);
+	}
+	if (b->turn == b->expect_digits_turn)
+		b->base.on_expect_digits(b->base.ctx, b->id, b->expect_digits);
+	b->base.on_first_token(b->base.ctx, b->id);
+	b->base.on_text(b->base.ctx, b->id, reply);
+	b->base.on_done(b->base.ctx, b->id);
+}
+
+static vagent_status keypad_respond(struct vagent_brain *base,
+				    const struct vagent_brain_request *req,
+				    struct vagent_error *err)
+{
+	struct keypad_brain *b = (struct keypad_brain *)base;
+
+	if (!b->timer)
+		b->timer = vagent_timer_new(base->loop, keypad_fired, b);
+	ck_assert_ptr_nonnull(b->timer);
+	if (b->n_req < 8) {
+		snprintf(b->dtmf[b->n_req], sizeof(b->dtmf[0]), "%s", req->dtmf ? req->dtmf : "");
+		b->req_turn[b->n_req] = req->turn;
+		b->n_req++;
+	}
+	b->id = req->id;
+	b->turn = req->turn;
+	return vagent_timer_start(b->timer, 50 * MS, 0, err);
+}
+
+static void keypad_cancel(struct vagent_brain *base, uint64_t id)
+{
+	struct keypad_brain *b = (struct keypad_brain *)base;
+
+	if (id == b->id)
+		vagent_timer_stop(b->timer);
+}
+
+static void keypad_stop(struct vagent_brain *base)
+{
+	vagent_timer_stop(((struct keypad_brain *)base)->timer);
+}
+
+static void keypad_free(struct vagent_brain *base)
+{
+	vagent_timer_free(((struct keypad_brain *)base)->timer);
+}
+
+static const struct vagent_brain_ops keypad_ops = {
+	.respond = keypad_respond, .cancel = keypad_cancel, .stop = keypad_stop,
+	.free = keypad_free,
+};
+
+static void keypad_init(struct keypad_brain *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->base.ops = &keypad_ops;
+	snprintf(b->base.name, sizeof(b->base.name), "keypad");
+	b->sensitive_on_turn = b->sensitive_off_turn = b->expect_digits_turn = -1;
+	b->sensitive_on_at = b->sensitive_off_at = -1;
+}
+
+/* An STT that recognises nothing and keeps every sample it is fed. */
+struct ear_stt {
+	struct vagent_stt base;
+	struct vagent_audio *heard;
+};
+
+static void ear_audio(struct vagent_stt *p, const struct vagent_frame *f,
+		      const struct vagent_speech_truth *truth)
+{
+	struct ear_stt *e = (struct ear_stt *)p;
+
+	(void)truth;
+	ck_assert_int_eq(vagent_audio_append_frame(e->heard, f), VAGENT_OK);
+}
+
+static void ear_free(struct vagent_stt *p)
+{
+	vagent_audio_free(((struct ear_stt *)p)->heard);
+}
+
+static const struct vagent_stt_ops ear_ops = { .audio = ear_audio, .free = ear_free };
+
+/* One call: the caller presses `keys` (groups separated by '|', each
+ * played after the agent's reply ends), everything else fixed. */
+struct keycall {
+	struct keypad_brain brain;
+	struct ear_stt ear;
+	struct vagent_tts *tts;
+	struct vagent_caller *caller;
+	struct vagent_audio *tones[4];
+	struct vagent_sim_step steps[10];
+	size_t n_steps;
+	struct vagent_session *s;
+	struct vagent_trace *trace;
+	const char *trace_text;
+	int rate;
+};
+
+static void keycall_init(struct keycall *k, int rate)
+{
+	memset(k, 0, sizeof(*k));
+	keypad_init(&k->brain);
+	k->rate = rate;
+	k->ear.base.ops = &ear_ops;
+	snprintf(k->ear.base.name, sizeof(k->ear.base.name), "ear");
+	k->ear.heard = vagent_audio_new(rate, 1, 0);
+	ck_assert_ptr_nonnull(k->ear.heard);
+}
+
+/* The caller presses `keys` (80 ms tones, 80 ms apart) `offset_ms` after
+ * the anchor. */
+static void keycall_press(struct keycall *k, vagent_sim_anchor anchor, int offset_ms,
+			  const char *keys)
+{
+	size_t i = k->n_steps++, t = 0;
+
+	while (k->tones[t])
+		t++;
+	k->tones[t] = synth(keys, k->rate, 80, 80);
+	k->steps[i].kind = VAGENT_STEP_SAY;
+	k->steps[i].anchor = anchor;
+	k->steps[i].offset_ms = offset_ms;
+	k->steps[i].text = NULL;
+	k->steps[i].audio = k->tones[t];
+}
+
+static void keycall_run(struct keycall *k)
+{
+	struct vagent_sim_caller_config cc = vagent_sim_caller_config_default();
+	struct vagent_sim_tts_config tc = vagent_sim_tts_config_default();
+	struct vagent_session_config cfg = vagent_session_config_default();
+	struct vagent_error err;
+	size_t len;
+
+	k->steps[k->n_steps].kind = VAGENT_STEP_SILENCE;
+	k->steps[k->n_steps].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	k->steps[k->n_steps].duration_ms = 200;
+	k->n_steps++;
+	cc.rate = k->rate;
+	cc.steps = k->steps;
+	cc.n_steps = k->n_steps;
+	cc.hangup_after_ms = 1000;
+	tc.first_byte.jitter_ms = 0;
+	ck_assert_msg(vagent_sim_caller_new(&cc, &k->caller, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_int_eq(vagent_sim_tts_new(&tc, &k->tts, &err), VAGENT_OK);
+	cfg.name = "keys";
+	cfg.rate = k->rate;
+	cfg.keep_trace = true;
+	cfg.record = true;
+	cfg.caller = k->caller;
+	cfg.stt[0] = &k->ear.base;
+	cfg.brain[0] = &k->brain.base;
+	cfg.tts[0] = k->tts;
+	ck_assert_msg(vagent_session_run(&cfg, VAGENT_CLOCK_VIRTUAL, &k->s, &err) == VAGENT_OK,
+		      "%s", err.message);
+	k->trace_text = vagent_session_trace(k->s, &len);
+	ck_assert_msg(vagent_trace_parse(k->trace_text, len, "keys", &k->trace, &err) == VAGENT_OK,
+		      "%s", err.message);
+}
+
+static void keycall_free(struct keycall *k)
+{
+	vagent_session_free(k->s);
+	vagent_trace_free(k->trace);
+	vagent_stt_free(&k->ear.base);
+	vagent_brain_free(&k->brain.base);
+	vagent_tts_free(k->tts);
+	vagent_caller_free(k->caller);
+	for (int i = 0; i < 4; i++)
+		vagent_audio_free(k->tones[i]);
+}
+
+/* The dtmf events of the call as a string ('?' for a redacted key), and
+ * the first one's index. */
+static void keys_of(const struct keycall *k, int turn, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->trace->n && n + 1 < cap; i++) {
+		const struct vagent_trace_event *e = &k->trace->events[i];
+
+		if (e->type == VAGENT_TRACE_DTMF && (turn < 0 || e->turn == turn))
+			out[n++] = e->redacted ? '?' : e->digit[0];
+	}
+	out[n] = '\0';
+}
+
+static const struct vagent_trace_event *event(const struct keycall *k, vagent_trace_type type,
+					      int turn, int nth)
+{
+	for (size_t i = 0; i < k->trace->n; i++) {
+		const struct vagent_trace_event *e = &k->trace->events[i];
+
+		if (e->type == type && (turn < 0 || e->turn == turn) && nth-- == 0)
+			return e;
+	}
+	ck_abort_msg("no %s #%d in turn %d:\n%s", vagent_trace_type_name(type), nth, turn,
+		     k->trace_text);
+	return NULL;
+}
+
+/* Channel 0 (the caller) of the recording. */
+static struct vagent_audio *caller_channel(const struct keycall *k)
+{
+	const struct vagent_audio *rec = vagent_session_recording(k->s);
+	struct vagent_audio *left;
+
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(rec->channels, 2);
+	left = vagent_audio_new(rec->rate, 1, rec->frames);
+	ck_assert_ptr_nonnull(left);
+	for (size_t i = 0; i < rec->frames; i++)
+		left->samples[i] = rec->samples[2 * i];
+	return left;
+}
+
+/* An order number pressed after the greeting: a dtmf event per key at
+ * its tone's onset, the turn ends on '#', the brain gets the keys, the
+ * recording keeps the tones and the recogniser never hears them. */
+START_TEST(test_call_order_number_by_keys)
+{
+	struct keycall k;
+	const struct vagent_trace_event *first, *hash, *tend;
+	char keys[32];
+	struct vagent_audio *left;
+	int64_t played;
+
+	keycall_init(&k, _i ? 16000 : 8000);
+	k.brain.replies[0] = "Please enter your order number, then press hash.";
+	k.brain.replies[1] = "Thank you.";
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 500, "12345#");
+	keycall_run(&k);
+
+	keys_of(&k, 1, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "12345#");
+	keys_of(&k, -1, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "12345#");
+	ck_assert_int_eq(k.brain.n_req, 2);
+	ck_assert_int_eq(k.brain.req_turn[1], 1);
+	ck_assert_str_eq(k.brain.dtmf[1], "12345#");
+	ck_assert_str_eq(k.brain.dtmf[0], "");
+	/* onsets 160 ms apart, at the tones (the step starts on the sample
+	 * grid: caller.speech_start is its true start) */
+	first = event(&k, VAGENT_TRACE_DTMF, 1, 0);
+	played = event(&k, VAGENT_TRACE_CALLER_SPEECH_START, 1, 0)->t_us;
+	ck_assert_msg(llabs(first->t_us - played) <= 13000, "first key at %lld us, tone at %lld us",
+		      (long long)first->t_us, (long long)played);
+	for (int i = 1; i < 6; i++) {
+		int64_t d = event(&k, VAGENT_TRACE_DTMF, 1, i)->t_us - first->t_us;
+
+		ck_assert_msg(llabs(d - i * 160000) <= 13000, "key %d %lld us after the first", i,
+			      (long long)d);
+	}
+	/* the turn ends as '#' is recognised (two 12.75 ms blocks in, on the
+	 * 20 ms frame grid), not 2.5 s later */
+	hash = event(&k, VAGENT_TRACE_DTMF, 1, 5);
+	tend = event(&k, VAGENT_TRACE_TURN_END, 1, 0);
+	ck_assert_int_ge(tend->t_us, hash->t_us);
+	ck_assert_int_le(tend->t_us - hash->t_us, 60000);
+	/* the recording keeps the keys; the recogniser heard none of them */
+	left = caller_channel(&k);
+	expect_digits(left, 0, "12345#");
+	expect_digits(k.ear.heard, 0, "");
+	vagent_audio_free(left);
+	keycall_free(&k);
+}
+END_TEST
+
+/* Keys without '#': the turn ends 2.5 s after the last; with the digit
+ * count the brain asked for, at the last digit. */
+START_TEST(test_call_key_turn_timeout_and_expected_count)
+{
+	struct keycall k;
+	const struct vagent_trace_event *last, *tend;
+
+	keycall_init(&k, 8000);
+	k.brain.replies[0] = "Which option?";
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 300, "42");
+	keycall_run(&k);
+	last = event(&k, VAGENT_TRACE_DTMF, 1, 1);
+	tend = event(&k, VAGENT_TRACE_TURN_END, 1, 0);
+	ck_assert_str_eq(last->digit, "2");
+	ck_assert_int_ge(tend->t_us - last->t_us, 2500000);
+	ck_assert_int_le(tend->t_us - last->t_us, 2560000);
+	ck_assert_str_eq(k.brain.dtmf[1], "42");
+	keycall_free(&k);
+
+	keycall_init(&k, 8000);
+	k.brain.replies[0] = "Your four digit PIN please.";
+	k.brain.expect_digits_turn = 0;
+	k.brain.expect_digits = 4;
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 300, "2580");
+	keycall_run(&k);
+	last = event(&k, VAGENT_TRACE_DTMF, 1, 3);
+	tend = event(&k, VAGENT_TRACE_TURN_END, 1, 0);
+	ck_assert_int_le(tend->t_us - last->t_us, 60000);
+	ck_assert_str_eq(k.brain.dtmf[1], "2580");
+	keycall_free(&k);
+}
+END_TEST
+
+/* A key pressed while the agent talks interrupts it. */
+START_TEST(test_call_key_barges_in)
+{
+	struct keycall k;
+	const struct vagent_trace_event *key, *barge, *stop;
+
+	keycall_init(&k, 16000);
+	k.brain.replies[0] = "Welcome to the store. For orders press one. For billing press two. "
+			     "For anything else stay on the line.";
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_SPEAKING, 1000, "2");
+	keycall_run(&k);
+	key = event(&k, VAGENT_TRACE_DTMF, 1, 0);
+	barge = event(&k, VAGENT_TRACE_BARGE_IN, 0, 0);
+	stop = event(&k, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0);
+	ck_assert_str_eq(key->digit, "2");
+	ck_assert_str_eq(stop->reason, "barge_in");
+	ck_assert_int_eq(barge->onset_us, key->t_us);
+	/* stopped within a frame of the key being recognised (~26 ms in) */
+	ck_assert_int_le(stop->t_us - key->t_us, 60000);
+	ck_assert(vagent_session_result(k.s)->turns[0].interrupted);
+	ck_assert_str_eq(k.brain.dtmf[1], "2");
+	keycall_free(&k);
+}
+END_TEST
+
+/* A card number by keys in PCI mode: the brain gets it; the trace, the
+ * result texts, the recording's caller channel and the recogniser do not. */
+START_TEST(test_call_card_in_pci_mode)
+{
+	struct keycall k;
+	const struct vagent_session_result *res;
+	struct vagent_audio *left;
+	char keys[64];
+	size_t from, to;
+
+	keycall_init(&k, 8000);
+	k.brain.replies[0] = "Please enter your card number, then press hash.";
+	k.brain.replies[1] = "Thank you, your card ending 1111 is accepted. Press 9 to hear it again.";
+	k.brain.sensitive_on_turn = 0;
+	k.brain.sensitive_off_turn = 1;
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 400, "4111111111111111#");
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 400, "9#");
+	keycall_run(&k);
+
+	ck_assert_str_eq(k.brain.dtmf[1], "4111111111111111#");
+	ck_assert_str_eq(k.brain.dtmf[2], "9#");
+	keys_of(&k, -1, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "?????????????????9#");
+	/* nowhere in the trace, as digits or otherwise */
+	ck_assert_ptr_null(strstr(k.trace_text, "4111"));
+	ck_assert(!vagent_card_number_find(k.trace_text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(k.trace_text, "\"redacted\":true"));
+	res = vagent_session_result(k.s);
+	for (size_t i = 0; i < res->n_turns; i++) {
+		const char *texts[] = { res->turns[i].caller_text, res->turns[i].stt_text,
+					res->turns[i].agent_text };
+
+		for (int j = 0; j < 3; j++)
+			ck_assert(!texts[j] || !vagent_card_number_find(texts[j], NULL, NULL));
+	}
+	/* the recording's caller channel: only the keys pressed after PCI */
+	left = caller_channel(&k);
+	expect_digits(left, 0, "9#");
+	/* and the recogniser heard pure silence from PCI on to PCI off */
+	ck_assert_int_ge(k.brain.sensitive_on_at, 0);
+	ck_assert_int_gt(k.brain.sensitive_off_at, k.brain.sensitive_on_at);
+	from = (size_t)vagent_ticks_to_samples(k.brain.sensitive_on_at, 8000);
+	to = (size_t)vagent_ticks_to_samples(k.brain.sensitive_off_at, 8000);
+	ck_assert_uint_le(to, k.ear.heard->frames);
+	for (size_t i = from; i < to; i++) {
+		ck_assert(k.ear.heard->samples[i] == 0.0f);
+		ck_assert(left->samples[i] == 0.0f);
+	}
+	expect_digits(k.ear.heard, 0, "");
+	vagent_audio_free(left);
+	keycall_free(&k);
+}
+END_TEST
+
+/* ---- the trace: redaction is the writer's last line of defence */
+
+START_TEST(test_trace_redacts_and_dtmf_redacted_field)
+{
+	struct vagent_trace_writer *w = vagent_trace_writer_new(NULL, "c");
+	struct vagent_trace *t = NULL;
+	struct vagent_error err;
+	const char *text;
+	size_t len;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(vagent_trace_writer_add(w, &(struct vagent_trace_event){
+		.type = VAGENT_TRACE_STT_FINAL, .text = "my card is 4111 1111 1111 1111 ok" },
+		&err), VAGENT_OK);
+	ck_assert_int_eq(vagent_trace_writer_add(w, &(struct vagent_trace_event){
+		.type = VAGENT_TRACE_TOOL_START, .name = "take_payment", .id = "1",
+		.args = "{\"card\":\"4111111111111111\",\"n\":4111111111111111,\"amount\":12.5,"
+			"\"order\":12345}" }, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_trace_writer_add(w, &(struct vagent_trace_event){
+		.type = VAGENT_TRACE_DTMF, .digit = "4", .redacted = true }, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_trace_writer_add(w, &(struct vagent_trace_event){
+		.type = VAGENT_TRACE_DTMF, .digit = "#" }, &err), VAGENT_OK);
+	ck_assert_int_eq(vagent_trace_writer_add(w, &(struct vagent_trace_event){
+		.type = VAGENT_TRACE_DTMF }, &err), VAGENT_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "missing \"digit\""));
+	text = vagent_trace_writer_buffer(w, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\"text\":\"my card is **** **** **** 1111 ok\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"args\":{\"card\":\"************1111\","
+				     "\"n\":\"[card ending 1111]\",\"amount\":12.5,\"order\":12345}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"dtmf\",\"redacted\":true}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"dtmf\",\"digit\":\"#\"}"));
+	ck_assert_int_eq(vagent_trace_parse(text, len, "t", &t, &err), VAGENT_OK);
+	ck_assert_uint_eq(t->n, 4);
+	ck_assert(t->events[2].redacted);
+	ck_assert_ptr_null(t->events[2].digit);
+	ck_assert(!t->events[3].redacted);
+	ck_assert_str_eq(t->events[3].digit, "#");
+	vagent_trace_free(t);
+	vagent_trace_writer_free(w);
+
+	text = "{\"t_ms\":1,\"call\":\"c\",\"turn\":0,\"type\":\"dtmf\"}";
+	ck_assert_int_eq(vagent_trace_parse(text, strlen(text), "x.jsonl", &t, &err), VAGENT_EFORMAT);
+	ck_assert_str_eq(err.message, "x.jsonl:1: dtmf: missing \"digit\"");
+	text = "{\"t_ms\":1,\"call\":\"c\",\"turn\":0,\"type\":\"dtmf\",\"digit\":\"1\",\"redacted\":true}";
+	ck_assert_int_eq(vagent_trace_parse(text, strlen(text), "x.jsonl", &t, &err), VAGENT_EFORMAT);
+	ck_assert_str_eq(err.message, "x.jsonl:1: dtmf: a redacted key has no \"digit\"");
+	text = "{\"t_ms\":1,\"call\":\"c\",\"turn\":0,\"type\":\"dtmf\",\"redacted\":1}";
+	ck_assert_int_eq(vagent_trace_parse(text, strlen(text), "x.jsonl", &t, &err), VAGENT_EFORMAT);
+}
+END_TEST
+
 Suite *suite_dtmf(void);
 Suite *suite_dtmf(void)
 {
@@ -487,6 +953,15 @@ Suite *suite_dtmf(void)
 	tcase_add_test(tc, test_luhn);
 	tcase_add_test(tc, test_card_find);
 	tcase_add_test(tc, test_card_redact);
+	tcase_add_test(tc, test_trace_redacts_and_dtmf_redacted_field);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("calls");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_call_order_number_by_keys, 0, 2);
+	tcase_add_test(tc, test_call_key_turn_timeout_and_expected_count);
+	tcase_add_test(tc, test_call_key_barges_in);
+	tcase_add_test(tc, test_call_card_in_pci_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }

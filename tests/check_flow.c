@@ -118,6 +118,14 @@ static void on_expect_digits(void *ctx, uint64_t id, int digits)
 	logf_(d, "expect %d digits\n", digits);
 }
 
+static void on_sensitive(void *ctx, uint64_t id, bool on)
+{
+	struct drv *d = ctx;
+
+	ck_assert_uint_eq(id, d->id);
+	logf_(d, "sensitive %s\n", on ? "on" : "off");
+}
+
 static void on_hangup(void *ctx, uint64_t id)
 {
 	struct drv *d = ctx;
@@ -173,6 +181,7 @@ static void drv_init_agent(struct drv *d, const char *rel,
 	d->brain->on_escalate = on_escalate;
 	d->brain->on_hangup = on_hangup;
 	d->brain->on_expect_digits = on_expect_digits;
+	d->brain->on_sensitive = on_sensitive;
 	d->brain->on_done = on_done;
 	d->brain->on_error = on_error;
 	d->brain->ctx = d;
@@ -283,6 +292,61 @@ static const char *pkg_str(const cJSON *pkg, const char *key)
 static const char *const ORDER_REPLY =
 	"Order 1 2 3 4 5 is shipped. It arrives on Friday, December 4th with "
 	"a blue kettle and two mugs.";
+
+/* A card slot (fixtures/agents/pay.json): PCI mode while it is asked
+ * for, DTMF digits that pass the Luhn check, the tool gets the number and
+ * nothing else does (the reply says the last four, the package masks it). */
+START_TEST(test_card_slot_by_keys)
+{
+	struct drv d;
+	struct vagent_fault none = { 0 };
+	cJSON *pkg;
+	char *text;
+
+	drv_init_agent(&d, "fixtures/agents/pay.json", none);
+	greet(&d);
+	ck_assert_str_eq(say(&d, "i want to pay my balance"),
+			 "Sure. Please enter your card number on your keypad, then press hash.");
+	ck_assert_str_eq(last_turn_log(&d), "sensitive on\nfirst\n"
+			 "text Sure. \ntext Please enter your card number on your keypad, then "
+			 "press hash.\ndone\n");
+	/* a typo: Luhn fails, asked again, still in PCI mode */
+	ck_assert_str_eq(say_dtmf(&d, "", "4111111111111112#"),
+			 "Sorry, that card number is not valid. Please enter it again, then press hash.");
+	ck_assert_ptr_null(strstr(last_turn_log(&d), "sensitive"));
+	ck_assert_str_eq(say_dtmf(&d, "", "4111111111111111#"),
+			 "Thank you. The payment of 25 dollars with the card ending 1111 is "
+			 "approved, reference P-31.");
+	ck_assert_ptr_nonnull(strstr(last_turn_log(&d), "sensitive off\nfirst\n"
+				     "tool take_payment {\"card_number\":\"4111111111111111\","
+				     "\"amount\":25}\n"));
+	/* the package: slots masked, the tool's args and the transcript redacted */
+	ck_assert_str_eq(say(&d, "let me talk to a real person"),
+			 d.agent->escalation.human_reply);
+	ck_assert_ptr_nonnull(d.package);
+	ck_assert(!vagent_card_number_find(d.package, NULL, NULL));
+	ck_assert_msg(strstr(d.package, "411111") == NULL, "%s", d.package);
+	pkg = cJSON_Parse(d.package);
+	ck_assert_ptr_nonnull(pkg);
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(pkg, "actions"));
+	ck_assert_str_eq(text, "[{\"tool\":\"take_payment\",\"args\":{\"card_number\":"
+			 "\"************1111\",\"amount\":25},\"outcome\":\"ok\",\"result\":"
+			 "{\"payment_id\":\"P-31\",\"approved\":true}}]");
+	free(text);
+	cJSON_Delete(pkg);
+	drv_free(&d);
+
+	/* spoken digits fill it too (outside PCI mode, when said unasked) */
+	drv_init_agent(&d, "fixtures/agents/pay.json", none);
+	greet(&d);
+	ck_assert_str_eq(say(&d, "pay my bill with card four one one one one one one one one "
+			     "one one one one one one one"),
+			 "Thank you. The payment of 25 dollars with the card ending 1111 is "
+			 "approved, reference P-31.");
+	ck_assert_ptr_null(strstr(d.log, "sensitive"));
+	drv_free(&d);
+}
+END_TEST
 
 START_TEST(test_greeting)
 {
@@ -1106,6 +1170,7 @@ Suite *suite_flow(void)
 	tcase_add_test(tc, test_order_first_utterance);
 	tcase_add_test(tc, test_order_two_turns);
 	tcase_add_test(tc, test_order_dtmf);
+	tcase_add_test(tc, test_card_slot_by_keys);
 	tcase_add_test(tc, test_order_asr_errors);
 	tcase_add_test(tc, test_clarify);
 	tcase_add_test(tc, test_refund_confirmed);

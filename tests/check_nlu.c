@@ -56,14 +56,14 @@ START_TEST(test_slot_names)
 {
 	static const char *const names[] = {
 		"digits", "number", "order_number", "amount", "date", "yes_no",
-		"choice", "text",
+		"choice", "text", "card",
 	};
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		ck_assert_str_eq(vagent_slot_type_name((vagent_slot_type)i), names[i]);
 		ck_assert_int_eq(vagent_slot_type_from_name(names[i]), i);
 	}
-	ck_assert_ptr_null(vagent_slot_type_name((vagent_slot_type)8));
+	ck_assert_ptr_null(vagent_slot_type_name((vagent_slot_type)9));
 	ck_assert_ptr_null(vagent_slot_type_name((vagent_slot_type)-1));
 	ck_assert_int_eq(vagent_slot_type_from_name("Digits"), -1);
 	ck_assert_int_eq(vagent_slot_type_from_name(""), -1);

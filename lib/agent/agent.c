@@ -1322,7 +1322,8 @@ static const struct vagent_agent_slot *find_slot(
 /* References of template `t` (at `path`) in intent `in`: slots must
  * exist, results only after a tool or a knowledge lookup. */
 static void check_template(struct ctx *c, const char *path, const char *t,
-			   const struct vagent_agent_intent *in, bool results)
+			   const struct vagent_agent_intent *in, bool results,
+			   bool spoken)
 {
 	struct vagent__tref r;
 	const char *s = t;
@@ -1349,6 +1350,15 @@ static void check_template(struct ctx *c, const char *path, const char *t,
 			problem(c, VAGENT_EINVAL, path,
 				"undefined slot \"%.*s\" in %.*s", (int)r.name_len,
 				r.name, (int)r.len, r.start);
+			return;
+		}
+		/* a card number is never said: only its last four digits */
+		if (r.kind == VAGENT__TREF_SLOT && spoken &&
+		    find_slot(in, r.name, r.name_len)->type == VAGENT_SLOT_CARD &&
+		    !(r.filter && r.filter_len == 5 && !memcmp(r.filter, "last4", 5))) {
+			problem(c, VAGENT_EINVAL, path,
+				"%.*s is a card number: say it only as {slot.%.*s|last4}",
+				(int)r.len, r.start, (int)r.name_len, r.name);
 			return;
 		}
 		if (r.kind == VAGENT__TREF_RESULT && !results) {
@@ -1470,7 +1480,7 @@ static void parse_args(struct ctx *c, const cJSON *tool, const char *path,
 					it->string);
 			if (cJSON_IsString(it)) {
 				ar->value = pool_strdup(c, it->valuestring);
-				check_template(c, pa, ar->value, in, false);
+				check_template(c, pa, ar->value, in, false, false);
 			} else {
 				ar->value = json_text(c, it);
 				ar->literal = true;
@@ -1600,16 +1610,16 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 			"only for an intent with a tool");
 	results = in->tool || in->knowledge;
 	check_template(c, join(p, sizeof(p), path, "confirm"), in->confirm, in,
-		       false);
+		       false, true);
 	check_template(c, join(p, sizeof(p), path, "reply"), in->reply, in,
-		       results);
+		       results, true);
 	check_template(c, join(p, sizeof(p), path, "reply_error"),
-		       in->reply_error, in, false);
+		       in->reply_error, in, false, true);
 	for (i = 0; i < in->n_slots; i++) {
 		snprintf(ps, sizeof(ps), "%s.slots[%zu].prompt", path, i);
-		check_template(c, ps, in->slots[i].prompt, in, false);
+		check_template(c, ps, in->slots[i].prompt, in, false, true);
 		snprintf(ps, sizeof(ps), "%s.slots[%zu].reprompt", path, i);
-		check_template(c, ps, in->slots[i].reprompt, in, false);
+		check_template(c, ps, in->slots[i].reprompt, in, false, true);
 	}
 }
 

@@ -37,7 +37,7 @@ const char *vagent__tref_next(const char *s, struct vagent__tref *r);
 /* Whether `filter` (filter_len bytes) is one of the filters: digits,
  * date, amount, list, number. */
 bool vagent__tref_filter_known(const char *filter, size_t len);
-#define VAGENT__TREF_FILTERS "digits, date, amount, list, number"
+#define VAGENT__TREF_FILTERS "digits, date, amount, list, number, last4"
 
 /* The default phrases (NULL-terminated, static). */
 extern const char *const vagent__default_human_phrases[];

@@ -9,7 +9,7 @@
 #include "agent/agent_int.h"
 
 static const char *const filters[] = { "digits", "date", "amount", "list",
-				       "number", NULL };
+				       "number", "last4", NULL };
 
 bool vagent__tref_filter_known(const char *filter, size_t len)
 {

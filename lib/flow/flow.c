@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "flow/flow_int.h"
+#include "trace/trace_int.h"   /* vagent__redact_json */
 
 /* Fuzzy tolerance for the escalation, opt-out and repeat phrases (the
  * value docs/nlu.md measured). */
@@ -106,6 +107,7 @@ struct flow_brain {
 	int busy;
 	bool freeing;
 	bool oom;
+	bool sensitive;               /* PCI mode asked of the host (a card slot) */
 };
 
 struct vagent_flow_config vagent_flow_config_default(void)
@@ -158,6 +160,8 @@ static void add_line(struct flow_brain *b, int turn, bool agent,
 	b->lines[b->n_lines].turn = turn;
 	b->lines[b->n_lines].agent = agent;
 	b->lines[b->n_lines].text = xstrdup(b, text);
+	/* the call's memory never holds a card number (docs/dtmf.md) */
+	vagent_card_number_redact(b->lines[b->n_lines].text);
 	b->n_lines++;
 }
 
@@ -272,10 +276,22 @@ static char *make_package(struct flow_brain *b, const char *reason,
 		cJSON_AddNullToObject(o, "intent");
 	cJSON_AddStringToObject(o, "stage", stage);
 	slots = cJSON_AddObjectToObject(o, "slots");
-	for (i = 0; slots && in && i < in->n_slots; i++)
-		if (b->values[i])
+	for (i = 0; slots && in && i < in->n_slots; i++) {
+		char masked[32];
+		size_t n;
+
+		if (!b->values[i])
+			continue;
+		if (in->slots[i].type == VAGENT_SLOT_CARD) {
+			n = strlen(b->values[i]);
+			snprintf(masked, sizeof(masked), "[card ending %s]",
+				 n > 4 ? b->values[i] + n - 4 : b->values[i]);
+			cJSON_AddStringToObject(slots, in->slots[i].name, masked);
+		} else {
 			cJSON_AddStringToObject(slots, in->slots[i].name,
 						b->values[i]);
+		}
+	}
 	acts = cJSON_AddArrayToObject(o, "actions");
 	for (i = 0; acts && i < b->n_actions; i++) {
 		const struct action *a = &b->actions[i];
@@ -308,6 +324,13 @@ static char *make_package(struct flow_brain *b, const char *reason,
 	}
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	/* tool arguments and results may hold the card: not the package */
+	if (s) {
+		char *clean = vagent__redact_json(s);
+
+		free(s);
+		s = clean;
+	}
 	return s;
 }
 
@@ -445,7 +468,7 @@ static bool fill_unasked(const struct vagent_agent_slot *s, const char *text)
 static bool digit_slot(const struct vagent_agent_slot *s)
 {
 	return s->type == VAGENT_SLOT_DIGITS || s->type == VAGENT_SLOT_NUMBER ||
-	       s->type == VAGENT_SLOT_ORDER_NUMBER;
+	       s->type == VAGENT_SLOT_ORDER_NUMBER || s->type == VAGENT_SLOT_CARD;
 }
 
 /* Fill slot k from DTMF digits: true when they fit. */
@@ -461,9 +484,13 @@ static bool fill_from_dtmf(struct flow_brain *b, size_t k, const char *dtmf)
 		if (isdigit((unsigned char)*dtmf))
 			digits[n++] = *dtmf;
 	digits[n] = '\0';
-	if (n == 0 || (s->min_len && n < (size_t)s->min_len) ||
-	    (s->max_len && n > (size_t)s->max_len))
+	if (s->type == VAGENT_SLOT_CARD) {
+		if (n < 13 || n > 19 || !vagent_luhn_valid(digits, n))
+			return false;
+	} else if (n == 0 || (s->min_len && n < (size_t)s->min_len) ||
+		   (s->max_len && n > (size_t)s->max_len)) {
 		return false;
+	}
 	free(b->values[k]);
 	b->values[k] = xstrdup(b, digits);
 	return true;
@@ -925,9 +952,10 @@ static void decide(struct flow_req *r)
 		struct vagent__strbuf sb = { 0 };
 
 		vagent__strbuf_puts(&sb, text);
+		/* keys typed in PCI mode (a card, valid or not) are not kept */
 		if (r->dtmf && *r->dtmf)
 			vagent__strbuf_printf(&sb, "%s[DTMF %s]", *text ? " " : "",
-					      r->dtmf);
+					      b->sensitive ? "redacted" : r->dtmf);
 		{
 			char *l = vagent__strbuf_detach(&sb);
 
@@ -1199,9 +1227,31 @@ static size_t sentence_len(const char *s)
 	return i;
 }
 
+/*
+ * PCI mode follows the dialog: on while a card slot is asked for (the
+ * host then keeps the caller's audio from the recogniser and the
+ * recording), off once it is filled or the intent is left. Called before
+ * every output of a request, so the host knows before the prompt plays.
+ */
+static void update_sensitive(struct flow_req *r)
+{
+	struct flow_brain *b = r->b;
+	bool want = b->stage == ST_COLLECT && b->intent >= 0 &&
+		    the_intent(b)->slots[b->slot].type == VAGENT_SLOT_CARD;
+
+	if (want == b->sensitive || !b->base.on_sensitive)
+		return;
+	b->sensitive = want;
+	b->base.on_sensitive(b->base.ctx, r->id, want);
+}
+
 static void speak_step(struct flow_req *r)
 {
 	struct flow_brain *b = r->b;
+
+	update_sensitive(r);
+	if (r->dead)
+		return;
 
 	if (r->say && r->say[r->pos]) {
 		size_t n = sentence_len(r->say + r->pos);
@@ -1279,6 +1329,9 @@ static void think(struct flow_req *r)
 		return;
 	}
 	remember_reply(r);
+	update_sensitive(r);
+	if (r->dead)
+		return;
 	b->base.on_first_token(b->base.ctx, r->id);
 	if (r->dead)
 		return;

@@ -148,6 +148,11 @@ void vagent__render_value(struct vagent__strbuf *b, const cJSON *v,
 		put_date(b, s);
 	} else if (s && filter_is(filter, flen, "amount")) {
 		put_amount(b, s);
+	} else if (s && filter_is(filter, flen, "last4")) {
+		/* the last four characters only (a card number's) */
+		size_t n = strlen(s);
+
+		vagent__strbuf_puts(b, n > 4 ? s + n - 4 : s);
 	} else if (s && filter_is(filter, flen, "number")) {
 		put_number(b, strtod(s, NULL));
 	} else {

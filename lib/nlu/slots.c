@@ -20,6 +20,7 @@ static const char *const slot_names[] = {
 	[VAGENT_SLOT_YES_NO] = "yes_no",
 	[VAGENT_SLOT_CHOICE] = "choice",
 	[VAGENT_SLOT_TEXT] = "text",
+	[VAGENT_SLOT_CARD] = "card",
 };
 
 const char *vagent_slot_type_name(vagent_slot_type t)
@@ -1020,6 +1021,15 @@ vagent_status vagent_slot_extract(const struct vagent_slot_spec *spec,
 		break;
 	case VAGENT_SLOT_YES_NO:
 		st = extract_yes_no(&t, out);
+		break;
+	case VAGENT_SLOT_CARD:
+		/* a card number: 13..19 digits that pass the Luhn check */
+		st = extract_digits(&t, 13, 19, out);
+		if (st == VAGENT_OK && !vagent_luhn_valid(*out, strlen(*out))) {
+			free(*out);
+			*out = NULL;
+			st = VAGENT_ENOENT;
+		}
 		break;
 	default:
 		st = VAGENT_EINVAL;

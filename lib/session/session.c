@@ -340,6 +340,15 @@ void vagent__session_handoff(struct vagent_session *s, int turn,
 
 	if (!package || !*package)
 		package = own = handoff_package(s, turn, reason);
+	/* no card number leaves in a package, the brain's included (docs/dtmf.md) */
+	if (package) {
+		char *clean = vagent__redact_json(package);
+
+		if (clean) {
+			free(own);
+			package = own = clean;
+		}
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = VAGENT_TRACE_TRANSFER;
 	ev.turn = turn;
@@ -417,6 +426,12 @@ static void finish(struct vagent_session *s, const char *reason)
 	ev.turn = s->turn;
 	ev.reason = reason;
 	vagent__session_event(s, &ev, t, false);
+	/* the result's texts never hold a card number (docs/dtmf.md) */
+	for (size_t i = 0; i < s->result.n_turns; i++) {
+		vagent_card_number_redact(s->result.turns[i].caller_text);
+		vagent_card_number_redact(s->result.turns[i].stt_text);
+		vagent_card_number_redact(s->result.turns[i].agent_text);
+	}
 	s->result.end_reason = reason;
 	s->result.duration = t;
 	if (s->rec_left && s->rec_right) {
@@ -646,12 +661,12 @@ vagent_status vagent_session_new(struct vagent_loop *loop,
 	struct vagent__stage **tail;
 	struct vagent__stage *(*makers[])(struct vagent_session *,
 					  struct vagent_error *) = {
-		vagent__vad_stage_new, vagent__stt_stage_new,
+		vagent__dtmf_stage_new, vagent__vad_stage_new, vagent__stt_stage_new,
 		vagent__turn_stage_new, vagent__brain_stage_new,
 		vagent__tts_stage_new, vagent__output_stage_new,
 		vagent__recorder_stage_new,
 	};
-	struct vagent__stage **slots[7];
+	struct vagent__stage **slots[8];
 	size_t i;
 	vagent_status rc;
 
@@ -699,9 +714,9 @@ vagent_status vagent_session_new(struct vagent_loop *loop,
 			return vagent__error_set(err, VAGENT_ENOMEM, "session", "out of memory");
 		}
 	}
-	slots[0] = &s->stage_vad; slots[1] = &s->stage_stt; slots[2] = &s->stage_turn;
-	slots[3] = &s->stage_brain; slots[4] = &s->stage_tts; slots[5] = &s->stage_output;
-	slots[6] = &s->stage_recorder;
+	slots[0] = &s->stage_dtmf; slots[1] = &s->stage_vad; slots[2] = &s->stage_stt;
+	slots[3] = &s->stage_turn; slots[4] = &s->stage_brain; slots[5] = &s->stage_tts;
+	slots[6] = &s->stage_output; slots[7] = &s->stage_recorder;
 	tail = &s->head;
 	for (i = 0; i < VAGENT__ARRAY_SIZE(makers); i++) {
 		struct vagent__stage *st = makers[i](s, err);

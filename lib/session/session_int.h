@@ -12,6 +12,11 @@
 
 struct vagent__stage;
 
+/* DTMF turns (docs/dtmf.md): a turn of keys ends this long after the last
+ * key (or on #, or with the digits the brain asked for); keys kept per turn. */
+#define VAGENT__DTMF_TIMEOUT_MS 2500
+#define VAGENT__DTMF_TURN_MAX 64
+
 /*
  * What travels down the chain. Caller-side items (CALLER_FRAME,
  * TRANSCRIPT, TURN_END) carry the caller turn; agent-side items
@@ -41,6 +46,11 @@ struct vagent__item {
 	double confidence;
 	const int16_t *samples;
 	size_t n;
+	/* TURN_END: the keys pressed in the turn ("1234#"), or NULL */
+	const char *dtmf;
+	/* CALLER_FRAME: the frame the recorder keeps when `frame` was masked
+	 * for the listeners (a key tone outside PCI mode), else NULL */
+	const struct vagent_frame *record_frame;
 };
 
 /*
@@ -70,7 +80,9 @@ struct vagent__stage {
  * it is agent-side and its turn was flushed). */
 void vagent__stage_forward(struct vagent__stage *st, struct vagent__item *it);
 
-/* The stages (stage_listen.c, stage_speak.c). */
+/* The stages (stage_dtmf.c, stage_listen.c, stage_speak.c). */
+struct vagent__stage *vagent__dtmf_stage_new(struct vagent_session *s,
+					     struct vagent_error *err);
 struct vagent__stage *vagent__vad_stage_new(struct vagent_session *s,
 					    struct vagent_error *err);
 struct vagent__stage *vagent__stt_stage_new(struct vagent_session *s,
@@ -93,6 +105,9 @@ void vagent__brain_stage_say(struct vagent__stage *st, int turn,
 bool vagent__output_stage_speaking(const struct vagent__stage *st);
 /* Whether the brain stage is working on a reply. */
 bool vagent__brain_stage_busy(const struct vagent__stage *st);
+/* A key was pressed (onset: session ticks): the turn stage's DTMF turn
+ * rules (stage_listen.c, docs/dtmf.md). */
+void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset);
 /* Whether the turn detector has a caller turn open. */
 bool vagent__turn_stage_open(const struct vagent__stage *st);
 int vagent__output_stage_turn(const struct vagent__stage *st);
@@ -122,7 +137,7 @@ struct vagent_session {
 
 	/* the chain, head first, and direct pointers to stages */
 	struct vagent__stage *head;
-	struct vagent__stage *stage_vad, *stage_stt, *stage_turn, *stage_brain,
+	struct vagent__stage *stage_dtmf, *stage_vad, *stage_stt, *stage_turn, *stage_brain,
 		*stage_tts, *stage_output, *stage_recorder;
 
 	/* turns: `turn` is the current caller turn (0: none yet); agent
@@ -157,6 +172,7 @@ struct vagent_session {
 	int64_t truth_start, truth_end;
 
 	bool handing_off;
+	bool sensitive;                        /* PCI mode (brain's on_sensitive) */
 	int expect_digits;                     /* the brain asked turn */
 	int expect_turn;                       /* expect_turn + 1 for this many digits */
 	bool quiet;                            /* no input: silent since */

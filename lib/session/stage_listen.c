@@ -228,6 +228,10 @@ struct turn_stage {
 	int64_t cand_onset_vad, cand_onset_true, cand_like_end;
 	char **backchannels;
 	size_t n_backchannels;
+	/* keys pressed in the open turn, and the inter-digit timeout */
+	char dtmf[VAGENT__DTMF_TURN_MAX + 1];
+	size_t n_dtmf;
+	struct vagent_timer *dtmf_timer;
 };
 
 static void set_str(char **p, const char *v)
@@ -343,13 +347,17 @@ static void emit_turn_end(struct turn_stage *t, int turn)
 	vagent_timer_stop(t->final_timer);
 	if (rt && own)
 		vagent__append_text(&rt->stt_text, own);
+	vagent_timer_stop(t->dtmf_timer);
 	it.kind = VAGENT__ITEM_TURN_END;
 	it.turn = turn;
 	it.text = text ? text : "";
+	it.dtmf = t->n_dtmf ? t->dtmf : NULL;
 	set_str(&t->finals, NULL);
 	set_str(&t->partial, NULL);
 	set_str(&t->carry, NULL);
 	vagent__stage_forward(&t->base, &it);
+	t->n_dtmf = 0;
+	t->dtmf[0] = '\0';
 	free(own);
 	free(text);
 }
@@ -507,6 +515,76 @@ static void turn_handle_frame(struct turn_stage *t, struct vagent__item *it)
 	}
 }
 
+/* The open turn is over by a key rule (#, the digits asked for, the
+ * inter-digit timeout): turn.end now, its text and keys to the brain. */
+static void end_dtmf_turn(struct turn_stage *t, int64_t now)
+{
+	struct vagent_session *s = t->base.s;
+	struct vagent_trace_event te = { .type = VAGENT_TRACE_TURN_END };
+	int turn = s->turn;
+
+	if (!t->open)
+		return;
+	t->open = false;
+	te.turn = turn;
+	vagent__session_event(s, &te, now, false);
+	vagent_turn_detector_reset(t->det);
+	emit_turn_end(t, turn);
+}
+
+static void dtmf_timer_fired(struct vagent_timer *timer, void *arg)
+{
+	struct turn_stage *t = arg;
+
+	(void)timer;
+	if (t->open && t->n_dtmf)
+		end_dtmf_turn(t, vagent__session_now(t->base.s));
+}
+
+/* Digits (0-9) among the keys of the open turn. */
+static int dtmf_digit_count(const struct turn_stage *t)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < t->n_dtmf; i++)
+		n += t->dtmf[i] >= '0' && t->dtmf[i] <= '9';
+	return n;
+}
+
+void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset)
+{
+	struct turn_stage *t = (struct turn_stage *)st;
+	struct vagent_session *s = st->s;
+	struct vagent_trace_event ev = { .type = VAGENT_TRACE_DTMF };
+	char key[2] = { digit, '\0' };
+	int64_t now = vagent__session_now(s);
+
+	if (s->done || s->handing_off)
+		return;
+	/* a key pressed while the agent talks interrupts it (IVR convention) */
+	if (vagent__output_stage_speaking(s->stage_output) && s->cfg.agent.barge_in) {
+		t->cand_onset_true = onset;
+		barge_in(t, now);
+	}
+	if (!t->open)
+		open_turn(t);
+	ev.digit = s->sensitive ? NULL : key;
+	ev.redacted = s->sensitive;
+	vagent__session_event(s, &ev, onset, true);
+	if (t->n_dtmf < VAGENT__DTMF_TURN_MAX) {
+		t->dtmf[t->n_dtmf++] = digit;
+		t->dtmf[t->n_dtmf] = '\0';
+	}
+	if (digit == '#' ||
+	    (!s->sensitive && s->expect_digits > 0 && s->turn == s->expect_turn + 1 &&
+	     dtmf_digit_count(t) >= s->expect_digits)) {
+		end_dtmf_turn(t, now);
+		return;
+	}
+	vagent_timer_start(t->dtmf_timer, (int64_t)VAGENT__DTMF_TIMEOUT_MS *
+			   VAGENT_TICKS_PER_MS, 0, NULL);
+}
+
 static void turn_handle_text(struct turn_stage *t, struct vagent__item *it)
 {
 	struct vagent_session *s = t->base.s;
@@ -569,6 +647,7 @@ static void turn_stop(struct vagent__stage *st)
 	struct turn_stage *t = (struct turn_stage *)st;
 
 	vagent_timer_stop(t->final_timer);
+	vagent_timer_stop(t->dtmf_timer);
 }
 
 static void turn_free(struct vagent__stage *st)
@@ -578,6 +657,7 @@ static void turn_free(struct vagent__stage *st)
 
 	vagent_turn_detector_free(t->det);
 	vagent_timer_free(t->final_timer);
+	vagent_timer_free(t->dtmf_timer);
 	free(t->finals);
 	free(t->partial);
 	free(t->seg_finals);
@@ -609,7 +689,8 @@ struct vagent__stage *vagent__turn_stage_new(struct vagent_session *s,
 		return NULL;
 	}
 	t->final_timer = vagent_timer_new(s->loop, final_timer_fired, t);
-	if (!t->final_timer)
+	t->dtmf_timer = vagent_timer_new(s->loop, dtmf_timer_fired, t);
+	if (!t->final_timer || !t->dtmf_timer)
 		goto fail;
 	if (!words)
 		words = vagent_default_backchannels();

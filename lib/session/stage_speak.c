@@ -49,6 +49,7 @@ struct brain_stage {
 	int turn;
 	bool greeting;
 	char *caller_text;
+	char *dtmf;                 /* keys pressed in the turn, or NULL */
 	bool first_token, any_text;
 	bool filler_said;
 	struct vagent_timer *llm_timer, *filler_timer;
@@ -100,6 +101,8 @@ static void brain_reset(struct brain_stage *b)
 	vagent_timer_stop(b->filler_timer);
 	free(b->caller_text);
 	b->caller_text = NULL;
+	free(b->dtmf);
+	b->dtmf = NULL;
 }
 
 static void brain_request(struct brain_stage *b);
@@ -227,12 +230,13 @@ static void brain_request(struct brain_stage *b)
 	req.turn = b->turn;
 	req.caller_text = b->caller_text ? b->caller_text : "";
 	req.greeting = b->greeting;
+	req.dtmf = b->dtmf;
 	if (p->ops->respond(p, &req, &e) != VAGENT_OK)
 		brain_failed(b, e.message);
 }
 
 static void brain_start(struct brain_stage *b, int turn, const char *text,
-			bool greeting)
+			const char *dtmf, bool greeting)
 {
 	struct vagent_session *s = b->base.s;
 
@@ -249,6 +253,7 @@ static void brain_start(struct brain_stage *b, int turn, const char *text,
 	b->turn = turn;
 	b->greeting = greeting;
 	b->caller_text = xstrdup(text ? text : "");
+	b->dtmf = dtmf && *dtmf ? xstrdup(dtmf) : NULL;
 	b->filler_said = false;
 	arm_filler(b);
 	brain_request(b);
@@ -256,7 +261,7 @@ static void brain_start(struct brain_stage *b, int turn, const char *text,
 
 void vagent__brain_stage_greet(struct vagent__stage *st)
 {
-	brain_start((struct brain_stage *)st, 0, "", true);
+	brain_start((struct brain_stage *)st, 0, "", NULL, true);
 }
 
 static struct brain_stage *brain_for(void *ctx, uint64_t id)
@@ -508,6 +513,16 @@ static void brain_on_expect_digits(void *ctx, uint64_t id, int digits)
 	}
 }
 
+/* PCI mode on or off (docs/dtmf.md): the caller's audio reaches neither
+ * the recogniser nor the recording while it is on. */
+static void brain_on_sensitive(void *ctx, uint64_t id, bool on)
+{
+	struct brain_stage *b = brain_for(ctx, id);
+
+	if (b)
+		b->base.s->sensitive = on;
+}
+
 static void brain_on_hangup(void *ctx, uint64_t id)
 {
 	struct brain_stage *b = brain_for(ctx, id);
@@ -567,7 +582,7 @@ static void brain_on_error(void *ctx, uint64_t id, vagent_status st,
 static void brain_handle(struct vagent__stage *st, struct vagent__item *it)
 {
 	if (it->kind == VAGENT__ITEM_TURN_END) {
-		brain_start((struct brain_stage *)st, it->turn, it->text, false);
+		brain_start((struct brain_stage *)st, it->turn, it->text, it->dtmf, false);
 		return;
 	}
 	vagent__stage_forward(st, it);
@@ -616,6 +631,7 @@ static void brain_free(struct vagent__stage *st)
 	vagent_timer_free(b->llm_timer);
 	vagent_timer_free(b->filler_timer);
 	free(b->caller_text);
+	free(b->dtmf);
 	free(b);
 }
 
@@ -650,6 +666,7 @@ struct vagent__stage *vagent__brain_stage_new(struct vagent_session *s,
 		p->on_escalate = brain_on_escalate;
 		p->on_hangup = brain_on_hangup;
 		p->on_expect_digits = brain_on_expect_digits;
+		p->on_sensitive = brain_on_sensitive;
 		p->on_done = brain_on_done;
 		p->on_error = brain_on_error;
 		p->ctx = &b->ctx[i];
@@ -1327,7 +1344,8 @@ static void recorder_handle(struct vagent__stage *st, struct vagent__item *it)
 	if (!s->rec_left)
 		return;
 	if (it->kind == VAGENT__ITEM_CALLER_FRAME)
-		vagent_audio_append_frame(s->rec_left, it->frame);
+		vagent_audio_append_frame(s->rec_left, it->record_frame ? it->record_frame
+								       : it->frame);
 	else if (it->kind == VAGENT__ITEM_AGENT_FRAME)
 		vagent_audio_append_frame(s->rec_right, it->frame);
 }

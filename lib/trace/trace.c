@@ -42,6 +42,7 @@ static const char *const dtmf_digits[] = {
 #define REQ(key, kind, f) { key, kind, OFF(f), true, NULL }
 #define OPT(key, kind, f) { key, kind, OFF(f), false, NULL }
 #define ONE_OF(key, f, list) { key, F_STR, OFF(f), true, list }
+#define OPT_ONE_OF(key, f, list) { key, F_STR, OFF(f), false, list }
 
 #define MAX_FIELDS 3
 
@@ -90,7 +91,9 @@ static const struct type_spec types[VAGENT_TRACE_TYPE_COUNT] = {
 	[VAGENT_TRACE_FILLER] = { "filler", { OPT("text", F_STR, text) } },
 	[VAGENT_TRACE_ESCALATION] = { "escalation", { REQ("reason", F_STR, reason) } },
 	[VAGENT_TRACE_TRANSFER] = { "transfer", { REQ("package", F_JSON, package) } },
-	[VAGENT_TRACE_DTMF] = { "dtmf", { ONE_OF("digit", digit, dtmf_digits) } },
+	/* digit is required unless redacted (checked by hand below) */
+	[VAGENT_TRACE_DTMF] = { "dtmf", { OPT_ONE_OF("digit", digit, dtmf_digits),
+					  OPT("redacted", F_BOOL, redacted) } },
 	[VAGENT_TRACE_FALLBACK] = { "fallback",
 		{ ONE_OF("slot", slot, fallback_slots), REQ("from", F_STR, from),
 		  REQ("to", F_STR, to) } },
@@ -219,6 +222,48 @@ static void put_json_string(struct vagent__strbuf *b, const char *s)
 	vagent__strbuf_put(b, "\"", 1);
 }
 
+/* ---- redaction: no card number is ever written (docs/dtmf.md) */
+
+static void redact_value(cJSON *v)
+{
+	for (; v; v = v->next) {
+		if (cJSON_IsString(v) && v->valuestring) {
+			vagent_card_number_redact(v->valuestring);
+		} else if (cJSON_IsNumber(v) && v->valuedouble >= 1e12 &&
+			   v->valuedouble < 1e20 && v->valuedouble == floor(v->valuedouble)) {
+			char digits[32], label[32];
+			char *copy;
+
+			snprintf(digits, sizeof(digits), "%.0f", v->valuedouble);
+			if (!vagent_card_number_find(digits, NULL, NULL))
+				continue;
+			snprintf(label, sizeof(label), "[card ending %s]",
+				 digits + strlen(digits) - 4);
+			if (!(copy = strdup(label)))
+				continue;
+			v->type = cJSON_String;
+			v->valuestring = copy;
+			v->valuedouble = 0;
+			v->valueint = 0;
+		} else {
+			redact_value(v->child);
+		}
+	}
+}
+
+char *vagent__redact_json(const char *json)
+{
+	cJSON *v = json ? cJSON_ParseWithOpts(json, NULL, 1) : NULL;
+	char *out;
+
+	if (!v)
+		return NULL;
+	redact_value(v);
+	out = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	return out;
+}
+
 /* ---- writer */
 
 struct vagent_trace_writer {
@@ -316,6 +361,9 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 	vagent__strbuf_puts(b, ",\"call\":");
 	put_json_string(b, call);
 	vagent__strbuf_printf(b, ",\"turn\":%d,\"type\":\"%s\"", ev->turn, tname);
+	if (ev->type == VAGENT_TRACE_DTMF && !ev->redacted && !ev->digit)
+		return vagent__error_set(err, VAGENT_EINVAL, "trace",
+					 "%s: missing \"digit\"", tname);
 
 	for (const struct field *f = spec->fields; f < spec->fields + MAX_FIELDS && f->key; f++) {
 		const char *s, *problem;
@@ -329,6 +377,8 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 		case F_STR:
 		case F_JSON:
 			s = str_at(ev, f->off);
+			if (ev->type == VAGENT_TRACE_DTMF && ev->redacted)
+				s = NULL;       /* a key pressed in PCI mode: no digit */
 			if (!s) {
 				if (f->required)
 					return vagent__error_set(err, VAGENT_EINVAL, "trace",
@@ -340,13 +390,21 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 							 "%s: \"%s\" %s", tname, f->key, problem);
 			vagent__strbuf_printf(b, ",\"%s\":", f->key);
 			if (f->kind == F_STR) {
-				put_json_string(b, s);
+				char *copy = strdup(s);
+
+				if (!copy)
+					return vagent__error_set(err, VAGENT_ENOMEM, "trace",
+								 "out of memory");
+				vagent_card_number_redact(copy);
+				put_json_string(b, copy);
+				free(copy);
 				break;
 			}
 			v = cJSON_ParseWithOpts(s, NULL, 1);
 			if (!v)
 				return vagent__error_set(err, VAGENT_EINVAL, "trace",
 							 "%s: \"%s\" is not JSON", tname, f->key);
+			redact_value(v);
 			json = cJSON_PrintUnformatted(v);
 			cJSON_Delete(v);
 			if (!json)
@@ -599,6 +657,7 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 	for (const struct field *f = spec->fields; f < spec->fields + MAX_FIELDS && f->key; f++) {
 		char *s = NULL;
 		int64_t t;
+		bool flag;
 
 		v = cJSON_GetObjectItemCaseSensitive(obj, f->key);
 		if (!v) {
@@ -621,7 +680,8 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 		case F_BOOL:
 			if (!cJSON_IsBool(v))
 				return BAD(c, "%s: \"%s\" is not true or false", spec->name, f->key);
-			ev->estimated = cJSON_IsTrue(v);
+			flag = cJSON_IsTrue(v);
+			memcpy((char *)ev + f->off, &flag, sizeof(flag));
 			continue;
 		case F_CONF:
 			if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
@@ -640,6 +700,10 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 			return vagent__error_set(c->err, VAGENT_ENOMEM, c->name, "out of memory");
 		set_str_at(ev, f->off, s);
 	}
+	if (type == VAGENT_TRACE_DTMF && !ev->redacted && !ev->digit)
+		return BAD(c, "dtmf: missing \"digit\"");
+	if (type == VAGENT_TRACE_DTMF && ev->redacted && ev->digit)
+		return BAD(c, "dtmf: a redacted key has no \"digit\"");
 	return VAGENT_OK;
 }
 

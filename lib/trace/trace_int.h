@@ -32,4 +32,10 @@ const char *vagent__owned_take(struct vagent__owned *o, char *s);
 /* Free every string taken and the list itself. */
 void vagent__owned_free(struct vagent__owned *o);
 
+/* JSON text `json` with every card number redacted (docs/dtmf.md): in
+ * strings as vagent_card_number_redact() does, a number that is one becomes
+ * the string "[card ending NNNN]". Compact JSON, malloc'd; NULL when
+ * `json` is not JSON or out of memory. */
+char *vagent__redact_json(const char *json);
+
 #endif
