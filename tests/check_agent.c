@@ -415,6 +415,43 @@ START_TEST(test_validate_valid_and_unreadable)
 }
 END_TEST
 
+/* One mistake is one problem: a member of the wrong type does not also
+ * count as missing for the rules that need it. */
+START_TEST(test_validate_no_cascade)
+{
+	static const char text[] =
+		"{\n"
+		"  \"greeting\": \"This is an automated assistant.\",\n"
+		"  \"tools\": [ { \"name\": \"t\", \"mock\": [] } ],\n"
+		"  \"flow\": { \"intents\": [\n"
+		"    { \"name\": \"a\", \"examples\": \"hi\", \"reply\": 5 },\n"
+		"    { \"name\": \"b\", \"keywords\": [\"b\"], \"reply\": \"{slot.c}\",\n"
+		"      \"slots\": [ { \"name\": \"c\", \"type\": \"choise\", \"prompt\": \"Which?\",\n"
+		"                   \"choices\": [\"x\"] } ] },\n"
+		"    { \"name\": \"d\", \"keywords\": [\"d\"], \"reply\": \"\" }\n"
+		"  ] }\n"
+		"}\n";
+	char *dir = make_temp_dir(), file[4096];
+	struct vagent_diags d;
+	struct vagent_error err;
+
+	snprintf(file, sizeof(file), "%s/a.json", dir);
+	write_file(file, text, strlen(text));
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent_agent_validate(file, &d, &err), VAGENT_EINVAL);
+	ck_assert_msg(d.n == 5, "%zu problems, first %s", d.n, d.lines[0]);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], ":3: tools[0].mock: must be an object (got an array)"));
+	ck_assert_ptr_nonnull(strstr(d.lines[1], ":5: flow.intents[0].examples: must be an array"));
+	ck_assert_ptr_nonnull(strstr(d.lines[2], ":5: flow.intents[0].reply: must be a string"));
+	ck_assert_ptr_nonnull(strstr(d.lines[3], ":7: flow.intents[1].slots[0].type: unknown slot "
+				     "type \"choise\" (did you mean \"choice\"?"));
+	ck_assert_ptr_nonnull(strstr(d.lines[4], ":9: flow.intents[2].reply: must not be empty"));
+	vagent_diags_clear(&d);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
 /* A file with more problems than a list keeps: VAGENT_DIAGS_MAX lines,
  * the rest counted; and lines are looked for only for those kept, so a
  * file with 100 000 problems is still checked quickly. */
@@ -718,6 +755,7 @@ Suite *suite_agent(void)
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_validate_every_problem);
 	tcase_add_test(tc, test_validate_valid_and_unreadable);
+	tcase_add_test(tc, test_validate_no_cascade);
 	tcase_add_test(tc, test_validate_many_problems_capped);
 	tcase_add_test(tc, test_mock_tools_diags);
 	tcase_add_test(tc, test_missing_knowledge);

@@ -495,6 +495,22 @@ static const cJSON *member(struct ctx *c, const cJSON *o, const char *path,
 	return j;
 }
 
+/* Whether `o` has the member `key`, of any type. */
+static bool present(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
+}
+
+/* Whether the member `key` of `o` is there but was reported already (not
+ * of the type `is`, or an empty string): a rule that needs the member
+ * ("an intent needs examples") then says nothing more. */
+static bool reported(const cJSON *o, const char *key, cJSON_bool (*is)(const cJSON *))
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return j && (!is(j) || (cJSON_IsString(j) && !j->valuestring[0]));
+}
+
 /* A string member (pool copy) or `def`; non-empty when `nonempty`. */
 static char *get_string(struct ctx *c, const cJSON *o, const char *path,
 			const char *key, bool required, const char *def)
@@ -1156,7 +1172,7 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 		join(p, sizeof(p), path, "mock");
 		parse_mock(c, mock, p, t);
 	}
-	if (!http && !mock)
+	if (!present(o, "http") && !present(o, "mock"))
 		problem(c, VAGENT_EINVAL, path,
 			"a tool needs \"http\" (an endpoint) or \"mock\" (a scripted reply)");
 }
@@ -1437,6 +1453,7 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 	};
 	const cJSON *ty;
 	char p[512];
+	bool type_known = false;
 
 	check_keys(c, o, path, keys);
 	s->name = get_string(c, o, path, "name", true, NULL);
@@ -1472,6 +1489,7 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 					ty->valuestring, list);
 		} else {
 			s->type = (vagent_slot_type)t;
+			type_known = true;
 		}
 	}
 	s->required = true;
@@ -1488,10 +1506,11 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "max_len"),
 			"must be at least min_len (%d)", s->min_len);
 	s->choices = get_list(c, o, path, "choices", NULL);
-	if (s->type == VAGENT_SLOT_CHOICE && s->choices && !s->choices[0])
+	if (s->type == VAGENT_SLOT_CHOICE && s->choices && !s->choices[0] &&
+	    !reported(o, "choices", cJSON_IsArray))
 		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
 			"a choice slot needs \"choices\"");
-	if (s->type != VAGENT_SLOT_CHOICE && s->choices && s->choices[0])
+	if (type_known && s->type != VAGENT_SLOT_CHOICE && s->choices && s->choices[0])
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "choices"),
 			"only for slots of type choice");
 }
@@ -1580,7 +1599,8 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 	in->summary = get_string(c, o, path, "summary", false, NULL);
 	in->examples = get_list(c, o, path, "examples", NULL);
 	in->keywords = get_list(c, o, path, "keywords", NULL);
-	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0])
+	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0] &&
+	    !reported(o, "examples", cJSON_IsArray) && !reported(o, "keywords", cJSON_IsArray))
 		problem(c, VAGENT_EINVAL, path,
 			"an intent needs \"examples\" or \"keywords\"");
 	slots = member(c, o, path, "slots", W_ARRAY, false);
@@ -1653,7 +1673,9 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 	if (in->escalate && (in->tool || in->knowledge || in->end))
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "escalate"),
 			"an escalating intent has no tool, knowledge or end");
-	if (!in->reply && !in->tool && !in->knowledge && !in->escalate)
+	if (!in->reply && !reported(o, "reply", cJSON_IsString) && !present(o, "tool") &&
+	    !in->knowledge && !reported(o, "knowledge", cJSON_IsBool) && !in->escalate &&
+	    !reported(o, "escalate", cJSON_IsString))
 		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
 			"the intent does nothing: give \"reply\", \"tool\", \"knowledge\" or \"escalate\"");
 	if (in->reply_error && !in->tool)
