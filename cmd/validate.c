@@ -364,9 +364,14 @@ static void check_file(struct validation *v, const char *path)
 		return;
 	}
 	if (!read_text(path, &text, &len)) {
-		/* unreadable or too large: the agent loader says why, in the
-		 * project's words ("no such file", "is a directory") */
-		check_agent(v, path, NULL);
+		struct vagent_error err;
+
+		/* unreadable: of no kind; the agent loader says why, in the
+		 * project's words ("no such file", "larger than 16 MiB") */
+		if ((c = add_file(v, path, KIND_UNKNOWN)) != NULL) {
+			vagent_agent_validate(path, &c->problems, &err);
+			report(v, c);
+		}
 		return;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);

@@ -254,6 +254,18 @@ START_TEST(test_json)
 	free(text);
 	run_result_free(&r);
 
+	/* a file that cannot be read is of no kind */
+	r = run_vagent("validate", "--json", "-", temp_path("missing.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	root = cJSON_Parse(r.out);
+	ck_assert_ptr_nonnull(root);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "files"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "kind")->valuestring, "unknown");
+	ck_assert_ptr_nonnull(strstr(cJSON_GetArrayItem(cJSON_GetObjectItem(f, "problems"),
+							0)->valuestring, "missing.json: no such file"));
+	cJSON_Delete(root);
+	run_result_free(&r);
+
 	/* a --json file that cannot be written: exit 3 */
 	r = run_vagent("validate", "--json", temp_path("no/such/dir/out.json"), good, NULL);
 	ck_assert_int_eq(r.exit_code, 3);
