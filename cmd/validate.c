@@ -178,18 +178,14 @@ static void report(const struct validation *v, const struct checked *c)
 	fflush(stdout);
 }
 
-/*
- * The agent file at `path`: every problem; its warnings when it is valid;
- * the loaded agent in *out (may be NULL) when valid.
- */
-static void check_agent(struct validation *v, const char *path, struct vagent_agent **out)
+/* The agent file at `path` (unless checked already): every problem, and
+ * its warnings when it is valid. */
+static void check_agent(struct validation *v, const char *path)
 {
 	struct checked *c = add_file(v, path, KIND_AGENT);
 	struct vagent_agent *a = NULL;
 	struct vagent_error err;
 
-	if (out)
-		*out = NULL;
 	if (!c)
 		return;
 	if (vagent_agent_validate(path, &c->problems, &err) == VAGENT_OK) {
@@ -202,10 +198,7 @@ static void check_agent(struct validation *v, const char *path, struct vagent_ag
 		}
 	}
 	report(v, c);
-	if (out)
-		*out = a;
-	else
-		vagent_agent_free(a);
+	vagent_agent_free(a);
 }
 
 /*
@@ -219,7 +212,6 @@ static void check_scenario(struct validation *v, const char *path)
 	struct vagent_error err;
 	struct stat sb;
 	const char *why = NULL;
-	bool agent_new;
 
 	if (!c)
 		return;
@@ -245,17 +237,8 @@ static void check_scenario(struct validation *v, const char *path)
 		vagent_scenario_free(sc);
 		return;
 	}
-	/* the agent is checked (and listed) once; its tools are needed for
-	 * the scenario's mocks whenever the scenario has some */
-	{
-		char real[PATH_MAX];
-		const char *key = realpath(sc->agent_path, real) ? real : sc->agent_path;
-
-		agent_new = true;
-		for (size_t i = 0; i < v->n; i++)
-			if (!strcmp(v->files[i].key, key))
-				agent_new = false;
-	}
+	/* the mocks need the agent's tools, whether or not the agent file
+	 * was checked before */
 	if (sc->has_tools) {
 		struct vagent_agent *a = NULL;
 
@@ -269,8 +252,7 @@ static void check_scenario(struct validation *v, const char *path)
 		/* an invalid agent's problems are its own: listed below */
 	}
 	report(v, c);
-	if (agent_new)
-		check_agent(v, sc->agent_path, NULL);
+	check_agent(v, sc->agent_path);         /* once: add_file skips a repeat */
 	vagent_scenario_free(sc);
 }
 
@@ -405,7 +387,7 @@ static void check_file(struct validation *v, const char *path)
 	}
 	cJSON_Delete(root);
 	free(text);
-	check_agent(v, path, NULL);
+	check_agent(v, path);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
