@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_speak(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_transcribe(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ const struct command commands[] = {
 	{ "speak", cmd_speak, "synthesise text with an embedded flite voice into an audio file" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },
 	{ "transcribe", cmd_transcribe, "speech to text with the embedded pocketsphinx recognizer (trn lines)" },
+	{ "validate", cmd_validate, "check agent, scenario and recorded-call files; report every problem" },
 	{ "wer", cmd_wer, "word/character error rate of a hypothesis, counted as sclite does" },
 	{ NULL, NULL, NULL },
 };

@@ -3159,6 +3159,26 @@ void vagent_slo_eval(const struct vagent_slo *slo,
 /* ==== @@VALIDATE@@ — validating files (lib/agent, lib/run, lib/replay;
  * docs/validate.md) ==== */
 /* @@VALIDATE-API@@ */
+
+/*
+ * Check the agent file at `path` (docs/agent.md, docs/validate.md): every
+ * problem into `diags`, in file order, "FILE:LINE: field: problem" each
+ * (a file that cannot be read or is not JSON: one line). VAGENT_OK when
+ * none, else the first problem's status (err: the first line). Warnings
+ * are not problems.
+ */
+vagent_status vagent_agent_validate(const char *path, struct vagent_diags *diags,
+				    struct vagent_error *err);
+/*
+ * vagent_agent_mock_tools with every problem of the mocks into `diags`
+ * (in the scenario's file order, "NAME:LINE: tools.TOOL.field: problem");
+ * err: the first of them.
+ */
+vagent_status vagent_agent_mock_tools_diags(struct vagent_agent *a,
+					    const char *text, size_t len,
+					    const char *name, const char *key,
+					    struct vagent_diags *diags,
+					    struct vagent_error *err);
 /* @@VALIDATE-END@@ */
 
 #ifdef __cplusplus

@@ -3,7 +3,8 @@
  * field; each broken agent in fixtures/agents/bad (one mistake each) gives
  * its exact "FILE:LINE: field: problem" line and status; ${ENV} expansion;
  * the expected phrases; loading errors (missing file, NUL byte, several
- * problems at once).
+ * problems at once); vagent_agent_validate listing every problem in file
+ * order, and the same for a scenario's tool mocks.
  */
 #include <check.h>
 #include <stdio.h>
@@ -341,6 +342,226 @@ START_TEST(test_bad_file)
 	ck_assert_int_eq(st, bad_files[_i].status);
 	ck_assert_int_eq(err.status, bad_files[_i].status);
 	ck_assert_ptr_null(a);
+	{
+		/* the validator lists the same problem, and only it: each
+		 * file has one mistake */
+		struct vagent_diags d;
+		struct vagent_error e2;
+
+		vagent_diags_init(&d);
+		ck_assert_int_eq(vagent_agent_validate(path, &d, &e2), bad_files[_i].status);
+		ck_assert_str_eq(e2.message, want);
+		ck_assert_uint_eq(d.n, 1);
+		ck_assert_str_eq(d.lines[0], want);
+		vagent_diags_clear(&d);
+	}
+}
+END_TEST
+
+/* Independent mistakes all over a file: every one, at its line, in file
+ * order (the loader finds them in another order: root keys first). */
+START_TEST(test_validate_every_problem)
+{
+	static const char *const want[] = {
+		"5: flow.match_threshold: must be between 0 and 1 (got 2)",
+		"10: flow.intents[0].tool.name: undefined tool \"order_stat\" (did you mean "
+		"\"order_status\"?)",
+		"17: flow.intents[1].reply: undefined slot \"time\" in {slot.time}",
+		"17: flow.intents[1].reply: undefined slot \"day\" in {slot.day}",
+		"21: rate: must be a number (got a string)",
+		"25: tools[0].timeout_ms: must be between 1 and 600000 (got 0)",
+		"29: vad.threshold: must be between 0 and 1 (got 1.5)",
+		"30: nmae: unknown key \"nmae\" (did you mean \"name\"?)",
+	};
+	const char *path = top_path("fixtures/validate/agents/many-problems.json");
+	struct vagent_agent *a = NULL;
+	struct vagent_diags d;
+	struct vagent_error err;
+	char line[1024];
+	size_t i;
+
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent_agent_validate(path, &d, &err), VAGENT_EINVAL);
+	ck_assert_uint_eq(d.n, sizeof(want) / sizeof(want[0]));
+	ck_assert_uint_eq(d.dropped, 0);
+	for (i = 0; i < d.n; i++) {
+		snprintf(line, sizeof(line), "%s:%s", path, want[i]);
+		ck_assert_str_eq(d.lines[i], line);
+	}
+	ck_assert_str_eq(err.message, d.lines[0]);
+	ck_assert_int_eq(err.status, VAGENT_EINVAL);
+	/* a second file adds to the same list */
+	ck_assert_int_eq(vagent_agent_validate(top_path("fixtures/agents/bad/rate.json"), &d,
+					       &err), VAGENT_EINVAL);
+	ck_assert_uint_eq(d.n, sizeof(want) / sizeof(want[0]) + 1);
+	ck_assert_ptr_nonnull(strstr(d.lines[d.n - 1], "rate.json:4: rate: must be 8000"));
+	vagent_diags_clear(&d);
+	/* without a list: still the first in file order */
+	ck_assert_int_eq(vagent_agent_validate(path, NULL, &err), VAGENT_EINVAL);
+	snprintf(line, sizeof(line), "%s:%s", path, want[0]);
+	ck_assert_str_eq(err.message, line);
+	/* loading is unchanged: the first found, and how many more */
+	ck_assert_int_eq(vagent_agent_load(path, &a, &err), VAGENT_EINVAL);
+	snprintf(line, sizeof(line), "%s:%s (and 7 more problems)", path, want[7]);
+	ck_assert_str_eq(err.message, line);
+	ck_assert_ptr_null(a);
+}
+END_TEST
+
+START_TEST(test_validate_valid_and_unreadable)
+{
+	struct vagent_diags d;
+	struct vagent_error err;
+	char *dir;
+
+	vagent_diags_init(&d);
+	unsetenv("VAGENT_TEST_FULL_URL");
+	ck_assert_int_eq(vagent_agent_validate(top_path("fixtures/agents/full.json"), &d, &err),
+			 VAGENT_OK);
+	ck_assert_int_eq(err.status, VAGENT_OK);
+	ck_assert_str_eq(err.message, "");
+	/* a warning (no greeting) is not a problem */
+	ck_assert_int_eq(vagent_agent_validate(top_path("fixtures/validate/agents/no-greeting.json"),
+					       &d, &err), VAGENT_OK);
+	ck_assert_uint_eq(d.n, 0);
+	/* one line each: a missing file, a directory, text that is not JSON */
+	ck_assert_int_eq(vagent_agent_validate(top_path("fixtures/agents/none.json"), &d, &err),
+			 VAGENT_ENOENT);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.lines[0], err.message);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "none.json: no such file"));
+	dir = make_temp_dir();
+	ck_assert_int_ne(vagent_agent_validate(dir, &d, &err), VAGENT_OK);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_ptr_nonnull(strstr(d.lines[1], dir));
+	remove_tree(dir);
+	free(dir);
+	ck_assert_int_eq(vagent_agent_validate(top_path("fixtures/agents/bad/syntax.json"), &d,
+					       &err), VAGENT_EFORMAT);
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_ptr_nonnull(strstr(d.lines[2], "syntax.json:3: invalid JSON"));
+	ck_assert_int_eq(vagent_agent_validate(NULL, &d, &err), VAGENT_EINVAL);
+	ck_assert_uint_eq(d.n, 4);
+	vagent_diags_clear(&d);
+}
+END_TEST
+
+/* One mistake is one problem: a member of the wrong type does not also
+ * count as missing for the rules that need it. */
+START_TEST(test_validate_no_cascade)
+{
+	static const char text[] =
+		"{\n"
+		"  \"greeting\": \"This is an automated assistant.\",\n"
+		"  \"tools\": [ { \"name\": \"t\", \"mock\": [] } ],\n"
+		"  \"flow\": { \"intents\": [\n"
+		"    { \"name\": \"a\", \"examples\": \"hi\", \"reply\": 5 },\n"
+		"    { \"name\": \"b\", \"keywords\": [\"b\"], \"reply\": \"{slot.c}\",\n"
+		"      \"slots\": [ { \"name\": \"c\", \"type\": \"choise\", \"prompt\": \"Which?\",\n"
+		"                   \"choices\": [\"x\"] } ] },\n"
+		"    { \"name\": \"d\", \"keywords\": [\"d\"], \"reply\": \"\" }\n"
+		"  ] }\n"
+		"}\n";
+	char *dir = make_temp_dir(), file[4096];
+	struct vagent_diags d;
+	struct vagent_error err;
+
+	snprintf(file, sizeof(file), "%s/a.json", dir);
+	write_file(file, text, strlen(text));
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent_agent_validate(file, &d, &err), VAGENT_EINVAL);
+	ck_assert_msg(d.n == 5, "%zu problems, first %s", d.n, d.lines[0]);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], ":3: tools[0].mock: must be an object (got an array)"));
+	ck_assert_ptr_nonnull(strstr(d.lines[1], ":5: flow.intents[0].examples: must be an array"));
+	ck_assert_ptr_nonnull(strstr(d.lines[2], ":5: flow.intents[0].reply: must be a string"));
+	ck_assert_ptr_nonnull(strstr(d.lines[3], ":7: flow.intents[1].slots[0].type: unknown slot "
+				     "type \"choise\" (did you mean \"choice\"?"));
+	ck_assert_ptr_nonnull(strstr(d.lines[4], ":9: flow.intents[2].reply: must not be empty"));
+	vagent_diags_clear(&d);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A file with more problems than a list keeps: VAGENT_DIAGS_MAX lines,
+ * the rest counted; and lines are looked for only for those kept, so a
+ * file with 100 000 problems is still checked quickly. */
+START_TEST(test_validate_many_problems_capped)
+{
+	enum { KEYS = 300 };
+	size_t cap = KEYS * 32 + 64, len = 0, i;
+	char *t = malloc(cap), *path;
+	struct vagent_diags d;
+	struct vagent_error err;
+
+	ck_assert_ptr_nonnull(t);
+	len += (size_t)snprintf(t + len, cap - len, "{\n");
+	for (i = 0; i < KEYS; i++)
+		len += (size_t)snprintf(t + len, cap - len, "\"unknown%zu\": 1,\n", i);
+	len += (size_t)snprintf(t + len, cap - len, "\"name\": \"x\"\n}\n");
+	path = make_temp_dir();
+	{
+		char file[4096];
+
+		snprintf(file, sizeof(file), "%s/many.json", path);
+		write_file(file, t, len);
+		vagent_diags_init(&d);
+		ck_assert_int_eq(vagent_agent_validate(file, &d, &err), VAGENT_EINVAL);
+		ck_assert_uint_eq(d.n, VAGENT_DIAGS_MAX);
+		/* 300 unknown keys and the missing flow */
+		ck_assert_uint_eq(d.n + d.dropped, KEYS + 1);
+		ck_assert_ptr_nonnull(strstr(d.lines[0], "many.json:2: unknown0: unknown key"));
+		ck_assert_ptr_nonnull(strstr(d.lines[VAGENT_DIAGS_MAX - 1],
+					     "many.json:201: unknown199: unknown key"));
+		vagent_diags_clear(&d);
+	}
+	remove_tree(path);
+	free(path);
+	free(t);
+}
+END_TEST
+
+/* A scenario's tool mocks against an agent: every problem, in the
+ * scenario's lines. */
+START_TEST(test_mock_tools_diags)
+{
+	static const char text[] =
+		"{\n"
+		"  \"tools\": {\n"
+		"    \"refund\": {},\n"
+		"    \"order_status\": {\n"
+		"      \"latency_ms\": -5,\n"
+		"      \"faults\": [ { \"kind\": \"explode\" } ],\n"
+		"      \"reslut\": {}\n"
+		"    }\n"
+		"  }\n"
+		"}\n";
+	struct vagent_agent *a = load_ok("fixtures/validate/agents/good.json");
+	struct vagent_diags d;
+	struct vagent_error err;
+
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent_agent_mock_tools_diags(a, text, strlen(text), "sc.json", "tools",
+						       &d, &err), VAGENT_EINVAL);
+	ck_assert_uint_eq(d.n, 4);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "sc.json:3: tools.refund: the agent "));
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "has no tool \"refund\""));
+	ck_assert_str_eq(d.lines[1], "sc.json:5: tools.order_status.latency_ms: must be between "
+			 "0 and 600000 (got -5)");
+	ck_assert_str_eq(d.lines[2], "sc.json:6: tools.order_status.faults[0].kind: unknown "
+			 "fault kind \"explode\" (one of delay, timeout, error, stall, disconnect, "
+			 "malformed)");
+	ck_assert_str_eq(d.lines[3], "sc.json:7: tools.order_status.reslut: unknown key "
+			 "\"reslut\" (did you mean \"result\"?)");
+	ck_assert_str_eq(err.message, d.lines[0]);
+	vagent_diags_clear(&d);
+	/* text that is not JSON: one line */
+	ck_assert_int_eq(vagent_agent_mock_tools_diags(a, "{", 1, "sc.json", "tools", &d, &err),
+			 VAGENT_EFORMAT);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.lines[0], "sc.json: invalid JSON");
+	vagent_diags_clear(&d);
+	vagent_agent_free(a);
 }
 END_TEST
 
@@ -564,6 +785,11 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_no_input);
 	tcase_add_loop_test(tc, test_bad_file, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+	tcase_add_test(tc, test_validate_every_problem);
+	tcase_add_test(tc, test_validate_valid_and_unreadable);
+	tcase_add_test(tc, test_validate_no_cascade);
+	tcase_add_test(tc, test_validate_many_problems_capped);
+	tcase_add_test(tc, test_mock_tools_diags);
 	tcase_add_test(tc, test_missing_knowledge);
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_several_problems);

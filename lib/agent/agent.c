@@ -73,7 +73,15 @@ struct named {
 	size_t i;
 };
 
-/* The parse: the file, its text and the first error. */
+/* One problem kept for a diags list: its line orders the list. */
+struct found {
+	int line;
+	vagent_status status;
+	char *text;                   /* "FILE:LINE: field: problem" */
+};
+
+/* The parse: the file, its text, the first error and, when the caller
+ * wants every problem (`diags`), each one found. */
 struct ctx {
 	const char *file;             /* as it appears in messages */
 	const char *text;
@@ -83,6 +91,10 @@ struct ctx {
 	vagent_status status;
 	char first[512];
 	struct named *tools_by_name;  /* sorted by name, then index */
+	struct vagent_diags *diags;   /* NULL: only the first is kept */
+	struct found *found;          /* at most VAGENT_DIAGS_MAX */
+	size_t n_found;
+	size_t dropped;               /* problems past VAGENT_DIAGS_MAX */
 };
 
 /* ---- allocation ---- */
@@ -147,19 +159,42 @@ static void problem_at(struct ctx *c, vagent_status st, int line,
 static void problem_at(struct ctx *c, vagent_status st, int line,
 		       const char *path, const char *fmt, va_list ap)
 {
-	char msg[400];
+	char msg[400], text[512];
+	bool keep = c->diags && c->n_found < VAGENT_DIAGS_MAX;
 
 	c->n_errors++;
-	if (c->n_errors > 1)
+	if (c->n_errors > 1 && !keep) {
+		if (c->diags)
+			c->dropped++;
 		return;
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	c->status = st;
 	if (path && *path)
-		snprintf(c->first, sizeof(c->first), "%s:%d: %s: %s", c->file,
-			 line, path, msg);
+		snprintf(text, sizeof(text), "%s:%d: %s: %s", c->file, line, path,
+			 msg);
 	else
-		snprintf(c->first, sizeof(c->first), "%s:%d: %s", c->file,
-			 line, msg);
+		snprintf(text, sizeof(text), "%s:%d: %s", c->file, line, msg);
+	if (c->n_errors == 1) {
+		c->status = st;
+		memcpy(c->first, text, sizeof(c->first));
+	}
+	if (!keep)
+		return;
+	if (!c->found) {
+		c->found = calloc(VAGENT_DIAGS_MAX, sizeof(*c->found));
+		if (!c->found) {
+			c->dropped++;
+			return;
+		}
+	}
+	c->found[c->n_found].text = strdup(text);
+	if (!c->found[c->n_found].text) {
+		c->dropped++;
+		return;
+	}
+	c->found[c->n_found].line = line;
+	c->found[c->n_found].status = st;
+	c->n_found++;
 }
 
 /* A problem with the value at `path`. */
@@ -169,14 +204,54 @@ static void problem(struct ctx *c, vagent_status st, const char *path,
 static void problem(struct ctx *c, vagent_status st, const char *path,
 		    const char *fmt, ...)
 {
+	bool told = c->n_errors == 0 ||
+		    (c->diags && c->n_found < VAGENT_DIAGS_MAX);
 	va_list ap;
 
 	va_start(ap, fmt);
-	/* only the first problem is told: only its line is looked for */
-	problem_at(c, st, c->n_errors ? 0 : vagent__json_line(c->text, c->len,
-							       path),
+	/* a line is looked for only for a problem that is told: a file with
+	 * 100 000 problems stays linear */
+	problem_at(c, st, told ? vagent__json_line(c->text, c->len, path) : 0,
 		   path, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Hand the problems found to c->diags in file order (by line; on one line
+ * in the order found) and free them; err gets the first of them (or, with
+ * no diags, the first problem found). Returns that problem's status.
+ */
+static vagent_status flush_found(struct ctx *c, struct vagent_error *err)
+{
+	vagent_status st = c->status;
+	size_t i;
+
+	if (c->n_found) {
+		/* a stable insertion sort (equal lines stay in the order
+		 * found) of at most VAGENT_DIAGS_MAX entries */
+		for (size_t k = 1; k < c->n_found; k++) {
+			struct found f = c->found[k];
+			size_t j = k;
+
+			for (; j > 0 && c->found[j - 1].line > f.line; j--)
+				c->found[j] = c->found[j - 1];
+			c->found[j] = f;
+		}
+		st = c->found[0].status;
+		vagent__error_set(err, st, NULL, "%s", c->found[0].text);
+	} else if (c->n_errors) {
+		vagent__error_set(err, st, NULL, "%s", c->first);
+	}
+	for (i = 0; i < c->n_found; i++) {
+		vagent_diags_add(c->diags, "%s", c->found[i].text);
+		free(c->found[i].text);
+	}
+	if (c->diags)
+		c->diags->dropped += c->dropped;
+	free(c->found);
+	c->found = NULL;
+	c->n_found = 0;
+	return st;
 }
 
 static void warning(struct ctx *c, const char *path, const char *fmt, ...)
@@ -418,6 +493,22 @@ static const cJSON *member(struct ctx *c, const cJSON *o, const char *path,
 		return NULL;
 	}
 	return j;
+}
+
+/* Whether `o` has the member `key`, of any type. */
+static bool present(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
+}
+
+/* Whether the member `key` of `o` is there but was reported already (not
+ * of the type `is`, or an empty string): a rule that needs the member
+ * ("an intent needs examples") then says nothing more. */
+static bool reported(const cJSON *o, const char *key, cJSON_bool (*is)(const cJSON *))
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return j && (!is(j) || (cJSON_IsString(j) && !j->valuestring[0]));
 }
 
 /* A string member (pool copy) or `def`; non-empty when `nonempty`. */
@@ -888,7 +979,6 @@ static void check_http_template(struct ctx *c, const char *path,
 			problem(c, VAGENT_EINVAL, path,
 				"undefined reference {%s} (not an argument in parameters.properties nor a variable)",
 				name);
-			return;
 		}
 		s = end + 1;
 	}
@@ -1095,7 +1185,7 @@ static void parse_tool(struct ctx *c, const cJSON *o, const char *path,
 		join(p, sizeof(p), path, "mock");
 		parse_mock(c, mock, p, t);
 	}
-	if (!http && !mock)
+	if (!present(o, "http") && !present(o, "mock"))
 		problem(c, VAGENT_EINVAL, path,
 			"a tool needs \"http\" (an endpoint) or \"mock\" (a scripted reply)");
 }
@@ -1336,21 +1426,21 @@ static void check_template(struct ctx *c, const char *path, const char *t,
 			problem(c, VAGENT_EINVAL, path,
 				"unknown reference %.*s (use {slot.NAME}, {result.PATH} or {agent.name})",
 				(int)r.len, r.start);
-			return;
+			continue;
 		}
 		if (r.filter && !vagent__tref_filter_known(r.filter, r.filter_len)) {
 			problem(c, VAGENT_EINVAL, path,
 				"unknown filter \"%.*s\" in %.*s (one of %s)",
 				(int)r.filter_len, r.filter, (int)r.len, r.start,
 				VAGENT__TREF_FILTERS);
-			return;
+			continue;
 		}
 		if (r.kind == VAGENT__TREF_SLOT &&
 		    (!in || !find_slot(in, r.name, r.name_len))) {
 			problem(c, VAGENT_EINVAL, path,
 				"undefined slot \"%.*s\" in %.*s", (int)r.name_len,
 				r.name, (int)r.len, r.start);
-			return;
+			continue;
 		}
 		/* a card number is never said: only its last four digits */
 		if (r.kind == VAGENT__TREF_SLOT && spoken &&
@@ -1365,14 +1455,14 @@ static void check_template(struct ctx *c, const char *path, const char *t,
 			problem(c, VAGENT_EINVAL, path,
 				"%.*s: there is no result here (only in the reply of an intent with a tool or knowledge)",
 				(int)r.len, r.start);
-			return;
+			continue;
 		}
 		if (r.kind == VAGENT__TREF_AGENT &&
 		    !(r.name_len == 4 && memcmp(r.name, "name", 4) == 0)) {
 			problem(c, VAGENT_EINVAL, path,
 				"unknown reference %.*s (the agent has {agent.name})",
 				(int)r.len, r.start);
-			return;
+			continue;
 		}
 	}
 }
@@ -1386,6 +1476,7 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 	};
 	const cJSON *ty;
 	char p[512];
+	bool type_known = false;
 
 	check_keys(c, o, path, keys);
 	s->name = get_string(c, o, path, "name", true, NULL);
@@ -1421,6 +1512,7 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 					ty->valuestring, list);
 		} else {
 			s->type = (vagent_slot_type)t;
+			type_known = true;
 		}
 	}
 	s->required = true;
@@ -1437,10 +1529,11 @@ static void parse_slot(struct ctx *c, const cJSON *o, const char *path,
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "max_len"),
 			"must be at least min_len (%d)", s->min_len);
 	s->choices = get_list(c, o, path, "choices", NULL);
-	if (s->type == VAGENT_SLOT_CHOICE && s->choices && !s->choices[0])
+	if (s->type == VAGENT_SLOT_CHOICE && s->choices && !s->choices[0] &&
+	    !reported(o, "choices", cJSON_IsArray))
 		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
 			"a choice slot needs \"choices\"");
-	if (s->type != VAGENT_SLOT_CHOICE && s->choices && s->choices[0])
+	if (type_known && s->type != VAGENT_SLOT_CHOICE && s->choices && s->choices[0])
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "choices"),
 			"only for slots of type choice");
 }
@@ -1529,7 +1622,8 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 	in->summary = get_string(c, o, path, "summary", false, NULL);
 	in->examples = get_list(c, o, path, "examples", NULL);
 	in->keywords = get_list(c, o, path, "keywords", NULL);
-	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0])
+	if (in->examples && in->keywords && !in->examples[0] && !in->keywords[0] &&
+	    !reported(o, "examples", cJSON_IsArray) && !reported(o, "keywords", cJSON_IsArray))
 		problem(c, VAGENT_EINVAL, path,
 			"an intent needs \"examples\" or \"keywords\"");
 	slots = member(c, o, path, "slots", W_ARRAY, false);
@@ -1602,7 +1696,9 @@ static void parse_intent(struct ctx *c, const cJSON *o, const char *path,
 	if (in->escalate && (in->tool || in->knowledge || in->end))
 		problem(c, VAGENT_EINVAL, join(p, sizeof(p), path, "escalate"),
 			"an escalating intent has no tool, knowledge or end");
-	if (!in->reply && !in->tool && !in->knowledge && !in->escalate)
+	if (!in->reply && !reported(o, "reply", cJSON_IsString) && !present(o, "tool") &&
+	    !in->knowledge && !reported(o, "knowledge", cJSON_IsBool) && !in->escalate &&
+	    !reported(o, "escalate", cJSON_IsString))
 		problem(c, VAGENT_EINVAL, path[0] ? path : NULL,
 			"the intent does nothing: give \"reply\", \"tool\", \"knowledge\" or \"escalate\"");
 	if (in->reply_error && !in->tool)
@@ -1866,12 +1962,24 @@ static struct agent_priv *agent_alloc(void)
 	return calloc(1, sizeof(struct agent_priv));
 }
 
-vagent_status vagent_agent_parse(const char *text, size_t len,
-				 const char *name, const char *base_dir,
-				 struct vagent_agent **out,
-				 struct vagent_error *err)
+/* A problem that ends the check at once (unreadable, not JSON, out of
+ * memory): `e` into err and, as the file's only line, into diags. */
+static vagent_status stop(struct vagent_diags *diags, const struct vagent_error *e,
+			  struct vagent_error *err)
+{
+	vagent_diags_add(diags, "%s", e->message);
+	if (err)
+		*err = *e;
+	return e->status;
+}
+
+/* vagent_agent_parse, with every problem into `diags` (may be NULL). */
+static vagent_status parse_text(const char *text, size_t len, const char *name,
+				const char *base_dir, struct vagent_agent **out,
+				struct vagent_diags *diags, struct vagent_error *err)
 {
 	struct ctx c;
+	struct vagent_error e;
 	cJSON *root;
 	const char *end = NULL;
 
@@ -1881,15 +1989,20 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 	*out = NULL;
 	if (!name || !*name)
 		name = "agent";
-	if (!text)
-		return vagent__error_set(err, VAGENT_EINVAL, name, "no text");
+	if (!text) {
+		vagent__error_set(&e, VAGENT_EINVAL, name, "no text");
+		return stop(diags, &e, err);
+	}
 	memset(&c, 0, sizeof(c));
 	c.file = name;
 	c.text = text;
 	c.len = len;
-	if (memchr(text, '\0', len))
-		return vagent__error_set(err, VAGENT_EFORMAT, name,
-					 "not a JSON text file (NUL byte)");
+	c.diags = diags;
+	if (memchr(text, '\0', len)) {
+		vagent__error_set(&e, VAGENT_EFORMAT, name,
+				  "not a JSON text file (NUL byte)");
+		return stop(diags, &e, err);
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (root) {
 		/* trailing garbage */
@@ -1913,13 +2026,15 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 			end = text + len;
 		for (p = text; p < end; p++)
 			line += *p == '\n';
-		return vagent__error_set(err, VAGENT_EFORMAT, NULL,
-					 "%s:%d: invalid JSON", name, line);
+		vagent__error_set(&e, VAGENT_EFORMAT, NULL, "%s:%d: invalid JSON",
+				  name, line);
+		return stop(diags, &e, err);
 	}
 	c.ap = agent_alloc();
 	if (!c.ap) {
 		cJSON_Delete(root);
-		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");
+		vagent__error_set(&e, VAGENT_ENOMEM, name, "out of memory");
+		return stop(diags, &e, err);
 	}
 	c.ap->pub.path = pool_strdup(&c, name);
 	c.ap->pub.base_dir = pool_strdup(&c, base_dir && *base_dir ? base_dir : ".");
@@ -1932,10 +2047,14 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 	free(c.tools_by_name);
 	if (c.ap->oom) {
 		vagent_agent_free(&c.ap->pub);
-		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");
+		flush_found(&c, NULL);
+		vagent__error_set(&e, VAGENT_ENOMEM, name, "out of memory");
+		return stop(diags, &e, err);
 	}
 	if (c.n_errors) {
 		vagent_agent_free(&c.ap->pub);
+		if (diags)
+			return flush_found(&c, err);
 		if (c.n_errors > 1)
 			return vagent__error_set(err, c.status, NULL,
 						 "%s (and %d more problem%s)", c.first,
@@ -1947,9 +2066,19 @@ vagent_status vagent_agent_parse(const char *text, size_t len,
 	return VAGENT_OK;
 }
 
-vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
-				struct vagent_error *err)
+vagent_status vagent_agent_parse(const char *text, size_t len,
+				 const char *name, const char *base_dir,
+				 struct vagent_agent **out,
+				 struct vagent_error *err)
 {
+	return parse_text(text, len, name, base_dir, out, NULL, err);
+}
+
+vagent_status vagent__agent_load_diags(const char *path, struct vagent_agent **out,
+				       struct vagent_diags *diags,
+				       struct vagent_error *err)
+{
+	struct vagent_error e;
 	char *buf = NULL, *dir;
 	size_t len = 0;
 	vagent_status st;
@@ -1959,11 +2088,12 @@ vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
 		return vagent__error_set(err, VAGENT_EINVAL, "agent",
 					 "no output pointer");
 	*out = NULL;
-	if (!path || !*path)
-		return vagent__error_set(err, VAGENT_EINVAL, "agent", "no file name");
-	st = vagent__read_file(path, MAX_AGENT_BYTES, &buf, &len, err);
-	if (st != VAGENT_OK)
-		return st;
+	if (!path || !*path) {
+		vagent__error_set(&e, VAGENT_EINVAL, "agent", "no file name");
+		return stop(diags, &e, err);
+	}
+	if (vagent__read_file(path, MAX_AGENT_BYTES, &buf, &len, &e) != VAGENT_OK)
+		return stop(diags, &e, err);
 	slash = strrchr(path, '/');
 	if (slash) {
 		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -1972,11 +2102,36 @@ vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
 	}
 	if (!dir) {
 		free(buf);
-		return vagent__error_set(err, VAGENT_ENOMEM, path, "out of memory");
+		vagent__error_set(&e, VAGENT_ENOMEM, path, "out of memory");
+		return stop(diags, &e, err);
 	}
-	st = vagent_agent_parse(buf, len, path, dir, out, err);
+	st = parse_text(buf, len, path, dir, out, diags, err);
 	free(dir);
 	free(buf);
+	return st;
+}
+
+vagent_status vagent_agent_load(const char *path, struct vagent_agent **out,
+				struct vagent_error *err)
+{
+	return vagent__agent_load_diags(path, out, NULL, err);
+}
+
+vagent_status vagent_agent_validate(const char *path, struct vagent_diags *diags,
+				    struct vagent_error *err)
+{
+	struct vagent_agent *a = NULL;
+	struct vagent_diags none;
+	vagent_status st;
+
+	/* without a list the problems are still all looked for, and err
+	 * still names the first in file order */
+	vagent_diags_init(&none);
+	st = vagent__agent_load_diags(path, &a, diags ? diags : &none, err);
+	vagent_diags_clear(&none);
+	vagent_agent_free(a);
+	if (st == VAGENT_OK)
+		vagent_error_clear(err);
 	return st;
 }
 
@@ -2029,11 +2184,14 @@ const char *const *vagent_agent_expected_phrases(const struct vagent_agent *a)
 	return (const char *const *)ap->phrases;
 }
 
-vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
-				      size_t len, const char *name,
-				      const char *key, struct vagent_error *err)
+vagent_status vagent_agent_mock_tools_diags(struct vagent_agent *a,
+					    const char *text, size_t len,
+					    const char *name, const char *key,
+					    struct vagent_diags *diags,
+					    struct vagent_error *err)
 {
 	struct agent_priv *ap = (struct agent_priv *)a;
+	struct vagent_error e;
 	struct ctx c;
 	cJSON *root;
 	const cJSON *tools, *it;
@@ -2043,9 +2201,16 @@ vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
 	c.text = text;
 	c.len = len;
 	c.ap = ap;
+	c.diags = diags;
+	if (!a || !text || !key) {
+		vagent__error_set(&e, VAGENT_EINVAL, c.file, "no agent, text or key");
+		return stop(diags, &e, err);
+	}
 	root = cJSON_ParseWithLength(text, len);
-	if (!root)
-		return vagent__error_set(err, VAGENT_EFORMAT, c.file, "invalid JSON");
+	if (!root) {
+		vagent__error_set(&e, VAGENT_EFORMAT, c.file, "invalid JSON");
+		return stop(diags, &e, err);
+	}
 	tools = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (tools && !cJSON_IsObject(tools)) {
 		problem(&c, VAGENT_EINVAL, key, "must be an object (tool name: mock)");
@@ -2076,12 +2241,24 @@ vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
 		t->url = NULL;          /* answered by the mock from now on */
 	}
 	cJSON_Delete(root);
-	if (ap->oom)
-		return vagent__error_set(err, VAGENT_ENOMEM, c.file, "out of memory");
+	if (ap->oom) {
+		flush_found(&c, NULL);
+		vagent__error_set(&e, VAGENT_ENOMEM, c.file, "out of memory");
+		return stop(diags, &e, err);
+	}
+	if (c.n_errors && diags)
+		return flush_found(&c, err);
 	if (c.n_errors > 1)
 		return vagent__error_set(err, c.status, NULL, "%s (and %d more problem%s)",
 					 c.first, c.n_errors - 1, c.n_errors > 2 ? "s" : "");
 	if (c.n_errors)
 		return vagent__error_set(err, c.status, NULL, "%s", c.first);
 	return VAGENT_OK;
+}
+
+vagent_status vagent_agent_mock_tools(struct vagent_agent *a, const char *text,
+				      size_t len, const char *name,
+				      const char *key, struct vagent_error *err)
+{
+	return vagent_agent_mock_tools_diags(a, text, len, name, key, NULL, err);
 }

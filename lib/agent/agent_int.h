@@ -1,6 +1,7 @@
 /*
- * agent_int.h — what lib/agent shares with lib/flow: the JSON line
- * locator and the template reference scanner (docs/agent.md, docs/flow.md).
+ * agent_int.h — what lib/agent shares with lib/flow and lib/run: the JSON
+ * line locator, the template reference scanner and loading with every
+ * problem listed (docs/agent.md, docs/flow.md, docs/validate.md).
  */
 #ifndef VAGENT_AGENT_INT_H
 #define VAGENT_AGENT_INT_H
@@ -11,6 +12,12 @@
  * `text`; when the path does not exist, the line of its deepest existing
  * prefix. */
 int vagent__json_line(const char *text, size_t len, const char *path);
+
+/* vagent_agent_load with every problem also into `diags` (may be NULL),
+ * in file order; err then names the first in file order. */
+vagent_status vagent__agent_load_diags(const char *path, struct vagent_agent **out,
+				       struct vagent_diags *diags,
+				       struct vagent_error *err);
 
 /* A reference in a template: {slot.NAME}, {slot.NAME|FILTER},
  * {result.PATH}, {result.PATH|FILTER}, {agent.name}. */
