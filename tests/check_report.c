@@ -778,6 +778,47 @@ START_TEST(test_summary_colour_and_hostile_names)
 }
 END_TEST
 
+/* Escalation, transfer and end reason come from the trace when the
+ * report does not give them. */
+START_TEST(test_escalation_from_trace)
+{
+	static const char trace[] =
+		"{\"t_ms\":0.000,\"call\":\"human\",\"turn\":0,\"type\":\"call.start\"}\n"
+		"{\"t_ms\":1500.000,\"call\":\"human\",\"turn\":1,\"type\":\"escalation\","
+		"\"reason\":\"caller asked for a human\"}\n"
+		"{\"t_ms\":1600.000,\"call\":\"human\",\"turn\":1,\"type\":\"transfer\","
+		"\"package\":{\"intent\":\"refund\",\"note\":\"<b>\"}}\n"
+		"{\"t_ms\":2250.000,\"call\":\"human\",\"turn\":1,\"type\":\"call.end\","
+		"\"reason\":\"transfer\"}\n";
+	struct vagent_call_report r = { 0 };
+	struct vagent_error err;
+	char *out = NULL;
+
+	r.name = "human";
+	r.passed = true;
+	r.escalated = true;
+	r.trace = trace;
+	r.trace_len = strlen(trace);
+	ck_assert_int_eq(vagent_report_summary(&r, 1, false, &out, &err), VAGENT_OK);
+	ck_assert_str_eq(line_starting(out, "ok"), "ok     human     2.2 s   1 turn   e2e p50     - ms"
+			 "  WER      -  0/0 failed  transfer, escalated: caller asked for a human");
+	ck_assert_ptr_nonnull(strstr(out, "containment 0.0%"));
+	free(out);
+	ck_assert_int_eq(vagent_report_junit(&r, 1, NULL, &out, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "escalated: caller asked for a human\nend: transfer after "
+					  "2.250 s</system-out>"));
+	free(out);
+	ck_assert_int_eq(vagent_report_html(&r, 1, NULL, 0, NULL, &out, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "class=\"mark escalation\""));
+	ck_assert_ptr_nonnull(strstr(out, "class=\"mark transfer\""));
+	ck_assert_ptr_nonnull(strstr(out, "<summary>warm-transfer package</summary><pre>"
+					  "{\"intent\":\"refund\",\"note\":\"&lt;b&gt;\"}</pre>"));
+	ck_assert_ptr_nonnull(strstr(out, "ended: transfer &#183; escalated: caller asked for a "
+					  "human"));
+	free(out);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The HTML report */
 
@@ -1269,6 +1310,7 @@ Suite *suite_report(void)
 	TCase *render = tcase_create("render");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);      /* simulated calls; sanitizer builds are slower */
 	tcase_add_test(tc, test_xml_reader_rejects);
 	tcase_add_test(tc, test_junit_structure);
 	tcase_add_test(tc, test_junit_error_and_plain_failure);
@@ -1277,6 +1319,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_summary_lines);
 	tcase_add_test(tc, test_summary_colour_and_hostile_names);
+	tcase_add_test(tc, test_escalation_from_trace);
 	tcase_add_test(tc, test_html_content);
 	tcase_add_test(tc, test_html_escaping);
 	tcase_add_test(tc, test_simulated_call_outputs);

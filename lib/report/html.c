@@ -196,7 +196,7 @@ static void summary(struct vagent__strbuf *b, const struct vagent__report_run *r
 			vagent__strbuf_puts(b, "&#8211;");
 		vagent__strbuf_printf(b, "</td><td class=\"num\">%zu / %zu</td><td>", c->n_failed,
 				      c->rep->n_expectations);
-		h(b, c->end_reason ? c->end_reason : "?");
+		h(b, c->end_reason ? c->end_reason : "unknown");
 		if (c->rep->escalated)
 			vagent__strbuf_puts(b, ", escalated");
 		vagent__strbuf_puts(b, "</td></tr>\n");
@@ -781,7 +781,7 @@ static vagent_status call_section(struct vagent__strbuf *b, const struct vagent_
 	put_s(b, c->duration_us);
 	vagent__strbuf_printf(b, " &#183; %zu turn%s &#183; ended: ", c->caller_turns,
 			      c->caller_turns == 1 ? "" : "s");
-	h(b, c->end_reason ? c->end_reason : "?");
+	h(b, c->end_reason ? c->end_reason : "unknown");
 	if (rep->escalated) {
 		vagent__strbuf_puts(b, " &#183; escalated");
 		if (c->escalation_reason) {

@@ -66,8 +66,11 @@ static void system_out(struct vagent__strbuf *b, const struct vagent__report_cal
 		}
 	}
 	if (c->escalation_reason || rep->escalated) {
-		vagent__strbuf_puts(b, "escalated: ");
-		vagent__report_xml(b, c->escalation_reason ? c->escalation_reason : "yes", false);
+		vagent__strbuf_puts(b, "escalated");
+		if (c->escalation_reason) {
+			vagent__strbuf_puts(b, ": ");
+			vagent__report_xml(b, c->escalation_reason, false);
+		}
 		vagent__strbuf_put(b, "\n", 1);
 	}
 	vagent__strbuf_puts(b, "end: ");

@@ -55,8 +55,9 @@ static void call_line(struct out *o, const struct vagent__report_call *c, size_t
 	vagent__strbuf_puts(&o->b, "  ");
 	cols = vagent__report_plain(&o->b, c->name, NAME_MAX_COLS);
 	vagent__strbuf_fill(&o->b, ' ', name_cols - cols + 2);
-	vagent__strbuf_printf(&o->b, "%4lld.%lld s  %2zu turns  e2e p50 ", (long long)(tenths / 10),
-			      (long long)(tenths % 10), c->caller_turns);
+	vagent__strbuf_printf(&o->b, "%4lld.%lld s  %2zu turn%s  e2e p50 ", (long long)(tenths / 10),
+			      (long long)(tenths % 10), c->caller_turns,
+			      c->caller_turns == 1 ? " " : "s");
 	put_ms(o, c->e2e_p50, 5);
 	vagent__strbuf_puts(&o->b, " ms  WER ");
 	if (c->has_wer) {
@@ -66,7 +67,7 @@ static void call_line(struct out *o, const struct vagent__report_call *c, size_t
 		vagent__strbuf_printf(&o->b, "%6s", "-");
 	}
 	vagent__strbuf_printf(&o->b, "  %zu/%zu failed  ", c->n_failed, rep->n_expectations);
-	vagent__report_plain(&o->b, c->end_reason ? c->end_reason : "?", 40);
+	vagent__report_plain(&o->b, c->end_reason ? c->end_reason : "end unknown", 40);
 	if (rep->escalated) {
 		vagent__strbuf_puts(&o->b, ", escalated");
 		if (c->escalation_reason) {
