@@ -84,7 +84,7 @@ static vagent_status analyse_call(struct vagent__report_call *c, struct vagent__
 		if (!c->cm && c->tm->n_calls)
 			c->cm = &c->tm->calls[0];
 		if (c->cm) {
-			struct vagent_trace_metrics one = { 1, (struct vagent_call_metrics *)c->cm };
+			struct vagent_trace_metrics one = { 1, c->cm };
 
 			if (vagent_stats_add_metrics(run->stats, &one) != VAGENT_OK)
 				return vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");

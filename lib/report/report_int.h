@@ -15,7 +15,7 @@ struct vagent__report_call {
 	const char *name;                      /* rep->name, or "call" */
 	struct vagent_trace *trace;            /* parsed, or NULL (no trace) */
 	struct vagent_trace_metrics *tm;
-	const struct vagent_call_metrics *cm;  /* this call's, or NULL */
+	struct vagent_call_metrics *cm;        /* this call's, or NULL */
 	struct vagent_wer_counts wer;          /* over turns with caller_text */
 	bool has_wer;
 	int64_t duration_us;                   /* rep->duration_ms, else the
