@@ -418,6 +418,16 @@ START_TEST(test_xml_reader_rejects)
 }
 END_TEST
 
+/* Occurrences of `needle` in `hay`. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* Inputs */
 
@@ -639,7 +649,7 @@ START_TEST(test_junit_hostile_text)
 }
 END_TEST
 
-START_TEST(test_junit_empty_run)
+START_TEST(test_empty_run)
 {
 	struct vagent_error err;
 	char *xml = NULL;
@@ -651,6 +661,63 @@ START_TEST(test_junit_empty_run)
 	ck_assert_uint_eq(xkid(root, "testsuite", 0)->n_kids, 0);
 	xel_free(root);
 	free(xml);
+	ck_assert_int_eq(vagent_report_summary(NULL, 0, true, &xml, &err), VAGENT_OK);
+	ck_assert_str_eq(xml, "\033[1m0 of 0 calls passed\033[0m\n");
+	free(xml);
+	ck_assert_int_eq(vagent_report_html(NULL, 0, NULL, 0, NULL, &xml, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(xml, "<title>vagent run</title>"));
+	ck_assert_ptr_nonnull(strstr(xml, "<b>0 / 0</b>calls passed"));
+	ck_assert_ptr_null(strstr(xml, "<section class=\"call\""));
+	ck_assert_ptr_nonnull(strstr(xml, "</html>\n"));
+	free(xml);
+}
+END_TEST
+
+/* Names are padded and cut by characters, not bytes. */
+START_TEST(test_summary_name_columns)
+{
+	struct vagent_call_report r[2];
+	struct vagent_error err;
+	char *out = NULL;
+
+	memset(r, 0, sizeof(r));
+	r[0].name = "caf\xc3\xa9";
+	r[0].passed = true;
+	r[1].name = "a-name-much-longer-than-the-column-it-is-given-to-fit-in";
+	r[1].passed = true;
+	ck_assert_int_eq(vagent_report_summary(r, 2, false, &out, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "ok     caf\xc3\xa9" "                                 "
+					  "    0.0 s"));
+	ck_assert_ptr_nonnull(strstr(out, "ok     a-name-much-longer-than-the-column-\xe2\x80\xa6"
+					  "     0.0 s"));
+	free(out);
+}
+END_TEST
+
+/* A long call's timeline keeps its resolution: it scrolls. */
+START_TEST(test_long_call_timeline)
+{
+	static const char trace[] =
+		"{\"t_ms\":0.000,\"call\":\"long\",\"turn\":0,\"type\":\"call.start\"}\n"
+		"{\"t_ms\":1000.000,\"call\":\"long\",\"turn\":1,\"type\":\"caller.speech_start\"}\n"
+		"{\"t_ms\":2000.000,\"call\":\"long\",\"turn\":1,\"type\":\"caller.speech_end\"}\n"
+		"{\"t_ms\":3000.000,\"call\":\"long\",\"turn\":1,\"type\":\"agent.audio_start\"}\n"
+		"{\"t_ms\":120000.000,\"call\":\"long\",\"turn\":1,\"type\":\"call.end\"}\n";
+	struct vagent_call_report r = { 0 };
+	struct vagent_error err;
+	char *html = NULL;
+
+	r.name = "long";
+	r.trace = trace;
+	r.trace_len = strlen(trace);
+	ck_assert_int_eq(vagent_report_html(&r, 1, NULL, 0, NULL, &html, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(html, "style=\"min-width:4800px\""));
+	ck_assert_uint_eq(count_of(html, "class=\"bar caller\""), 1);
+	/* the agent never stopped: its bar runs to the end of the call */
+	ck_assert_uint_eq(count_of(html, "class=\"bar agent\""), 1);
+	ck_assert_ptr_nonnull(strstr(html, "agent 3.00 s &#8211; 120.00 s"));
+	ck_assert_ptr_nonnull(strstr(html, ">120 s</text>"));
+	free(html);
 }
 END_TEST
 
@@ -821,15 +888,6 @@ END_TEST
 
 /* ------------------------------------------------------------------ */
 /* The HTML report */
-
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
 
 /* ms as the JSON result prints them, from a double read back by cJSON. */
 static void json_ms(char *buf, size_t n, double v)
@@ -1315,7 +1373,9 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_junit_structure);
 	tcase_add_test(tc, test_junit_error_and_plain_failure);
 	tcase_add_test(tc, test_junit_hostile_text);
-	tcase_add_test(tc, test_junit_empty_run);
+	tcase_add_test(tc, test_empty_run);
+	tcase_add_test(tc, test_summary_name_columns);
+	tcase_add_test(tc, test_long_call_timeline);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_summary_lines);
 	tcase_add_test(tc, test_summary_colour_and_hostile_names);

@@ -43,8 +43,10 @@ static const char css[] =
 	"font-size:12px;color:#fff}\n"
 	".pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}\n"
 	".failure{border-left:4px solid #8250df;padding:4px 10px;background:#f5f0ff}\n"
+	".tl-scroll{overflow-x:auto}\n"
 	"svg.timeline{width:100%;height:auto;background:#fbfcfd;border:1px solid #eceff3}\n"
-	"svg text{font:11px system-ui,sans-serif;fill:#4b5563}\n"
+	"svg text{font:11px system-ui,sans-serif;fill:#4b5563}svg text.turn-label{fill:#fff;"
+	"font-size:10px;pointer-events:none}\n"
 	".bar.caller{fill:#2f81f7}.bar.agent{fill:#1a7f37}.bar.agent.cut{fill:#bf8700}\n"
 	".bar.tool{fill:#8250df}.bar.tool.timeout,.bar.tool.error{fill:#cf222e}\n"
 	".axis{stroke:#c9ced6;stroke-width:1}.grid{stroke:#eceff3;stroke-width:1}\n"
@@ -364,6 +366,7 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 	struct timeline t = { b, 0, c->duration_us > 0 ? c->duration_us : 1000000 };
 	const int height = TL_TOP + LANE_COUNT * TL_LANE + 22;
 	int64_t caller_open = -1, agent_open = -1, step;
+	int last_label = -1;
 	size_t n = 0;
 
 	ev = malloc((c->trace->n ? c->trace->n : 1) * sizeof(*ev));
@@ -381,8 +384,14 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 	qsort(ev, n, sizeof(*ev), cmp_event_time);
 	t.scale = (double)(TL_WIDTH - TL_LEFT - TL_RIGHT) / (double)t.end_us;
 
+	/* a long call keeps about 40 px a second: it scrolls sideways */
+	vagent__strbuf_puts(b, "<div class=\"tl-scroll\">");
 	vagent__strbuf_printf(b, "<svg class=\"timeline\" viewBox=\"0 0 %d %d\" role=\"img\" "
-			      "aria-label=\"call timeline\">\n", TL_WIDTH, height);
+			      "aria-label=\"call timeline\"", TL_WIDTH, height);
+	if (t.end_us / 25000 > TL_WIDTH)
+		vagent__strbuf_printf(b, " style=\"min-width:%lldpx\"",
+				      (long long)(t.end_us / 25000 < 20000 ? t.end_us / 25000 : 20000));
+	vagent__strbuf_puts(b, ">\n");
 	/* axis and grid */
 	step = tick_step_us(t.end_us);
 	for (int64_t at = 0; at <= t.end_us; at += step) {
@@ -435,6 +444,13 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 
 				bar(&t, LANE_CALLER, "caller", caller_open, e->t_us, "caller",
 				    fin ? fin->text : NULL);
+				if (e->turn != last_label) {
+					vagent__strbuf_printf(b, "<text class=\"turn-label\" x=\"%.1f\" "
+							      "y=\"%d\">%d</text>\n",
+							      tx(&t, caller_open) + 2,
+							      lane_y(LANE_CALLER) + TL_BAR - 2, e->turn);
+					last_label = e->turn;
+				}
 				caller_open = -1;
 			}
 			break;
@@ -517,7 +533,7 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 			hop_tick(&t, VAGENT_METRIC_TTS_TTFB, tm->turn, e->t_us,
 				 tm->hop[VAGENT_METRIC_TTS_TTFB]);
 	}
-	vagent__strbuf_puts(b, "</svg>\n<div class=\"legend\">"
+	vagent__strbuf_puts(b, "</svg></div>\n<div class=\"legend\">"
 			    "<span><i style=\"background:#2f81f7\"></i>caller speech</span>"
 			    "<span><i style=\"background:#1a7f37\"></i>agent audio</span>"
 			    "<span><i style=\"background:#bf8700\"></i>agent cut off / filler</span>"
