@@ -2007,6 +2007,17 @@ struct vagent_call_report {
 	bool escalated;
 	const struct vagent_expectation_result *expectations;
 	size_t n_expectations;
+	/* For the reports (lib/report; may all be NULL/0). */
+	const char *description;       /* what the call tests */
+	const char *agent_path;        /* the agent file it ran against */
+	const char *end_reason;        /* "hangup", "transfer", ...; NULL:
+					* the trace's call.end reason */
+	int64_t duration_ms;           /* media time; 0: from the trace */
+	const char *failure;           /* infrastructure failure message (a
+					* provider, a tool server, I/O), or
+					* NULL: the call ran */
+	const char *recording_href;    /* the stereo WAV relative to the HTML
+					* report ("order-status.wav"), or NULL */
 };
 
 /*
@@ -3154,6 +3165,45 @@ void vagent_slo_eval(const struct vagent_slo *slo,
 /* ==== @@REPORT@@ — run outputs: terminal summary, JUnit XML, HTML
  * report (lib/report; docs/report.md) ==== */
 /* @@REPORT-API@@ */
+
+/*
+ * The run outputs, all from the same call reports as vagent_result_to_json
+ * (docs/report.md). Each writes a malloc'd NUL-terminated string to *out
+ * (transfer full). A call's trace is parsed and its metrics computed as
+ * for the JSON result: VAGENT_EFORMAT when a trace does not parse (err
+ * names the call), VAGENT_EINVAL for a NULL `out` or a NULL array with a
+ * non-zero count, VAGENT_ENOMEM. Text from the reports is escaped for
+ * where it goes; invalid UTF-8 becomes U+FFFD and control characters are
+ * replaced, so the output is always well-formed.
+ */
+
+/* JUnit XML: one <testsuite> (name `suite`; NULL: "vagent") in a
+ * <testsuites> root, with one <testcase> per call (classname "vagent",
+ * name = call name, time in s of media time); a failed expectation gives
+ * <failure message="first failed detail"> with every failed expectation
+ * in the body; an infrastructure failure (`failure`) gives <error>;
+ * <system-out> holds the call's transcript lines. */
+vagent_status vagent_report_junit(const struct vagent_call_report *calls, size_t n,
+				  const char *suite, char **out, struct vagent_error *err);
+
+/* The self-contained HTML report (inline CSS and SVG, no script, no
+ * network asset): a summary (calls passed, hop percentile table, WER,
+ * containment rate, SLO results), then per call a timeline drawn from its
+ * trace (caller and agent speech as bars, tool calls, per-turn hop
+ * markers, barge-ins, fillers, escalation), its hops per turn, its turns
+ * with golden and heard text and their WER alignment, its tool calls and
+ * its expectations. `title` NULL: "vagent run". */
+vagent_status vagent_report_html(const struct vagent_call_report *calls, size_t n,
+				 const struct vagent_slo_result *slos, size_t n_slos,
+				 const char *title, char **out, struct vagent_error *err);
+
+/* The terminal summary: one line per call ("ok", "FAIL" or "ERROR" (an
+ * infrastructure failure), name, duration, turns, e2e p50, WER, failed
+ * expectations, end reason), the failed expectations' details under a
+ * failing call, a totals line (passed, WER, containment), then the hop
+ * percentile table. ANSI colour only when `colour`. */
+vagent_status vagent_report_summary(const struct vagent_call_report *calls, size_t n,
+				    bool colour, char **out, struct vagent_error *err);
 /* @@REPORT-END@@ */
 
 /* ==== @@VALIDATE@@ — validating files (lib/agent, lib/run, lib/replay;
