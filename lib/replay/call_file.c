@@ -134,11 +134,10 @@ static int64_t duration_ms(const struct vagent_audio *a)
 	return (int64_t)((a->frames * 1000 + (size_t)a->rate - 1) / (size_t)a->rate);
 }
 
-/* Load one audio file of the call into *out, with the channels `sel`
- * picks; problems at `field`. */
+/* Load one audio file of the call into *out, mixed to mono when `mono`;
+ * problems at `field`. */
 static void load_audio(struct lctx *c, const char *dir, const char *rel,
-		       const char *field, vagent_channel_select sel,
-		       struct vagent_audio **out)
+		       const char *field, bool mono, struct vagent_audio **out)
 {
 	struct vagent_error e;
 	char *path = resolve(dir, rel);
@@ -148,7 +147,7 @@ static void load_audio(struct lctx *c, const char *dir, const char *rel,
 		problem(c, VAGENT_ENOMEM, field, "out of memory");
 		return;
 	}
-	st = vagent_audio_load(path, sel, out, &e);
+	st = vagent_audio_load(path, VAGENT_CHANNELS_ALL, out, &e);
 	if (st != VAGENT_OK) {
 		problem(c, st == VAGENT_ENOMEM || st == VAGENT_EIO ? st : VAGENT_EINVAL,
 			field, "%s", e.message);
@@ -156,7 +155,7 @@ static void load_audio(struct lctx *c, const char *dir, const char *rel,
 		problem(c, VAGENT_EINVAL, field, "%s: the audio is empty", path);
 		vagent_audio_free(*out);
 		*out = NULL;
-	} else if ((*out)->channels != 1) {
+	} else if (mono && (*out)->channels != 1) {
 		/* a stereo file given for one side: its mix */
 		struct vagent_audio *m = NULL;
 
@@ -212,7 +211,7 @@ static void parse_audio(struct lctx *c, const cJSON *root, struct vagent_recorde
 		struct vagent_error e;
 		bool right = side && !strcmp(side, "right");
 
-		load_audio(c, rc->dir, file, "audio.file", VAGENT_CHANNELS_ALL, &st);
+		load_audio(c, rc->dir, file, "audio.file", false, &st);
 		if (!st)
 			return;
 		if (st->channels != 2) {
@@ -229,11 +228,9 @@ static void parse_audio(struct lctx *c, const cJSON *root, struct vagent_recorde
 			problem(c, VAGENT_ENOMEM, "audio.file", "out of memory");
 		vagent_audio_free(st);
 	} else if (caller) {
-		load_audio(c, rc->dir, caller, "audio.caller", VAGENT_CHANNELS_ALL,
-			   &rc->caller_audio);
+		load_audio(c, rc->dir, caller, "audio.caller", true, &rc->caller_audio);
 		if (agent)
-			load_audio(c, rc->dir, agent, "audio.agent", VAGENT_CHANNELS_ALL,
-				   &rc->agent_audio);
+			load_audio(c, rc->dir, agent, "audio.agent", true, &rc->agent_audio);
 	} else {
 		problem(c, VAGENT_EINVAL, "audio", "needs \"file\" (one stereo file) or "
 			"\"caller\" (and \"agent\")");

@@ -171,6 +171,23 @@ static cJSON *tools_json(const struct vagent_trace *t)
 	return arr;
 }
 
+/* cJSON's layout with two-space indents and "key": value (its tabs are
+ * layout only: tabs in strings are escaped). (transfer full) */
+static char *two_spaces(const char *text)
+{
+	struct vagent__strbuf b = { 0 };
+
+	for (const char *p = text; *p; p++) {
+		if (*p != '\t')
+			vagent__strbuf_put(&b, p, 1);
+		else if (p > text && p[-1] == ':')
+			vagent__strbuf_put(&b, " ", 1);
+		else
+			vagent__strbuf_put(&b, "  ", 2);
+	}
+	return vagent__strbuf_detach(&b);
+}
+
 /* A member of the JSON document `text` (a copy), or NULL. */
 static cJSON *member_of(const char *text, size_t len, const char *key)
 {
@@ -260,7 +277,12 @@ vagent_status vagent_call_record_write(const struct vagent_call_run *run,
 	cJSON_AddItemToObject(root, "tools", tools_json(t));
 	if ((x = member_of(src_text, src_len, "expectations")))
 		cJSON_AddItemToObject(root, "expectations", x);
-	text = cJSON_Print(root);
+	{
+		char *raw = cJSON_Print(root);
+
+		text = raw ? two_spaces(raw) : NULL;
+		free(raw);
+	}
 	if (!text) {
 		st = vagent__error_set(err, VAGENT_ENOMEM, dir, "out of memory");
 		goto done;
