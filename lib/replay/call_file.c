@@ -243,7 +243,7 @@ static void parse_turns(struct lctx *c, const cJSON *root, struct vagent_recorde
 	const cJSON *turns = cJSON_GetObjectItemCaseSensitive(root, "turns"), *it;
 	/* the last turn of each speaker, for overlaps */
 	int64_t last_end[2] = { -1, -1 }, prev_start = -1;
-	size_t last_idx[2] = { 0, 0 }, i = 0, callers = 0;
+	size_t last_idx[2] = { 0, 0 }, i = 0, callers = 0, prev_idx = 0;
 
 	if (!turns) {
 		problem(c, VAGENT_EINVAL, "turns", "missing: the call's turns (speaker, "
@@ -300,6 +300,7 @@ static void parse_turns(struct lctx *c, const cJSON *root, struct vagent_recorde
 			continue;
 		t->speaker = (vagent_call_speaker)who;
 		if (t->end_ms <= t->start_ms) {
+			snprintf(p, sizeof(p), "%s.end_ms", path);
 			problem(c, VAGENT_EINVAL, p, "%lld ms is not after start_ms (%lld ms)",
 				(long long)t->end_ms, (long long)t->start_ms);
 			ok = false;
@@ -307,10 +308,11 @@ static void parse_turns(struct lctx *c, const cJSON *root, struct vagent_recorde
 		if (t->start_ms < prev_start) {
 			snprintf(p, sizeof(p), "%s.start_ms", path);
 			problem(c, VAGENT_EINVAL, p, "turns out of order: starts at %lld ms, "
-				"before turns[%zu] (%lld ms)", (long long)t->start_ms, i - 2,
+				"before turns[%zu] (%lld ms)", (long long)t->start_ms, prev_idx,
 				(long long)prev_start);
 		}
 		prev_start = t->start_ms;
+		prev_idx = i - 1;
 		if (t->start_ms < last_end[who]) {
 			snprintf(p, sizeof(p), "%s.start_ms", path);
 			problem(c, VAGENT_EINVAL, p, "%s turn starts at %lld ms, before "
