@@ -8,6 +8,7 @@
 int cmd_audio(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_mock_http(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_speak(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -21,6 +21,7 @@ const struct command commands[] = {
 	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },
+	{ "replay", cmd_replay, "replay recorded calls against an agent: WER, tool calls, hop latencies" },
 	{ "run", cmd_run, "run scripted simulated calls against an agent: transcript, hop latencies" },
 	{ "speak", cmd_speak, "synthesise text with an embedded flite voice into an audio file" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },

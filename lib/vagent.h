@@ -2881,6 +2881,8 @@ struct vagent_call_run {
 	struct vagent_agent_stack *stack;
 	struct vagent_caller *caller;     /* the simulated caller */
 	struct vagent_session *session;
+	struct vagent_recorded_call *call; /* a replayed call (scenario NULL);
+					    * NULL for scenarios */
 };
 
 /*
@@ -3160,6 +3162,120 @@ void vagent_slo_eval(const struct vagent_slo *slo,
 /* ==== @@REPLAY@@ — recorded calls: the call folder, replay and record
  * (lib/replay; docs/call.md) ==== */
 /* @@REPLAY-API@@ */
+
+/* Who speaks a recorded turn. */
+typedef enum vagent_call_speaker {
+	VAGENT_SPEAKER_CALLER,
+	VAGENT_SPEAKER_AGENT,
+} vagent_call_speaker;
+
+/* One turn of a recorded call: who spoke when, and what (golden). */
+struct vagent_call_turn {
+	vagent_call_speaker speaker;
+	int64_t start_ms, end_ms;     /* on the recording's time line */
+	char *text;                   /* the golden transcript, or NULL */
+};
+
+/* A tool call made in the recorded call. */
+struct vagent_call_tool {
+	char *name;
+	char *args;                   /* JSON object (compact) */
+	char *result;                 /* JSON (compact), or NULL */
+	int64_t t_ms;                 /* when it started; -1: not given */
+};
+
+/*
+ * A recorded call (docs/call.md): a folder with call.json and its audio
+ * (one stereo file, or one file per side; any rate; PCM, mu-law, A-law
+ * WAV or Ogg Opus). (transfer full: vagent_recorded_call_free)
+ */
+struct vagent_recorded_call {
+	char *name;                   /* "name", else the folder's name */
+	char *description;            /* or NULL */
+	char *path;                   /* the call.json file */
+	char *dir;                    /* the folder */
+	char *agent_path;             /* "agent" resolved against dir, or NULL */
+	int rate;                     /* "rate": the call's rate (8000 or
+				       * 16000); 0: the agent's */
+	struct vagent_call_turn *turns; /* in order of start */
+	size_t n_turns;
+	struct vagent_call_tool *tools;
+	size_t n_tools;
+	struct vagent_audio *caller_audio; /* mono, at the file's rate */
+	struct vagent_audio *agent_audio;  /* mono, or NULL (no agent side) */
+	char *text;                   /* call.json's text, NUL-terminated: */
+	size_t text_len;              /* vagent_expectations_parse(text,
+				       * text_len, path, "expectations", ...) */
+	bool has_expectations;        /* call.json has "expectations" */
+	/* Filled by vagent_call_replay: the run's tool calls compared with
+	 * the recorded ones ("tool calls match the recording"). */
+	struct vagent_expectation_result tool_check;
+	char tool_detail[512];
+	bool replayed;
+};
+
+/*
+ * Load and validate a recorded call: `path` is its folder or its
+ * call.json. Every problem goes to `diags` (may be NULL) as
+ * "FILE:LINE: field: problem" and the first to `err`: VAGENT_EINVAL for
+ * a bad call.json (VAGENT_EFORMAT: not JSON; VAGENT_ENOENT: no call.json),
+ * audio problems with the audio file named. (transfer full)
+ */
+vagent_status vagent_call_load(const char *path, struct vagent_recorded_call **out,
+			       struct vagent_diags *diags, struct vagent_error *err);
+void vagent_recorded_call_free(struct vagent_recorded_call *c);
+
+/* How a recorded caller is played to the agent under test. */
+typedef enum vagent_replay_mode {
+	VAGENT_REPLAY_TURNS,          /* each caller turn after the agent's
+				       * reply, keeping the recorded gap; an
+				       * overlapping turn as a barge-in at the
+				       * same offset into the agent's speech */
+	VAGENT_REPLAY_TIMELINE,       /* the recorded timestamps */
+} vagent_replay_mode;
+
+struct vagent_replay_options {
+	struct vagent_run_options run;
+	vagent_replay_mode mode;
+	const char *agent_path;       /* overrides call.json's "agent" */
+	int rate;                     /* the call's rate; 0: call.json's
+				       * "rate", else the agent's */
+};
+
+/*
+ * Replay `call` (taken over: freed with the run) against its agent: the
+ * agent's stack as vagent_scenario_run builds it, and a replay caller
+ * playing the recorded caller turns (resampled to the call's rate) with
+ * their golden text and times as the truth, so the metrics use true
+ * boundaries and the result's caller_text is the golden text. Fills
+ * call->tool_check. (*out: transfer full, run->call is the call)
+ */
+vagent_status vagent_call_replay(struct vagent_recorded_call *call,
+				 const struct vagent_replay_options *opt,
+				 struct vagent_call_run **out,
+				 struct vagent_error *err);
+
+/*
+ * Compare the tool calls of `trace` (tool.start: name and args) with the
+ * recorded ones, in order: `out` gets name "tool calls match the
+ * recording", passed, and detail (written to `detail`) naming the first
+ * difference.
+ */
+void vagent_call_compare_tools(const struct vagent_recorded_call *call,
+			       const char *trace, size_t trace_len,
+			       struct vagent_expectation_result *out,
+			       char *detail, size_t detail_len);
+
+/*
+ * Write a finished call (simulated or replayed) as a call folder `dir`
+ * (created): call.json (turns from the trace with the golden caller text
+ * and the agent's text, tool calls from the trace, the scenario's or
+ * call's expectations) and call.wav, the stereo recording (caller left):
+ * the run needs run options `record`.
+ */
+vagent_status vagent_call_record_write(const struct vagent_call_run *run,
+				       const char *dir, struct vagent_error *err);
+
 /* @@REPLAY-END@@ */
 
 /* ==== @@REPORT@@ — run outputs: terminal summary, JUnit XML, HTML

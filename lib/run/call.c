@@ -2,7 +2,8 @@
  * call.c — running a scenario: load its agent, build the agent's
  * providers, voice the caller's lines (a flite caller voice, a recording,
  * or speech-like audio), put them through the caller leg's codec
- * (G.711 μ-law/A-law at 8 kHz), and run the session to its end.
+ * (G.711 μ-law/A-law at 8 kHz), and run the session to its end. The
+ * stack and session set-up is shared with replayed calls (lib/replay).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,18 +67,52 @@ static void through_codec(struct vagent_audio *a, vagent_encoding codec)
 	}
 }
 
+vagent_status vagent__run_stack(struct vagent_call_run *r, int rate,
+			       const struct vagent_run_options *opt,
+			       struct vagent_error *err)
+{
+	struct vagent_stack_options so = { 0 };
+
+	so.rate = rate;
+	so.seed = opt->seed;
+	so.reference_date = opt->reference_date;
+	so.prefer_mock_tools = opt->prefer_mock_tools;
+	return vagent_agent_stack_new(r->agent, &so, &r->stack, err);
+}
+
+vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
+				  int rate, int max_call_ms,
+				  const struct vagent_run_options *opt,
+				  struct vagent_error *err)
+{
+	struct vagent_session_config cfg = vagent_session_config_default();
+
+	cfg.name = name;
+	cfg.rate = rate;
+	cfg.agent = r->agent->config;
+	cfg.stt[0] = r->stack->stt;
+	cfg.brain[0] = r->stack->brain;
+	cfg.tts[0] = r->stack->tts;
+	cfg.tools = r->stack->tools;
+	cfg.caller = r->caller;
+	cfg.trace = opt->trace;
+	cfg.keep_trace = true;
+	cfg.record = opt->record;
+	cfg.max_call_ms = max_call_ms;
+	cfg.transfer_webhook = r->agent->escalation.transfer_webhook;
+	cfg.job_clock = opt->free_compute ? VAGENT_JOB_FREE : VAGENT_JOB_WALL;
+	return vagent_session_run(&cfg, opt->clock, &r->session, err);
+}
+
 vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 				  const struct vagent_run_options *opt,
 				  struct vagent_call_run **out,
 				  struct vagent_error *err)
 {
 	struct vagent_call_run *r;
-	struct vagent_stack_options so = { 0 };
 	struct vagent_sim_caller_config cc = vagent_sim_caller_config_default();
-	struct vagent_session_config cfg = vagent_session_config_default();
 	struct vagent_sim_step *steps = NULL;
 	struct vagent_audio **audio = NULL;
-	struct vagent_caller *caller = NULL;
 	vagent_status rc;
 	size_t i;
 	int rate;
@@ -99,11 +134,7 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 			goto fail;
 	}
 	rate = sc->rate ? sc->rate : r->agent->rate;
-	so.rate = rate;
-	so.seed = opt->seed;
-	so.reference_date = opt->reference_date;
-	so.prefer_mock_tools = opt->prefer_mock_tools;
-	rc = vagent_agent_stack_new(r->agent, &so, &r->stack, err);
+	rc = vagent__run_stack(r, rate, opt, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 
@@ -134,28 +165,11 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	cc.steps = steps;
 	cc.n_steps = sc->n_steps;
 	cc.hangup_after_ms = sc->hangup_after_ms;
-	cc.seed = so.seed;
-	rc = vagent_sim_caller_new(&cc, &caller, err);
+	cc.seed = opt->seed;
+	rc = vagent_sim_caller_new(&cc, &r->caller, err);
 	if (rc != VAGENT_OK)
 		goto fail;
-
-	cfg.name = sc->name;
-	cfg.rate = rate;
-	cfg.agent = r->agent->config;
-	cfg.stt[0] = r->stack->stt;
-	cfg.brain[0] = r->stack->brain;
-	cfg.tts[0] = r->stack->tts;
-	cfg.tools = r->stack->tools;
-	cfg.caller = caller;
-	cfg.trace = opt->trace;
-	cfg.keep_trace = true;
-	cfg.record = opt->record;
-	cfg.max_call_ms = sc->max_call_ms;
-	cfg.transfer_webhook = r->agent->escalation.transfer_webhook;
-	cfg.job_clock = opt->free_compute ? VAGENT_JOB_FREE : VAGENT_JOB_WALL;
-	r->caller = caller;
-	caller = NULL;
-	rc = vagent_session_run(&cfg, opt->clock, &r->session, err);
+	rc = vagent__run_session(r, sc->name, rate, sc->max_call_ms, opt, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 	for (i = 0; i < sc->n_steps; i++)
@@ -165,7 +179,6 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	*out = r;
 	return VAGENT_OK;
 fail:
-	vagent_caller_free(caller);
 	for (i = 0; audio && i < sc->n_steps; i++)
 		vagent_audio_free(audio[i]);
 	free(audio);
@@ -184,5 +197,6 @@ void vagent_call_run_free(struct vagent_call_run *r)
 	vagent_agent_stack_free(r->stack);
 	vagent_agent_free(r->agent);
 	vagent_scenario_free(r->scenario);
+	vagent_recorded_call_free(r->call);
 	free(r);
 }

@@ -1,10 +1,24 @@
 /*
  * run_int.h — what lib/run's files share: scenarios (scenario.c), the
- * agent's provider stack (stack.c) and running a call (call.c).
+ * agent's provider stack (stack.c) and running a call (call.c); lib/replay
+ * runs recorded calls through the same call.c.
  */
 #ifndef VAGENT_RUN_INT_H
 #define VAGENT_RUN_INT_H
 
 #include "core/internal.h"
+
+/* For a call run `r` whose agent is loaded (r->agent): build the agent's
+ * providers for a call at `rate` into r->stack. */
+vagent_status vagent__run_stack(struct vagent_call_run *r, int rate,
+				const struct vagent_run_options *opt,
+				struct vagent_error *err);
+
+/* Run the session of `r` (agent, stack and caller set) to its end, named
+ * `name`, into r->session. Shared by scenarios and replayed calls. */
+vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
+				  int rate, int max_call_ms,
+				  const struct vagent_run_options *opt,
+				  struct vagent_error *err);
 
 #endif

@@ -1,0 +1,440 @@
+/*
+ * calls.c — what `vagent run` and `vagent replay` share: the options of a
+ * run of calls, each finished call printed (transcript with golden and
+ * heard text, tools, hops, comparisons, the ok/FAIL line) and written
+ * (--out trace and recording, --record call folder), then the percentile
+ * table and the --json result.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vagent.h"
+#include "calls.h"
+#include "options.h"
+#include "output.h"
+
+/* µs as "123" ms, "-" when absent. */
+static const char *ms(int64_t us)
+{
+	static char buf[16][24];
+	static int slot;
+	char *b = buf[slot++ % 16];
+
+	if (us == VAGENT_METRIC_ABSENT)
+		return "-";
+	snprintf(b, 24, "%lld", (long long)((us + 500) / 1000));
+	return b;
+}
+
+static const vagent_metric turn_hops[] = {
+	VAGENT_METRIC_STT_FIRST_PARTIAL, VAGENT_METRIC_ENDPOINT, VAGENT_METRIC_STT_FINAL,
+	VAGENT_METRIC_LLM_TTFT, VAGENT_METRIC_TTS_TTFB, VAGENT_METRIC_E2E,
+};
+
+/* The first event of `type` in `turn`, or NULL. */
+static const struct vagent_trace_event *first_event(const struct vagent_trace *t,
+						    vagent_trace_type type, int turn)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->events[i].type == type && t->events[i].turn == turn)
+			return &t->events[i];
+	return NULL;
+}
+
+static void print_time(int64_t us)
+{
+	printf("  %7.2f s  ", (double)us / 1e6);
+}
+
+/* One turn: the caller's line, the tools, the agent's line, the hops. */
+static void print_turn(const struct vagent_session_turn *st,
+		       const struct vagent_trace *t,
+		       const struct vagent_turn_metrics *tm)
+{
+	const struct vagent_trace_event *ev;
+
+	if (st->turn > 0) {
+		ev = first_event(t, VAGENT_TRACE_CALLER_SPEECH_START, st->turn);
+		if (ev)
+			print_time(ev->t_us);
+		else
+			printf("  %9s  ", "");
+		printf("caller  %s\n", st->caller_text ? st->caller_text : "(audio)");
+		printf("  %9s  heard   %s\n", "",
+		       st->stt_text && *st->stt_text ? st->stt_text : "(nothing)");
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vagent_trace_event *e = &t->events[i];
+
+		if (e->turn != st->turn)
+			continue;
+		if (e->type == VAGENT_TRACE_TOOL_START) {
+			print_time(e->t_us);
+			printf("tool    %s %s\n", e->name, e->args ? e->args : "");
+		} else if (e->type == VAGENT_TRACE_TOOL_END) {
+			print_time(e->t_us);
+			printf("  ->    %.160s\n", e->result ? e->result : "ok");
+		} else if (e->type == VAGENT_TRACE_TOOL_ERROR) {
+			print_time(e->t_us);
+			printf("  ->    error: %s\n", e->error);
+		} else if (e->type == VAGENT_TRACE_TOOL_TIMEOUT) {
+			print_time(e->t_us);
+			printf("  ->    timed out\n");
+		} else if (e->type == VAGENT_TRACE_FILLER) {
+			print_time(e->t_us);
+			printf("filler  %s\n", e->text ? e->text : "");
+		} else if (e->type == VAGENT_TRACE_ESCALATION) {
+			print_time(e->t_us);
+			printf("escalate %s\n", e->reason);
+		} else if (e->type == VAGENT_TRACE_TRANSFER) {
+			print_time(e->t_us);
+			printf("transfer %.200s%s\n", e->package,
+			       strlen(e->package) > 200 ? "..." : "");
+		} else if (e->type == VAGENT_TRACE_ERROR) {
+			print_time(e->t_us);
+			printf("error   %s: %s\n", e->source, e->message);
+		}
+	}
+	ev = first_event(t, VAGENT_TRACE_AGENT_AUDIO_START, st->turn);
+	if (ev)
+		print_time(ev->t_us);
+	else
+		printf("  %9s  ", "");
+	printf("agent   %s%s\n", st->agent_text && *st->agent_text ? st->agent_text : "(silent)",
+	       st->interrupted ? "  [interrupted]" : "");
+	if (tm && st->turn > 0) {
+		printf("  %9s  hops   ", "");
+		for (size_t i = 0; i < sizeof(turn_hops) / sizeof(turn_hops[0]); i++)
+			printf(" %s %s", vagent_metric_name(turn_hops[i]), ms(tm->hop[turn_hops[i]]));
+		printf(" ms\n");
+	}
+}
+
+static const struct vagent_turn_metrics *turn_metrics(const struct vagent_call_metrics *cm,
+						      int turn)
+{
+	for (size_t i = 0; cm && i < cm->n_turns; i++)
+		if (cm->turns[i].turn == turn)
+			return &cm->turns[i];
+	return NULL;
+}
+
+/*
+ * Whether a call failed for reasons outside the agent under test — what
+ * exit code 3 reports, so CI can tell a broken network from a broken
+ * agent: the session failed, an HTTP tool's server could not be used
+ * (faults injected through mocks are the scenario's, not failures), or
+ * the transfer webhook POST failed. `why` gets the first reason.
+ */
+static bool infrastructure_failure(const struct vagent_call_run *r,
+				   const struct vagent_trace *t, char *why, size_t n)
+{
+	const struct vagent_session_result *res = vagent_session_result(r->session);
+
+	if (res->status != VAGENT_OK) {
+		snprintf(why, n, "%.300s", res->error);
+		return true;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vagent_trace_event *e = &t->events[i];
+		const struct vagent_tool_def *def;
+
+		if (e->type != VAGENT_TRACE_TOOL_ERROR && e->type != VAGENT_TRACE_TOOL_TIMEOUT)
+			continue;
+		def = vagent_agent_tool(r->agent, e->name);
+		if (def && def->url) {
+			if (e->type == VAGENT_TRACE_TOOL_ERROR)
+				snprintf(why, n, "%.300s", e->error);
+			else
+				snprintf(why, n, "%s: timed out", e->name);
+			return true;
+		}
+	}
+	if (res->transfer_webhook_status < 0) {
+		snprintf(why, n, "the transfer webhook POST failed");
+		return true;
+	}
+	return false;
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(data, 1, len, f) != len) {
+		cmd_error("%s: cannot write: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return 3;
+	}
+	if (fclose(f) != 0) {
+		cmd_error("%s: cannot write: %s", path, strerror(errno));
+		return 3;
+	}
+	return 0;
+}
+
+static int make_dir(const char *dir, const char *option)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		cmd_error("%s: cannot create the directory: %s", dir, strerror(errno));
+		return 3;
+	}
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		cmd_error("%s: %s is not a directory", option, dir);
+		return 2;
+	}
+	return 0;
+}
+
+int calls_prepare(struct calls_options *o, const char *cmd)
+{
+	int rc;
+
+	o->human = !(o->json && !strcmp(o->json, "-"));
+	if (!o->human)
+		o->quiet = true;        /* stdout is the JSON's alone */
+	if (o->date && (strlen(o->date) != 10 || o->date[4] != '-' || o->date[7] != '-')) {
+		cmd_error("--date: \"%s\" is not YYYY-MM-DD (see 'vagent %s --help')", o->date,
+			  cmd);
+		return 2;
+	}
+	if (o->out_dir && (rc = make_dir(o->out_dir, "--out")) != 0)
+		return rc;
+	if (o->record_dir && (rc = make_dir(o->record_dir, "--record")) != 0)
+		return rc;
+	if (o->json && o->human) {
+		/* find an unwritable --json before the calls run, not after */
+		FILE *f = fopen(o->json, "a");
+
+		if (!f) {
+			cmd_error("%s: cannot write: %s", o->json, strerror(errno));
+			return 3;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+void calls_run_options(const struct calls_options *o, uint64_t seed,
+		       struct vagent_run_options *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->clock = !strcmp(o->clock, "real") ? VAGENT_CLOCK_REAL : VAGENT_CLOCK_VIRTUAL;
+	ro->seed = o->seed >= 0 ? (uint64_t)o->seed : seed;
+	ro->reference_date = o->date;
+	ro->record = o->out_dir != NULL || o->record_dir != NULL;
+	ro->prefer_mock_tools = o->mock_tools;
+	ro->free_compute = !strcmp(o->compute, "free");
+}
+
+int calls_init(struct calls *c, const struct calls_options *o, size_t cap)
+{
+	memset(c, 0, sizeof(*c));
+	c->opt = o;
+	c->cap = cap;
+	c->runs = calloc(cap ? cap : 1, sizeof(*c->runs));
+	c->reports = calloc(cap ? cap : 1, sizeof(*c->reports));
+	c->stats = vagent_stats_new();
+	if (!c->runs || !c->reports || !c->stats) {
+		cmd_error("out of memory");
+		return 3;
+	}
+	return 0;
+}
+
+/* This call's WER of what was heard against the golden caller text
+ * (english normalizer, as the --json result counts it); false when no
+ * turn has a golden text. */
+static bool call_wer(const struct vagent_session_result *res, struct vagent_wer_counts *out)
+{
+	struct vagent_wer_options o;
+	bool any = false;
+
+	vagent_wer_options_default(&o);
+	o.normalizer = VAGENT_NORMALIZE_ENGLISH;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < res->n_turns; i++) {
+		const struct vagent_session_turn *t = &res->turns[i];
+		struct vagent_wer_counts wc;
+
+		if (!t->caller_text ||
+		    vagent_wer_align_text(t->caller_text, t->stt_text ? t->stt_text : "", &o,
+					  &wc, NULL) != VAGENT_OK)
+			continue;
+		out->cor += wc.cor;
+		out->sub += wc.sub;
+		out->del += wc.del;
+		out->ins += wc.ins;
+		out->ref_words += wc.ref_words;
+		out->hyp_words += wc.hyp_words;
+		any = true;
+	}
+	return any;
+}
+
+int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
+	      const struct vagent_expectation_result *checks, size_t n_checks, bool wer)
+{
+	const struct calls_options *o = c->opt;
+	struct vagent_trace *t = NULL;
+	struct vagent_trace_metrics *tm = NULL;
+	const struct vagent_session_result *res;
+	struct vagent_call_report *rep;
+	struct vagent_wer_counts wc;
+	const char *trace_text;
+	size_t trace_len = 0, failed = 0;
+	char why[320], wer_text[48] = "";
+	bool infra;
+	struct vagent_error err;
+	vagent_status st;
+	int rc = 0;
+
+	c->runs[c->n] = r;
+	rep = &c->reports[c->n++];
+	for (size_t w = 0; w < r->agent->n_warnings; w++)
+		fprintf(stderr, "vagent: warning: %s\n", r->agent->warnings[w]);
+	res = vagent_session_result(r->session);
+	trace_text = vagent_session_trace(r->session, &trace_len);
+	st = vagent_trace_parse(trace_text ? trace_text : "", trace_len, name, &t, &err);
+	if (st == VAGENT_OK)
+		st = vagent_metrics_from_trace(t->events, t->n, &tm, &err);
+	if (st == VAGENT_OK && vagent_stats_add_metrics(c->stats, tm) != VAGENT_OK)
+		st = VAGENT_ENOMEM;
+	if (st != VAGENT_OK) {
+		cmd_error("%s: trace: %s", name, err.message);
+		vagent_trace_metrics_free(tm);
+		vagent_trace_free(t);
+		c->n--;
+		c->rc = 3;
+		return 3;
+	}
+	if (!o->quiet) {
+		for (size_t k = 0; k < res->n_turns; k++)
+			print_turn(&res->turns[k], t,
+				   turn_metrics(tm->n_calls ? &tm->calls[0] : NULL,
+						res->turns[k].turn));
+	}
+	if (wer && call_wer(res, &wc)) {
+		snprintf(wer_text, sizeof(wer_text), ", wer %.1f%%", 100.0 * vagent_wer_rate(&wc));
+		if (!o->quiet)
+			printf("  %9s  wer     %.1f%% (%zu sub, %zu del, %zu ins of %zu golden "
+			       "words)\n", "", 100.0 * vagent_wer_rate(&wc), wc.sub, wc.del, wc.ins,
+			       wc.ref_words);
+	}
+	for (size_t k = 0; k < n_checks; k++) {
+		if (!checks[k].passed)
+			failed++;
+		if (!o->quiet)
+			printf("  %9s  %s    %s: %s\n", "", checks[k].passed ? "ok  " : "FAIL",
+			       checks[k].name, checks[k].detail ? checks[k].detail : "");
+	}
+	infra = infrastructure_failure(r, t, why, sizeof(why));
+	if (o->human)
+		printf("%s %s: %s after %.1f s, %zu turns%s%s%s%s%s%s\n",
+		       infra || failed ? "FAIL" : "ok  ", name,
+		       res->end_reason ? res->end_reason : "?",
+		       (double)vagent_ticks_to_ms(res->duration) / 1000.0, res->n_turns, wer_text,
+		       res->escalated ? ", escalated: " : "",
+		       res->escalated && res->escalation_reason ? res->escalation_reason : "",
+		       failed ? (failed == 1 ? "; a comparison failed" : "; comparisons failed")
+			      : "",
+		       infra ? "; infrastructure failed: " : "", infra ? why : "");
+	if (!o->quiet && res->transfer_webhook_status > 0)
+		printf("     transfer package POSTed to the webhook: HTTP %d\n",
+		       res->transfer_webhook_status);
+	if (!o->quiet)
+		printf("\n");
+	if (infra)
+		rc = 3;
+	else if (failed)
+		rc = 1;
+	rep->name = name;
+	rep->passed = !infra && !failed;
+	rep->turns = res->turns;
+	rep->n_turns = res->n_turns;
+	rep->trace = trace_text;
+	rep->trace_len = trace_len;
+	rep->escalated = res->escalated;
+	rep->expectations = checks;
+	rep->n_expectations = n_checks;
+	if (o->out_dir) {
+		char path[4096];
+		const struct vagent_audio *rec = vagent_session_recording(r->session);
+
+		snprintf(path, sizeof(path), "%s/%s.trace.jsonl", o->out_dir, name);
+		if (write_file(path, trace_text ? trace_text : "", trace_len))
+			rc = 3;
+		snprintf(path, sizeof(path), "%s/%s.wav", o->out_dir, name);
+		if (rec) {
+			struct vagent_audio_save_opts so = vagent_audio_save_opts_default();
+
+			if (vagent_audio_save(rec, path, &so, &err) != VAGENT_OK) {
+				cmd_error("%s", err.message);
+				rc = 3;
+			}
+		}
+	}
+	if (o->record_dir) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s", o->record_dir, name);
+		if (vagent_call_record_write(r, path, &err) != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			rc = 3;
+		}
+	}
+	vagent_trace_metrics_free(tm);
+	vagent_trace_free(t);
+	fflush(stdout);
+	if (rc > c->rc)
+		c->rc = rc;
+	return rc;
+}
+
+int calls_finish(struct calls *c)
+{
+	if (c->n && c->opt->human) {
+		printf("%-17s %5s %8s %8s %8s %8s %8s  (ms)\n", "hop", "n", "p50", "p90", "p95",
+		       "p99", "max");
+		for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+			struct vagent_stat_summary s;
+
+			if (vagent_stats_summary(c->stats, (vagent_metric)m, &s) != VAGENT_OK)
+				continue;
+			printf("%-17s %5zu %8s %8s %8s %8s %8s\n", vagent_metric_name((vagent_metric)m),
+			       s.n, ms(s.p50), ms(s.p90), ms(s.p95), ms(s.p99), ms(s.max));
+		}
+	}
+	if (c->opt->json && c->n) {
+		char *text = NULL;
+		struct vagent_error err;
+
+		if (vagent_result_to_json(c->reports, c->n, NULL, 0, &text, &err) != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			c->rc = 3;
+		} else {
+			int w = cmd_write_output(c->opt->json, text);
+
+			if (w && w > c->rc)
+				c->rc = w;
+			free(text);
+		}
+	}
+	return c->rc;
+}
+
+void calls_free(struct calls *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		vagent_call_run_free(c->runs[i]);
+	free(c->runs);
+	free(c->reports);
+	vagent_stats_free(c->stats);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,62 @@
+/*
+ * calls.h — what `vagent run` and `vagent replay` share: the options of a
+ * run of calls, printing each finished call (transcript, hops, tools,
+ * comparisons, the ok/FAIL line), its files (--out, --record), the
+ * percentile table and the --json result.
+ */
+#ifndef VAGENT_CMD_CALLS_H
+#define VAGENT_CMD_CALLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vagent.h"
+
+struct calls_options {
+	const char *clock;            /* "virtual" or "real" */
+	const char *compute;          /* "measured" or "free" */
+	const char *out_dir;          /* --out, or NULL */
+	const char *record_dir;       /* --record, or NULL */
+	const char *json;             /* --json, or NULL */
+	const char *date;             /* --date, or NULL */
+	long seed;                    /* --seed, -1: none */
+	bool quiet, mock_tools;
+	bool human;                   /* stdout is not the JSON's (set by calls_prepare) */
+};
+
+/* Check the shared options, create --out and --record, make sure --json
+ * can be written. 0, or the exit code after printing the error. */
+int calls_prepare(struct calls_options *o, const char *cmd);
+
+/* The run options the shared options give, with `seed` unless --seed. */
+void calls_run_options(const struct calls_options *o, uint64_t seed,
+		       struct vagent_run_options *ro);
+
+/* The calls of one command run, as they finish. */
+struct calls {
+	const struct calls_options *opt;
+	struct vagent_stats *stats;
+	struct vagent_call_run **runs;
+	struct vagent_call_report *reports;
+	size_t n, cap;
+	int rc;                       /* 0, 1 (a comparison failed), 3 */
+};
+
+/* 0, or 3 after printing "out of memory". */
+int calls_init(struct calls *c, const struct calls_options *o, size_t cap);
+
+/*
+ * Report finished call `r` (kept until calls_free) named `name`: its
+ * transcript (unless -q), with the WER of what was heard against the
+ * golden text when `wer`, the `checks` (comparisons; a failed one makes
+ * the call FAIL, exit 1), the ok/FAIL line, and its --out and --record
+ * files. Returns the call's exit code (0, 1 or 3), also kept in c->rc.
+ */
+int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
+	      const struct vagent_expectation_result *checks, size_t n_checks, bool wer);
+
+/* The percentile table and the --json result; returns the run's exit code. */
+int calls_finish(struct calls *c);
+void calls_free(struct calls *c);
+
+#endif
