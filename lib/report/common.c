@@ -180,15 +180,6 @@ const char *vagent__report_verdict(const struct vagent__report_call *c)
 	return c->rep->passed ? "ok" : "FAIL";
 }
 
-const struct vagent_turn_metrics *vagent__report_turn(const struct vagent__report_call *c,
-						      int turn)
-{
-	for (size_t i = 0; c->cm && i < c->cm->n_turns; i++)
-		if (c->cm->turns[i].turn == turn)
-			return &c->cm->turns[i];
-	return NULL;
-}
-
 /* The next code point of s, its length in *len; *bad for a byte of
  * invalid UTF-8 (one byte consumed). */
 static uint32_t next_cp(const char *s, size_t *len, bool *bad)

@@ -49,10 +49,6 @@ void vagent__report_run_release(struct vagent__report_run *run);
 /* The call's status word: "ok", "FAIL", or "ERROR" (rep->failure). */
 const char *vagent__report_verdict(const struct vagent__report_call *c);
 
-/* The metrics of turn `turn`, or NULL. */
-const struct vagent_turn_metrics *vagent__report_turn(const struct vagent__report_call *c,
-						      int turn);
-
 /*
  * Append `s` escaped for XML/HTML text (`attr` false: & < > escaped) or a
  * double- or single-quoted attribute (`attr` true: also " ' and tab,
