@@ -2792,15 +2792,23 @@ vagent_status vagent_knowledge_tools_new(const struct vagent_agent *agent,
 
 /* One step of a scenario's caller script (see vagent_sim_step). */
 struct vagent_scenario_step {
-	vagent_sim_step_kind kind;
-	vagent_sim_anchor anchor;     /* "after": agent_done (default for say),
-				       * agent_speaking, previous, start */
-	int offset_ms;                /* after the anchor; 600 for say */
+	vagent_sim_step_kind kind;    /* SAY (say, audio, dtmf), SILENCE,
+				       * HANGUP; a wait_only step is a WAIT */
+	vagent_sim_anchor anchor;     /* "wait_for": agent_done (default for
+				       * say), agent_speaking, previous, start */
+	int offset_ms;                /* "after_ms" after the anchor; 600 for say */
 	char *text;                   /* SAY: the words (spoken by the caller
 				       * voice, and the golden text) */
 	char *audio_path;             /* SAY: a recording to play instead
 				       * (resolved path), or NULL */
+	char *dtmf;                   /* SAY: keys to press (in-band tones), or NULL */
+	int tone_ms, gap_ms;          /* dtmf: each tone, and between; 100, 100 */
 	int duration_ms;              /* SILENCE */
+	bool wait_only;               /* a step that only waits ("wait_for") */
+	bool waits_for_event;         /* wait_for a trace event: */
+	vagent_trace_type wait_event; /*   of this type */
+	char *event_match;            /*   matching this, or NULL */
+	int wait_silence_ms;          /* wait_for {"silence_ms": N}; 0: no */
 };
 
 /* A scenario file (docs/scenario.md): one simulated call. */
@@ -2812,13 +2820,29 @@ struct vagent_scenario {
 				       * awb, kal16, slt) or "speechlike"; rms */
 	int rate;                     /* caller leg: 8000 or 16000; 0: the
 				       * agent's rate */
-	vagent_encoding codec;        /* caller leg: pcm16, ulaw or alaw */
+	vagent_encoding codec;        /* caller leg: pcm16, ulaw, alaw or opus */
+	int opus_bitrate;             /* opus: bits/s; 0: the leg's default */
+	char *noise_path;             /* background noise recording, or NULL */
+	double snr_db;                /* its level below the caller's speech */
 	int hangup_after_ms;          /* after the last step and reply; 1500 */
 	uint64_t seed;                /* 1 */
 	int max_call_ms;              /* 300000 */
 	struct vagent_scenario_step *steps;
 	size_t n_steps;
 	bool has_tools;               /* "tools": mocks replacing agent tools */
+	/* "services": mock HTTP services started for the call, their base URL
+	 * in an environment variable the agent file expands */
+	struct vagent_scenario_service {
+		char *env;                /* ACME_ORDERS_URL */
+		char *routes_path;        /* a vagent mock-http routes file */
+	} *services;
+	size_t n_services;
+	/* "faults": per provider slot, and the caller leg's network */
+	struct vagent_fault *llm_faults, *stt_faults, *tts_faults;
+	size_t n_llm_faults, n_stt_faults, n_tts_faults;
+	double loss, loss_burst;      /* packet loss rate; mean burst (1) */
+	int jitter_ms, jitter_buffer_ms; /* delay variation; buffer (60) */
+	struct vagent_expectations *expectations; /* never NULL once loaded */
 	char *text;                   /* the file's text (for "tools") */
 	size_t text_len;
 };
@@ -2831,6 +2855,14 @@ vagent_status vagent_scenario_parse(const char *text, size_t len,
 				    struct vagent_scenario **out,
 				    struct vagent_error *err);
 void vagent_scenario_free(struct vagent_scenario *sc);
+/*
+ * Check the scenario at `path` and everything it points at: every
+ * problem of the file, its agent file (vagent_agent_validate), its tool
+ * mocks, recordings and noise file, into `diags`. VAGENT_OK when none;
+ * else the first problem's status (and line in err).
+ */
+vagent_status vagent_scenario_validate(const char *path, struct vagent_diags *diags,
+				       struct vagent_error *err);
 
 /*
  * An agent's providers, built from its agent file for a call at `rate`:
@@ -2871,6 +2903,8 @@ struct vagent_run_options {
 	 * not at all (true: the call's course no longer depends on how fast
 	 * this machine is; the hops then show only the modelled parts). */
 	bool free_compute;
+	const char *agent_path;       /* test this agent file instead of the
+				       * scenario's (NULL: the scenario's) */
 };
 
 /* A finished call: its session (result, trace, recording) and what it
@@ -2883,6 +2917,15 @@ struct vagent_call_run {
 	struct vagent_session *session;
 	struct vagent_recorded_call *call; /* a replayed call (scenario NULL);
 					    * NULL for scenarios */
+	/* the scenario's faults in front of the stack's providers, or NULL */
+	struct vagent_stt *faulty_stt;
+	struct vagent_brain *faulty_brain;
+	struct vagent_tts *faulty_tts;
+	/* the expectations' outcomes once vagent_call_run_check ran, or NULL */
+	struct vagent_expectation_outcomes *outcomes;
+	/* the scenario's services, serving while the call runs */
+	struct vagent_mock_http **services;
+	size_t n_services;
 };
 
 /*
@@ -2898,6 +2941,20 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 				  struct vagent_call_run **out,
 				  struct vagent_error *err);
 void vagent_call_run_free(struct vagent_call_run *r);
+
+/* The expectations a run is judged by: its scenario's or its recorded
+ * call's (NULL: none). */
+const struct vagent_expectations *vagent_call_run_expectations(
+	const struct vagent_call_run *r);
+/*
+ * Evaluate the run's expectations (docs/expectations.md) on its trace,
+ * result and recording; `texts` are other outputs about the call (its
+ * JSON result) that no_card_number scans too. The outcomes go to
+ * r->outcomes (replacing earlier ones).
+ */
+vagent_status vagent_call_run_check(struct vagent_call_run *r,
+				    const char *const *texts, size_t n_texts,
+				    struct vagent_error *err);
 
 /* ==== @@DTMF@@ — in-band DTMF tones, card numbers and PCI redaction
  * (lib/audio/dtmf.c, lib/nlu/card.c; docs/dtmf.md) ==== */

@@ -1060,11 +1060,14 @@ static void sim_call_run(struct sim_call *c)
 	static const struct vagent_sim_tool tool = { "order_status", "{\"status\":\"shipped\"}",
 						     { 300, 0 }, NULL, 0 };
 	struct vagent_sim_step steps[] = {
-		{ VAGENT_STEP_SAY, VAGENT_ANCHOR_AGENT_DONE, 500, "where is my order", NULL, 0 },
-		{ VAGENT_STEP_SAY, VAGENT_ANCHOR_AGENT_SPEAKING, 900, "wait a second please",
-		  NULL, 0 },
-		{ VAGENT_STEP_SAY, VAGENT_ANCHOR_AGENT_DONE, 500, "thanks bye", NULL, 0 },
-		{ VAGENT_STEP_SILENCE, VAGENT_ANCHOR_AGENT_DONE, 0, NULL, NULL, 200 },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_AGENT_DONE, .offset_ms = 500,
+		  .text = "where is my order" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_AGENT_SPEAKING, .offset_ms = 900,
+		  .text = "wait a second please" },
+		{ .kind = VAGENT_STEP_SAY, .anchor = VAGENT_ANCHOR_AGENT_DONE, .offset_ms = 500,
+		  .text = "thanks bye" },
+		{ .kind = VAGENT_STEP_SILENCE, .anchor = VAGENT_ANCHOR_AGENT_DONE,
+		  .duration_ms = 200 },
 	};
 	struct vagent_session_config cfg = vagent_session_config_default();
 	struct vagent_sim_stt_config sc = vagent_sim_stt_config_default();

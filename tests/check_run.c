@@ -16,6 +16,7 @@
 
 #include "vagent.h"
 #include "support/harness.h"
+#include "run/run_int.h"
 
 /* ---- parsing ---- */
 
@@ -39,9 +40,9 @@ START_TEST(test_parse_valid)
 		"  \"seed\": 7,\n"
 		"  \"steps\": [\n"
 		"    { \"say\": \"hello\" },\n"
-		"    { \"say\": \"sorry\", \"after\": \"agent_speaking\", \"offset_ms\": 800 },\n"
+		"    { \"say\": \"sorry\", \"wait_for\": \"agent_speaking\", \"after_ms\": 800 },\n"
 		"    { \"silence_ms\": 1500 },\n"
-		"    { \"audio\": \"x.wav\", \"after\": \"previous\", \"offset_ms\": 0 },\n"
+		"    { \"audio\": \"x.wav\", \"wait_for\": \"previous\", \"after_ms\": 0 },\n"
 		"    { \"hangup\": true }\n"
 		"  ]\n"
 		"}\n";
@@ -82,7 +83,7 @@ START_TEST(test_parse_errors)
 		    "s.json:1: agent: missing: the agent file to test");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [\n    { \"say\": \"hi\" },\n"
 		    "    { \"say\": \"x\", \"silence_ms\": 10 }\n  ]\n}\n", VAGENT_EINVAL,
-		    "s.json:5: steps[1]: has more than one of say/audio, silence_ms, hangup");
+		    "s.json:5: steps[1]: has more than one of say/audio, dtmf, silence_ms, hangup");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"caller\": {\n    \"voice\": \"hal\"\n  },\n"
 		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
 		    "s.json:4: caller.voice: unknown voice \"hal\" (one of rms, awb, kal16, "
@@ -91,9 +92,10 @@ START_TEST(test_parse_errors)
 		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
 		    "s.json:3: caller.codec: G.711 needs \"rate\": 8000");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [\n"
-		    "    { \"say\": \"hi\", \"after\": \"lunch\" }\n  ]\n}\n", VAGENT_EINVAL,
-		    "s.json:4: steps[0].after: unknown anchor \"lunch\" (one of start, "
-		    "previous, agent_speaking, agent_done)");
+		    "    { \"say\": \"hi\", \"wait_for\": \"lunch\" }\n  ]\n}\n", VAGENT_EINVAL,
+		    "s.json:4: steps[0].wait_for: unknown anchor \"lunch\" (one of start, "
+		    "previous, agent_speaking, agent_done, silence or a trace event type, "
+		    "e.g. tool.start, filler, escalation)");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": []\n}\n", VAGENT_EINVAL,
 		    "s.json:3: steps: must be a non-empty array");
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"silence_ms\": -5 } ]\n}\n",
@@ -106,6 +108,98 @@ START_TEST(test_parse_errors)
 		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
 		    "s.json:2: name: must be at most 128 characters, without '/' or control "
 		    "characters, and not . or ..");
+}
+END_TEST
+
+START_TEST(test_parse_v2_fields)
+{
+	const char *text =
+		"{\n"
+		"  \"agent\": \"a.json\",\n"
+		"  \"caller\": { \"rate\": 16000, \"codec\": \"opus\", \"opus_bitrate\": 12000,\n"
+		"              \"noise\": { \"file\": \"n.wav\", \"snr_db\": 10 } },\n"
+		"  \"faults\": {\n"
+		"    \"llm\": [ { \"kind\": \"delay\", \"delay_ms\": 3000, \"from_call\": 2, \"to_call\": 2 } ],\n"
+		"    \"stt\": [ { \"kind\": \"wrong_words\", \"text\": \"four oh seven\" } ],\n"
+		"    \"network\": { \"loss\": 0.05, \"loss_burst\": 2, \"jitter_ms\": 40 }\n"
+		"  },\n"
+		"  \"steps\": [\n"
+		"    { \"say\": \"uh-huh\", \"wait_for\": \"agent_speaking\", \"after_ms\": 800 },\n"
+		"    { \"wait_for\": { \"event\": \"tool.start\", \"match\": \"order_status\" } },\n"
+		"    { \"dtmf\": \"123#\", \"tone_ms\": 80 },\n"
+		"    { \"say\": \"hello?\", \"wait_for\": { \"silence_ms\": 4000 } },\n"
+		"    { \"wait_for\": \"filler\" }\n"
+		"  ],\n"
+		"  \"expectations\": []\n"
+		"}\n";
+	struct vagent_scenario *sc = NULL;
+	struct vagent_error err;
+
+	ck_assert_msg(vagent_scenario_parse(text, strlen(text), "d/s.json", "d", &sc, &err) ==
+		      VAGENT_OK, "%s", err.message);
+	ck_assert_int_eq(sc->codec, VAGENT_ENC_OPUS);
+	ck_assert_int_eq(sc->opus_bitrate, 12000);
+	ck_assert_str_eq(sc->noise_path, "d/n.wav");
+	ck_assert(sc->snr_db == 10.0);
+	ck_assert_uint_eq(sc->n_llm_faults, 1);
+	ck_assert_int_eq(sc->llm_faults[0].kind, VAGENT_FAULT_DELAY);
+	ck_assert_int_eq(sc->llm_faults[0].from_call, 2);
+	ck_assert_uint_eq(sc->n_stt_faults, 1);
+	ck_assert_int_eq(sc->stt_faults[0].kind, VAGENT_FAULT_WRONG_WORDS);
+	ck_assert_str_eq(sc->stt_faults[0].text, "four oh seven");
+	ck_assert(sc->loss == 0.05 && sc->loss_burst == 2.0 && sc->jitter_ms == 40);
+	ck_assert_int_eq(sc->jitter_buffer_ms, 60);
+	ck_assert_int_eq(sc->steps[0].anchor, VAGENT_ANCHOR_AGENT_SPEAKING);
+	ck_assert_int_eq(sc->steps[0].offset_ms, 800);
+	ck_assert(sc->steps[1].wait_only && sc->steps[1].waits_for_event);
+	ck_assert_int_eq(sc->steps[1].wait_event, VAGENT_TRACE_TOOL_START);
+	ck_assert_str_eq(sc->steps[1].event_match, "order_status");
+	ck_assert_str_eq(sc->steps[2].dtmf, "123#");
+	ck_assert_int_eq(sc->steps[2].tone_ms, 80);
+	ck_assert_int_eq(sc->steps[2].gap_ms, 100);
+	ck_assert_int_eq(sc->steps[2].anchor, VAGENT_ANCHOR_PREV_END);
+	ck_assert_int_eq(sc->steps[3].wait_silence_ms, 4000);
+	ck_assert(sc->steps[4].waits_for_event);
+	ck_assert_int_eq(sc->steps[4].wait_event, VAGENT_TRACE_FILLER);
+	ck_assert_ptr_nonnull(sc->expectations);
+	vagent_scenario_free(sc);
+}
+END_TEST
+
+/* Every problem of a file is reported, each on its own line, in order. */
+START_TEST(test_parse_reports_every_problem)
+{
+	const char *text =
+		"{\n"
+		"  \"agent\": \"a.json\",\n"
+		"  \"colour\": \"red\",\n"
+		"  \"caller\": { \"voice\": \"hal\", \"codec\": \"gsm\" },\n"
+		"  \"faults\": { \"llm\": [ { \"kind\": \"drop\" } ], \"network\": { \"loss\": 2 } },\n"
+		"  \"steps\": [\n"
+		"    { \"say\": \"hi\", \"wait_for\": \"lunch\" },\n"
+		"    { \"dtmf\": \"12x\" },\n"
+		"    { }\n"
+		"  ]\n"
+		"}\n";
+	struct vagent_scenario *sc = NULL;
+	struct vagent_diags d;
+	struct vagent_error err;
+
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent__scenario_parse(text, strlen(text), "s.json", ".", &sc, &d, &err),
+			 VAGENT_EINVAL);
+	ck_assert_ptr_null(sc);
+	ck_assert_uint_eq(d.n, 8);
+	ck_assert_str_eq(d.lines[0], "s.json:3: colour: unknown key \"colour\"");
+	ck_assert_str_eq(err.message, d.lines[0]);
+	ck_assert_ptr_nonnull(strstr(d.lines[1], "s.json:4: caller.voice: unknown voice"));
+	ck_assert_ptr_nonnull(strstr(d.lines[2], "s.json:4: caller.codec: unknown codec \"gsm\""));
+	ck_assert_ptr_nonnull(strstr(d.lines[3], "s.json:5: faults.llm[0].kind: not a fault kind \"drop\""));
+	ck_assert_ptr_nonnull(strstr(d.lines[4], "s.json:5: faults.network.loss: must be a number 0..1"));
+	ck_assert_ptr_nonnull(strstr(d.lines[5], "s.json:7: steps[0].wait_for: unknown anchor"));
+	ck_assert_ptr_nonnull(strstr(d.lines[6], "s.json:8: steps[1].dtmf: keys are"));
+	ck_assert_ptr_nonnull(strstr(d.lines[7], "s.json:9: steps[2]: needs one of"));
+	vagent_diags_clear(&d);
 }
 END_TEST
 
@@ -210,7 +304,7 @@ START_TEST(test_reschedule_on_embedded_stack)
 	ck_assert_str_eq(cJSON_GetObjectItem(args, "date")->valuestring, "2026-12-11");
 	cJSON_Delete(args);
 	ck_assert_ptr_nonnull(first_of(t, VAGENT_TRACE_TOOL_END, "reschedule_delivery"));
-	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "reschedule_delivery", &rs),
+	ck_assert_int_eq(vagent_mock_http_route_stats(r->services[0], "reschedule_delivery", &rs),
 			 VAGENT_OK);
 	ck_assert_uint_eq(rs.performed, 1);
 	end = first_of(t, VAGENT_TRACE_CALL_END, NULL);
@@ -281,7 +375,7 @@ START_TEST(test_refund_over_limit_escalates)
 	ck_assert(vagent_session_result(r->session)->escalated);
 	ck_assert_str_eq(vagent_session_result(r->session)->escalation_reason, "guard_limit");
 	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_TOOL_START, "refund"));
-	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "refund_order", &rs), VAGENT_OK);
+	ck_assert_int_eq(vagent_mock_http_route_stats(r->services[0], "refund_order", &rs), VAGENT_OK);
 	ck_assert_uint_eq(rs.received, 0);
 	tr = first_of(t, VAGENT_TRACE_TRANSFER, NULL);
 	ck_assert_ptr_nonnull(tr);
@@ -292,7 +386,7 @@ START_TEST(test_refund_over_limit_escalates)
 	/* the package reached the transfer webhook (the order service's
 	 * /transfers) */
 	ck_assert_int_eq(vagent_session_result(r->session)->transfer_webhook_status, 202);
-	ck_assert_int_eq(vagent_mock_http_route_stats(orders, "transfer", &rs), VAGENT_OK);
+	ck_assert_int_eq(vagent_mock_http_route_stats(r->services[0], "transfer", &rs), VAGENT_OK);
 	ck_assert_uint_eq(rs.performed, 1);
 	free(text);
 	cJSON_Delete(pkg);
@@ -387,7 +481,7 @@ START_TEST(test_audio_step_without_transcript)
 	orders_start();
 	snprintf(text, sizeof(text),
 		 "{ \"agent\": \"%s\", \"caller\": { \"rate\": 8000 },\n"
-		 "  \"steps\": [ { \"audio\": \"%s\" }, { \"hangup\": true, \"after\": \"agent_done\" } ] }\n",
+		 "  \"steps\": [ { \"audio\": \"%s\" }, { \"hangup\": true, \"wait_for\": \"agent_done\" } ] }\n",
 		 top_path("scenarios/agents/store.json"),
 		 top_path("fixtures/speech/librispeech/1089-134686-0001.flac"));
 	ck_assert_int_eq(vagent_scenario_parse(text, strlen(text), "s.json", ".", &sc, &err),
@@ -443,9 +537,16 @@ START_TEST(test_cli_infrastructure_failure)
 {
 	struct run_result r;
 
+	char text[512];
+
+	/* the order-status call, without the order service it starts */
+	snprintf(text, sizeof(text), "{ \"name\": \"order-status\", \"agent\": \"%s\",\n"
+		 "  \"steps\": [ {\"say\": \"Hi, I'd like to check on my order.\"},\n"
+		 "             {\"say\": \"It's one two three four five.\"} ] }\n",
+		 top_path("scenarios/agents/store.json"));
 	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
 	r = run_vagent("run", "-q", "--compute", "free", "--date", "2026-12-03",
-		       top_path("scenarios/order-status.json"), NULL);
+		       temp_file("down.json", text), NULL);
 	ck_assert_int_eq(r.exit_code, 3);
 	ck_assert_ptr_nonnull(strstr(r.out, "FAIL order-status: "));
 	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: order_status: connection to "
@@ -464,10 +565,13 @@ Suite *suite_run(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_valid);
 	tcase_add_test(tc, test_parse_errors);
+	tcase_add_test(tc, test_parse_v2_fields);
+	tcase_add_test(tc, test_parse_reports_every_problem);
 	tcase_add_test(tc, test_load_missing_file);
 	tcase_add_test(tc, test_cli_bad_scenario);
 	suite_add_tcase(s, tc);
 	/* pocketsphinx and flite under the sanitizers are slow */
+	tcase_add_checked_fixture(calls, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(calls, 300);
 	tcase_add_test(calls, test_reschedule_on_embedded_stack);
 	tcase_add_test(calls, test_phone_leg_knowledge_answer);

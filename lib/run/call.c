@@ -2,8 +2,10 @@
  * call.c — running a scenario: load its agent, build the agent's
  * providers, voice the caller's lines (a flite caller voice, a recording,
  * or speech-like audio), put them through the caller leg's codec
- * (G.711 μ-law/A-law at 8 kHz), and run the session to its end. The
- * stack and session set-up is shared with replayed calls (lib/replay).
+ * (G.711 μ-law/A-law at 8 kHz, Opus), noise, loss and jitter, put the
+ * scenario's faults in front of the agent's providers, and run the
+ * session to its end. The stack and session set-up is shared with
+ * replayed calls (lib/replay).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,11 @@ static vagent_status step_audio(const struct vagent_scenario *sc,
 	vagent_status rc;
 
 	*out = NULL;
-	if (st->audio_path) {
+	if (st->dtmf) {
+		rc = vagent_dtmf_synth(st->dtmf, rate, st->tone_ms, st->gap_ms, &a, err);
+		if (rc != VAGENT_OK)
+			return rc;
+	} else if (st->audio_path) {
 		rc = vagent_audio_load(st->audio_path, VAGENT_CHANNELS_MIX, &a, err);
 		if (rc != VAGENT_OK)
 			return rc;
@@ -47,24 +53,131 @@ static vagent_status step_audio(const struct vagent_scenario *sc,
 	return VAGENT_OK;
 }
 
-/* The caller leg's codec: quantise to int16 and round-trip G.711. */
-static void through_codec(struct vagent_audio *a, vagent_encoding codec)
+/* The loudness of the caller's speech (P.56 active level over all its
+ * lines), which the noise's SNR is relative to. */
+static double speech_level(const struct vagent_scenario *sc,
+			   struct vagent_audio **audio, int rate)
 {
-	size_t i;
+	struct vagent_audio *all, *sl = NULL;
+	size_t frames = 0, at = 0;
+	double level;
 
-	if (codec != VAGENT_ENC_ULAW && codec != VAGENT_ENC_ALAW)
-		return;
-	for (i = 0; i < a->frames * (size_t)a->channels; i++) {
-		float v = a->samples[i] * 32768.0f;
-
-		if (!(v == v))          /* NaN from a float file */
-			v = 0.0f;
-		int16_t s = v > 32767.0f ? 32767 : v < -32768.0f ? -32768 : (int16_t)v;
-
-		s = codec == VAGENT_ENC_ULAW ? vagent_ulaw_decode(vagent_ulaw_encode(s))
-					     : vagent_alaw_decode(vagent_alaw_encode(s));
-		a->samples[i] = (float)s / 32768.0f;
+	for (size_t i = 0; i < sc->n_steps; i++)
+		if (audio[i] && !sc->steps[i].dtmf)
+			frames += audio[i]->frames;
+	if (!frames) {
+		/* speech-like voice: measure a sample of it */
+		if (vagent_speechlike_synth("I would like to check on my order please",
+					    rate, sc->seed, &sl, NULL) != VAGENT_OK)
+			return -26.0;
+		level = vagent_audio_active_level_dbfs(sl);
+		vagent_audio_free(sl);
+		return level;
 	}
+	all = vagent_audio_new(rate, 1, frames);
+	if (!all)
+		return -26.0;
+	for (size_t i = 0; i < sc->n_steps; i++)
+		if (audio[i] && !sc->steps[i].dtmf) {
+			memcpy(all->samples + at, audio[i]->samples,
+			       audio[i]->frames * sizeof(float));
+			at += audio[i]->frames;
+		}
+	level = vagent_audio_active_level_dbfs(all);
+	vagent_audio_free(all);
+	return level;
+}
+
+/* Put the caller behind its telephone leg (codec, noise, loss, jitter)
+ * when the scenario has one; *caller is replaced by the leg. */
+static vagent_status add_leg(const struct vagent_scenario *sc, int rate,
+			     struct vagent_audio **audio,
+			     struct vagent_caller **caller, struct vagent_error *err)
+{
+	struct vagent_leg_config lc = vagent_leg_config_default();
+	struct vagent_audio *noise = NULL, *r = NULL;
+	vagent_status rc;
+
+	if (sc->codec == VAGENT_ENC_PCM16 && !sc->noise_path && sc->loss <= 0 &&
+	    sc->jitter_ms <= 0)
+		return VAGENT_OK;
+	lc.rate = rate;
+	lc.codec = sc->codec;
+	lc.opus_bitrate = sc->opus_bitrate;
+	lc.loss = sc->loss;
+	lc.loss_burst = sc->loss_burst;
+	lc.jitter_ms = sc->jitter_ms;
+	lc.jitter_buffer_ms = sc->jitter_buffer_ms;
+	lc.seed = sc->seed;
+	if (sc->noise_path) {
+		rc = vagent_audio_load(sc->noise_path, VAGENT_CHANNELS_MIX, &noise, err);
+		if (rc != VAGENT_OK)
+			return rc;
+		if (noise->rate != rate) {
+			rc = vagent_audio_resample(noise, rate, -1, &r, err);
+			vagent_audio_free(noise);
+			if (rc != VAGENT_OK)
+				return rc;
+			noise = r;
+		}
+		lc.noise = noise;
+		lc.snr_db = sc->snr_db;
+		lc.speech_dbfs = speech_level(sc, audio, rate);
+	}
+	rc = vagent_leg_caller_new(*caller, &lc, caller, err);
+	if (rc != VAGENT_OK)
+		*caller = NULL;         /* the leg took it over */
+	vagent_audio_free(noise);
+	return rc;
+}
+
+/* Start the scenario's mock services (each call gets fresh ones, so what
+ * one call changes — a refund — never leaks into the next) and point
+ * their environment variables at them before the agent file is read. */
+static vagent_status start_services(const struct vagent_scenario *sc,
+				    struct vagent_call_run *r,
+				    struct vagent_error *err)
+{
+	if (!sc->n_services)
+		return VAGENT_OK;
+	r->services = calloc(sc->n_services, sizeof(*r->services));
+	if (!r->services)
+		return vagent__error_set(err, VAGENT_ENOMEM, sc->path, "out of memory");
+	for (size_t i = 0; i < sc->n_services; i++) {
+		char url[64];
+		vagent_status rc = vagent_mock_http_load(sc->services[i].routes_path, NULL,
+							 &r->services[i], err);
+
+		if (rc != VAGENT_OK)
+			return rc;
+		r->n_services = i + 1;
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d",
+			 vagent_mock_http_port(r->services[i]));
+		if (setenv(sc->services[i].env, url, 1) != 0)
+			return vagent__error_set(err, VAGENT_ENOMEM, sc->path,
+						 "services.%s: cannot set the variable",
+						 sc->services[i].env);
+	}
+	return VAGENT_OK;
+}
+
+/* Put the scenario's faults in front of the agent's providers. */
+static vagent_status add_faults(const struct vagent_scenario *sc,
+				struct vagent_call_run *r, uint64_t seed,
+				struct vagent_error *err)
+{
+	vagent_status rc = VAGENT_OK;
+
+	if (sc->n_stt_faults)
+		rc = vagent_fault_stt_new(r->stack->stt, sc->stt_faults, sc->n_stt_faults,
+					  seed, &r->faulty_stt, err);
+	if (rc == VAGENT_OK && sc->n_llm_faults)
+		rc = vagent_fault_brain_new(r->stack->brain, sc->llm_faults,
+					    sc->n_llm_faults, seed, &r->faulty_brain, err);
+	if (rc == VAGENT_OK && sc->n_tts_faults)
+		rc = vagent_fault_tts_new(r->stack->tts, sc->tts_faults, sc->n_tts_faults,
+					  seed, &r->faulty_tts, err);
+	return rc;
 }
 
 vagent_status vagent__run_stack(struct vagent_call_run *r, int rate,
@@ -90,14 +203,15 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	cfg.name = name;
 	cfg.rate = rate;
 	cfg.agent = r->agent->config;
-	cfg.stt[0] = r->stack->stt;
-	cfg.brain[0] = r->stack->brain;
-	cfg.tts[0] = r->stack->tts;
+	cfg.stt[0] = r->faulty_stt ? r->faulty_stt : r->stack->stt;
+	cfg.brain[0] = r->faulty_brain ? r->faulty_brain : r->stack->brain;
+	cfg.tts[0] = r->faulty_tts ? r->faulty_tts : r->stack->tts;
 	cfg.tools = r->stack->tools;
 	cfg.caller = r->caller;
 	cfg.trace = opt->trace;
 	cfg.keep_trace = true;
-	cfg.record = opt->record;
+	cfg.record = opt->record ||
+		     vagent_expectations_need_recording(vagent_call_run_expectations(r));
 	cfg.max_call_ms = max_call_ms;
 	cfg.transfer_webhook = r->agent->escalation.transfer_webhook;
 	cfg.job_clock = opt->free_compute ? VAGENT_JOB_FREE : VAGENT_JOB_WALL;
@@ -124,7 +238,10 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 		return vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");
 	}
 	r->scenario = sc;
-	rc = vagent_agent_load(sc->agent_path, &r->agent, err);
+	rc = start_services(sc, r, err);
+	if (rc == VAGENT_OK)
+		rc = vagent_agent_load(opt->agent_path ? opt->agent_path : sc->agent_path,
+				       &r->agent, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 	if (sc->has_tools) {
@@ -147,18 +264,24 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	for (i = 0; i < sc->n_steps; i++) {
 		const struct vagent_scenario_step *st = &sc->steps[i];
 
-		steps[i].kind = st->kind;
+		steps[i].kind = st->wait_only ? VAGENT_STEP_WAIT : st->kind;
 		steps[i].anchor = st->anchor;
 		steps[i].offset_ms = st->offset_ms;
 		steps[i].text = st->text;
 		steps[i].duration_ms = st->duration_ms;
-		if (st->kind != VAGENT_STEP_SAY)
+		if (st->waits_for_event) {
+			steps[i].anchor = VAGENT_ANCHOR_EVENT;
+			steps[i].event = st->wait_event;
+			steps[i].event_match = st->event_match;
+		} else if (st->wait_silence_ms) {
+			steps[i].anchor = VAGENT_ANCHOR_SILENCE;
+			steps[i].silence_ms = st->wait_silence_ms;
+		}
+		if (st->kind != VAGENT_STEP_SAY || st->wait_only)
 			continue;
 		rc = step_audio(sc, st, rate, &audio[i], err);
 		if (rc != VAGENT_OK)
 			goto fail;
-		if (audio[i])
-			through_codec(audio[i], sc->codec);
 		steps[i].audio = audio[i];
 	}
 	cc.rate = rate;
@@ -167,6 +290,10 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 	cc.hangup_after_ms = sc->hangup_after_ms;
 	cc.seed = opt->seed;
 	rc = vagent_sim_caller_new(&cc, &r->caller, err);
+	if (rc == VAGENT_OK)
+		rc = add_leg(sc, rate, audio, &r->caller, err);
+	if (rc == VAGENT_OK)
+		rc = add_faults(sc, r, opt->seed, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 	rc = vagent__run_session(r, sc->name, rate, sc->max_call_ms, opt, err);
@@ -194,9 +321,24 @@ void vagent_call_run_free(struct vagent_call_run *r)
 	/* the session first: it stops the providers it uses */
 	vagent_session_free(r->session);
 	vagent_caller_free(r->caller);
+	vagent_stt_free(r->faulty_stt);
+	vagent_brain_free(r->faulty_brain);
+	vagent_tts_free(r->faulty_tts);
+	vagent_expectation_outcomes_free(r->outcomes);
 	vagent_agent_stack_free(r->stack);
 	vagent_agent_free(r->agent);
+	for (size_t i = 0; i < r->n_services; i++)
+		vagent_mock_http_free(r->services[i]);
+	free(r->services);
 	vagent_scenario_free(r->scenario);
 	vagent_recorded_call_free(r->call);
 	free(r);
+}
+
+const struct vagent_expectations *vagent_call_run_expectations(
+	const struct vagent_call_run *r)
+{
+	if (r && r->scenario)
+		return r->scenario->expectations;
+	return NULL;
 }

@@ -20,5 +20,13 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 				  int rate, int max_call_ms,
 				  const struct vagent_run_options *opt,
 				  struct vagent_error *err);
+/* vagent_scenario_parse/_load, with every problem also into `diags`. */
+vagent_status vagent__scenario_parse(const char *text, size_t len,
+				     const char *name, const char *base_dir,
+				     struct vagent_scenario **out,
+				     struct vagent_diags *diags,
+				     struct vagent_error *err);
+vagent_status vagent__scenario_load(const char *path, struct vagent_scenario **out,
+				    struct vagent_diags *diags, struct vagent_error *err);
 
 #endif
