@@ -215,17 +215,12 @@ static void check_scenario(struct validation *v, const char *path)
 
 	if (!c)
 		return;
-	/*
-	 * INTEGRATION: once lib/run has the multi-problem
-	 * vagent_scenario_validate(path, &c->problems, &err), call it here
-	 * first (every problem of the scenario) and load only a valid one
-	 * (for its agent path).
-	 */
-	if (vagent_scenario_load(path, &sc, &err) != VAGENT_OK) {
-		vagent_diags_add(&c->problems, "%s", err.message);
+	if (vagent_scenario_load_diags(path, &sc, &c->problems, &err) != VAGENT_OK) {
 		report(v, c);
 		return;
 	}
+	/* the recordings it plays, its noise and its services' routes */
+	vagent_scenario_check_files(sc, &c->problems, &err);
 	if (stat(sc->agent_path, &sb) != 0)
 		why = errno == ENOENT ? "no such file" : strerror(errno);
 	else if (!S_ISREG(sb.st_mode))
@@ -257,22 +252,31 @@ static void check_scenario(struct validation *v, const char *path)
 }
 
 /*
- * A recorded call (a folder with call.json, or the call.json itself).
- *
- * INTEGRATION HOOK: the recorded-call loader lands with lib/replay:
- *   vagent_call_load(const char *path, struct vagent_recorded_call **out,
- *                    struct vagent_diags *diags, struct vagent_error *err)
- * Call it here with &c->problems (and vagent_recorded_call_free the
- * result); until then every call is reported as not checkable.
+ * A recorded call (a folder with call.json, or the call.json itself): the
+ * file, its audio and its expectations, then its agent file (once).
  */
 static void check_call(struct validation *v, const char *path)
 {
-	struct checked *c = add_file(v, path, KIND_CALL);
+	struct checked *c;
+	struct vagent_recorded_call *call = NULL;
+	struct vagent_error err;
+	struct stat sb;
+	char json[4096];
 
-	if (!c)
+	/* a folder and its call.json are one call: checked once */
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    (size_t)snprintf(json, sizeof(json), "%s/call.json", path) < sizeof(json))
+		path = json;
+	if (!(c = add_file(v, path, KIND_CALL)))
 		return;
-	vagent_diags_add(&c->problems, "%s: recorded call validation is not built yet", path);
+	if (vagent_call_load(path, &call, &c->problems, &err) != VAGENT_OK) {
+		report(v, c);
+		return;
+	}
 	report(v, c);
+	if (call->agent_path)
+		check_agent(v, call->agent_path);
+	vagent_recorded_call_free(call);
 }
 
 /* The line of the byte at `at` in `text` (1-based). */

@@ -2863,6 +2863,17 @@ void vagent_scenario_free(struct vagent_scenario *sc);
  */
 vagent_status vagent_scenario_validate(const char *path, struct vagent_diags *diags,
 				       struct vagent_error *err);
+/* vagent_scenario_load, with every problem of the file itself into
+ * `diags` (its agent and recordings are not looked at). */
+vagent_status vagent_scenario_load_diags(const char *path, struct vagent_scenario **out,
+					 struct vagent_diags *diags,
+					 struct vagent_error *err);
+/* Whether the files a loaded scenario plays and serves load: its
+ * recordings, noise file and services' routes files (problems into
+ * `diags`; the first in err). */
+vagent_status vagent_scenario_check_files(const struct vagent_scenario *sc,
+					  struct vagent_diags *diags,
+					  struct vagent_error *err);
 
 /*
  * An agent's providers, built from its agent file for a call at `rate`:

@@ -96,9 +96,9 @@ START_TEST(test_scenario_folder)
 	ck_assert_ptr_null(strstr(r.out, "bad-mocks.json"));
 	ck_assert_ptr_null(strstr(r.out, "many-problems.json"));
 	ck_assert_int_eq(count_lines(r.out), 5);
-	ck_assert_ptr_nonnull(strstr(r.out, "\n8 files, 13 problems\n"));
-	/* stderr: the agent's 8 under its name, 3 mocks, 1 step, 1 agent file */
-	ck_assert_int_eq(count_lines(r.err), 13);
+	ck_assert_ptr_nonnull(strstr(r.out, "\n8 files, 14 problems\n"));
+	/* stderr: the agent's 8 under its name, 3 mocks, 2 in a step, 1 agent file */
+	ck_assert_int_eq(count_lines(r.err), 14);
 	ck_assert_int_eq(occurrences(r.err, "agents/many-problems.json:"), 8);
 	ck_assert_ptr_nonnull(strstr(r.err, "bad-mocks.json:6: tools.order_status.latency_ms: "
 				     "must be between 0 and 600000 (got -5)\n"));
@@ -106,6 +106,7 @@ START_TEST(test_scenario_folder)
 				     "unknown fault kind \"explode\""));
 	ck_assert_ptr_nonnull(strstr(r.err, "bad-mocks.json:9: tools.refund: the agent "));
 	ck_assert_ptr_nonnull(strstr(r.err, "bad-step.json:5: steps[1].shout: unknown key"));
+	ck_assert_ptr_nonnull(strstr(r.err, "bad-step.json:5: steps[1]: needs one of"));
 	ck_assert_ptr_nonnull(strstr(r.err, "missing-agent.json: agent: no such file \""));
 	ck_assert_ptr_nonnull(strstr(r.err, "agents/nope.json\"\n"));
 	run_result_free(&r);
@@ -154,10 +155,12 @@ START_TEST(test_unreadable_and_mixed)
 END_TEST
 
 /* Recorded calls (a folder with call.json, or call.json itself) are told
- * apart; until the call loader lands they cannot be checked: exit 2. */
-START_TEST(test_recorded_call_hook)
+ * apart and checked by the call loader: every problem of call.json; the
+ * shipped calls are valid. */
+START_TEST(test_recorded_calls)
 {
 	char *call_dir = strdup(temp_path("call1"));
+	char *shipped = fixture("fixtures/calls");
 	char call_json[4096];
 	struct run_result r;
 
@@ -166,18 +169,23 @@ START_TEST(test_recorded_call_hook)
 	write_file(call_json, "{}\n", 3);
 	r = run_vagent("validate", call_dir, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_int_eq(count_lines(r.err), 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "recorded call validation is not built yet"));
-	ck_assert_ptr_nonnull(strstr(r.err, call_dir));
-	ck_assert_str_eq(r.out, "1 file, 1 problem\n");
+	ck_assert_int_eq(count_lines(r.err), 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "call.json:1: audio: missing"));
+	ck_assert_ptr_nonnull(strstr(r.err, "call.json:1: turns: missing"));
+	ck_assert_str_eq(r.out, "1 file, 2 problems\n");
 	run_result_free(&r);
 	/* the file itself, and a folder holding call folders */
 	r = run_vagent("validate", call_json, temp_dir, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_int_eq(count_lines(r.err), 2);
-	ck_assert_int_eq(occurrences(r.err, "recorded call validation is not built yet"), 2);
+	ck_assert_int_eq(occurrences(r.err, "call.json:1: audio: missing"), 1);
+	run_result_free(&r);
+	r = run_vagent("validate", shipped, NULL);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "ivr-harvard/call.json (call)\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "(agent)\n"));
 	run_result_free(&r);
 	free(call_dir);
+	free(shipped);
 }
 END_TEST
 
@@ -304,7 +312,7 @@ Suite *suite_validate(void)
 	tcase_add_test(tc, test_every_problem_of_an_agent);
 	tcase_add_test(tc, test_scenario_folder);
 	tcase_add_test(tc, test_unreadable_and_mixed);
-	tcase_add_test(tc, test_recorded_call_hook);
+	tcase_add_test(tc, test_recorded_calls);
 	tcase_add_test(tc, test_quiet_and_warnings);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_usage);

@@ -33,6 +33,52 @@ static void check_audio(const struct vagent_scenario *sc, const char *path,
 	}
 }
 
+vagent_status vagent_scenario_load_diags(const char *path, struct vagent_scenario **out,
+					 struct vagent_diags *diags,
+					 struct vagent_error *err)
+{
+	return vagent__scenario_load(path, out, diags, err);
+}
+
+vagent_status vagent_scenario_check_files(const struct vagent_scenario *sc,
+					  struct vagent_diags *diags,
+					  struct vagent_error *err)
+{
+	vagent_status first = VAGENT_OK;
+
+	for (size_t i = 0; i < sc->n_steps; i++) {
+		char what[48];
+
+		if (!sc->steps[i].audio_path)
+			continue;
+		snprintf(what, sizeof(what), "steps[%zu].audio", i);
+		check_audio(sc, sc->steps[i].audio_path, what, diags, &first, err);
+	}
+	if (sc->noise_path)
+		check_audio(sc, sc->noise_path, "caller.noise.file", diags, &first, err);
+	for (size_t i = 0; i < sc->n_services; i++) {
+		struct vagent_error e;
+		char *text = NULL;
+		size_t len = 0;
+		vagent_status st = vagent__read_file(sc->services[i].routes_path, 16u << 20,
+						     &text, &len, &e);
+
+		if (st == VAGENT_OK)
+			st = vagent_mock_http_check(text, sc->services[i].routes_path, &e);
+		free(text);
+		if (st == VAGENT_OK)
+			continue;
+		vagent_diags_add(diags, "%s: services.%s: %s", sc->path, sc->services[i].env,
+				 e.message);
+		if (first == VAGENT_OK) {
+			first = st;
+			vagent__error_set(err, st, NULL, "%s: services.%s: %s", sc->path,
+					  sc->services[i].env, e.message);
+		}
+	}
+	return first;
+}
+
 vagent_status vagent_scenario_validate(const char *path, struct vagent_diags *diags,
 				       struct vagent_error *err)
 {
@@ -51,25 +97,21 @@ vagent_status vagent_scenario_validate(const char *path, struct vagent_diags *di
 	} else if (sc->has_tools) {
 		st = vagent_agent_load(sc->agent_path, &agent, &e);
 		if (st == VAGENT_OK)
-			st = vagent_agent_mock_tools(agent, sc->text, sc->text_len, sc->path,
-						     "tools", &e);
-		if (st != VAGENT_OK) {
+			st = vagent_agent_mock_tools_diags(agent, sc->text, sc->text_len,
+							   sc->path, "tools", diags, &e);
+		else
 			vagent_diags_add(diags, "%s", e.message);
+		if (st != VAGENT_OK) {
 			first = st;
 			vagent__error_set(err, st, NULL, "%s", e.message);
 		}
 		vagent_agent_free(agent);
 	}
-	for (size_t i = 0; i < sc->n_steps; i++) {
-		char what[48];
-
-		if (!sc->steps[i].audio_path)
-			continue;
-		snprintf(what, sizeof(what), "steps[%zu].audio", i);
-		check_audio(sc, sc->steps[i].audio_path, what, diags, &first, err);
+	st = vagent_scenario_check_files(sc, diags, &e);
+	if (st != VAGENT_OK && first == VAGENT_OK) {
+		first = st;
+		vagent__error_set(err, st, NULL, "%s", e.message);
 	}
-	if (sc->noise_path)
-		check_audio(sc, sc->noise_path, "caller.noise.file", diags, &first, err);
 	vagent_scenario_free(sc);
 	return first;
 }
