@@ -559,8 +559,15 @@ void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset
 	char key[2] = { digit, '\0' };
 	int64_t now = vagent__session_now(s);
 
-	if (s->done || s->handing_off)
+	if (s->done)
 		return;
+	ev.digit = s->sensitive ? NULL : key;
+	ev.redacted = s->sensitive;
+	if (s->handing_off) {
+		/* the call is being handed over: the key is only traced */
+		vagent__session_event(s, &ev, onset, true);
+		return;
+	}
 	/* a key pressed while the agent talks interrupts it (IVR convention) */
 	if (vagent__output_stage_speaking(s->stage_output) && s->cfg.agent.barge_in) {
 		t->cand_onset_true = onset;
@@ -568,8 +575,6 @@ void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset
 	}
 	if (!t->open)
 		open_turn(t);
-	ev.digit = s->sensitive ? NULL : key;
-	ev.redacted = s->sensitive;
 	vagent__session_event(s, &ev, onset, true);
 	if (t->n_dtmf < VAGENT__DTMF_TURN_MAX) {
 		t->dtmf[t->n_dtmf++] = digit;
