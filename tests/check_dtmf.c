@@ -560,32 +560,83 @@ static void keypad_init(struct keypad_brain *b)
 	b->sensitive_on_at = b->sensitive_off_at = -1;
 }
 
-/* An STT that recognises nothing and keeps every sample it is fed. */
+/* An STT that keeps every sample it is fed and recognises with `inner`
+ * (the simulated STT) when there is one, else nothing. */
 struct ear_stt {
 	struct vagent_stt base;
 	struct vagent_audio *heard;
+	struct vagent_stt *inner;
 };
+
+/* The session wired the ear; the inner STT answers through the same. */
+static struct vagent_stt *ear_inner(struct ear_stt *e)
+{
+	if (e->inner) {
+		e->inner->loop = e->base.loop;
+		e->inner->origin = e->base.origin;
+		e->inner->on_partial = e->base.on_partial;
+		e->inner->on_final = e->base.on_final;
+		e->inner->on_error = e->base.on_error;
+		e->inner->ctx = e->base.ctx;
+	}
+	return e->inner;
+}
 
 static void ear_audio(struct vagent_stt *p, const struct vagent_frame *f,
 		      const struct vagent_speech_truth *truth)
 {
 	struct ear_stt *e = (struct ear_stt *)p;
+	struct vagent_stt *in = ear_inner(e);
 
-	(void)truth;
 	ck_assert_int_eq(vagent_audio_append_frame(e->heard, f), VAGENT_OK);
+	if (in)
+		in->ops->audio(in, f, truth);
+}
+
+static void ear_speech(struct vagent_stt *p, bool started, int64_t pts)
+{
+	struct vagent_stt *in = ear_inner((struct ear_stt *)p);
+
+	if (in && in->ops->speech)
+		in->ops->speech(in, started, pts);
+}
+
+static void ear_turn_end(struct vagent_stt *p, int64_t pts)
+{
+	struct vagent_stt *in = ear_inner((struct ear_stt *)p);
+
+	if (in && in->ops->turn_end)
+		in->ops->turn_end(in, pts);
+}
+
+static void ear_stop(struct vagent_stt *p)
+{
+	struct vagent_stt *in = ear_inner((struct ear_stt *)p);
+
+	if (in && in->ops->stop)
+		in->ops->stop(in);
 }
 
 static void ear_free(struct vagent_stt *p)
 {
-	vagent_audio_free(((struct ear_stt *)p)->heard);
+	struct ear_stt *e = (struct ear_stt *)p;
+
+	vagent_audio_free(e->heard);
+	vagent_stt_free(e->inner);
 }
 
-static const struct vagent_stt_ops ear_ops = { .audio = ear_audio, .free = ear_free };
+static const struct vagent_stt_ops ear_ops = {
+	.audio = ear_audio, .speech = ear_speech, .turn_end = ear_turn_end,
+	.stop = ear_stop, .free = ear_free,
+};
 
 /* One call: the caller presses `keys` (groups separated by '|', each
  * played after the agent's reply ends), everything else fixed. */
 struct keycall {
 	struct keypad_brain brain;
+	struct vagent_brain *flow;      /* instead of the keypad brain */
+	struct vagent_tools *tools;
+	struct vagent_agent *agent;
 	struct ear_stt ear;
 	struct vagent_tts *tts;
 	struct vagent_caller *caller;
@@ -626,6 +677,17 @@ static void keycall_press(struct keycall *k, vagent_sim_anchor anchor, int offse
 	k->steps[i].audio = k->tones[t];
 }
 
+/* The caller says `text` `offset_ms` after the agent's reply ends. */
+static void keycall_say(struct keycall *k, int offset_ms, const char *text)
+{
+	size_t i = k->n_steps++;
+
+	k->steps[i].kind = VAGENT_STEP_SAY;
+	k->steps[i].anchor = VAGENT_ANCHOR_AGENT_DONE;
+	k->steps[i].offset_ms = offset_ms;
+	k->steps[i].text = text;
+}
+
 static void keycall_run(struct keycall *k)
 {
 	struct vagent_sim_caller_config cc = vagent_sim_caller_config_default();
@@ -651,7 +713,12 @@ static void keycall_run(struct keycall *k)
 	cfg.record = true;
 	cfg.caller = k->caller;
 	cfg.stt[0] = &k->ear.base;
-	cfg.brain[0] = &k->brain.base;
+	cfg.brain[0] = k->flow ? k->flow : &k->brain.base;
+	cfg.tools = k->tools;
+	if (k->agent) {
+		cfg.agent = k->agent->config;
+		cfg.agent.greet = true;
+	}
 	cfg.tts[0] = k->tts;
 	ck_assert_msg(vagent_session_run(&cfg, VAGENT_CLOCK_VIRTUAL, &k->s, &err) == VAGENT_OK,
 		      "%s", err.message);
@@ -666,6 +733,9 @@ static void keycall_free(struct keycall *k)
 	vagent_trace_free(k->trace);
 	vagent_stt_free(&k->ear.base);
 	vagent_brain_free(&k->brain.base);
+	vagent_brain_free(k->flow);
+	vagent_tools_free(k->tools);
+	vagent_agent_free(k->agent);
 	vagent_tts_free(k->tts);
 	vagent_caller_free(k->caller);
 	for (int i = 0; i < 4; i++)
@@ -880,6 +950,69 @@ START_TEST(test_call_card_in_pci_mode)
 }
 END_TEST
 
+/* The flow brain end to end (fixtures/agents/pay.json): the intent by
+ * speech, the card by keys in PCI mode, the mock payment. */
+START_TEST(test_call_flow_card_payment)
+{
+	struct keycall k;
+	struct vagent_flow_config fc = vagent_flow_config_default();
+	struct vagent_sim_stt_config sc = vagent_sim_stt_config_default();
+	struct vagent_sim_tools_config tc;
+	struct vagent_sim_tool tool;
+	struct vagent_error err;
+	const struct vagent_trace_event *tool_start, *first, *last;
+	struct vagent_audio *left;
+	char keys[64];
+	size_t from, to;
+
+	keycall_init(&k, 8000);
+	ck_assert_msg(vagent_agent_load(top_path("fixtures/agents/pay.json"), &k.agent, &err) ==
+		      VAGENT_OK, "%s", err.message);
+	ck_assert_int_eq(vagent_flow_brain_new(k.agent, &fc, &k.flow, &err), VAGENT_OK);
+	memset(&tc, 0, sizeof(tc));
+	memset(&tool, 0, sizeof(tool));
+	tool.name = k.agent->tools[0].name;
+	tool.result = k.agent->tools[0].mock_result;
+	tool.latency = k.agent->tools[0].mock_latency;
+	tc.tools = &tool;
+	tc.n_tools = 1;
+	ck_assert_int_eq(vagent_sim_tools_new(&tc, &k.tools, &err), VAGENT_OK);
+	sc.first_partial.jitter_ms = 0;
+	sc.final.jitter_ms = 0;
+	ck_assert_int_eq(vagent_sim_stt_new(&sc, &k.ear.inner, &err), VAGENT_OK);
+	keycall_say(&k, 300, "i want to pay my balance");
+	keycall_press(&k, VAGENT_ANCHOR_AGENT_DONE, 400, "4111111111111111#");
+	keycall_say(&k, 300, "that's all thanks");
+	keycall_run(&k);
+
+	keys_of(&k, -1, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "?????????????????");
+	tool_start = event(&k, VAGENT_TRACE_TOOL_START, 2, 0);
+	ck_assert_str_eq(tool_start->name, "take_payment");
+	ck_assert_str_eq(tool_start->args, "{\"card_number\":\"************1111\",\"amount\":25}");
+	ck_assert_ptr_nonnull(strstr(k.trace_text, "the card ending 1111 is approved"));
+	ck_assert_ptr_null(strstr(k.trace_text, "4111"));
+	ck_assert(!vagent_card_number_find(k.trace_text, NULL, NULL));
+	ck_assert_str_eq(vagent_session_result(k.s)->end_reason, "agent_hangup");
+	/* the recording's caller channel and the recogniser: silence while
+	 * the keys sounded, no key anywhere */
+	first = event(&k, VAGENT_TRACE_DTMF, 2, 0);
+	last = event(&k, VAGENT_TRACE_DTMF, 2, 16);
+	from = (size_t)vagent_ticks_to_samples(first->t_us * 705600 / 1000 - 20 * MS, 8000);
+	to = (size_t)vagent_ticks_to_samples(last->t_us * 705600 / 1000 + 100 * MS, 8000);
+	left = caller_channel(&k);
+	ck_assert_uint_le(to, left->frames);
+	for (size_t i = from; i < to; i++) {
+		ck_assert(left->samples[i] == 0.0f);
+		ck_assert(k.ear.heard->samples[i] == 0.0f);
+	}
+	expect_digits(left, 0, "");
+	expect_digits(k.ear.heard, 0, "");
+	vagent_audio_free(left);
+	keycall_free(&k);
+}
+END_TEST
+
 /* ---- the trace: redaction is the writer's last line of defence */
 
 START_TEST(test_trace_redacts_and_dtmf_redacted_field)
@@ -962,6 +1095,7 @@ Suite *suite_dtmf(void)
 	tcase_add_test(tc, test_call_key_turn_timeout_and_expected_count);
 	tcase_add_test(tc, test_call_key_barges_in);
 	tcase_add_test(tc, test_call_card_in_pci_mode);
+	tcase_add_test(tc, test_call_flow_card_payment);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@ struct dtmf_stage {
 	struct vagent_dtmf_detector *det;
 	struct vagent_frame masked;        /* the silenced copy handed on */
 	struct vagent_speech_truth no_truth; /* nothing is being said (for the STT) */
+	bool pci_press;                    /* the key sounding began in PCI mode */
 };
 
 static void dtmf_handle(struct vagent__stage *st, struct vagent__item *it)
@@ -33,9 +34,14 @@ static void dtmf_handle(struct vagent__stage *st, struct vagent__item *it)
 		for (size_t i = 0; i < n; i++)
 			vagent__turn_stage_dtmf(s->stage_turn, keys[i],
 						vagent_ticks_from_samples(onsets[i], f->rate));
-		if (s->sensitive || vagent_dtmf_detector_active(d->det)) {
+		bool active = vagent_dtmf_detector_active(d->det);
+
+		/* a key pressed in PCI mode stays out of the recording to its
+		 * end, even when the brain turns PCI off as it is recognised */
+		d->pci_press = active && (s->sensitive || d->pci_press);
+		if (s->sensitive || active) {
 			vagent_frame_init(&d->masked, f->rate, 1, f->n, f->pts);
-			if (!s->sensitive)
+			if (!s->sensitive && !d->pci_press)
 				it->record_frame = f;
 			it->frame = &d->masked;
 			it->truth = &d->no_truth;

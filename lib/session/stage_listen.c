@@ -551,16 +551,36 @@ static int dtmf_digit_count(const struct turn_stage *t)
 	return n;
 }
 
+/* The key as a string with static storage (an event may wait in the
+ * pending list after this call returns). */
+static const char *key_name(char key)
+{
+	static const char keys[] = "0123456789*#ABCD";
+	static const char *const names[] = {
+		"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#",
+		"A", "B", "C", "D",
+	};
+	const char *p = key ? strchr(keys, key) : NULL;
+
+	return p ? names[p - keys] : "#";
+}
+
 void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset)
 {
 	struct turn_stage *t = (struct turn_stage *)st;
 	struct vagent_session *s = st->s;
 	struct vagent_trace_event ev = { .type = VAGENT_TRACE_DTMF };
-	char key[2] = { digit, '\0' };
 	int64_t now = vagent__session_now(s);
 
-	if (s->done || s->handing_off)
+	if (s->done)
 		return;
+	ev.digit = s->sensitive ? NULL : key_name(digit);
+	ev.redacted = s->sensitive;
+	if (s->handing_off) {
+		/* the call is being handed over: the key is only traced */
+		vagent__session_event(s, &ev, onset, true);
+		return;
+	}
 	/* a key pressed while the agent talks interrupts it (IVR convention) */
 	if (vagent__output_stage_speaking(s->stage_output) && s->cfg.agent.barge_in) {
 		t->cand_onset_true = onset;
@@ -568,8 +588,6 @@ void vagent__turn_stage_dtmf(struct vagent__stage *st, char digit, int64_t onset
 	}
 	if (!t->open)
 		open_turn(t);
-	ev.digit = s->sensitive ? NULL : key;
-	ev.redacted = s->sensitive;
 	vagent__session_event(s, &ev, onset, true);
 	if (t->n_dtmf < VAGENT__DTMF_TURN_MAX) {
 		t->dtmf[t->n_dtmf++] = digit;
