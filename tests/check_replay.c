@@ -440,6 +440,7 @@ START_TEST(test_audio_variants)
 		struct tturn turns[4];
 		struct vagent_recorded_call *c = NULL;
 		struct vagent_call_run *r;
+		struct vagent_trace *t;
 		struct vagent_error err;
 		char name[32];
 		const char *dir;
@@ -454,8 +455,9 @@ START_TEST(test_audio_variants)
 		ck_assert_ptr_nonnull(c->agent_audio);
 		vagent_recorded_call_free(c);
 		r = replay(dir, VAGENT_REPLAY_TIMELINE);
-		ck_assert_msg(at(trace_of(r), VAGENT_TRACE_CALLER_SPEECH_START, 1) == 2600000,
-			      "layout %zu", i);
+		t = trace_of(r);
+		ck_assert_msg(at(t, VAGENT_TRACE_CALLER_SPEECH_START, 1) == 2600000, "layout %zu", i);
+		vagent_trace_free(t);
 		ck_assert_str_eq(vagent_session_result(r->session)->turns[1].stt_text, "hello");
 		vagent_call_run_free(r);
 	}
