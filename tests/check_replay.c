@@ -726,6 +726,42 @@ START_TEST(test_cli_run_record)
 }
 END_TEST
 
+/* The shipped call built from real recordings replays on the embedded
+ * stack: it passes, its second sentence barges in, and the WER of the
+ * recogniser against the datasets' transcripts is reported. Replayed
+ * with --record, it is a call folder again. */
+START_TEST(test_cli_shipped_real_call)
+{
+	struct run_result r;
+	struct vagent_recorded_call *c = NULL;
+	struct vagent_error err;
+	cJSON *j, *call;
+
+	orders_start();
+	r = run_vagent("replay", "--json", "-", "--compute", "free", "--date", "2026-12-03",
+		       "--record", temp_path("again"), top_path("fixtures/calls/ivr-harvard"), NULL);
+	ck_assert_msg(r.exit_code == 0, "%s%s", r.out, r.err);
+	j = cJSON_Parse(r.out);
+	call = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "calls"), 0);
+	ck_assert_msg(call != NULL, "%s", r.out);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(call, "passed")));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(call, "barge_ins")), 1);
+	ck_assert_int_gt(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "wer"), "ref_words")->valueint,
+			 10);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(call, "turns"),
+								1), "caller_text")->valuestring,
+			 "A gold ring will please most any girl.");
+	cJSON_Delete(j);
+	run_result_free(&r);
+	ck_assert_msg(vagent_call_load(temp_path("again/ivr-harvard"), &c, NULL, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_str_eq(c->turns[1].text, "A gold ring will please most any girl.");
+	ck_assert_int_eq(c->rate, 8000);
+	vagent_recorded_call_free(c);
+	orders_stop();
+}
+END_TEST
+
 Suite *suite_replay(void)
 {
 	Suite *s = suite_create("replay");
@@ -748,6 +784,7 @@ Suite *suite_replay(void)
 	tcase_add_test(calls, test_record_replay_round_trip);
 	tcase_add_test(calls, test_cli_exit_codes);
 	tcase_add_test(calls, test_cli_run_record);
+	tcase_add_test(calls, test_cli_shipped_real_call);
 	suite_add_tcase(s, calls);
 	return s;
 }
