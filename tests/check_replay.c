@@ -762,6 +762,23 @@ START_TEST(test_cli_shipped_real_call)
 }
 END_TEST
 
+/* The transfer webhook's server not there is the infrastructure failing
+ * (exit 3), not the agent (1) nor the input (2). */
+START_TEST(test_cli_infrastructure_failure)
+{
+	struct run_result r;
+
+	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
+	r = run_vagent("replay", "-q", "--compute", "free", top_path("fixtures/calls/ivr-harvard"),
+		       NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "FAIL ivr-harvard: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: the transfer webhook POST "
+				     "failed"));
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_replay(void)
 {
 	Suite *s = suite_create("replay");
@@ -785,6 +802,7 @@ Suite *suite_replay(void)
 	tcase_add_test(calls, test_cli_exit_codes);
 	tcase_add_test(calls, test_cli_run_record);
 	tcase_add_test(calls, test_cli_shipped_real_call);
+	tcase_add_test(calls, test_cli_infrastructure_failure);
 	suite_add_tcase(s, calls);
 	return s;
 }
