@@ -211,7 +211,8 @@ START_TEST(test_load_stereo_and_fields)
 	ck_assert_str_eq(c->tools[0].result, "{\"ok\":true}");
 	ck_assert_int_eq(c->tools[0].t_ms, 5000);
 	ck_assert(c->has_expectations);
-	ck_assert_ptr_nonnull(strstr(c->agent_path, "/c/../agent.json"));
+	/* "../agent.json" from the folder, written as the user would */
+	ck_assert_str_eq(c->agent_path, temp_path("agent.json"));
 	ck_assert_ptr_nonnull(strstr(c->text, "\"expectations\""));
 	vagent_recorded_call_free(c);
 
@@ -440,6 +441,7 @@ START_TEST(test_audio_variants)
 		struct tturn turns[4];
 		struct vagent_recorded_call *c = NULL;
 		struct vagent_call_run *r;
+		struct vagent_trace *t;
 		struct vagent_error err;
 		char name[32];
 		const char *dir;
@@ -454,8 +456,9 @@ START_TEST(test_audio_variants)
 		ck_assert_ptr_nonnull(c->agent_audio);
 		vagent_recorded_call_free(c);
 		r = replay(dir, VAGENT_REPLAY_TIMELINE);
-		ck_assert_msg(at(trace_of(r), VAGENT_TRACE_CALLER_SPEECH_START, 1) == 2600000,
-			      "layout %zu", i);
+		t = trace_of(r);
+		ck_assert_msg(at(t, VAGENT_TRACE_CALLER_SPEECH_START, 1) == 2600000, "layout %zu", i);
+		vagent_trace_free(t);
 		ck_assert_str_eq(vagent_session_result(r->session)->turns[1].stt_text, "hello");
 		vagent_call_run_free(r);
 	}
@@ -723,6 +726,59 @@ START_TEST(test_cli_run_record)
 }
 END_TEST
 
+/* The shipped call built from real recordings replays on the embedded
+ * stack: it passes, its second sentence barges in, and the WER of the
+ * recogniser against the datasets' transcripts is reported. Replayed
+ * with --record, it is a call folder again. */
+START_TEST(test_cli_shipped_real_call)
+{
+	struct run_result r;
+	struct vagent_recorded_call *c = NULL;
+	struct vagent_error err;
+	cJSON *j, *call;
+
+	orders_start();
+	r = run_vagent("replay", "--json", "-", "--compute", "free", "--date", "2026-12-03",
+		       "--record", temp_path("again"), top_path("fixtures/calls/ivr-harvard"), NULL);
+	ck_assert_msg(r.exit_code == 0, "%s%s", r.out, r.err);
+	j = cJSON_Parse(r.out);
+	call = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "calls"), 0);
+	ck_assert_msg(call != NULL, "%s", r.out);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(call, "passed")));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(call, "barge_ins")), 1);
+	ck_assert_int_gt(cJSON_GetObjectItem(cJSON_GetObjectItem(call, "wer"), "ref_words")->valueint,
+			 10);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(call, "turns"),
+								1), "caller_text")->valuestring,
+			 "A gold ring will please most any girl.");
+	cJSON_Delete(j);
+	run_result_free(&r);
+	ck_assert_msg(vagent_call_load(temp_path("again/ivr-harvard"), &c, NULL, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_str_eq(c->turns[1].text, "A gold ring will please most any girl.");
+	ck_assert_int_eq(c->rate, 8000);
+	vagent_recorded_call_free(c);
+	orders_stop();
+}
+END_TEST
+
+/* The transfer webhook's server not there is the infrastructure failing
+ * (exit 3), not the agent (1) nor the input (2). */
+START_TEST(test_cli_infrastructure_failure)
+{
+	struct run_result r;
+
+	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
+	r = run_vagent("replay", "-q", "--compute", "free", top_path("fixtures/calls/ivr-harvard"),
+		       NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "FAIL ivr-harvard: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: the transfer webhook POST "
+				     "failed"));
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_replay(void)
 {
 	Suite *s = suite_create("replay");
@@ -745,6 +801,8 @@ Suite *suite_replay(void)
 	tcase_add_test(calls, test_record_replay_round_trip);
 	tcase_add_test(calls, test_cli_exit_codes);
 	tcase_add_test(calls, test_cli_run_record);
+	tcase_add_test(calls, test_cli_shipped_real_call);
+	tcase_add_test(calls, test_cli_infrastructure_failure);
 	suite_add_tcase(s, calls);
 	return s;
 }

@@ -113,6 +113,39 @@ static bool get_int(struct lctx *c, const cJSON *o, const char *key,
 	return true;
 }
 
+/* Drop "NAME/.." pairs from `p` in place, lexically ("a/b/../../c" ->
+ * "c"), so paths read as the user would write them. */
+static void drop_dot_dots(char *p)
+{
+	bool again = true;
+
+	while (again) {
+		char *seg = p;
+
+		again = false;
+		while (*seg) {
+			char *end = strchr(seg, '/');
+			size_t n = end ? (size_t)(end - seg) : strlen(seg);
+
+			if (end && n && !(n == 2 && !strncmp(seg, "..", 2)) &&
+			    !(n == 1 && seg[0] == '.') && !strncmp(end + 1, "..", 2) &&
+			    (end[3] == '/' || end[3] == '\0')) {
+				/* seg is NAME, followed by ".." */
+				char *rest = end[3] ? end + 4 : end + 3;
+
+				memmove(seg, rest, strlen(rest) + 1);
+				again = true;
+				break;
+			}
+			if (!end)
+				break;
+			seg = end + 1;
+		}
+	}
+	if (!*p)
+		strcpy(p, ".");
+}
+
 /* `rel` against `dir` (transfer full). */
 static char *resolve(const char *dir, const char *rel)
 {
@@ -123,8 +156,10 @@ static char *resolve(const char *dir, const char *rel)
 		return strdup(rel);
 	n = strlen(dir) + strlen(rel) + 2;
 	p = malloc(n);
-	if (p)
+	if (p) {
 		snprintf(p, n, "%s/%s", dir, rel);
+		drop_dot_dots(p);
+	}
 	return p;
 }
 
@@ -422,14 +457,17 @@ static void parse(struct lctx *c, const cJSON *root, struct vagent_recorded_call
 		    strlen(s) > 128 || strpbrk(s, "\n\r\t"))
 			problem(c, VAGENT_EINVAL, "name", "must be at most 128 characters, "
 				"without '/' or control characters, and not . or ..");
-		else
-			rc->name = strdup(s);
+		else if (!(rc->name = strdup(s)))
+			problem(c, VAGENT_ENOMEM, "name", "out of memory");
 	}
-	if ((s = get_string(c, root, "description", "description", true)))
-		rc->description = strdup(s);
+	if ((s = get_string(c, root, "description", "description", true)) &&
+	    !(rc->description = strdup(s)))
+		problem(c, VAGENT_ENOMEM, "description", "out of memory");
 	if ((s = get_string(c, root, "agent", "agent", false))) {
 		rc->agent_path = resolve(rc->dir, s);
-		if (rc->agent_path && access(rc->agent_path, R_OK) != 0)
+		if (!rc->agent_path)
+			problem(c, VAGENT_ENOMEM, "agent", "out of memory");
+		else if (access(rc->agent_path, R_OK) != 0)
 			problem(c, VAGENT_EINVAL, "agent", "%s: %s", rc->agent_path,
 				errno == ENOENT ? "no such file" : strerror(errno));
 	}
