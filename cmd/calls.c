@@ -2,14 +2,16 @@
  * calls.c — what `vagent run` and `vagent replay` share: the options of a
  * run of calls, each finished call printed (transcript with golden and
  * heard text, tools, hops, comparisons, the ok/FAIL line) and written
- * (--out trace and recording, --record call folder), then the percentile
- * table and the --json result.
+ * (--out trace and recording, --record call folder), its expectations
+ * judged, then the summary and percentile table, the --json result,
+ * --junit and the HTML report.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vagent.h"
 #include "calls.h"
@@ -231,6 +233,55 @@ void calls_run_options(const struct calls_options *o, uint64_t seed,
 	ro->record = o->out_dir != NULL || o->record_dir != NULL;
 	ro->prefer_mock_tools = o->mock_tools;
 	ro->free_compute = !strcmp(o->compute, "free");
+	ro->agent_path = o->agent;
+}
+
+/*
+ * Judge the call: its expectations, evaluated on its trace, result and
+ * recording, and on its own JSON result (no card number may reach that
+ * either). *out gets `checks` followed by the outcomes (malloc'd; the
+ * strings stay owned by their makers). 0, or 3.
+ */
+static int judge(struct vagent_call_run *r, struct vagent_call_report *rep,
+		 const struct vagent_expectation_result *checks, size_t n_checks,
+		 struct vagent_expectation_result **out, size_t *n_out)
+{
+	struct vagent_expectation_result *all;
+	const struct vagent_expectation_outcomes *o;
+	char *json = NULL;
+	const char *texts[1];
+	struct vagent_error err;
+	size_t n;
+
+	*out = NULL;
+	*n_out = 0;
+	if (vagent_result_to_json(rep, 1, NULL, 0, &json, &err) != VAGENT_OK) {
+		cmd_error("%s", err.message);
+		return 3;
+	}
+	texts[0] = json;
+	if (vagent_call_run_check(r, texts, 1, &err) != VAGENT_OK) {
+		cmd_error("%s: expectations: %s", rep->name, err.message);
+		free(json);
+		return 3;
+	}
+	free(json);
+	o = r->outcomes;
+	n = n_checks + (o ? o->n : 0);
+	if (!n)
+		return 0;
+	all = calloc(n, sizeof(*all));
+	if (!all) {
+		cmd_error("out of memory");
+		return 3;
+	}
+	for (size_t i = 0; i < n_checks; i++)
+		all[i] = checks[i];
+	for (size_t i = 0; o && i < o->n; i++)
+		all[n_checks + i] = o->results[i];
+	*out = all;
+	*n_out = n;
+	return 0;
 }
 
 int calls_init(struct calls *c, const struct calls_options *o, size_t cap)
@@ -240,8 +291,11 @@ int calls_init(struct calls *c, const struct calls_options *o, size_t cap)
 	c->cap = cap;
 	c->runs = calloc(cap ? cap : 1, sizeof(*c->runs));
 	c->reports = calloc(cap ? cap : 1, sizeof(*c->reports));
+	c->checks = calloc(cap ? cap : 1, sizeof(*c->checks));
+	c->failures = calloc(cap ? cap : 1, sizeof(*c->failures));
+	c->hrefs = calloc(cap ? cap : 1, sizeof(*c->hrefs));
 	c->stats = vagent_stats_new();
-	if (!c->runs || !c->reports || !c->stats) {
+	if (!c->runs || !c->reports || !c->checks || !c->failures || !c->hrefs || !c->stats) {
 		cmd_error("out of memory");
 		return 3;
 	}
@@ -279,8 +333,11 @@ static bool call_wer(const struct vagent_session_result *res, struct vagent_wer_
 }
 
 int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
-	      const struct vagent_expectation_result *checks, size_t n_checks, bool wer)
+	      const char *description,
+	      const struct vagent_expectation_result *given, size_t n_given, bool wer)
 {
+	struct vagent_expectation_result *checks = NULL;
+	size_t n_checks = 0;
 	const struct calls_options *o = c->opt;
 	struct vagent_trace *t = NULL;
 	struct vagent_trace_metrics *tm = NULL;
@@ -327,22 +384,35 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 			       "words)\n", "", 100.0 * vagent_wer_rate(&wc), wc.sub, wc.del, wc.ins,
 			       wc.ref_words);
 	}
+	/* what the report and the expectations see of the call */
+	rep->name = name;
+	rep->turns = res->turns;
+	rep->n_turns = res->n_turns;
+	rep->trace = trace_text;
+	rep->trace_len = trace_len;
+	rep->escalated = res->escalated;
+	rep->description = description;
+	rep->agent_path = r->agent ? r->agent->path : NULL;
+	rep->end_reason = res->end_reason;
+	rep->duration_ms = vagent_ticks_to_ms(res->duration);
+	rc = judge(r, rep, given, n_given, &checks, &n_checks);
+	c->checks[c->n - 1] = checks;
 	for (size_t k = 0; k < n_checks; k++) {
 		if (!checks[k].passed)
 			failed++;
-		if (!o->quiet)
+		if (o->human && (!o->quiet || !checks[k].passed))
 			printf("  %9s  %s    %s: %s\n", "", checks[k].passed ? "ok  " : "FAIL",
 			       checks[k].name, checks[k].detail ? checks[k].detail : "");
 	}
 	infra = infrastructure_failure(r, t, why, sizeof(why));
 	if (o->human)
 		printf("%s %s: %s after %.1f s, %zu turns%s%s%s%s%s%s\n",
-		       infra || failed ? "FAIL" : "ok  ", name,
+		       infra ? "ERROR" : failed ? "FAIL" : "ok  ", name,
 		       res->end_reason ? res->end_reason : "?",
 		       (double)vagent_ticks_to_ms(res->duration) / 1000.0, res->n_turns, wer_text,
 		       res->escalated ? ", escalated: " : "",
 		       res->escalated && res->escalation_reason ? res->escalation_reason : "",
-		       failed ? (failed == 1 ? "; a comparison failed" : "; comparisons failed")
+		       failed ? (failed == 1 ? "; a check failed" : "; checks failed")
 			      : "",
 		       infra ? "; infrastructure failed: " : "", infra ? why : "");
 	if (!o->quiet && res->transfer_webhook_status > 0)
@@ -352,17 +422,13 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 		printf("\n");
 	if (infra)
 		rc = 3;
-	else if (failed)
+	else if (failed && rc < 1)
 		rc = 1;
-	rep->name = name;
-	rep->passed = !infra && !failed;
-	rep->turns = res->turns;
-	rep->n_turns = res->n_turns;
-	rep->trace = trace_text;
-	rep->trace_len = trace_len;
-	rep->escalated = res->escalated;
+	rep->passed = !infra && !failed && rc == 0;
 	rep->expectations = checks;
 	rep->n_expectations = n_checks;
+	if (infra)
+		rep->failure = c->failures[c->n - 1] = strdup(why);
 	if (o->out_dir) {
 		char path[4096];
 		const struct vagent_audio *rec = vagent_session_recording(r->session);
@@ -371,6 +437,10 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 		if (write_file(path, trace_text ? trace_text : "", trace_len))
 			rc = 3;
 		snprintf(path, sizeof(path), "%s/%s.wav", o->out_dir, name);
+		if (rec && (c->hrefs[c->n - 1] = malloc(strlen(name) + 5))) {
+			sprintf(c->hrefs[c->n - 1], "%s.wav", name);
+			rep->recording_href = c->hrefs[c->n - 1];
+		}
 		if (rec) {
 			struct vagent_audio_save_opts so = vagent_audio_save_opts_default();
 
@@ -397,44 +467,79 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 	return rc;
 }
 
+/* Write `text` to `path` (or stdout for "-"); 0 or 3. */
+static int write_report(const char *path, const char *text)
+{
+	return cmd_write_output(path, text);
+}
+
 int calls_finish(struct calls *c)
 {
-	if (c->n && c->opt->human) {
-		printf("%-17s %5s %8s %8s %8s %8s %8s  (ms)\n", "hop", "n", "p50", "p90", "p95",
-		       "p99", "max");
-		for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
-			struct vagent_stat_summary s;
+	const struct calls_options *o = c->opt;
+	struct vagent_error err;
+	char *text = NULL;
+	int w;
 
-			if (vagent_stats_summary(c->stats, (vagent_metric)m, &s) != VAGENT_OK)
-				continue;
-			printf("%-17s %5zu %8s %8s %8s %8s %8s\n", vagent_metric_name((vagent_metric)m),
-			       s.n, ms(s.p50), ms(s.p90), ms(s.p95), ms(s.p99), ms(s.max));
-		}
-	}
-	if (c->opt->json && c->n) {
-		char *text = NULL;
-		struct vagent_error err;
-
-		if (vagent_result_to_json(c->reports, c->n, NULL, 0, &text, &err) != VAGENT_OK) {
+	if (c->n && o->human) {
+		if (vagent_report_summary(c->reports, c->n, isatty(STDOUT_FILENO), &text,
+					  &err) != VAGENT_OK) {
 			cmd_error("%s", err.message);
 			c->rc = 3;
 		} else {
-			int w = cmd_write_output(c->opt->json, text);
-
-			if (w && w > c->rc)
-				c->rc = w;
-			free(text);
+			fputs(text, stdout);
+			fflush(stdout);
 		}
+		free(text);
+		text = NULL;
+	}
+	if (o->json && c->n) {
+		if (vagent_result_to_json(c->reports, c->n, NULL, 0, &text, &err) != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			c->rc = 3;
+		} else if ((w = write_report(o->json, text)) > c->rc) {
+			c->rc = w;
+		}
+		free(text);
+		text = NULL;
+	}
+	if (o->junit && c->n) {
+		if (vagent_report_junit(c->reports, c->n, NULL, &text, &err) != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			c->rc = 3;
+		} else if ((w = write_report(o->junit, text)) > c->rc) {
+			c->rc = w;
+		}
+		free(text);
+		text = NULL;
+	}
+	if (o->out_dir && c->n) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/report.html", o->out_dir);
+		if (vagent_report_html(c->reports, c->n, NULL, 0, NULL, &text, &err) != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			c->rc = 3;
+		} else if ((w = write_file(path, text, strlen(text))) > c->rc) {
+			c->rc = w;
+		}
+		free(text);
 	}
 	return c->rc;
 }
 
 void calls_free(struct calls *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		vagent_call_run_free(c->runs[i]);
+		free(c->checks[i]);
+		free(c->failures[i]);
+		free(c->hrefs[i]);
+	}
 	free(c->runs);
 	free(c->reports);
+	free(c->checks);
+	free(c->failures);
+	free(c->hrefs);
 	vagent_stats_free(c->stats);
 	memset(c, 0, sizeof(*c));
 }

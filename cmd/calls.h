@@ -18,6 +18,8 @@ struct calls_options {
 	const char *out_dir;          /* --out, or NULL */
 	const char *record_dir;       /* --record, or NULL */
 	const char *json;             /* --json, or NULL */
+	const char *junit;            /* --junit, or NULL */
+	const char *agent;            /* --agent: test this agent instead */
 	const char *date;             /* --date, or NULL */
 	long seed;                    /* --seed, -1: none */
 	bool quiet, mock_tools;
@@ -38,6 +40,10 @@ struct calls {
 	struct vagent_stats *stats;
 	struct vagent_call_run **runs;
 	struct vagent_call_report *reports;
+	/* per call: its checks and expectations' outcomes, its failure
+	 * message and recording name (owned) */
+	struct vagent_expectation_result **checks;
+	char **failures, **hrefs;
 	size_t n, cap;
 	int rc;                       /* 0, 1 (a comparison failed), 3 */
 };
@@ -48,14 +54,19 @@ int calls_init(struct calls *c, const struct calls_options *o, size_t cap);
 /*
  * Report finished call `r` (kept until calls_free) named `name`: its
  * transcript (unless -q), with the WER of what was heard against the
- * golden text when `wer`, the `checks` (comparisons; a failed one makes
- * the call FAIL, exit 1), the ok/FAIL line, and its --out and --record
- * files. Returns the call's exit code (0, 1 or 3), also kept in c->rc.
+ * golden text when `wer`, the `checks` (comparisons) and the run's
+ * expectations evaluated (docs/expectations.md; a failed one makes the
+ * call FAIL, exit 1), the ok/FAIL line, and its --out and --record files.
+ * `description` (may be NULL) goes to the reports. Returns the call's
+ * exit code (0, 1 or 3), also kept in c->rc.
  */
 int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
+	      const char *description,
 	      const struct vagent_expectation_result *checks, size_t n_checks, bool wer);
 
-/* The percentile table and the --json result; returns the run's exit code. */
+/* The summary (a line per call, the percentile table; colour on a
+ * terminal), the --json result, --junit and --out DIR/report.html;
+ * returns the run's exit code. */
 int calls_finish(struct calls *c);
 void calls_free(struct calls *c);
 

@@ -207,6 +207,9 @@ int cmd_replay(int argc, char **argv)
 		OPT_STRING_(0, "record", &co.record_dir, "DIR",
 			    "write each replayed call as a call folder DIR/NAME/"),
 		OPT_STRING_(0, "json", &co.json, "FILE", "write the run result as JSON ('-' for stdout)"),
+		OPT_STRING_(0, "junit", &co.junit, "FILE",
+			    "write JUnit XML: one testcase per call, failures with the comparison's "
+			    "or expectation's detail ('-' for stdout)"),
 		OPT_STRING_(0, "date", &co.date, "YYYY-MM-DD",
 			    "what \"today\" means to date slots (default: the real date)"),
 		OPT_BOOL_(0, "mock-tools", &co.mock_tools,
@@ -259,7 +262,8 @@ int cmd_replay(int argc, char **argv)
 			rc = vagent_status_exit_code(st);
 			break;
 		}
-		calls_add(&calls, r, r->call->name, &r->call->tool_check, 1, true);
+		calls_add(&calls, r, r->call->name, r->call->description, &r->call->tool_check, 1,
+			  true);
 	}
 	{
 		int fin = calls_finish(&calls);

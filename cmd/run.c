@@ -121,11 +121,17 @@ int cmd_run(int argc, char **argv)
 		OPT_INT_(0, "seed", &co.seed, "N", "seed for every random choice (default: each scenario's)",
 			 0, 2147483647),
 		OPT_STRING_(0, "out", &co.out_dir, "DIR",
-			    "write each call's trace (NAME.trace.jsonl) and stereo recording (NAME.wav)"),
+			    "write each call's trace (NAME.trace.jsonl), stereo recording (NAME.wav) "
+			    "and the HTML report of the run (report.html)"),
 		OPT_STRING_(0, "record", &co.record_dir, "DIR",
 			    "write each call as a recorded call folder DIR/NAME/ (call.json, call.wav) "
 			    "that 'vagent replay' plays back"),
+		OPT_STRING_(0, "agent", &co.agent, "FILE",
+			    "test this agent file instead of each scenario's \"agent\""),
 		OPT_STRING_(0, "json", &co.json, "FILE", "write the run result as JSON ('-' for stdout)"),
+		OPT_STRING_(0, "junit", &co.junit, "FILE",
+			    "write JUnit XML: one testcase per call, failures with the expectation's "
+			    "detail ('-' for stdout)"),
 		OPT_STRING_(0, "date", &co.date, "YYYY-MM-DD",
 			    "what \"today\" means to date slots (default: the real date)"),
 		OPT_BOOL_(0, "mock-tools", &co.mock_tools,
@@ -161,23 +167,52 @@ int cmd_run(int argc, char **argv)
 		rc = 3;
 		goto done;
 	}
-	for (size_t i = 0; i < n_files; i++) {
+	if (co.agent) {
+		struct vagent_diags d;
 		struct vagent_error err;
-		vagent_status st = vagent_scenario_load(files[i], &scenarios[i], &err);
+		vagent_status st;
 
+		vagent_diags_init(&d);
+		st = vagent_agent_validate(co.agent, &d, &err);
+		for (size_t k = 0; k < d.n; k++)
+			cmd_error("%s", d.lines[k]);
+		vagent_diags_clear(&d);
 		if (st != VAGENT_OK) {
-			cmd_error("%s", err.message);
 			rc = vagent_status_exit_code(st);
 			goto done;
+		}
+	}
+	for (size_t i = 0; i < n_files; i++) {
+		struct vagent_diags d;
+		struct vagent_error err;
+		vagent_status st;
+
+		/* every problem of every scenario (and its agent, mocks and
+		 * recordings), before any call runs */
+		vagent_diags_init(&d);
+		st = co.agent ? vagent_scenario_load_diags(files[i], &scenarios[i], &d, &err)
+			      : vagent_scenario_validate(files[i], &d, &err);
+		if (st == VAGENT_OK && co.agent)
+			st = vagent_scenario_check_files(scenarios[i], &d, &err);
+		if (st == VAGENT_OK && !scenarios[i])
+			st = vagent_scenario_load(files[i], &scenarios[i], &err);
+		for (size_t k = 0; k < d.n; k++)
+			cmd_error("%s", d.lines[k]);
+		vagent_diags_clear(&d);
+		if (st != VAGENT_OK) {
+			if (!rc || vagent_status_exit_code(st) > rc)
+				rc = vagent_status_exit_code(st);
+			continue;
 		}
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(scenarios[k]->name, scenarios[i]->name)) {
 				cmd_error("%s: name \"%s\" is also %s's; calls need unique names",
 					  files[i], scenarios[i]->name, files[k]);
 				rc = 2;
-				goto done;
 			}
 	}
+	if (rc)
+		goto done;
 	for (size_t i = 0; i < n_files; i++) {
 		struct vagent_scenario *sc = scenarios[i];
 		struct vagent_run_options ro;
@@ -199,7 +234,7 @@ int cmd_run(int argc, char **argv)
 			rc = vagent_status_exit_code(st);
 			break;
 		}
-		calls_add(&calls, r, r->scenario->name, NULL, 0, false);
+		calls_add(&calls, r, r->scenario->name, r->scenario->description, NULL, 0, true);
 	}
 	{
 		int fin = calls_finish(&calls);

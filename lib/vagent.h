@@ -1859,6 +1859,10 @@ struct vagent_agent_config {
 	bool barge_in;                     /* true */
 	int min_speech_ms;                 /* 200 */
 	int backchannel_max_ms;            /* 1000 */
+	int barge_in_min_words;            /* 0; N > 0: besides min_speech_ms,
+					    * wait until N words are recognised
+					    * that are not all backchannel words
+					    * (or backchannel_max_ms passes) */
 	const char *const *backchannels;   /* NULL: the built-in list */
 	bool cancel_tools_on_barge_in;     /* true: cancel; false: let finish */
 	/* Degradation. */
@@ -2814,6 +2818,7 @@ struct vagent_scenario_step {
 /* A scenario file (docs/scenario.md): one simulated call. */
 struct vagent_scenario {
 	char *name;                   /* "name", else the file's base name */
+	char *description;            /* or NULL */
 	char *path;
 	char *agent_path;             /* resolved against the scenario's dir */
 	char *voice;                  /* caller voice: a flite voice (rms,

@@ -643,7 +643,7 @@ START_TEST(test_cli_exit_codes)
 	r = run_vagent("replay", "-q", "--compute", "free", "--mode", "timeline", dir, NULL);
 	ck_assert_int_eq(r.exit_code, 1);
 	ck_assert_ptr_nonnull(strstr(r.out, "FAIL tools: agent_hangup after "));
-	ck_assert_ptr_nonnull(strstr(r.out, "; a comparison failed"));
+	ck_assert_ptr_nonnull(strstr(r.out, "; a check failed"));
 	run_result_free(&r);
 	r = run_vagent("replay", "--json", "-", "--compute", "free", dir, NULL);
 	ck_assert_int_eq(r.exit_code, 1);
@@ -772,7 +772,7 @@ START_TEST(test_cli_infrastructure_failure)
 	r = run_vagent("replay", "-q", "--compute", "free", top_path("fixtures/calls/ivr-harvard"),
 		       NULL);
 	ck_assert_int_eq(r.exit_code, 3);
-	ck_assert_ptr_nonnull(strstr(r.out, "FAIL ivr-harvard: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "ERROR ivr-harvard: "));
 	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: the transfer webhook POST "
 				     "failed"));
 	run_result_free(&r);

@@ -506,8 +506,10 @@ START_TEST(test_cli_bad_scenario)
 
 	r = run_vagent("run", p, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_int_eq(count_lines(r.err), 1);
+	/* every problem, each on its line */
+	ck_assert_int_eq(count_lines(r.err), 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "bad.json:3: stepz: unknown key \"stepz\""));
+	ck_assert_ptr_nonnull(strstr(r.err, "bad.json:1: steps: missing: the caller's script"));
 	run_result_free(&r);
 
 	p = temp_file("noagent.json", "{ \"agent\": \"missing.json\", \"steps\": [{\"say\": \"hi\"}] }");
@@ -517,9 +519,14 @@ START_TEST(test_cli_bad_scenario)
 	run_result_free(&r);
 
 	/* two scenarios with one name */
-	p = temp_file("a.json", "{ \"name\": \"same\", \"agent\": \"x.json\", \"steps\": [{\"say\": \"hi\"}] }");
-	r = run_vagent("run", p, temp_file("b.json", "{ \"name\": \"same\", \"agent\": \"x.json\", "
-					   "\"steps\": [{\"say\": \"hi\"}] }"), NULL);
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), "{ \"name\": \"same\", \"agent\": \"%s\", "
+			 "\"steps\": [{\"say\": \"hi\"}] }", top_path("scenarios/agents/store.json"));
+		p = temp_file("a.json", text);
+		r = run_vagent("run", p, temp_file("b.json", text), NULL);
+	}
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "b.json: name \"same\" is also "));
 	run_result_free(&r);
@@ -548,7 +555,7 @@ START_TEST(test_cli_infrastructure_failure)
 	r = run_vagent("run", "-q", "--compute", "free", "--date", "2026-12-03",
 		       temp_file("down.json", text), NULL);
 	ck_assert_int_eq(r.exit_code, 3);
-	ck_assert_ptr_nonnull(strstr(r.out, "FAIL order-status: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "ERROR order-status: "));
 	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: order_status: connection to "
 				     "http://127.0.0.1:9/orders/12345 failed"));
 	run_result_free(&r);

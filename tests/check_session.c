@@ -288,6 +288,46 @@ START_TEST(test_backchannel_does_not_interrupt)
 }
 END_TEST
 
+/* A recogniser slower than min_speech_ms: without min_words its silence
+ * looks like an interruption; with min_words 1 the agent waits for the
+ * words — "uh-huh" goes through, "wait stop" interrupts once heard. */
+static void slow_partials(struct call *c, int min_words, const char *words)
+{
+	call_init(c);
+	c->cfg.agent.greet = true;
+	c->cfg.agent.barge_in_min_words = min_words;
+	c->stt.first_partial.base_ms = 400;
+	c->llm[0].greeting = "Hello, thank you for calling the order line. I can help you "
+			     "track an order, change an address, or ask about a refund.";
+	say(c, VAGENT_ANCHOR_AGENT_SPEAKING, 1000, words);
+	call_run(c);
+}
+
+START_TEST(test_min_words_waits_for_the_recogniser)
+{
+	struct call c;
+	const struct vagent_trace_event *b, *p;
+
+	slow_partials(&c, 0, "uh-huh");
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_BARGE_IN, -1), 1);
+	call_free(&c);
+
+	slow_partials(&c, 1, "uh-huh");
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_BARGE_IN, -1), 0);
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0)->reason, "done");
+	call_free(&c);
+
+	slow_partials(&c, 1, "wait stop please");
+	b = must(&c, VAGENT_TRACE_BARGE_IN, -1, 0);
+	p = must(&c, VAGENT_TRACE_STT_PARTIAL, -1, 0);
+	/* decided on the tick the first words arrived, not before */
+	ck_assert_int_ge(b->t_us, p->t_us);
+	ck_assert_int_le(b->t_us - p->t_us, 20000);
+	ck_assert_int_eq(b->decision_us, b->t_us);
+	call_free(&c);
+}
+END_TEST
+
 START_TEST(test_short_speech_does_not_interrupt)
 {
 	struct call c;
@@ -1046,6 +1086,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_turn_end_after_hold);
 	tcase_add_test(tc, test_barge_in_stops_within_a_frame);
 	tcase_add_test(tc, test_backchannel_does_not_interrupt);
+	tcase_add_test(tc, test_min_words_waits_for_the_recogniser);
 	tcase_add_test(tc, test_short_speech_does_not_interrupt);
 	tcase_add_test(tc, test_tool_timeout_and_filler);
 	tcase_add_test(tc, test_tool_result_and_malformed);

@@ -818,8 +818,8 @@ static void parse_settings(struct ctx *c, const cJSON *root)
 		"hold_words", NULL
 	};
 	static const char *const int_keys[] = {
-		"barge_in", "min_speech_ms", "backchannel_max_ms", "backchannels",
-		"cancel_tools", NULL
+		"barge_in", "min_speech_ms", "min_words", "backchannel_max_ms",
+		"backchannels", "cancel_tools", NULL
 	};
 	static const char *const no_input_keys[] = {
 		"after_ms", "reprompt", "max_reprompts", "goodbye", NULL
@@ -865,6 +865,8 @@ static void parse_settings(struct ctx *c, const cJSON *root)
 			&cfg->min_speech_ms);
 		get_int(c, o, "interruption", "backchannel_max_ms", 0, 10000,
 			&cfg->backchannel_max_ms);
+		get_int(c, o, "interruption", "min_words", 0, 10,
+			&cfg->barge_in_min_words);
 		if (cJSON_GetObjectItemCaseSensitive(o, "backchannels"))
 			cfg->backchannels = (const char *const *)
 				get_list(c, o, "interruption", "backchannels", NULL);

@@ -557,7 +557,8 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 		else
 			sc->name = strdup(s);
 	}
-	get_string(c, root, "description", "description");
+	if ((s = get_string(c, root, "description", "description")))
+		sc->description = strdup(s);
 	if (!(s = get_string(c, root, "agent", "agent")))
 		fail(c, VAGENT_EINVAL, "agent", "missing: the agent file to test");
 	else
@@ -748,6 +749,7 @@ void vagent_scenario_free(struct vagent_scenario *sc)
 	free_faults(sc->stt_faults, sc->n_stt_faults);
 	free_faults(sc->tts_faults, sc->n_tts_faults);
 	free(sc->noise_path);
+	free(sc->description);
 	for (i = 0; i < sc->n_services; i++) {
 		free(sc->services[i].env);
 		free(sc->services[i].routes_path);

@@ -278,6 +278,23 @@ static void normalise(const char *text, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The number of words in `text` (NULL: 0). */
+static int count_words(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = text; p && *p; ) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n++;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
 /* Whether every word of `text` belongs to a backchannel phrase
  * (greedy, longest phrase first at each position). Empty: false. */
 static bool all_backchannel(const struct turn_stage *t, const char *text)
@@ -463,9 +480,13 @@ static void turn_handle_frame(struct turn_stage *t, struct vagent__item *it)
 		if (dur >= min) {
 			char *text = joined(t->seg_finals, t->seg_partial, NULL);
 			bool backchannel = all_backchannel(t, text);
+			/* min_words: wait for the recogniser's words before
+			 * deciding (a backchannel cannot be told from an
+			 * interruption by its first 200 ms of sound) */
+			bool words = count_words(text) >= s->cfg.agent.barge_in_min_words;
 
 			free(text);
-			if (!backchannel || dur >= bmax)
+			if ((!backchannel && words) || dur >= bmax)
 				barge_in(t, end);
 		}
 	}
