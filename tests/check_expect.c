@@ -475,6 +475,9 @@ START_TEST(test_eval_events_latency_wer)
 		      true, "2 caller.speech_end, each followed by turn.end within 500 ms (max +500 ms)");
 	expect_detail("{ \"event\": \"tool.end\", \"within_ms\": 500, \"of\": \"turn.end\" }",
 		      false, "turn.end at 9300 ms (turn 2): no tool.end after it");
+	/* written at the same time, in either order */
+	expect_detail("{ \"event\": \"escalation\", \"within_ms\": 0, \"of\": \"transfer\" }",
+		      true, "1 transfer, each followed by escalation within 0 ms (max +0 ms)");
 	expect_detail("{ \"event\": \"agent.audio_stop\", \"within_ms\": 300, \"of\": \"dtmf\" }",
 		      false, "no dtmf in the call");
 	/* e2e: 7100 - 5500 = 1600 ms, 9520 - 8900 = 620 ms */
@@ -676,7 +679,7 @@ START_TEST(test_simulated_call)
 		"  { \"wer_max\": 0 },\n"
 		"  { \"latency\": \"e2e.max<3s\" },\n"
 		"  { \"turns\": 2 },\n"
-		"  { \"no_card_number\": true },\n"
+		"  { \"no_card_number\": true, \"recording\": false },\n"
 		"  { \"tool_called\": \"refund\" },\n"
 		"  { \"latency\": \"e2e.p50<10ms\" }\n"
 		"] }";

@@ -690,9 +690,14 @@ static bool check_event_within(struct ectx *c, const struct vagent__expectation 
 		if (ea->type != x->event_a)
 			continue;
 		n_a++;
-		for (size_t k = i + 1; k < c->n && !eb; k++)
-			if (c->ev_sorted[k]->type == x->event_b)
+		/* the first B at or after A's time, whatever the file order of
+		 * events written at the same time */
+		for (size_t k = 0; k < c->n; k++)
+			if (k != i && c->ev_sorted[k]->type == x->event_b &&
+			    c->ev_sorted[k]->t_us >= ea->t_us) {
 				eb = c->ev_sorted[k];
+				break;
+			}
 		fmt_t(t1, sizeof(t1), ea->t_us);
 		if (!eb) {
 			dputf(d, "%s at %s ms (turn %d): no %s after it", a, t1, ea->turn, b);
