@@ -508,7 +508,8 @@ START_TEST(test_eval_events_latency_wer)
 }
 END_TEST
 
-/* A metric the trace cannot give fails with a detail saying so. */
+/* A bare trace: a metric it cannot give fails with a detail saying so;
+ * the session result stands in for what the trace lacks. */
 START_TEST(test_eval_missing_metric)
 {
 	const char *trace =
@@ -527,6 +528,11 @@ START_TEST(test_eval_missing_metric)
 	ck_assert_str_eq(d, "no transfer in the call");
 	d = eval_on(trace, "{ \"escalated\": false }", true, NULL, NULL, 0);
 	ck_assert_str_eq(d, "not escalated");
+	/* no texts in the trace: what the agent said is the result's */
+	d = eval_on(trace, "{ \"agent_said\": \"has shipped\" }", true, NULL, NULL, 0);
+	ck_assert_str_eq(d, "/has shipped/ said in turn 1: \"Order 4 0 7 2 1 has shipped.\"");
+	d = eval_on(trace, "{ \"agent_never_said\": \"hold\" }", false, NULL, NULL, 0);
+	ck_assert_str_eq(d, "/hold/ said in turn 2: \"Please hold while I transfer you.\"");
 }
 END_TEST
 
