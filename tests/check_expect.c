@@ -243,7 +243,10 @@ START_TEST(test_parse_every_problem)
 		"    { \"no_card_number\": false },\n"                                 /* 15 */
 		"    { \"tool_called\": \"y\", \"args\": { \"n\": \"/[/\" } },\n"      /* 16 */
 		"    { \"event\": \"barge_in\", \"of\": \"turn.end\" },\n"             /* 17 */
-		"    { \"heard\": true, \"agent_said\": \"hi\", \"name\": \"\" }\n"    /* 18 */
+		"    { \"heard\": true, \"agent_said\": \"hi\", \"name\": \"\" },\n"   /* 18 */
+		"    { \"agent_said\": \"a++++++++++++++++++++++++\" },\n"             /* 19 */
+		"    { \"end_reason\": \"/(((x{2})*)+)?/\" },\n"                      /* 20 */
+		"    { \"tool_called\": \"line\\nbreak\", \"colour\\n\": 1 }\n"    /* 21 */
 		"  ]\n"
 		"}\n";
 	static const char *const want[] = {
@@ -265,6 +268,14 @@ START_TEST(test_parse_every_problem)
 		"s.json:16: expectations[13].args.n: bad regex /[/: ",
 		"s.json:17: expectations[14].within_ms: missing: the bound in ms",
 		"s.json:18: expectations[15].name: must be a non-empty string",
+		/* glibc's regcomp is exponential in nested repetitions */
+		"s.json:19: expectations[16].agent_said: bad regex \"a++++++++++++++++++++++++\": "
+		"regex nests repetitions more than 3 deep (like \"((a+)+)+\")",
+		"s.json:20: expectations[17].end_reason: bad regex /(((x{2})*)+)?/: regex nests "
+		"repetitions more than 3 deep",
+		/* one line, whatever the file's strings hold */
+		"s.json:21: expectations[18].colour : unknown key \"colour \" (tool_called takes "
+		"args, times, name)",
 	};
 	struct vagent_expectations *x = (void *)1;
 	struct vagent_diags d;

@@ -1177,8 +1177,8 @@ vagent_status vagent_expectations_eval(const struct vagent_expectations *x,
 		struct vagent__strbuf d = { 0 };
 		bool passed = check_one(&c, &x->items[i], &d);
 
-		o->results[i].name = strdup(x->items[i].name);
-		o->results[i].detail = vagent__strbuf_detach(&d);
+		o->results[i].name = vagent__one_line(strdup(x->items[i].name));
+		o->results[i].detail = vagent__one_line(vagent__strbuf_detach(&d));
 		o->results[i].passed = passed;
 		o->n++;
 		o->failed += !passed;
