@@ -218,6 +218,10 @@ START_TEST(test_parse_vocabulary)
 	x = parse_ok("{ \"expectations\": [ { \"no_card_number\": true } ] }");
 	ck_assert(vagent_expectations_need_recording(x));
 	vagent_expectations_free(x);
+	x = parse_ok("{ \"expectations\": [ { \"no_card_number\": true, \"recording\": false },"
+		     " { \"agent_said\": \"hi\", \"heard\": false } ] }");
+	ck_assert(!vagent_expectations_need_recording(x));
+	vagent_expectations_free(x);
 	vagent_expectations_free(NULL);
 	ck_assert_uint_eq(vagent_expectations_count(NULL), 0);
 }
@@ -662,6 +666,41 @@ START_TEST(test_eval_several_and_bad_trace)
 }
 END_TEST
 
+/* A recogniser that cannot load is the infrastructure failing: its
+ * status comes back, and so do the outcomes, the ones it kept from being
+ * evaluated failed with the reason. */
+START_TEST(test_eval_recogniser_missing)
+{
+	const char *doc = "{ \"expectations\": [ { \"agent_said\": \"hello\", \"heard\": true }, "
+			  "{ \"tool_not_called\": \"refund\" } ] }";
+	struct vagent_expectations *x = parse_ok(doc);
+	struct vagent_expectation_outcomes *o = NULL;
+	struct vagent_audio *rec = vagent_audio_new(16000, 2, 16000 * 12);
+	struct vagent_sphinx_config sc = vagent_sphinx_config_default();
+	struct vagent_call_evidence ev = { .name = "c", .trace = call_trace,
+					   .trace_len = strlen(call_trace), .recording = rec,
+					   .sphinx = &sc };
+	struct vagent_error err;
+	vagent_status st;
+
+	sc.model_dir = temp_path("no-model");
+	st = vagent_expectations_eval(x, &ev, &o, &err);
+	ck_assert_msg(st != VAGENT_OK && vagent_status_exit_code(st) != 0, "%d", st);
+	ck_assert_ptr_nonnull(strstr(err.message, "no-model"));
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->n, 2);
+	ck_assert_uint_eq(o->failed, 1);
+	ck_assert(!o->results[0].passed);
+	ck_assert_msg(!strncmp(o->results[0].detail, "not evaluated: ", 15), "%s",
+		      o->results[0].detail);
+	ck_assert_ptr_nonnull(strstr(o->results[0].detail, "no-model"));
+	ck_assert(o->results[1].passed);
+	vagent_expectation_outcomes_free(o);
+	vagent_expectations_free(x);
+	vagent_audio_free(rec);
+}
+END_TEST
+
 /* ---- a simulated call ---- */
 
 START_TEST(test_simulated_call)
@@ -837,6 +876,8 @@ Suite *suite_expect(void)
 	tcase_add_test(eval, test_eval_disclosure);
 	tcase_add_test(eval, test_eval_card_number);
 	tcase_add_test(eval, test_eval_several_and_bad_trace);
+	tcase_add_checked_fixture(eval, temp_dir_setup, temp_dir_teardown);
+	tcase_add_test(eval, test_eval_recogniser_missing);
 	suite_add_tcase(s, eval);
 	/* calls on the session engine and the embedded stack (sanitizer
 	 * builds are several times slower) */
