@@ -453,14 +453,14 @@ END_TEST
 
 START_TEST(test_eval_escalation_and_transfer)
 {
-	expect_detail("{ \"escalated\": true }", true, "escalated: human_requested");
+	expect_detail("{ \"escalated\": true }", true, "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"human_requested\" }", true,
-		      "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"/^human/\" }", true,
-		      "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"guard_limit\" }", false,
-		      "escalated: human_requested, not guard_limit");
-	expect_detail("{ \"escalated\": false }", false, "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2), not guard_limit");
+	expect_detail("{ \"escalated\": false }", false, "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"transfer_package\": [\"slots.order_number\", \"actions[0].tool\"] }",
 		      true, "package has slots.order_number = \"40721\", actions[0].tool = "
 		      "\"order_status\"");

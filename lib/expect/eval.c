@@ -540,18 +540,23 @@ static bool check_escalated(struct ectx *c, const struct vagent__expectation *x,
 			    struct vagent__strbuf *d)
 {
 	const struct vagent_session_result *r = c->ev->result;
+	const struct vagent_trace_event *at = NULL;
 	const char *reason = NULL;
 	bool escalated = false;
 	size_t k = 0;
+	char t[32];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct vagent_trace_event *e = c->ev_sorted[i];
 
 		if (e->type != VAGENT_TRACE_ESCALATION)
 			continue;
+		/* the first, or the first with the reason wanted */
 		if (!escalated || (x->reason.text && !vagent__xmatch_test(&x->reason, reason) &&
-				   vagent__xmatch_test(&x->reason, e->reason)))
+				   vagent__xmatch_test(&x->reason, e->reason))) {
 			reason = e->reason;
+			at = e;
+		}
 		escalated = true;
 		k++;
 	}
@@ -564,6 +569,10 @@ static bool check_escalated(struct ectx *c, const struct vagent__expectation *x,
 		return !x->flag;
 	}
 	dputf(d, "escalated: %s", reason ? reason : "(no reason)");
+	if (at) {
+		fmt_t(t, sizeof(t), at->t_us);
+		dputf(d, " at %s ms (turn %d)", t, at->turn);
+	}
 	if (k > 1)
 		dputf(d, " (%zu escalations)", k);
 	if (!x->flag)
