@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,9 +595,10 @@ static const cJSON *json_at(const cJSON *root, const char *path, const cJSON **d
 	*deepest = root;
 	while (j && *path) {
 		if (*path == '[') {
-			long idx = strtol(path + 1, (char **)&path, 10);
+			char *end;
+			long idx = strtol(path + 1, &end, 10);
 
-			path++;                 /* ']' */
+			path = end + 1;         /* past ']' */
 			j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, (int)idx) : NULL;
 		} else {
 			size_t n = strcspn(path, ".[");
@@ -1133,8 +1135,9 @@ void vagent_expectation_outcomes_free(struct vagent_expectation_outcomes *o)
 	if (!o)
 		return;
 	for (size_t i = 0; i < o->n; i++) {
-		free((char *)o->results[i].name);
-		free((char *)o->results[i].detail);
+		/* owned here; const only for the readers */
+		free((void *)(uintptr_t)o->results[i].name);
+		free((void *)(uintptr_t)o->results[i].detail);
 	}
 	free(o->results);
 	free(o);
