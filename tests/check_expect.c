@@ -218,6 +218,10 @@ START_TEST(test_parse_vocabulary)
 	x = parse_ok("{ \"expectations\": [ { \"no_card_number\": true } ] }");
 	ck_assert(vagent_expectations_need_recording(x));
 	vagent_expectations_free(x);
+	x = parse_ok("{ \"expectations\": [ { \"no_card_number\": true, \"recording\": false },"
+		     " { \"agent_said\": \"hi\", \"heard\": false } ] }");
+	ck_assert(!vagent_expectations_need_recording(x));
+	vagent_expectations_free(x);
 	vagent_expectations_free(NULL);
 	ck_assert_uint_eq(vagent_expectations_count(NULL), 0);
 }
@@ -243,7 +247,10 @@ START_TEST(test_parse_every_problem)
 		"    { \"no_card_number\": false },\n"                                 /* 15 */
 		"    { \"tool_called\": \"y\", \"args\": { \"n\": \"/[/\" } },\n"      /* 16 */
 		"    { \"event\": \"barge_in\", \"of\": \"turn.end\" },\n"             /* 17 */
-		"    { \"heard\": true, \"agent_said\": \"hi\", \"name\": \"\" }\n"    /* 18 */
+		"    { \"heard\": true, \"agent_said\": \"hi\", \"name\": \"\" },\n"   /* 18 */
+		"    { \"agent_said\": \"a++++++++++++++++++++++++\" },\n"             /* 19 */
+		"    { \"end_reason\": \"/(((x{2})*)+)?/\" },\n"                      /* 20 */
+		"    { \"tool_called\": \"line\\nbreak\", \"colour\\n\": 1 }\n"    /* 21 */
 		"  ]\n"
 		"}\n";
 	static const char *const want[] = {
@@ -265,6 +272,14 @@ START_TEST(test_parse_every_problem)
 		"s.json:16: expectations[13].args.n: bad regex /[/: ",
 		"s.json:17: expectations[14].within_ms: missing: the bound in ms",
 		"s.json:18: expectations[15].name: must be a non-empty string",
+		/* glibc's regcomp is exponential in nested repetitions */
+		"s.json:19: expectations[16].agent_said: bad regex \"a++++++++++++++++++++++++\": "
+		"regex nests repetitions more than 3 deep (like \"((a+)+)+\")",
+		"s.json:20: expectations[17].end_reason: bad regex /(((x{2})*)+)?/: regex nests "
+		"repetitions more than 3 deep",
+		/* one line, whatever the file's strings hold */
+		"s.json:21: expectations[18].colour : unknown key \"colour \" (tool_called takes "
+		"args, times, name)",
 	};
 	struct vagent_expectations *x = (void *)1;
 	struct vagent_diags d;
@@ -438,14 +453,14 @@ END_TEST
 
 START_TEST(test_eval_escalation_and_transfer)
 {
-	expect_detail("{ \"escalated\": true }", true, "escalated: human_requested");
+	expect_detail("{ \"escalated\": true }", true, "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"human_requested\" }", true,
-		      "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"/^human/\" }", true,
-		      "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"escalated\": true, \"reason\": \"guard_limit\" }", false,
-		      "escalated: human_requested, not guard_limit");
-	expect_detail("{ \"escalated\": false }", false, "escalated: human_requested");
+		      "escalated: human_requested at 9400 ms (turn 2), not guard_limit");
+	expect_detail("{ \"escalated\": false }", false, "escalated: human_requested at 9400 ms (turn 2)");
 	expect_detail("{ \"transfer_package\": [\"slots.order_number\", \"actions[0].tool\"] }",
 		      true, "package has slots.order_number = \"40721\", actions[0].tool = "
 		      "\"order_status\"");
@@ -475,6 +490,9 @@ START_TEST(test_eval_events_latency_wer)
 		      true, "2 caller.speech_end, each followed by turn.end within 500 ms (max +500 ms)");
 	expect_detail("{ \"event\": \"tool.end\", \"within_ms\": 500, \"of\": \"turn.end\" }",
 		      false, "turn.end at 9300 ms (turn 2): no tool.end after it");
+	/* written at the same time, in either order */
+	expect_detail("{ \"event\": \"escalation\", \"within_ms\": 0, \"of\": \"transfer\" }",
+		      true, "1 transfer, each followed by escalation within 0 ms (max +0 ms)");
 	expect_detail("{ \"event\": \"agent.audio_stop\", \"within_ms\": 300, \"of\": \"dtmf\" }",
 		      false, "no dtmf in the call");
 	/* e2e: 7100 - 5500 = 1600 ms, 9520 - 8900 = 620 ms */
@@ -505,7 +523,8 @@ START_TEST(test_eval_events_latency_wer)
 }
 END_TEST
 
-/* A metric the trace cannot give fails with a detail saying so. */
+/* A bare trace: a metric it cannot give fails with a detail saying so;
+ * the session result stands in for what the trace lacks. */
 START_TEST(test_eval_missing_metric)
 {
 	const char *trace =
@@ -524,6 +543,11 @@ START_TEST(test_eval_missing_metric)
 	ck_assert_str_eq(d, "no transfer in the call");
 	d = eval_on(trace, "{ \"escalated\": false }", true, NULL, NULL, 0);
 	ck_assert_str_eq(d, "not escalated");
+	/* no texts in the trace: what the agent said is the result's */
+	d = eval_on(trace, "{ \"agent_said\": \"has shipped\" }", true, NULL, NULL, 0);
+	ck_assert_str_eq(d, "/has shipped/ said in turn 1: \"Order 4 0 7 2 1 has shipped.\"");
+	d = eval_on(trace, "{ \"agent_never_said\": \"hold\" }", false, NULL, NULL, 0);
+	ck_assert_str_eq(d, "/hold/ said in turn 2: \"Please hold while I transfer you.\"");
 }
 END_TEST
 
@@ -642,6 +666,41 @@ START_TEST(test_eval_several_and_bad_trace)
 }
 END_TEST
 
+/* A recogniser that cannot load is the infrastructure failing: its
+ * status comes back, and so do the outcomes, the ones it kept from being
+ * evaluated failed with the reason. */
+START_TEST(test_eval_recogniser_missing)
+{
+	const char *doc = "{ \"expectations\": [ { \"agent_said\": \"hello\", \"heard\": true }, "
+			  "{ \"tool_not_called\": \"refund\" } ] }";
+	struct vagent_expectations *x = parse_ok(doc);
+	struct vagent_expectation_outcomes *o = NULL;
+	struct vagent_audio *rec = vagent_audio_new(16000, 2, 16000 * 12);
+	struct vagent_sphinx_config sc = vagent_sphinx_config_default();
+	struct vagent_call_evidence ev = { .name = "c", .trace = call_trace,
+					   .trace_len = strlen(call_trace), .recording = rec,
+					   .sphinx = &sc };
+	struct vagent_error err;
+	vagent_status st;
+
+	sc.model_dir = temp_path("no-model");
+	st = vagent_expectations_eval(x, &ev, &o, &err);
+	ck_assert_msg(st != VAGENT_OK && vagent_status_exit_code(st) != 0, "%d", st);
+	ck_assert_ptr_nonnull(strstr(err.message, "no-model"));
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->n, 2);
+	ck_assert_uint_eq(o->failed, 1);
+	ck_assert(!o->results[0].passed);
+	ck_assert_msg(!strncmp(o->results[0].detail, "not evaluated: ", 15), "%s",
+		      o->results[0].detail);
+	ck_assert_ptr_nonnull(strstr(o->results[0].detail, "no-model"));
+	ck_assert(o->results[1].passed);
+	vagent_expectation_outcomes_free(o);
+	vagent_expectations_free(x);
+	vagent_audio_free(rec);
+}
+END_TEST
+
 /* ---- a simulated call ---- */
 
 START_TEST(test_simulated_call)
@@ -676,7 +735,7 @@ START_TEST(test_simulated_call)
 		"  { \"wer_max\": 0 },\n"
 		"  { \"latency\": \"e2e.max<3s\" },\n"
 		"  { \"turns\": 2 },\n"
-		"  { \"no_card_number\": true },\n"
+		"  { \"no_card_number\": true, \"recording\": false },\n"
 		"  { \"tool_called\": \"refund\" },\n"
 		"  { \"latency\": \"e2e.p50<10ms\" }\n"
 		"] }";
@@ -817,6 +876,8 @@ Suite *suite_expect(void)
 	tcase_add_test(eval, test_eval_disclosure);
 	tcase_add_test(eval, test_eval_card_number);
 	tcase_add_test(eval, test_eval_several_and_bad_trace);
+	tcase_add_checked_fixture(eval, temp_dir_setup, temp_dir_teardown);
+	tcase_add_test(eval, test_eval_recogniser_missing);
 	suite_add_tcase(s, eval);
 	/* calls on the session engine and the embedded stack (sanitizer
 	 * builds are several times slower) */

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,18 +541,23 @@ static bool check_escalated(struct ectx *c, const struct vagent__expectation *x,
 			    struct vagent__strbuf *d)
 {
 	const struct vagent_session_result *r = c->ev->result;
+	const struct vagent_trace_event *at = NULL;
 	const char *reason = NULL;
 	bool escalated = false;
 	size_t k = 0;
+	char t[32];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct vagent_trace_event *e = c->ev_sorted[i];
 
 		if (e->type != VAGENT_TRACE_ESCALATION)
 			continue;
+		/* the first, or the first with the reason wanted */
 		if (!escalated || (x->reason.text && !vagent__xmatch_test(&x->reason, reason) &&
-				   vagent__xmatch_test(&x->reason, e->reason)))
+				   vagent__xmatch_test(&x->reason, e->reason))) {
 			reason = e->reason;
+			at = e;
+		}
 		escalated = true;
 		k++;
 	}
@@ -564,6 +570,10 @@ static bool check_escalated(struct ectx *c, const struct vagent__expectation *x,
 		return !x->flag;
 	}
 	dputf(d, "escalated: %s", reason ? reason : "(no reason)");
+	if (at) {
+		fmt_t(t, sizeof(t), at->t_us);
+		dputf(d, " at %s ms (turn %d)", t, at->turn);
+	}
 	if (k > 1)
 		dputf(d, " (%zu escalations)", k);
 	if (!x->flag)
@@ -585,9 +595,10 @@ static const cJSON *json_at(const cJSON *root, const char *path, const cJSON **d
 	*deepest = root;
 	while (j && *path) {
 		if (*path == '[') {
-			long idx = strtol(path + 1, (char **)&path, 10);
+			char *end;
+			long idx = strtol(path + 1, &end, 10);
 
-			path++;                 /* ']' */
+			path = end + 1;         /* past ']' */
 			j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, (int)idx) : NULL;
 		} else {
 			size_t n = strcspn(path, ".[");
@@ -690,9 +701,14 @@ static bool check_event_within(struct ectx *c, const struct vagent__expectation 
 		if (ea->type != x->event_a)
 			continue;
 		n_a++;
-		for (size_t k = i + 1; k < c->n && !eb; k++)
-			if (c->ev_sorted[k]->type == x->event_b)
+		/* the first B at or after A's time, whatever the file order of
+		 * events written at the same time */
+		for (size_t k = 0; k < c->n; k++)
+			if (k != i && c->ev_sorted[k]->type == x->event_b &&
+			    c->ev_sorted[k]->t_us >= ea->t_us) {
 				eb = c->ev_sorted[k];
+				break;
+			}
 		fmt_t(t1, sizeof(t1), ea->t_us);
 		if (!eb) {
 			dputf(d, "%s at %s ms (turn %d): no %s after it", a, t1, ea->turn, b);
@@ -1119,8 +1135,9 @@ void vagent_expectation_outcomes_free(struct vagent_expectation_outcomes *o)
 	if (!o)
 		return;
 	for (size_t i = 0; i < o->n; i++) {
-		free((char *)o->results[i].name);
-		free((char *)o->results[i].detail);
+		/* owned here; const only for the readers */
+		free((void *)(uintptr_t)o->results[i].name);
+		free((void *)(uintptr_t)o->results[i].detail);
 	}
 	free(o->results);
 	free(o);
@@ -1172,8 +1189,8 @@ vagent_status vagent_expectations_eval(const struct vagent_expectations *x,
 		struct vagent__strbuf d = { 0 };
 		bool passed = check_one(&c, &x->items[i], &d);
 
-		o->results[i].name = strdup(x->items[i].name);
-		o->results[i].detail = vagent__strbuf_detach(&d);
+		o->results[i].name = vagent__one_line(strdup(x->items[i].name));
+		o->results[i].detail = vagent__one_line(vagent__strbuf_detach(&d));
 		o->results[i].passed = passed;
 		o->n++;
 		o->failed += !passed;

@@ -65,21 +65,128 @@ static void problem(struct pctx *c, const char *path, const char *fmt, ...)
 	va_list ap;
 	int line;
 
+	char full[600];
+
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
 	line = vagent__json_line(c->text, c->len, path);
-	vagent_diags_add(c->diags, "%s:%d: %s%s%s", c->file, line, path,
-			 *path ? ": " : "", m);
+	/* keys and values quoted from the file may hold newlines */
+	snprintf(full, sizeof(full), "%s:%d: %s%s%s", c->file, line, path,
+		 *path ? ": " : "", m);
+	vagent__one_line(full);
+	vagent_diags_add(c->diags, "%s", full);
 	if (c->status == VAGENT_OK) {
 		c->status = VAGENT_EINVAL;
-		vagent__error_set(c->err, VAGENT_EINVAL, NULL, "%s:%d: %s%s%s", c->file,
-				  line, path, *path ? ": " : "", m);
+		vagent__error_set(c->err, VAGENT_EINVAL, NULL, "%s", full);
 	}
 	c->problems++;
 }
 
-/* ---- matching helpers (shared with eval.c) ---- */
+/* ---- helpers shared with eval.c ---- */
+
+#define MAX_REGEX 500
+#define MAX_REPEAT_NESTING 3
+
+/*
+ * glibc's regcomp takes time and memory exponential in the nesting of
+ * repetitions ("a+++++...", "((((a+)+)+)+)+": 20 stacked '+' take 0.9 s
+ * and 700 MB), so a file's regex could stall or exhaust a CI machine.
+ * Repetitions may nest MAX_REPEAT_NESTING deep ("((a+)+)+"); deeper, and
+ * longer patterns, are refused before regcomp sees them.
+ */
+static bool regex_sane(const char *re, char *prob, size_t size)
+{
+	int stack[64], top = 0, last = 0;   /* nesting of the last atom */
+	size_t n = strlen(re);
+
+	if (n > MAX_REGEX) {
+		snprintf(prob, size, "regex longer than %d characters", MAX_REGEX);
+		return false;
+	}
+	stack[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = re[i];
+
+		if (ch == '\\' && i + 1 < n) {
+			i++;
+			last = 0;
+		} else if (ch == '[') {
+			/* a bracket expression: "[]a]", "[^]a]", "[[:alpha:]]" */
+			i++;
+			if (i < n && re[i] == '^')
+				i++;
+			if (i < n && re[i] == ']')
+				i++;
+			while (i < n && re[i] != ']') {
+				if (re[i] == '[' && i + 1 < n && strchr(":.=", re[i + 1])) {
+					const char *end = strstr(re + i + 2, re[i + 1] == ':' ? ":]" :
+								 re[i + 1] == '.' ? ".]" : "=]");
+
+					i = end ? (size_t)(end - re) + 1 : n;
+				}
+				i++;
+			}
+			last = 0;
+		} else if (ch == '(') {
+			if (top + 1 >= (int)VAGENT__ARRAY_SIZE(stack)) {
+				snprintf(prob, size, "regex nests groups too deeply");
+				return false;
+			}
+			stack[++top] = 0;
+			last = 0;
+		} else if (ch == ')' && top > 0) {
+			last = stack[top--];
+		} else if (ch == '*' || ch == '+' || ch == '?' || ch == '{') {
+			if (ch == '{') {
+				const char *end = strchr(re + i, '}');
+
+				if (!end)
+					continue;     /* regcomp says what is wrong */
+				i = (size_t)(end - re);
+			}
+			if (++last > MAX_REPEAT_NESTING) {
+				snprintf(prob, size, "regex nests repetitions more than %d deep "
+					 "(like \"((a+)+)+\")", MAX_REPEAT_NESTING);
+				return false;
+			}
+		} else {
+			last = 0;
+		}
+		if (last > stack[top])
+			stack[top] = last;
+	}
+	return true;
+}
+
+/* regcomp a file's regex (case-insensitive extended); false with the
+ * problem ("bad regex ...") when it is refused. */
+static bool regcomp_checked(regex_t *re, const char *pattern, const char *shown,
+			    char *prob, size_t size)
+{
+	char why[160];
+	int rc;
+
+	if (!regex_sane(pattern, why, sizeof(why))) {
+		snprintf(prob, size, "bad regex %s: %s", shown, why);
+		return false;
+	}
+	rc = regcomp(re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (rc) {
+		regerror(rc, re, why, sizeof(why));
+		snprintf(prob, size, "bad regex %s: %s", shown, why);
+		return false;
+	}
+	return true;
+}
+
+char *vagent__one_line(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
 
 bool vagent__xmatch_init(struct vagent__xmatch *m, const char *text,
 			 char *prob, size_t size)
@@ -89,21 +196,16 @@ bool vagent__xmatch_init(struct vagent__xmatch *m, const char *text,
 	memset(m, 0, sizeof(*m));
 	if (n >= 2 && text[0] == '/' && text[n - 1] == '/') {
 		char *re = strndup(text + 1, n - 2);
-		int rc;
+		bool ok;
 
 		if (!re) {
 			snprintf(prob, size, "out of memory");
 			return false;
 		}
-		rc = regcomp(&m->re, re, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		ok = regcomp_checked(&m->re, re, text, prob, size);
 		free(re);
-		if (rc) {
-			char e[160];
-
-			regerror(rc, &m->re, e, sizeof(e));
-			snprintf(prob, size, "bad regex %s: %s", text, e);
+		if (!ok)
 			return false;
-		}
 		m->is_re = true;
 	}
 	if (!(m->text = strdup(text))) {
@@ -198,13 +300,11 @@ static bool get_int(struct pctx *c, const cJSON *o, const char *key,
 static bool compile_re(struct pctx *c, const char *path, const char *pattern,
 		       regex_t *re)
 {
-	int rc = regcomp(re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	char shown[MAX_REGEX + 8], prob[400];
 
-	if (rc) {
-		char e[160];
-
-		regerror(rc, re, e, sizeof(e));
-		problem(c, path, "bad regex \"%s\": %s", pattern, e);
+	snprintf(shown, sizeof(shown), "\"%s\"", pattern);
+	if (!regcomp_checked(re, pattern, shown, prob, sizeof(prob))) {
+		problem(c, path, "%s", prob);
 		return false;
 	}
 	return true;

@@ -75,6 +75,9 @@ void vagent__xmatch_free(struct vagent__xmatch *m);
 /* Parse an SLO; on failure false, with the problem (no prefix). */
 bool vagent__slo_parse(const char *expr, struct vagent_slo *out,
 		       char *problem, size_t size);
+/* Replace control characters (newlines from a file's strings) by spaces:
+ * every problem and detail is one line. Returns `s`. */
+char *vagent__one_line(char *s);
 /* A time or value in ms, printed with up to 3 decimals ("1210", "130.5"). */
 void vagent__fmt_ms(char *buf, size_t size, double ms);
 
