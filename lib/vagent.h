@@ -3280,6 +3280,11 @@ struct vagent_recorded_call {
 	size_t text_len;              /* vagent_expectations_parse(text,
 				       * text_len, path, "expectations", ...) */
 	bool has_expectations;        /* call.json has "expectations" */
+	struct vagent_expectations *expectations; /* parsed; never NULL once
+				       * loaded (empty without "expectations") */
+	struct vagent_scenario_service *services; /* "services": started for
+				       * the replay as for a scenario */
+	size_t n_services;
 	/* Filled by vagent_call_replay: the run's tool calls compared with
 	 * the recorded ones ("tool calls match the recording"). */
 	struct vagent_expectation_result tool_check;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -192,7 +193,7 @@ START_TEST(test_load_stereo_and_fields)
 	make_call("c", &wav16, turns, 4,
 		  "  \"name\": \"greet\",\n  \"tools\": [ { \"name\": \"lookup\", \"args\": "
 		  "{ \"id\": \"7\" }, \"result\": { \"ok\": true }, \"t_ms\": 5000 } ],\n"
-		  "  \"expectations\": [ { \"x\": 1 } ],\n");
+		  "  \"expectations\": [ { \"barge_in\": false } ],\n");
 	vagent_diags_init(&d);
 	/* the call.json path works as well as the folder */
 	snprintf(path, sizeof(path), "%s/c/call.json", temp_dir);
@@ -257,7 +258,7 @@ START_TEST(test_load_errors_every_problem)
 		"turns[1] (1500 ms)",
 		"call.json:12: tools[0].name: missing: the tool's name",
 		"call.json:12: tools[0].args: must be an object (the tool's arguments)",
-		"call.json:13: expectations: must be an array",
+		"call.json:13: expectations: must be an array of expectations",
 	};
 	struct vagent_recorded_call *c = NULL;
 	struct vagent_diags d;
@@ -768,9 +769,26 @@ START_TEST(test_cli_infrastructure_failure)
 {
 	struct run_result r;
 
+	char dir[1024], wav[1200], *text;
+	cJSON *j;
+
+	/* ivr-harvard without the order service it starts */
+	snprintf(dir, sizeof(dir), "%s/ivr", temp_dir);
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	snprintf(wav, sizeof(wav), "%s/call.wav", dir);
+	ck_assert_int_eq(symlink(top_path("fixtures/calls/ivr-harvard/call.wav"), wav), 0);
+	text = read_file(top_path("fixtures/calls/ivr-harvard/call.json"), NULL);
+	j = cJSON_Parse(text);
+	free(text);
+	cJSON_DeleteItemFromObject(j, "services");
+	cJSON_ReplaceItemInObject(j, "agent",
+				  cJSON_CreateString(top_path("scenarios/agents/store.json")));
+	text = cJSON_Print(j);
+	cJSON_Delete(j);
+	temp_file("ivr/call.json", text);
+	free(text);
 	setenv("ACME_ORDERS_URL", "http://127.0.0.1:9", 1);
-	r = run_vagent("replay", "-q", "--compute", "free", top_path("fixtures/calls/ivr-harvard"),
-		       NULL);
+	r = run_vagent("replay", "-q", "--compute", "free", dir, NULL);
 	ck_assert_int_eq(r.exit_code, 3);
 	ck_assert_ptr_nonnull(strstr(r.out, "ERROR ivr-harvard: "));
 	ck_assert_ptr_nonnull(strstr(r.out, "infrastructure failed: the transfer webhook POST "

@@ -436,10 +436,52 @@ static void parse_tools(struct lctx *c, const cJSON *root, struct vagent_recorde
 	}
 }
 
+/* "services": {"ENV_VAR": "routes.json"}, as in a scenario. */
+static void parse_services(struct lctx *c, const cJSON *o, struct vagent_recorded_call *rc)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	if (!cJSON_IsObject(o)) {
+		problem(c, VAGENT_EINVAL, "services", "must be an object (environment "
+			"variable: mock-http routes file)");
+		return;
+	}
+	rc->services = calloc((size_t)cJSON_GetArraySize(o) + 1, sizeof(*rc->services));
+	if (!rc->services) {
+		problem(c, VAGENT_ENOMEM, "services", "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(it, o) {
+		char p[160];
+		const char *v = it->string;
+
+		snprintf(p, sizeof(p), "services.%s", v);
+		if (!*v || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789_") != strlen(v) || (*v >= '0' && *v <= '9')) {
+			problem(c, VAGENT_EINVAL, p, "not an environment variable name");
+			continue;
+		}
+		if (!cJSON_IsString(it) || !*it->valuestring) {
+			problem(c, VAGENT_EINVAL, p, "must be the path of a routes file "
+				"(docs/mock-http.md)");
+			continue;
+		}
+		rc->services[n].env = strdup(v);
+		rc->services[n].routes_path = resolve(rc->dir, it->valuestring);
+		if (!rc->services[n].env || !rc->services[n].routes_path) {
+			problem(c, VAGENT_ENOMEM, p, "out of memory");
+			continue;
+		}
+		n++;
+		rc->n_services = n;
+	}
+}
+
 static void parse(struct lctx *c, const cJSON *root, struct vagent_recorded_call *rc)
 {
 	static const char *const keys[] = { "version", "name", "description", "agent",
-		"rate", "audio", "turns", "tools", "expectations", NULL };
+		"rate", "audio", "turns", "tools", "services", "expectations", NULL };
 	const cJSON *x;
 	const char *s;
 	int64_t v;
@@ -481,10 +523,10 @@ static void parse(struct lctx *c, const cJSON *root, struct vagent_recorded_call
 	parse_audio(c, root, rc);
 	parse_turns(c, root, rc);
 	parse_tools(c, root, rc);
-	x = cJSON_GetObjectItemCaseSensitive(root, "expectations");
-	if (x && !cJSON_IsArray(x))
-		problem(c, VAGENT_EINVAL, "expectations", "must be an array");
-	rc->has_expectations = x != NULL;
+	if ((x = cJSON_GetObjectItemCaseSensitive(root, "services")))
+		parse_services(c, x, rc);
+	/* (its items are vagent_expectations_parse's to check) */
+	rc->has_expectations = cJSON_GetObjectItemCaseSensitive(root, "expectations") != NULL;
 }
 
 /* The last component of `dir` (transfer full). */
@@ -557,6 +599,15 @@ vagent_status vagent_call_load(const char *path, struct vagent_recorded_call **o
 	}
 	parse(&c, root, rc);
 	cJSON_Delete(root);
+	{
+		struct vagent_error xerr;
+		vagent_status xst = vagent_expectations_parse(rc->text, rc->text_len, c.file,
+							      "expectations", &rc->expectations,
+							      diags, &xerr);
+
+		if (xst != VAGENT_OK && c.status == VAGENT_OK)
+			c.status = vagent__error_set(err, xst, NULL, "%s", xerr.message);
+	}
 	if (c.status == VAGENT_OK && !rc->name && !(rc->name = folder_name(rc->dir)))
 		c.status = vagent__error_set(err, VAGENT_ENOMEM, c.file, "out of memory");
 	if (c.status != VAGENT_OK) {
@@ -580,6 +631,12 @@ void vagent_recorded_call_free(struct vagent_recorded_call *c)
 		free(c->tools[i].result);
 	}
 	free(c->tools);
+	for (size_t i = 0; i < c->n_services; i++) {
+		free(c->services[i].env);
+		free(c->services[i].routes_path);
+	}
+	free(c->services);
+	vagent_expectations_free(c->expectations);
 	vagent_audio_free(c->caller_audio);
 	vagent_audio_free(c->agent_audio);
 	free(c->name);

@@ -275,6 +275,25 @@ vagent_status vagent_call_record_write(const struct vagent_call_run *run,
 	sort_turns(x);
 	cJSON_AddItemToObject(root, "turns", x);
 	cJSON_AddItemToObject(root, "tools", tools_json(t));
+	{
+		/* the services the call needs, relative to the new folder */
+		const struct vagent_scenario_service *sv = run->scenario ? run->scenario->services
+			: run->call ? run->call->services : NULL;
+		size_t nsv = run->scenario ? run->scenario->n_services
+			: run->call ? run->call->n_services : 0;
+
+		if (nsv) {
+			cJSON *o = cJSON_AddObjectToObject(root, "services");
+
+			for (size_t i = 0; o && i < nsv; i++) {
+				char *rp = relative_path(dir, sv[i].routes_path);
+
+				if (rp)
+					cJSON_AddStringToObject(o, sv[i].env, rp);
+				free(rp);
+			}
+		}
+	}
 	if ((x = member_of(src_text, src_len, "expectations")))
 		cJSON_AddItemToObject(root, "expectations", x);
 	{

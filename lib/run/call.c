@@ -131,21 +131,18 @@ static vagent_status add_leg(const struct vagent_scenario *sc, int rate,
 	return rc;
 }
 
-/* Start the scenario's mock services (each call gets fresh ones, so what
- * one call changes — a refund — never leaks into the next) and point
- * their environment variables at them before the agent file is read. */
-static vagent_status start_services(const struct vagent_scenario *sc,
-				    struct vagent_call_run *r,
-				    struct vagent_error *err)
+vagent_status vagent__run_services(struct vagent_call_run *r,
+				   const struct vagent_scenario_service *services,
+				   size_t n, const char *where, struct vagent_error *err)
 {
-	if (!sc->n_services)
+	if (!n)
 		return VAGENT_OK;
-	r->services = calloc(sc->n_services, sizeof(*r->services));
+	r->services = calloc(n, sizeof(*r->services));
 	if (!r->services)
-		return vagent__error_set(err, VAGENT_ENOMEM, sc->path, "out of memory");
-	for (size_t i = 0; i < sc->n_services; i++) {
+		return vagent__error_set(err, VAGENT_ENOMEM, where, "out of memory");
+	for (size_t i = 0; i < n; i++) {
 		char url[64];
-		vagent_status rc = vagent_mock_http_load(sc->services[i].routes_path, NULL,
+		vagent_status rc = vagent_mock_http_load(services[i].routes_path, NULL,
 							 &r->services[i], err);
 
 		if (rc != VAGENT_OK)
@@ -153,10 +150,10 @@ static vagent_status start_services(const struct vagent_scenario *sc,
 		r->n_services = i + 1;
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d",
 			 vagent_mock_http_port(r->services[i]));
-		if (setenv(sc->services[i].env, url, 1) != 0)
-			return vagent__error_set(err, VAGENT_ENOMEM, sc->path,
+		if (setenv(services[i].env, url, 1) != 0)
+			return vagent__error_set(err, VAGENT_ENOMEM, where,
 						 "services.%s: cannot set the variable",
-						 sc->services[i].env);
+						 services[i].env);
 	}
 	return VAGENT_OK;
 }
@@ -238,7 +235,7 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 		return vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");
 	}
 	r->scenario = sc;
-	rc = start_services(sc, r, err);
+	rc = vagent__run_services(r, sc->services, sc->n_services, sc->path, err);
 	if (rc == VAGENT_OK)
 		rc = vagent_agent_load(opt->agent_path ? opt->agent_path : sc->agent_path,
 				       &r->agent, err);
@@ -340,5 +337,7 @@ const struct vagent_expectations *vagent_call_run_expectations(
 {
 	if (r && r->scenario)
 		return r->scenario->expectations;
+	if (r && r->call)
+		return r->call->expectations;
 	return NULL;
 }

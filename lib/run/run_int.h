@@ -29,4 +29,12 @@ vagent_status vagent__scenario_parse(const char *text, size_t len,
 vagent_status vagent__scenario_load(const char *path, struct vagent_scenario **out,
 				    struct vagent_diags *diags, struct vagent_error *err);
 
+/* Start mock HTTP services for the call `r` (kept in r->services, freed
+ * with it) and put each one's base URL in its environment variable,
+ * before the agent file is read: fresh ones per call, so what one call
+ * changes (a refund) never leaks into the next. */
+vagent_status vagent__run_services(struct vagent_call_run *r,
+				   const struct vagent_scenario_service *services,
+				   size_t n, const char *where, struct vagent_error *err);
+
 #endif
