@@ -233,7 +233,7 @@ Suite *suite_scenarios(void)
 	TCase *tc = tcase_create("library");
 
 	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
-	/* 19 calls on pocketsphinx and flite; sanitizer builds are slow */
+	/* 18+ calls on pocketsphinx and flite; sanitizer builds are slow */
 	tcase_set_timeout(tc, 1200);
 	tcase_add_test(tc, test_library_passes_with_reports);
 	tcase_add_loop_test(tc, test_broken_agent_fails_its_scenario, 0,
