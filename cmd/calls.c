@@ -18,6 +18,9 @@
 #include "options.h"
 #include "output.h"
 
+const char *const calls_clock_choices[] = { "virtual", "real", NULL };
+const char *const calls_compute_choices[] = { "measured", "free", NULL };
+
 /* µs as "123" ms, "-" when absent. */
 static const char *ms(int64_t us)
 {

@@ -26,6 +26,34 @@ struct calls_options {
 	bool human;                   /* stdout is not the JSON's (set by calls_prepare) */
 };
 
+extern const char *const calls_clock_choices[];
+extern const char *const calls_compute_choices[];
+
+/* The options `vagent run` and `vagent replay` share, for their option
+ * tables (options.h), writing into `co` (a struct calls_options). */
+#define CALLS_OPTIONS(co)                                                        \
+	OPT_CHOICE_(0, "clock", &(co).clock, "CLOCK",                             \
+		    "virtual (default: as fast as the engines compute) or real",  \
+		    calls_clock_choices),                                         \
+	OPT_CHOICE_(0, "compute", &(co).compute, "HOW",                           \
+		    "virtual clock: charge the engines' compute as measured "     \
+		    "(default), or free (the call's course no longer depends on " \
+		    "this machine's speed)", calls_compute_choices),              \
+	OPT_STRING_(0, "out", &(co).out_dir, "DIR",                               \
+		    "write each call's trace (NAME.trace.jsonl), stereo recording " \
+		    "(NAME.wav) and the HTML report of the run (report.html)"),   \
+	OPT_STRING_(0, "json", &(co).json, "FILE",                                \
+		    "write the run result as JSON ('-' for stdout)"),             \
+	OPT_STRING_(0, "junit", &(co).junit, "FILE",                              \
+		    "write JUnit XML: one testcase per call, failures with the "  \
+		    "failed checks' details ('-' for stdout)"),                   \
+	OPT_STRING_(0, "date", &(co).date, "YYYY-MM-DD",                          \
+		    "what \"today\" means to date slots (default: the real date)"), \
+	OPT_BOOL_(0, "mock-tools", &(co).mock_tools,                              \
+		  "run the mocks of tools that have both an endpoint and a mock"),\
+	OPT_BOOL_('q', "quiet", &(co).quiet,                                      \
+		  "print only each call's line, its failed checks and the summary")
+
 /* Check the shared options, create --out and --record, make sure --json
  * can be written. 0, or the exit code after printing the error. */
 int calls_prepare(struct calls_options *o, const char *cmd);

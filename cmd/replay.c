@@ -19,8 +19,6 @@
 #include "calls.h"
 #include "options.h"
 
-static const char *const clock_choices[] = { "virtual", "real", NULL };
-static const char *const compute_choices[] = { "measured", "free", NULL };
 static const char *const mode_choices[] = { "turns", "timeline", NULL };
 
 static const struct cmd_usage replay_usage = {
@@ -194,27 +192,11 @@ int cmd_replay(int argc, char **argv)
 		OPT_CHOICE_(0, "mode", &mode, "MODE",
 			    "turns (default: each caller turn after the agent's reply, with the "
 			    "recorded gap) or timeline (the recorded times)", mode_choices),
-		OPT_CHOICE_(0, "clock", &co.clock, "CLOCK",
-			    "virtual (default: as fast as the engines compute) or real", clock_choices),
-		OPT_CHOICE_(0, "compute", &co.compute, "HOW",
-			    "virtual clock: charge the engines' compute as measured (default), or "
-			    "free (the call's course no longer depends on this machine's speed)",
-			    compute_choices),
 		OPT_INT_(0, "seed", &co.seed, "N", "seed for every random choice (default 1)",
 			 0, 2147483647),
-		OPT_STRING_(0, "out", &co.out_dir, "DIR",
-			    "write each call's trace (NAME.trace.jsonl) and stereo recording (NAME.wav)"),
 		OPT_STRING_(0, "record", &co.record_dir, "DIR",
 			    "write each replayed call as a call folder DIR/NAME/"),
-		OPT_STRING_(0, "json", &co.json, "FILE", "write the run result as JSON ('-' for stdout)"),
-		OPT_STRING_(0, "junit", &co.junit, "FILE",
-			    "write JUnit XML: one testcase per call, failures with the comparison's "
-			    "or expectation's detail ('-' for stdout)"),
-		OPT_STRING_(0, "date", &co.date, "YYYY-MM-DD",
-			    "what \"today\" means to date slots (default: the real date)"),
-		OPT_BOOL_(0, "mock-tools", &co.mock_tools,
-			  "run the mocks of tools that have both an endpoint and a mock"),
-		OPT_BOOL_('q', "quiet", &co.quiet, "print only one line per call and the percentiles"),
+		CALLS_OPTIONS(co),
 		OPT_END_(),
 	};
 	int n = parse_options(&replay_usage, opts, argc, argv), rc = 0;

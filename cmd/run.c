@@ -20,8 +20,6 @@
 #include "options.h"
 #include "calls.h"
 
-static const char *const clock_choices[] = { "virtual", "real", NULL };
-static const char *const compute_choices[] = { "measured", "free", NULL };
 
 static const struct cmd_usage run_usage = {
 	.name = "run",
@@ -34,17 +32,26 @@ static const struct cmd_usage run_usage = {
 		"caller speaks the script with a flite voice over the chosen telephone\n"
 		"leg. A DIR runs every *.json scenario directly inside it.\n"
 		"\n"
+		"Every scenario, its agent, mocks, recordings and services are checked\n"
+		"first; any problem is printed (all of them, FILE:LINE: field: problem)\n"
+		"and nothing runs. Each call then runs with the scenario's faults, and is\n"
+		"judged by its expectations (docs/expectations.md).\n"
+		"\n"
 		"For each call vagent prints the transcript (what the caller said, what\n"
 		"the agent heard, what it answered, its tool calls and escalations) with\n"
-		"each turn's hop latencies in ms (DESIGN.md §6), then a percentile table\n"
-		"over all turns of all calls.\n"
+		"each turn's hop latencies in ms (DESIGN.md §6) and each expectation,\n"
+		"then a line per call and a percentile table over all turns of all calls\n"
+		"(colour on a terminal only). --json, --junit and --out report.html are\n"
+		"for CI (docs/report.md).\n"
 		"\n"
-		"Exit codes: 0 every call ran, 2 bad scenario or agent file (FILE:LINE:\n"
-		"field: problem), 3 a provider, tool server or file failed.",
+		"Exit codes: 0 every call passed, 1 an expectation failed, 2 bad input\n"
+		"(a scenario, agent or other file), 3 a provider, tool server, webhook\n"
+		"or file failed (the infrastructure, not the agent).",
 	.epilogue =
 		"Examples:\n"
 		"  vagent run scenarios/order-status.json\n"
-		"  vagent run --out run/ --json run/result.json scenarios/\n"
+		"  vagent run --out run/ --junit run/junit.xml scenarios/\n"
+		"  vagent run --agent new-agent.json -q scenarios/\n"
 		"  vagent run --clock real --date 2026-12-03 scenarios/refund.json\n",
 	.min_args = 1, .max_args = -1,
 };
@@ -112,31 +119,14 @@ int cmd_run(int argc, char **argv)
 {
 	struct calls_options co = { .clock = "virtual", .compute = "measured", .seed = -1 };
 	const struct cmd_option opts[] = {
-		OPT_CHOICE_(0, "clock", &co.clock, "CLOCK",
-			    "virtual (default: as fast as the engines compute) or real", clock_choices),
-		OPT_CHOICE_(0, "compute", &co.compute, "HOW",
-			    "virtual clock: charge the engines' compute as measured (default), or "
-			    "free (the call's course no longer depends on this machine's speed)",
-			    compute_choices),
 		OPT_INT_(0, "seed", &co.seed, "N", "seed for every random choice (default: each scenario's)",
 			 0, 2147483647),
-		OPT_STRING_(0, "out", &co.out_dir, "DIR",
-			    "write each call's trace (NAME.trace.jsonl), stereo recording (NAME.wav) "
-			    "and the HTML report of the run (report.html)"),
 		OPT_STRING_(0, "record", &co.record_dir, "DIR",
 			    "write each call as a recorded call folder DIR/NAME/ (call.json, call.wav) "
 			    "that 'vagent replay' plays back"),
 		OPT_STRING_(0, "agent", &co.agent, "FILE",
 			    "test this agent file instead of each scenario's \"agent\""),
-		OPT_STRING_(0, "json", &co.json, "FILE", "write the run result as JSON ('-' for stdout)"),
-		OPT_STRING_(0, "junit", &co.junit, "FILE",
-			    "write JUnit XML: one testcase per call, failures with the expectation's "
-			    "detail ('-' for stdout)"),
-		OPT_STRING_(0, "date", &co.date, "YYYY-MM-DD",
-			    "what \"today\" means to date slots (default: the real date)"),
-		OPT_BOOL_(0, "mock-tools", &co.mock_tools,
-			  "run the mocks of tools that have both an endpoint and a mock"),
-		OPT_BOOL_('q', "quiet", &co.quiet, "print only one line per call and the percentiles"),
+		CALLS_OPTIONS(co),
 		OPT_END_(),
 	};
 	int n = parse_options(&run_usage, opts, argc, argv), rc = 0;

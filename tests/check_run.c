@@ -103,6 +103,9 @@ START_TEST(test_parse_errors)
 	parse_fails("{\n  \"agent\": \"a.json\",\n  \"steps\": [ { \"say\": \"hi\" } \n",
 		    VAGENT_EFORMAT, "s.json:3: not valid JSON");
 	parse_fails("[]", VAGENT_EINVAL, "s.json:1: a scenario is a JSON object");
+	parse_fails("{\n  \"agent\": \"a.json\",\n  \"services\": {\n    \"1URL\": \"o.json\"\n  },\n"
+		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
+		    "s.json:4: services.1URL: not an environment variable name");
 	/* the name names the call's files: no way out of --out */
 	parse_fails("{\n  \"name\": \"../escaped\",\n  \"agent\": \"a.json\",\n"
 		    "  \"steps\": [ { \"say\": \"hi\" } ]\n}\n", VAGENT_EINVAL,
@@ -116,6 +119,7 @@ START_TEST(test_parse_v2_fields)
 	const char *text =
 		"{\n"
 		"  \"agent\": \"a.json\",\n"
+		"  \"services\": { \"ORDERS_URL\": \"svc/orders.json\" },\n"
 		"  \"caller\": { \"rate\": 16000, \"codec\": \"opus\", \"opus_bitrate\": 12000,\n"
 		"              \"noise\": { \"file\": \"n.wav\", \"snr_db\": 10 } },\n"
 		"  \"faults\": {\n"
@@ -139,6 +143,9 @@ START_TEST(test_parse_v2_fields)
 		      VAGENT_OK, "%s", err.message);
 	ck_assert_int_eq(sc->codec, VAGENT_ENC_OPUS);
 	ck_assert_int_eq(sc->opus_bitrate, 12000);
+	ck_assert_uint_eq(sc->n_services, 1);
+	ck_assert_str_eq(sc->services[0].env, "ORDERS_URL");
+	ck_assert_str_eq(sc->services[0].routes_path, "d/svc/orders.json");
 	ck_assert_str_eq(sc->noise_path, "d/n.wav");
 	ck_assert(sc->snr_db == 10.0);
 	ck_assert_uint_eq(sc->n_llm_faults, 1);

@@ -18,6 +18,7 @@
 
 #include "agent/agent_int.h"
 #include "replay/replay_int.h"
+#include "run/run_int.h"
 
 #define MAX_CALL_BYTES (4u << 20)
 #define MAX_TURN_MS (24 * 3600 * 1000)
@@ -436,46 +437,10 @@ static void parse_tools(struct lctx *c, const cJSON *root, struct vagent_recorde
 	}
 }
 
-/* "services": {"ENV_VAR": "routes.json"}, as in a scenario. */
-static void parse_services(struct lctx *c, const cJSON *o, struct vagent_recorded_call *rc)
+static void service_problem(void *ctx, const char *path, const char *msg)
 {
-	const cJSON *it;
-	size_t n = 0;
-
-	if (!cJSON_IsObject(o)) {
-		problem(c, VAGENT_EINVAL, "services", "must be an object (environment "
-			"variable: mock-http routes file)");
-		return;
-	}
-	rc->services = calloc((size_t)cJSON_GetArraySize(o) + 1, sizeof(*rc->services));
-	if (!rc->services) {
-		problem(c, VAGENT_ENOMEM, "services", "out of memory");
-		return;
-	}
-	cJSON_ArrayForEach(it, o) {
-		char p[160];
-		const char *v = it->string;
-
-		snprintf(p, sizeof(p), "services.%s", v);
-		if (!*v || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			       "0123456789_") != strlen(v) || (*v >= '0' && *v <= '9')) {
-			problem(c, VAGENT_EINVAL, p, "not an environment variable name");
-			continue;
-		}
-		if (!cJSON_IsString(it) || !*it->valuestring) {
-			problem(c, VAGENT_EINVAL, p, "must be the path of a routes file "
-				"(docs/mock-http.md)");
-			continue;
-		}
-		rc->services[n].env = strdup(v);
-		rc->services[n].routes_path = resolve(rc->dir, it->valuestring);
-		if (!rc->services[n].env || !rc->services[n].routes_path) {
-			problem(c, VAGENT_ENOMEM, p, "out of memory");
-			continue;
-		}
-		n++;
-		rc->n_services = n;
-	}
+	problem(ctx, strstr(msg, "out of memory") ? VAGENT_ENOMEM : VAGENT_EINVAL, path,
+		"%s", msg);
 }
 
 static void parse(struct lctx *c, const cJSON *root, struct vagent_recorded_call *rc)
@@ -524,7 +489,8 @@ static void parse(struct lctx *c, const cJSON *root, struct vagent_recorded_call
 	parse_turns(c, root, rc);
 	parse_tools(c, root, rc);
 	if ((x = cJSON_GetObjectItemCaseSensitive(root, "services")))
-		parse_services(c, x, rc);
+		vagent__services_parse(x, rc->dir, &rc->services, &rc->n_services,
+				       service_problem, c);
 	/* (its items are vagent_expectations_parse's to check) */
 	rc->has_expectations = cJSON_GetObjectItemCaseSensitive(root, "expectations") != NULL;
 }
@@ -631,11 +597,7 @@ void vagent_recorded_call_free(struct vagent_recorded_call *c)
 		free(c->tools[i].result);
 	}
 	free(c->tools);
-	for (size_t i = 0; i < c->n_services; i++) {
-		free(c->services[i].env);
-		free(c->services[i].routes_path);
-	}
-	free(c->services);
+	vagent__services_free(c->services, c->n_services);
 	vagent_expectations_free(c->expectations);
 	vagent_audio_free(c->caller_audio);
 	vagent_audio_free(c->agent_audio);

@@ -8,6 +8,8 @@
 
 #include "core/internal.h"
 
+typedef struct cJSON cJSON;
+
 /* For a call run `r` whose agent is loaded (r->agent): build the agent's
  * providers for a call at `rate` into r->stack. */
 vagent_status vagent__run_stack(struct vagent_call_run *r, int rate,
@@ -36,5 +38,14 @@ vagent_status vagent__scenario_load(const char *path, struct vagent_scenario **o
 vagent_status vagent__run_services(struct vagent_call_run *r,
 				   const struct vagent_scenario_service *services,
 				   size_t n, const char *where, struct vagent_error *err);
+
+/* The "services" object `o` of a scenario or call file (routes files
+ * resolved against `dir`); every problem goes to `problem` with its JSON
+ * path. *out: transfer full (vagent__services_free). */
+void vagent__services_parse(const cJSON *o, const char *dir,
+			    struct vagent_scenario_service **out, size_t *n_out,
+			    void (*problem)(void *ctx, const char *path, const char *msg),
+			    void *ctx);
+void vagent__services_free(struct vagent_scenario_service *s, size_t n);
 
 #endif

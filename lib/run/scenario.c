@@ -492,44 +492,10 @@ static void parse_caller(struct sctx *c, const cJSON *caller, const char *dir,
 	}
 }
 
-/* "services": {"ENV_VAR": "routes.json"}: mock HTTP services the call
- * starts on loopback, their base URL in ENV_VAR for the agent file. */
-static void parse_services(struct sctx *c, const cJSON *o, const char *dir,
-			   struct vagent_scenario *sc)
+static void service_problem(void *ctx, const char *path, const char *msg)
 {
-	const cJSON *it;
-	size_t n = 0;
-
-	if (!cJSON_IsObject(o)) {
-		fail(c, VAGENT_EINVAL, "services", "must be an object (environment "
-		     "variable: mock-http routes file)");
-		return;
-	}
-	sc->services = calloc((size_t)cJSON_GetArraySize(o) + 1, sizeof(*sc->services));
-	if (!sc->services) {
-		fail(c, VAGENT_ENOMEM, "", "out of memory");
-		return;
-	}
-	cJSON_ArrayForEach(it, o) {
-		char p[160];
-		const char *v = it->string;
-
-		snprintf(p, sizeof(p), "services.%s", it->string);
-		if (!*v || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			       "0123456789_") != strlen(v) || (*v >= '0' && *v <= '9')) {
-			fail(c, VAGENT_EINVAL, p, "not an environment variable name");
-			continue;
-		}
-		if (!cJSON_IsString(it) || !*it->valuestring) {
-			fail(c, VAGENT_EINVAL, p, "must be the path of a routes file "
-			     "(docs/mock-http.md)");
-			continue;
-		}
-		sc->services[n].env = strdup(v);
-		sc->services[n].routes_path = resolve(dir, it->valuestring);
-		n++;
-	}
-	sc->n_services = n;
+	fail(ctx, strstr(msg, "out of memory") ? VAGENT_ENOMEM : VAGENT_EINVAL, path,
+	     "%s", msg);
 }
 
 static void parse(struct sctx *c, const cJSON *root, const char *dir,
@@ -573,7 +539,8 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 	sc->has_tools = it && cJSON_IsObject(it);
 
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "services")))
-		parse_services(c, it, dir, sc);
+		vagent__services_parse(it, dir, &sc->services, &sc->n_services,
+				       service_problem, c);
 	if ((caller = cJSON_GetObjectItemCaseSensitive(root, "caller")))
 		parse_caller(c, caller, dir, sc);
 	if ((sc->codec == VAGENT_ENC_ULAW || sc->codec == VAGENT_ENC_ALAW) &&
@@ -750,11 +717,7 @@ void vagent_scenario_free(struct vagent_scenario *sc)
 	free_faults(sc->tts_faults, sc->n_tts_faults);
 	free(sc->noise_path);
 	free(sc->description);
-	for (i = 0; i < sc->n_services; i++) {
-		free(sc->services[i].env);
-		free(sc->services[i].routes_path);
-	}
-	free(sc->services);
+	vagent__services_free(sc->services, sc->n_services);
 	vagent_expectations_free(sc->expectations);
 	free(sc->steps);
 	free(sc->name);
