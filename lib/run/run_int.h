@@ -39,6 +39,10 @@ vagent_status vagent__run_services(struct vagent_call_run *r,
 				   const struct vagent_scenario_service *services,
 				   size_t n, const char *where, struct vagent_error *err);
 
+/* `rel` resolved against directory `dir` (absolute paths, and any path
+ * when dir is NULL, "" or ".", as given). (transfer full) */
+char *vagent__path_resolve(const char *dir, const char *rel);
+
 /* The "services" object `o` of a scenario or call file (routes files
  * resolved against `dir`); every problem goes to `problem` with its JSON
  * path. *out: transfer full (vagent__services_free). */

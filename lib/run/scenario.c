@@ -129,21 +129,6 @@ static bool get_int(struct sctx *c, const cJSON *o, const char *key,
 	return true;
 }
 
-/* `rel` resolved against the scenario's directory (transfer full). */
-static char *resolve(const char *dir, const char *rel)
-{
-	size_t n;
-	char *p;
-
-	if (rel[0] == '/' || !dir || !*dir || !strcmp(dir, "."))
-		return strdup(rel);
-	n = strlen(dir) + strlen(rel) + 2;
-	p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, rel);
-	return p;
-}
-
 static const char *const anchor_names[] = {
 	[VAGENT_ANCHOR_START] = "start",
 	[VAGENT_ANCHOR_PREV_END] = "previous",
@@ -239,7 +224,7 @@ static void parse_step(struct sctx *c, const cJSON *j, size_t i,
 	}
 	snprintf(p, sizeof(p), "%s.audio", path);
 	if ((s = get_string(c, j, "audio", p))) {
-		st->audio_path = resolve(dir, s);
+		st->audio_path = vagent__path_resolve(dir, s);
 		if (!cJSON_GetObjectItemCaseSensitive(j, "say"))
 			kinds++;
 	}
@@ -477,7 +462,7 @@ static void parse_caller(struct sctx *c, const cJSON *caller, const char *dir,
 			fail(c, VAGENT_EINVAL, "caller.noise.file",
 			     "missing: the noise recording");
 		else
-			sc->noise_path = resolve(dir, s);
+			sc->noise_path = vagent__path_resolve(dir, s);
 		const cJSON *snr = cJSON_GetObjectItemCaseSensitive(noise, "snr_db");
 
 		if (!snr)
@@ -528,7 +513,7 @@ static void parse(struct sctx *c, const cJSON *root, const char *dir,
 	if (!(s = get_string(c, root, "agent", "agent")))
 		fail(c, VAGENT_EINVAL, "agent", "missing: the agent file to test");
 	else
-		sc->agent_path = resolve(dir, s);
+		sc->agent_path = vagent__path_resolve(dir, s);
 	if (get_int(c, root, "seed", "seed", 0, INT_MAX, &seed))
 		sc->seed = (uint64_t)seed;
 	get_int(c, root, "max_call_ms", "max_call_ms", 1000, 3600000, &sc->max_call_ms);

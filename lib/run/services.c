@@ -17,7 +17,7 @@ static bool env_name(const char *v)
 	       strlen(v);
 }
 
-static char *resolve(const char *dir, const char *rel)
+char *vagent__path_resolve(const char *dir, const char *rel)
 {
 	size_t n;
 	char *p;
@@ -64,7 +64,7 @@ void vagent__services_parse(const cJSON *o, const char *dir,
 			continue;
 		}
 		sv->env = strdup(it->string);
-		sv->routes_path = resolve(dir, it->valuestring);
+		sv->routes_path = vagent__path_resolve(dir, it->valuestring);
 		if (!sv->env || !sv->routes_path) {
 			free(sv->env);
 			free(sv->routes_path);
