@@ -48,7 +48,7 @@ struct vagent_sphinx_config vagent_sphinx_config_default(void)
 	c.rate = 16000;
 	c.boost_weight = 0.5;
 	c.partial_interval_ms = 200;
-	c.denoise_db = getenv("XDN") ? atof(getenv("XDN")) : 0;
+	c.denoise_db = VAGENT_SPHINX_DENOISE_DB;
 	return c;
 }
 

@@ -1,22 +1,28 @@
 /*
  * stt_noise.c — bench helper for bench_stt_noise.sh: pocketsphinx WER on a
- * noisy line. Caller phrases (every "say" of the scenario files, then store
- * queries of fixtures/nlu/store-queries.tsv up to --phrases) are spoken by
- * flite voices at 16 kHz, background noise (fixtures/noise/ WAVs) is added
- * at an SNR relative to the speech's active level
- * (vagent_audio_active_level_dbfs, as the caller leg does), with 500 ms of
- * noise before the speech and 300 ms after; for 8 kHz the mix is resampled
- * and put through mu-law. Each buffer is recognised offline
- * (vagent_sphinx_transcriber_run), without and with the store agent's
- * vocabulary boost, without and with the denoiser at each --denoise level,
- * and scored with vagent_wer_align_text (English normalisation). Prints one
- * row per rate, voice, noise and SNR, one WER column per configuration.
+ * noisy line, through the streaming provider as a call runs it. Caller
+ * phrases (every "say" of the scenario files, then store queries of
+ * fixtures/nlu/store-queries.tsv up to --phrases) are spoken by flite
+ * voices at 16 kHz and put one after another into one call, 1 s apart;
+ * background noise (fixtures/noise/ WAVs, looped) runs through the whole
+ * call at an SNR relative to the speech's active level
+ * (vagent_audio_active_level_dbfs over all phrases, as the caller leg
+ * does); for 8 kHz the call is resampled and put through mu-law. The call
+ * goes to vagent_sphinx_stt_new's provider in 20 ms frames on a virtual
+ * clock; each phrase is a turn whose speech segment is reported as an
+ * ideal VAD would (onset at the speech start, reported 120 ms later; end
+ * 200 ms after the speech), so what is measured is the recogniser, not
+ * the VAD. Without and with the store agent's vocabulary boost, without
+ * and with the denoiser at each --denoise level; scored with
+ * vagent_wer_align_text (English normalisation). One row per rate, voice,
+ * noise and SNR, one WER column per configuration.
  *
  *   stt_noise [--voices rms,awb] [--rates 16000,8000] [--noises dishes,bike]
  *             [--snrs clean,20,10,5] [--denoise 0,15] [--boost both|on|off]
  *             [--phrases N] TOP
  *
- * VAGENT_SPHINX_ARGS passes extra pocketsphinx flags (docs/stt.md).
+ * VAGENT_SPHINX_ARGS passes extra pocketsphinx flags (docs/stt.md);
+ * STT_NOISE_VERBOSE=1 prints every hypothesis on stderr.
  */
 #include <glob.h>
 #include <math.h>
@@ -30,8 +36,9 @@
 
 #define MAX_PHRASES 200
 #define MAX_LIST 8
-#define LEAD_MS 500
-#define TAIL_MS 300
+#define GAP_MS 1000             /* noise between phrases */
+#define ONSET_DELAY_MS 120      /* the "VAD" reports the onset this late */
+#define HANGOVER_MS 200         /* and the end this late */
 
 struct list {
 	char item[MAX_LIST][32];
@@ -139,31 +146,54 @@ static void load_phrases(const char *top, int want)
 		free(queries[i]);
 }
 
-/* The noisy (or clean, noise NULL) line for `speech` (16 kHz): lead-in
- * and tail of noise, at `rate` (8000: resampled and mu-law). */
-static struct vagent_audio *mix(const struct vagent_audio *speech,
-				const struct vagent_audio *noise, double snr_db,
-				size_t offset, int rate)
-{
-	size_t lead = (size_t)speech->rate * LEAD_MS / 1000;
-	size_t tail = (size_t)speech->rate * TAIL_MS / 1000;
-	size_t n = lead + speech->frames + tail, i;
-	struct vagent_audio *a = vagent_audio_new(speech->rate, 1, n), *r = NULL;
-	struct vagent_error err;
+/* One call: every phrase in turn (GAP_MS apart, the first after
+ * GAP_MS) with the noise, at `rate`. */
+struct call {
+	int16_t *s;
+	size_t n;
+	size_t *start, *end;    /* each phrase's speech, in samples at `rate` */
+	int rate;
+};
 
-	if (!a)
+static void build_call(struct call *c, struct vagent_audio *const *speech,
+		       int n, const struct vagent_audio *noise, double snr_db,
+		       size_t offset, int rate)
+{
+	size_t gap = 16000 * GAP_MS / 1000, total = gap, at = gap, i;
+	struct vagent_audio *a, *r = NULL, *all;
+	struct vagent_error err;
+	double scale = (double)rate / 16000.0;
+
+	for (int p = 0; p < n; p++)
+		total += speech[p]->frames + gap;
+	a = vagent_audio_new(16000, 1, total);
+	all = vagent_audio_new(16000, 1, total);
+	c->start = calloc((size_t)n, sizeof(*c->start));
+	c->end = calloc((size_t)n, sizeof(*c->end));
+	if (!a || !all || !c->start || !c->end)
 		exit(3);
-	for (i = 0; i < speech->frames; i++)
-		a->samples[lead + i] = speech->samples[i];
+	all->frames = 0;
+	for (int p = 0; p < n; p++) {
+		memcpy(a->samples + at, speech[p]->samples,
+		       speech[p]->frames * sizeof(float));
+		memcpy(all->samples + all->frames, speech[p]->samples,
+		       speech[p]->frames * sizeof(float));
+		all->frames += speech[p]->frames;
+		c->start[p] = (size_t)((double)at * scale);
+		at += speech[p]->frames;
+		c->end[p] = (size_t)((double)at * scale);
+		at += gap;
+	}
 	if (noise) {
-		double level = pow(10.0, (vagent_audio_active_level_dbfs(speech) -
+		double level = pow(10.0, (vagent_audio_active_level_dbfs(all) -
 					  snr_db) / 20.0);
 		double gain = level / vagent_audio_rms(noise);
 
-		for (i = 0; i < n; i++)
+		for (i = 0; i < total; i++)
 			a->samples[i] += (float)(gain *
 				noise->samples[(offset + i) % noise->frames]);
 	}
+	vagent_audio_free(all);
 	if (rate != a->rate) {
 		if (vagent_audio_resample(a, rate, 7, &r, &err) != VAGENT_OK) {
 			fprintf(stderr, "stt_noise: %s\n", err.message);
@@ -172,15 +202,134 @@ static struct vagent_audio *mix(const struct vagent_audio *speech,
 		vagent_audio_free(a);
 		a = r;
 	}
+	c->rate = rate;
+	c->n = a->frames;
+	c->s = malloc(c->n * sizeof(*c->s) + 2);
+	if (!c->s)
+		exit(3);
 	for (i = 0; i < a->frames; i++) {
 		double v = a->samples[i] * 32768.0;
 		int16_t s = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : lrint(v));
 
-		if (rate == 8000)
-			s = vagent_ulaw_decode(vagent_ulaw_encode(s));
-		a->samples[i] = (float)s / 32768.0f;
+		c->s[i] = rate == 8000 ? vagent_ulaw_decode(vagent_ulaw_encode(s)) : s;
 	}
-	return a;
+	vagent_audio_free(a);
+}
+
+static void call_free(struct call *c)
+{
+	free(c->s);
+	free(c->start);
+	free(c->end);
+}
+
+/* Playing a call to the provider. */
+struct play {
+	struct vagent_stt *stt;
+	struct vagent_loop *loop;
+	struct vagent_timer *timer;
+	const struct call *c;
+	size_t pos;
+	int n, next_open, next_close, finals;
+	char **texts;           /* the final of each phrase */
+};
+
+static void on_partial(void *ctx, const char *text)
+{
+	(void)ctx;
+	(void)text;
+}
+
+static void on_final(void *ctx, const char *text, double confidence)
+{
+	struct play *pl = ctx;
+
+	(void)confidence;
+	if (pl->finals < pl->n)
+		pl->texts[pl->finals] = strdup(text);
+	pl->finals++;
+}
+
+static void on_error(void *ctx, vagent_status st, const char *message)
+{
+	(void)ctx;
+	(void)st;
+	fprintf(stderr, "stt_noise: %s\n", message);
+	exit(3);
+}
+
+static int64_t ticks_at(const struct call *c, size_t sample)
+{
+	return vagent_ticks_from_ms((int64_t)(sample * 1000 / (size_t)c->rate));
+}
+
+static void tick(struct vagent_timer *t, void *arg)
+{
+	struct play *pl = arg;
+	const struct call *c = pl->c;
+	struct vagent_frame f;
+	int64_t pts = vagent_loop_now(pl->loop);
+	size_t n = vagent_frame_samples_for(c->rate, 20);
+	size_t onset = (size_t)c->rate * ONSET_DELAY_MS / 1000;
+	size_t hang = (size_t)c->rate * HANGOVER_MS / 1000;
+
+	if (pl->pos >= c->n) {
+		vagent_timer_stop(t);
+		return;
+	}
+	if (n > c->n - pl->pos)
+		n = c->n - pl->pos;
+	vagent_frame_init_20ms(&f, c->rate, 1, pts);
+	memset(f.samples, 0, sizeof(f.samples));
+	memcpy(f.samples, c->s + pl->pos, n * sizeof(int16_t));
+	pl->stt->ops->audio(pl->stt, &f, NULL);
+	pl->pos += vagent_frame_samples_for(c->rate, 20);
+	if (pl->next_open < pl->n &&
+	    pl->pos >= c->start[pl->next_open] + onset) {
+		pl->stt->ops->speech(pl->stt, true,
+				     ticks_at(c, c->start[pl->next_open]));
+		pl->next_open++;
+	}
+	if (pl->next_close < pl->next_open &&
+	    pl->pos >= c->end[pl->next_close] + hang) {
+		pl->stt->ops->speech(pl->stt, false,
+				     ticks_at(c, c->end[pl->next_close]));
+		pl->stt->ops->turn_end(pl->stt, pts);
+		pl->next_close++;
+	}
+}
+
+/* The finals of a call's phrases (texts[i], transfer full). */
+static void play_call(const struct vagent_sphinx_config *sc, const struct call *c,
+		      int n, char **texts)
+{
+	struct vagent_loop_config lc = vagent_loop_config_default();
+	struct vagent_error err;
+	struct play pl;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.c = c;
+	pl.n = n;
+	pl.texts = texts;
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	lc.workers = 1;
+	lc.job_clock = VAGENT_JOB_THREAD_CPU;
+	if (vagent_loop_new(&lc, &pl.loop, &err) != VAGENT_OK ||
+	    vagent_sphinx_stt_new(sc, &pl.stt, &err) != VAGENT_OK) {
+		fprintf(stderr, "stt_noise: %s\n", err.message);
+		exit(3);
+	}
+	pl.stt->loop = pl.loop;
+	pl.stt->on_partial = on_partial;
+	pl.stt->on_final = on_final;
+	pl.stt->on_error = on_error;
+	pl.stt->ctx = &pl;
+	pl.timer = vagent_timer_new(pl.loop, tick, &pl);
+	vagent_timer_start_at(pl.timer, 0, vagent_ticks_from_ms(20), NULL);
+	vagent_loop_run(pl.loop, VAGENT_RUN_UNTIL_IDLE, NULL);
+	vagent_timer_free(pl.timer);
+	vagent_stt_free(pl.stt);
+	vagent_loop_free(pl.loop);
 }
 
 struct cfg_col {
@@ -277,37 +426,34 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rates.n; r++) {
 		int rate = atoi(rates.item[r]);
 
-		for (int c = 0; c < n_cols; c++) {
-			struct vagent_sphinx_config sc = vagent_sphinx_config_default();
-			struct vagent_sphinx_transcriber *t;
+		for (int v = 0; v < voices.n; v++)
+			for (int k = 0; k < noises.n; k++)
+				for (int s = 0; s < snrs.n; s++) {
+					bool clean = !strcmp(snrs.item[s], "clean");
+					struct call call;
 
-			sc.rate = rate;
-			sc.denoise_db = cols[c].denoise;
-			if (cols[c].boost)
-				sc.boost_phrases = vagent_agent_expected_phrases(agent);
-			if (vagent_sphinx_transcriber_new(&sc, &t, &err) != VAGENT_OK) {
-				fprintf(stderr, "stt_noise: %s\n", err.message);
-				return 3;
-			}
-			for (int v = 0; v < voices.n; v++)
-				for (int k = 0; k < noises.n; k++)
-					for (int s = 0; s < snrs.n; s++) {
-						bool clean = !strcmp(snrs.item[s], "clean");
+					if (clean && k > 0)
+						continue;   /* one clean row */
+					memset(&call, 0, sizeof(call));
+					build_call(&call, speech + v * n_phrases, n_phrases,
+						   clean ? NULL : noise_audio[k],
+						   clean ? 0 : atof(snrs.item[s]),
+						   (size_t)v * 320011u, rate);
+					for (int c = 0; c < n_cols; c++) {
+						struct vagent_sphinx_config sc = vagent_sphinx_config_default();
+						char *texts[MAX_PHRASES] = { 0 };
 
-						if (clean && k > 0)
-							continue;   /* one clean row */
+						sc.rate = rate;
+						sc.denoise_db = cols[c].denoise;
+						if (cols[c].boost)
+							sc.boost_phrases = vagent_agent_expected_phrases(agent);
+						play_call(&sc, &call, n_phrases, texts);
 						for (int p = 0; p < n_phrases; p++) {
-							struct vagent_audio *a = mix(
-								speech[v * n_phrases + p],
-								clean ? NULL : noise_audio[k],
-								clean ? 0 : atof(snrs.item[s]),
-								(size_t)p * 59359u + (size_t)v * 20011u, rate);
 							struct vagent_wer_counts wc;
-							char *text = NULL;
 							struct vagent_wer_counts *acc = &counts[r][v][k][s][c];
 
-							if (vagent_sphinx_transcriber_run(t, a, &text, NULL, &err) != VAGENT_OK ||
-							    vagent_wer_align_text(phrases[p], text, &wo, &wc, &err) != VAGENT_OK) {
+							if (vagent_wer_align_text(phrases[p], texts[p] ? texts[p] : "",
+										  &wo, &wc, &err) != VAGENT_OK) {
 								fprintf(stderr, "stt_noise: %s\n", err.message);
 								return 3;
 							}
@@ -315,19 +461,18 @@ int main(int argc, char **argv)
 								fprintf(stderr, "%d %s %s %s b%d d%g | %s | %s\n", rate,
 									voices.item[v], clean ? "-" : noises.item[k],
 									snrs.item[s], cols[c].boost, cols[c].denoise,
-									phrases[p], text);
+									phrases[p], texts[p] ? texts[p] : "");
 							acc->cor += wc.cor;
 							acc->sub += wc.sub;
 							acc->del += wc.del;
 							acc->ins += wc.ins;
 							acc->ref_words += wc.ref_words;
 							acc->hyp_words += wc.hyp_words;
-							free(text);
-							vagent_audio_free(a);
+							free(texts[p]);
 						}
 					}
-			vagent_sphinx_transcriber_free(t);
-		}
+					call_free(&call);
+				}
 	}
 	printf("%-6s %-5s %-7s %-5s", "rate", "voice", "noise", "snr");
 	for (int c = 0; c < n_cols; c++) {
