@@ -511,6 +511,7 @@ START_TEST(test_bad_boost)
 	const char *const empty[] = { "", NULL };
 	const char *const some_oov[] = { "my order number is 4 5 zzxqv", NULL };
 	struct vagent_sphinx_transcriber *t = NULL;
+	struct vagent_stt *stt_out = NULL;
 	struct vagent_error err;
 
 	cfg.boost_phrases = oov_only;
@@ -531,6 +532,14 @@ START_TEST(test_bad_boost)
 	cfg.boost_weight = 1.5;
 	ck_assert_int_eq(vagent_sphinx_transcriber_new(&cfg, &t, &err), VAGENT_EINVAL);
 	ck_assert_str_eq(err.message, "pocketsphinx: boost_weight: must be 0..1 (got 1.5)");
+	cfg.boost_weight = 0.5;
+	cfg.denoise_db = 70;
+	ck_assert_int_eq(vagent_sphinx_transcriber_new(&cfg, &t, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "pocketsphinx: denoise_db: must be 0..60 (got 70)");
+	cfg.denoise_db = -1;
+	ck_assert_int_eq(vagent_sphinx_stt_new(&cfg, &stt_out, &err), VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "pocketsphinx: denoise_db: must be 0..60 (got -1)");
+	ck_assert_ptr_null(stt_out);
 }
 END_TEST
 
