@@ -12,14 +12,14 @@
  * clock; each phrase is a turn whose speech segment is reported as an
  * ideal VAD would (onset at the speech start, reported 120 ms later; end
  * 200 ms after the speech), so what is measured is the recogniser, not
- * the VAD. Without and with the store agent's vocabulary boost, without
+ * the VAD. With the store agent's vocabulary boost (--boost), without
  * and with the denoiser at each --denoise level; scored with
  * vagent_wer_align_text (English normalisation). One row per rate, voice,
  * noise and SNR, one WER column per configuration.
  *
  *   stt_noise [--voices rms,awb] [--rates 16000,8000] [--noises dishes,bike]
- *             [--snrs clean,20,10,5] [--denoise 0,15] [--boost both|on|off]
- *             [--phrases N] TOP
+ *             [--snrs clean,20,10,5] [--denoise 0,15] [--boost on|off|both]
+ *             [--phrases 12] TOP        (defaults shown first)
  *
  * VAGENT_SPHINX_ARGS passes extra pocketsphinx flags (docs/stt.md);
  * STT_NOISE_VERBOSE=1 prints every hypothesis on stderr.
@@ -340,8 +340,8 @@ struct cfg_col {
 int main(int argc, char **argv)
 {
 	struct list voices, rates, noises, snrs, levels;
-	const char *boost_mode = "both", *top = NULL;
-	int want = 40;
+	const char *boost_mode = "on", *top = NULL;
+	int want = 12;
 	struct cfg_col cols[2 * MAX_LIST];
 	int n_cols = 0;
 	struct vagent_audio *noise_audio[MAX_LIST] = { 0 };
