@@ -2063,12 +2063,20 @@ struct vagent_sphinx_config {
 	const char *const *boost_phrases;
 	double boost_weight;          /* weight of the phrase model, 0..1; see docs */
 	int partial_interval_ms;      /* between partials while speaking; 200 */
+	/* Background-noise suppression before recognition (speexdsp's
+	 * preprocessor), the most it attenuates noise by, in dB; 0: off.
+	 * Default and measurements: docs/stt.md "Noisy lines". */
+	double denoise_db;
 };
 
 /* The defaults above (rate 16000). */
 struct vagent_sphinx_config vagent_sphinx_config_default(void);
 
 /* @@SPHINX-API@@ — lib/stt adds its functions below. */
+
+/* The denoiser's level (dB of noise suppression) an agent file's
+ * "denoise": true asks for (docs/stt.md "Noisy lines"). */
+#define VAGENT_SPHINX_DENOISE_DB 15
 
 /*
  * A pocketsphinx recogniser for a session's STT slot (transfer full; free
@@ -2683,6 +2691,9 @@ struct vagent_agent {
 		char *provider;           /* "pocketsphinx" (default) or "sim" */
 		bool boost;               /* vocabulary boost; true */
 		double boost_weight;      /* 0..1; 0.5 */
+		double denoise_db;        /* noise suppression in dB, 0: off;
+					   * "denoise": true is VAGENT_SPHINX_DENOISE_DB;
+					   * default vagent_sphinx_config_default()'s */
 	} stt;
 	struct {
 		char *provider;           /* "flite" (default) or "sim" */

@@ -263,6 +263,48 @@ START_TEST(test_no_input)
 }
 END_TEST
 
+/* "stt.denoise": true (the recogniser's level), a level in dB or false;
+ * anything else is a one-line problem on its line. */
+START_TEST(test_stt_denoise)
+{
+	static const char *const good[] = { "true", "20", "false" };
+	static const double level[] = { VAGENT_SPHINX_DENOISE_DB, 20, 0 };
+	static const struct {
+		const char *value, *message;
+	} bad[] = {
+		{ "\"on\"", "d.json:2: stt.denoise: must be true, false or a level in dB (got a string)" },
+		{ "0", "d.json:2: stt.denoise: must be between 1 and 60 dB (got 0)" },
+		{ "75", "d.json:2: stt.denoise: must be between 1 and 60 dB (got 75)" },
+	};
+	static const char flow[] = "\"flow\": { \"intents\": [ { \"name\": \"hi\", "
+				   "\"examples\": [\"hello\"], \"reply\": \"Hi.\" } ] } }";
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	char text[512];
+
+	snprintf(text, sizeof(text), "{ %s", flow);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "d.json", NULL, &a, &err),
+			 VAGENT_OK);
+	ck_assert_double_eq(a->stt.denoise_db, vagent_sphinx_config_default().denoise_db);
+	vagent_agent_free(a);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "{ \"stt\": { \"provider\": \"pocketsphinx\",\n"
+			 "  \"denoise\": %s },\n %s", good[i], flow);
+		ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "d.json", NULL, &a, &err),
+				 VAGENT_OK);
+		ck_assert_double_eq(a->stt.denoise_db, level[i]);
+		vagent_agent_free(a);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{ \"stt\": { \"provider\": \"pocketsphinx\",\n"
+			 "  \"denoise\": %s },\n %s", bad[i].value, flow);
+		ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "d.json", NULL, &a, &err),
+				 VAGENT_EINVAL);
+		ck_assert_str_eq(err.message, bad[i].message);
+	}
+}
+END_TEST
+
 /* Each broken file and the exact line it gives. */
 static const struct {
 	const char *file;
@@ -783,6 +825,7 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_no_input);
+	tcase_add_test(tc, test_stt_denoise);
 	tcase_add_loop_test(tc, test_bad_file, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_validate_every_problem);

@@ -907,11 +907,37 @@ static void parse_settings(struct ctx *c, const cJSON *root)
 	}
 }
 
+/* stt.denoise: false (off), true (the recogniser's default level) or the
+ * noise suppression in dB, 1..60 (docs/stt.md "Noisy lines"). */
+static void get_denoise(struct ctx *c, const cJSON *o, double *out)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, "denoise");
+
+	if (!j)
+		return;
+	if (cJSON_IsBool(j)) {
+		*out = cJSON_IsTrue(j) ? VAGENT_SPHINX_DENOISE_DB : 0;
+		return;
+	}
+	if (!cJSON_IsNumber(j)) {
+		problem(c, VAGENT_EINVAL, "stt.denoise",
+			"must be true, false or a level in dB (got %s)",
+			type_name(j));
+		return;
+	}
+	if (!(j->valuedouble >= 1 && j->valuedouble <= 60)) {
+		problem(c, VAGENT_EINVAL, "stt.denoise",
+			"must be between 1 and 60 dB (got %g)", j->valuedouble);
+		return;
+	}
+	*out = j->valuedouble;
+}
+
 static void parse_providers(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent *a = &c->ap->pub;
 	static const char *const stt_keys[] = { "provider", "boost",
-						"boost_weight", NULL };
+						"boost_weight", "denoise", NULL };
 	static const char *const tts_keys[] = { "provider", "voice", NULL };
 	static const char *const brain_keys[] = { "provider", NULL };
 	static const char *const stt_names[] = { "pocketsphinx", "sim", NULL };
@@ -924,12 +950,14 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 
 	a->stt.boost = true;
 	a->stt.boost_weight = 0.5;
+	a->stt.denoise_db = vagent_sphinx_config_default().denoise_db;
 	i = 0;
 	if ((o = member(c, root, "", "stt", W_OBJECT, false))) {
 		check_keys(c, o, "stt", stt_keys);
 		i = get_choice(c, o, "stt", "provider", stt_names, 0);
 		get_bool(c, o, "stt", "boost", &a->stt.boost);
 		get_double(c, o, "stt", "boost_weight", 0, 1, &a->stt.boost_weight);
+		get_denoise(c, o, &a->stt.denoise_db);
 	}
 	a->stt.provider = pool_strdup(c, stt_names[i]);
 	i = 0;

@@ -48,6 +48,7 @@ struct vagent_sphinx_config vagent_sphinx_config_default(void)
 	c.rate = 16000;
 	c.boost_weight = 0.5;
 	c.partial_interval_ms = 200;
+	c.denoise_db = VAGENT_SPHINX_DENOISE_DB;
 	return c;
 }
 
@@ -285,6 +286,10 @@ vagent_status vagent__sphinx_load(const struct vagent_sphinx_config *cfg,
 		return vagent__error_set(err, VAGENT_EINVAL, where,
 					 "partial_interval_ms: must be 1..60000 (got %d)",
 					 cfg->partial_interval_ms);
+	if (!(cfg->denoise_db >= 0 && cfg->denoise_db <= 60))
+		return vagent__error_set(err, VAGENT_EINVAL, where,
+					 "denoise_db: must be 0..60 (got %g)",
+					 cfg->denoise_db);
 	hmm = cfg->model_dir;
 	if (!hmm || !*hmm)
 		hmm = getenv("VAGENT_SPHINX_MODEL");

@@ -12,7 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <speex/speex_preprocess.h>
+
 #include "stt/stt_int.h"
+
+/* The denoiser's frame: speexdsp's preprocessor runs on whole frames of
+ * this length at the call's rate; the output lags the input by one. */
+#define DENOISE_FRAME_MS 20
 
 /* Seed of the noise generator: the output is the same on every run. */
 #define FILL_SEED UINT64_C(0x8000)
@@ -30,6 +36,10 @@ struct vagent__stt_frontend {
 	float *in, *up, *nin, *nup;         /* scratch */
 	size_t scratch;                     /* capacity of in/nin (8 kHz) */
 	size_t scratch_up;                  /* capacity of up/nup */
+	/* the denoiser (NULL: off): whole frames of dn_frame samples */
+	SpeexPreprocessState *dn;
+	int16_t *dn_buf;
+	size_t dn_frame, dn_fill;
 };
 
 static double fill_dbfs(void)
@@ -45,7 +55,8 @@ static double fill_dbfs(void)
 	return *end ? FILL_DBFS_DEFAULT : v;
 }
 
-vagent_status vagent__stt_frontend_new(int rate, const char *where,
+vagent_status vagent__stt_frontend_new(int rate, double denoise_db,
+				       const char *where,
 				       struct vagent__stt_frontend **out,
 				       struct vagent_error *err)
 {
@@ -63,6 +74,23 @@ vagent_status vagent__stt_frontend_new(int rate, const char *where,
 		return vagent__error_set(err, VAGENT_ENOMEM, where,
 					 "out of memory");
 	fe->rate = rate;
+	if (denoise_db > 0) {
+		spx_int32_t on = 1, off = 0, level = -(spx_int32_t)lrint(denoise_db);
+
+		fe->dn_frame = (size_t)rate * DENOISE_FRAME_MS / 1000;
+		fe->dn_buf = malloc(fe->dn_frame * sizeof(*fe->dn_buf));
+		fe->dn = speex_preprocess_state_init((int)fe->dn_frame, rate);
+		if (!fe->dn_buf || !fe->dn) {
+			vagent__stt_frontend_free(fe);
+			return vagent__error_set(err, VAGENT_ENOMEM, where,
+						 "out of memory");
+		}
+		speex_preprocess_ctl(fe->dn, SPEEX_PREPROCESS_SET_DENOISE, &on);
+		speex_preprocess_ctl(fe->dn, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS,
+				     &level);
+		speex_preprocess_ctl(fe->dn, SPEEX_PREPROCESS_SET_AGC, &off);
+		speex_preprocess_ctl(fe->dn, SPEEX_PREPROCESS_SET_DEREVERB, &off);
+	}
 	if (rate == 8000) {
 		double db = fill_dbfs();
 
@@ -95,6 +123,9 @@ void vagent__stt_frontend_free(struct vagent__stt_frontend *fe)
 	free(fe->up);
 	free(fe->nin);
 	free(fe->nup);
+	if (fe->dn)
+		speex_preprocess_state_destroy(fe->dn);
+	free(fe->dn_buf);
 	free(fe);
 }
 
@@ -154,9 +185,9 @@ static double gauss(struct vagent__rng *r)
 	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
 }
 
-bool vagent__stt_frontend_process(struct vagent__stt_frontend *fe,
-				  const int16_t *in, size_t n, int16_t **out,
-				  size_t *len, size_t *cap)
+/* The rate conversion: `n` samples at the call's rate to 16 kHz. */
+static bool convert(struct vagent__stt_frontend *fe, const int16_t *in,
+		    size_t n, int16_t **out, size_t *len, size_t *cap)
 {
 	size_t got = 0, ngot = 0, i;
 
@@ -194,4 +225,44 @@ bool vagent__stt_frontend_process(struct vagent__stt_frontend *fe,
 	}
 	*len += got;
 	return true;
+}
+
+bool vagent__stt_frontend_process(struct vagent__stt_frontend *fe,
+				  const int16_t *in, size_t n, int16_t **out,
+				  size_t *len, size_t *cap)
+{
+	size_t take;
+
+	if (!fe->dn)
+		return convert(fe, in, n, out, len, cap);
+	while (n) {
+		take = fe->dn_frame - fe->dn_fill;
+		if (take > n)
+			take = n;
+		memcpy(fe->dn_buf + fe->dn_fill, in, take * sizeof(*in));
+		fe->dn_fill += take;
+		in += take;
+		n -= take;
+		if (fe->dn_fill < fe->dn_frame)
+			break;
+		speex_preprocess_run(fe->dn, fe->dn_buf);
+		fe->dn_fill = 0;
+		if (!convert(fe, fe->dn_buf, fe->dn_frame, out, len, cap))
+			return false;
+	}
+	return true;
+}
+
+bool vagent__stt_frontend_flush(struct vagent__stt_frontend *fe, int16_t **out,
+				size_t *len, size_t *cap)
+{
+	int16_t zeros[2 * (VAGENT__SPHINX_RATE * DENOISE_FRAME_MS / 1000)];
+
+	if (!fe->dn)
+		return true;
+	memset(zeros, 0, sizeof(zeros));
+	/* the partial frame, then one frame more: the denoiser's lag */
+	return vagent__stt_frontend_process(fe, zeros,
+					    (fe->dn_fill ? fe->dn_frame - fe->dn_fill : 0) +
+					    fe->dn_frame, out, len, cap);
 }

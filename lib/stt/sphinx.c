@@ -508,7 +508,8 @@ vagent_status vagent_sphinx_stt_new(const struct vagent_sphinx_config *cfg,
 	p->rate = cfg->rate;
 	st = vagent__sphinx_load(cfg, &p->dec, err);
 	if (st == VAGENT_OK)
-		st = vagent__stt_frontend_new(cfg->rate, p->base.name, &p->fe,
+		st = vagent__stt_frontend_new(cfg->rate, cfg->denoise_db,
+					      p->base.name, &p->fe,
 					      err);
 	if (st != VAGENT_OK) {
 		destroy(p);

@@ -15,13 +15,17 @@
 
 /*
  * The front end: the call's audio (8 or 16 kHz int16) to what the 16 kHz
- * model expects. 16 kHz passes through. 8 kHz is upsampled; the empty
- * 4-8 kHz band is left empty (a noise fill exists for experiments only:
- * docs/stt.md "8 kHz"). Deterministic: the noise has a fixed seed.
+ * model expects. With denoise_db > 0, speexdsp's preprocessor first
+ * suppresses stationary background noise (by up to denoise_db dB; whole
+ * 20 ms frames, so the output lags the input by up to one frame). 16 kHz
+ * then passes through; 8 kHz is upsampled; the empty 4-8 kHz band is left
+ * empty (a noise fill exists for experiments only: docs/stt.md "8 kHz").
+ * Deterministic: the noise has a fixed seed.
  */
 struct vagent__stt_frontend;
 
-vagent_status vagent__stt_frontend_new(int rate, const char *where,
+vagent_status vagent__stt_frontend_new(int rate, double denoise_db,
+				       const char *where,
 				       struct vagent__stt_frontend **out,
 				       struct vagent_error *err);
 void vagent__stt_frontend_free(struct vagent__stt_frontend *fe);
@@ -30,6 +34,10 @@ void vagent__stt_frontend_free(struct vagent__stt_frontend *fe);
 bool vagent__stt_frontend_process(struct vagent__stt_frontend *fe,
 				  const int16_t *in, size_t n, int16_t **out,
 				  size_t *len, size_t *cap);
+/* At the end of a buffer (offline): push out what the denoiser holds
+ * (the partial frame and its lag, padded with silence). */
+bool vagent__stt_frontend_flush(struct vagent__stt_frontend *fe, int16_t **out,
+				size_t *len, size_t *cap);
 
 /* A loaded decoder and what loading it found. */
 struct vagent__sphinx {

@@ -127,10 +127,21 @@ vagent_status vagent_sphinx_transcriber_run(struct vagent_sphinx_transcriber *t,
 					 "audio has no rate or channels");
 	st = prepare(t, audio, &in, &n, err);
 	if (st == VAGENT_OK)
-		st = vagent__stt_frontend_new(t->cfg.rate, where, &fe, err);
+		st = vagent__stt_frontend_new(t->cfg.rate, t->cfg.denoise_db,
+					      where, &fe, err);
 	if (st != VAGENT_OK)
 		goto out;
-	if (!vagent__stt_frontend_process(fe, in, n, &conv, &len, &cap)) {
+	/* The denoiser learns the noise from the whole buffer first (its
+	 * output dropped), as a call's denoiser has from the audio before the
+	 * speech; then the buffer goes through for real. */
+	if (t->cfg.denoise_db > 0 &&
+	    !vagent__stt_frontend_process(fe, in, n, &conv, &len, &cap)) {
+		st = vagent__error_set(err, VAGENT_ENOMEM, where, "out of memory");
+		goto out;
+	}
+	len = 0;
+	if (!vagent__stt_frontend_process(fe, in, n, &conv, &len, &cap) ||
+	    !vagent__stt_frontend_flush(fe, &conv, &len, &cap)) {
 		st = vagent__error_set(err, VAGENT_ENOMEM, where, "out of memory");
 		goto out;
 	}
