@@ -204,6 +204,7 @@ static const struct {
 	{ "scenarios/ai-disclosure.json", no_disclosure, "x disclosure within 10000 ms" },
 	{ "scenarios/silent-caller.json", no_reprompt, "x agent_said /still there/" },
 	{ "scenarios/backchannel.json", no_backchannels, "x no barge_in" },
+	{ "scenarios/noisy-line.json", no_backchannels, "x no barge_in" },
 	{ "scenarios/pay-by-card-dtmf.json", no_pci, "x no_card_number" },
 };
 

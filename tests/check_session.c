@@ -328,6 +328,48 @@ START_TEST(test_min_words_waits_for_the_recogniser)
 }
 END_TEST
 
+/* A long sound in which the recogniser finds no words (babble on the
+ * line) interrupts without min_words, and never with it. */
+START_TEST(test_min_words_noise_does_not_interrupt)
+{
+	for (int mw = 0; mw <= 1; mw++) {
+		struct call c;
+		struct vagent_audio *noise = NULL;
+		struct vagent_error err;
+		size_t i;
+
+		/* babble: speech-like sound in which nothing is recognised */
+		ck_assert_int_eq(vagent_speechlike_synth("one two three four five six seven",
+							 16000, 7, &noise, &err), VAGENT_OK);
+		call_init(&c);
+		c.cfg.agent.greet = true;
+		c.cfg.agent.barge_in_min_words = mw;
+		c.llm[0].greeting = "Hello, thank you for calling the order line. I can help you "
+				    "track an order, change an address, or ask about a refund.";
+		i = n_steps(&c);
+		c.steps[i].kind = VAGENT_STEP_SAY;
+		c.steps[i].anchor = VAGENT_ANCHOR_AGENT_SPEAKING;
+		c.steps[i].offset_ms = 500;
+		c.steps[i].audio = noise;
+		c.steps[i].text = "";              /* no words in it */
+		call_run(&c);
+		if (mw == 0) {
+			const struct vagent_trace_event *b = must(&c, VAGENT_TRACE_BARGE_IN, -1, 0);
+
+			/* at min_speech_ms: no words is no backchannel either */
+			ck_assert_int_lt(b->decision_us - b->onset_us,
+					 (int64_t)c.cfg.agent.backchannel_max_ms * 1000);
+		} else {
+			ck_assert_int_eq(count(&c, VAGENT_TRACE_BARGE_IN, -1), 0);
+			ck_assert_str_eq(must(&c, VAGENT_TRACE_AGENT_AUDIO_STOP, 0, 0)->reason,
+					 "done");
+		}
+		call_free(&c);
+		vagent_audio_free(noise);
+	}
+}
+END_TEST
+
 START_TEST(test_short_speech_does_not_interrupt)
 {
 	struct call c;
@@ -1087,6 +1129,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_barge_in_stops_within_a_frame);
 	tcase_add_test(tc, test_backchannel_does_not_interrupt);
 	tcase_add_test(tc, test_min_words_waits_for_the_recogniser);
+	tcase_add_test(tc, test_min_words_noise_does_not_interrupt);
 	tcase_add_test(tc, test_short_speech_does_not_interrupt);
 	tcase_add_test(tc, test_tool_timeout_and_filler);
 	tcase_add_test(tc, test_tool_result_and_malformed);

@@ -24,6 +24,7 @@ static vagent_status make_stt(const struct vagent_agent *a,
 		struct vagent_sphinx_config c = vagent_sphinx_config_default();
 
 		c.rate = o->rate;
+		c.denoise_db = a->stt.denoise_db;
 		if (a->stt.boost) {
 			c.boost_phrases = vagent_agent_expected_phrases(a);
 			c.boost_weight = a->stt.boost_weight;

@@ -483,10 +483,15 @@ static void turn_handle_frame(struct turn_stage *t, struct vagent__item *it)
 			/* min_words: wait for the recogniser's words before
 			 * deciding (a backchannel cannot be told from an
 			 * interruption by its first 200 ms of sound) */
-			bool words = count_words(text) >= s->cfg.agent.barge_in_min_words;
+			int n_words = count_words(text);
+			bool words = n_words >= s->cfg.agent.barge_in_min_words;
+			/* ... and then a long sound with no words at all is
+			 * noise, not a caller talking over the agent */
+			bool long_speech = dur >= bmax &&
+				(s->cfg.agent.barge_in_min_words == 0 || n_words > 0);
 
 			free(text);
-			if ((!backchannel && words) || dur >= bmax)
+			if ((!backchannel && words) || long_speech)
 				barge_in(t, end);
 		}
 	}
