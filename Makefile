@@ -175,6 +175,7 @@ FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fu
 FUZZ         ?= $(FUZZ_ALL)
 FUZZ_CFLAGS   = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -O1 -g \
                 $(filter-out -Werror,$(WARNINGS)) -Ilib -DVAGENT_VERSION='"$(VERSION)"' \
+                -DVAGENT_POCKETSPHINX_VERSION='"$(PS_VERSION)"' \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer $(PKG_CFLAGS) $(CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
