@@ -105,6 +105,7 @@ struct vagent_dtmf_detector {
 	int rate;
 	size_t block;                  /* samples per block */
 	double coef[8], coef2[8];      /* Goertzel 2cos(w) for the tones, their 2nd harmonics */
+	float coef8[8];                /* coef, for the four-lane passes */
 	float *buf;                    /* the block being filled */
 	size_t fill;
 	int64_t consumed;              /* samples fed before `buf` started */
@@ -135,6 +136,7 @@ struct vagent_dtmf_detector *vagent_dtmf_detector_new(int rate)
 		double hz = i < 4 ? row_hz[i] : col_hz[i - 4];
 
 		d->coef[i] = 2 * cos(2 * M_PI * hz / rate);
+		d->coef8[i] = (float)d->coef[i];
 		d->coef2[i] = 2 * cos(2 * M_PI * 2 * hz / rate);
 	}
 	return d;
@@ -168,6 +170,29 @@ static double goertzel(const float *x, size_t n, double coef)
 	return 2.0 * (s1 * s1 + s2 * s2 - coef * s1 * s2) / ((double)n * (double)n);
 }
 
+/* Four tones' powers in one pass over the block: four independent
+ * Goertzel recurrences side by side (the compiler runs them as one
+ * vector), in float, which is plenty for blocks of a few hundred samples
+ * — the detector runs on every caller frame of every call. */
+static void goertzel4(const float *x, size_t n, const float *coef, double *out)
+{
+	float s1[4] = { 0 }, s2[4] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		float v = x[i];
+
+		for (int k = 0; k < 4; k++) {
+			float s0 = v + coef[k] * s1[k] - s2[k];
+
+			s2[k] = s1[k];
+			s1[k] = s0;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		out[k] = 2.0 * ((double)s1[k] * s1[k] + (double)s2[k] * s2[k] -
+				(double)coef[k] * s1[k] * s2[k]) / ((double)n * (double)n);
+}
+
 static int strongest(const double *p, int *index)
 {
 	int best = 0;
@@ -195,9 +220,13 @@ static char classify(const struct vagent_dtmf_detector *d)
 	total /= (double)n;
 	if (total < 2 * MIN_TONE_POWER)
 		return 0;
-	for (int i = 0; i < 8; i++)
-		p[i] = goertzel(x, n, d->coef[i]);
-	if (!strongest(p, &r) || !strongest(p + 4, &c))
+	/* the row tones first: speech seldom has one of them standing out,
+	 * and then the column tones need not be looked at */
+	goertzel4(x, n, d->coef8, p);
+	if (!strongest(p, &r))
+		return 0;
+	goertzel4(x, n, d->coef8 + 4, p + 4);
+	if (!strongest(p + 4, &c))
 		return 0;
 	row = p[r];
 	col = p[4 + c];
