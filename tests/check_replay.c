@@ -513,24 +513,6 @@ END_TEST
 
 /* ---- record -> replay on the embedded stack ---- */
 
-static struct vagent_mock_http *orders;
-
-static void orders_start(void)
-{
-	struct vagent_error err;
-	char url[64];
-
-	ck_assert_msg(vagent_mock_http_load(top_path("scenarios/services/orders.json"), NULL,
-					    &orders, &err) == VAGENT_OK, "%s", err.message);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", vagent_mock_http_port(orders));
-	setenv("ACME_ORDERS_URL", url, 1);
-}
-
-static void orders_stop(void)
-{
-	vagent_mock_http_free(orders);
-	orders = NULL;
-}
 
 /* A simulated call of scenarios/order-status.json recorded as a call
  * folder and replayed: the same caller times (turns mode reproduces the
@@ -549,7 +531,7 @@ START_TEST(test_record_replay_round_trip)
 	char *json;
 	size_t n_starts = 0;
 
-	orders_start();
+	orders_service_start();
 	ck_assert_int_eq(vagent_scenario_load(top_path("scenarios/order-status.json"), &sc, &err),
 			 VAGENT_OK);
 	ck_assert_msg(vagent_scenario_run(sc, &ro, &sim, &err) == VAGENT_OK, "%s", err.message);
@@ -603,7 +585,7 @@ START_TEST(test_record_replay_round_trip)
 	vagent_trace_free(tr);
 	vagent_call_run_free(rep);
 	vagent_call_run_free(sim);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 
@@ -738,7 +720,7 @@ START_TEST(test_cli_shipped_real_call)
 	struct vagent_error err;
 	cJSON *j, *call;
 
-	orders_start();
+	orders_service_start();
 	r = run_vagent("replay", "--json", "-", "--compute", "free", "--date", "2026-12-03",
 		       "--record", temp_path("again"), top_path("fixtures/calls/ivr-harvard"), NULL);
 	ck_assert_msg(r.exit_code == 0, "%s%s", r.out, r.err);
@@ -759,7 +741,7 @@ START_TEST(test_cli_shipped_real_call)
 	ck_assert_str_eq(c->turns[1].text, "A gold ring will please most any girl.");
 	ck_assert_int_eq(c->rate, 8000);
 	vagent_recorded_call_free(c);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 

@@ -223,24 +223,6 @@ END_TEST
 
 /* ---- whole calls on the embedded stack ---- */
 
-static struct vagent_mock_http *orders;
-
-static void orders_start(void)
-{
-	struct vagent_error err;
-	char url[64];
-
-	ck_assert_msg(vagent_mock_http_load(top_path("scenarios/services/orders.json"), NULL,
-					    &orders, &err) == VAGENT_OK, "%s", err.message);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", vagent_mock_http_port(orders));
-	setenv("ACME_ORDERS_URL", url, 1);
-}
-
-static void orders_stop(void)
-{
-	vagent_mock_http_free(orders);
-	orders = NULL;
-}
 
 /* Run scenario file `rel` (under the source tree) on the virtual clock. */
 static struct vagent_call_run *run_scenario(const char *rel)
@@ -295,7 +277,7 @@ START_TEST(test_reschedule_on_embedded_stack)
 	struct vagent_mock_http_route_stats rs;
 	cJSON *args;
 
-	orders_start();
+	orders_service_start();
 	r = run_scenario("scenarios/reschedule-delivery.json");
 	t = trace_of(r);
 	res = vagent_session_result(r->session);
@@ -338,7 +320,7 @@ START_TEST(test_reschedule_on_embedded_stack)
 	ck_assert_ptr_nonnull(strstr(res->turns[res->n_turns - 1].agent_text, "Goodbye"));
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 
@@ -350,7 +332,7 @@ START_TEST(test_phone_leg_knowledge_answer)
 	struct vagent_trace *t;
 	const struct vagent_trace_event *kb;
 
-	orders_start();
+	orders_service_start();
 	r = run_scenario("scenarios/store-hours-phone.json");
 	t = trace_of(r);
 	kb = first_of(t, VAGENT_TRACE_TOOL_END, VAGENT_KNOWLEDGE_TOOL);
@@ -360,7 +342,7 @@ START_TEST(test_phone_leg_knowledge_answer)
 				     "Monday to Friday, 9 am to 6 pm"));
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 
@@ -376,7 +358,7 @@ START_TEST(test_refund_over_limit_escalates)
 	cJSON *pkg;
 	char *text;
 
-	orders_start();
+	orders_service_start();
 	r = run_scenario("scenarios/refund-over-limit.json");
 	t = trace_of(r);
 	ck_assert(vagent_session_result(r->session)->escalated);
@@ -399,7 +381,7 @@ START_TEST(test_refund_over_limit_escalates)
 	cJSON_Delete(pkg);
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 
@@ -485,7 +467,7 @@ START_TEST(test_audio_step_without_transcript)
 	const struct vagent_session_result *res;
 	char text[1024];
 
-	orders_start();
+	orders_service_start();
 	snprintf(text, sizeof(text),
 		 "{ \"agent\": \"%s\", \"caller\": { \"rate\": 8000 },\n"
 		 "  \"steps\": [ { \"audio\": \"%s\" }, { \"hangup\": true, \"wait_for\": \"agent_done\" } ] }\n",
@@ -500,7 +482,7 @@ START_TEST(test_audio_step_without_transcript)
 	ck_assert_ptr_nonnull(res->turns[1].stt_text);
 	ck_assert_uint_gt(strlen(res->turns[1].stt_text), 10);
 	vagent_call_run_free(r);
-	orders_stop();
+	orders_service_stop();
 }
 END_TEST
 

@@ -279,3 +279,22 @@ int count_lines(const char *text)
 			n++;
 	return n;
 }
+
+static struct vagent_mock_http *orders_service;
+
+void orders_service_start(void)
+{
+	struct vagent_error err;
+	char url[64];
+
+	ck_assert_msg(vagent_mock_http_load(top_path("scenarios/services/orders.json"), NULL,
+					    &orders_service, &err) == VAGENT_OK, "%s", err.message);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", vagent_mock_http_port(orders_service));
+	setenv("ACME_ORDERS_URL", url, 1);
+}
+
+void orders_service_stop(void)
+{
+	vagent_mock_http_free(orders_service);
+	orders_service = NULL;
+}

@@ -65,6 +65,11 @@ void write_file(const char *path, const void *data, size_t len);
 /* Read a whole file; returns malloc'd NUL-terminated data or NULL. */
 char *read_file(const char *path, size_t *len);
 
+/* The example agent's order service (scenarios/services/orders.json) on
+ * loopback, its URL in ACME_ORDERS_URL; aborts the test on failure. */
+void orders_service_start(void);
+void orders_service_stop(void);
+
 /* Count non-overlapping lines of `text`. */
 int count_lines(const char *text);
 
