@@ -1251,6 +1251,56 @@ size_t vagent_stats_count(const struct vagent_stats *s, vagent_metric m);
 vagent_status vagent_stats_get(const struct vagent_stats *s, vagent_metric m,
 			       const char *stat, double *out);
 
+/*
+ * Mergeable statistics (`vagent bench`, `vagent report merge`;
+ * docs/metrics.md "Histograms"). Besides the exact samples (kept while a
+ * metric has at most VAGENT_STATS_EXACT_MAX of them), every value goes
+ * into a log-linear histogram whose buckets are at most 1/256 of their
+ * lower bound wide (values under 256 µs: 1 µs buckets, exact). Once a
+ * metric has more samples, or its statistics were merged from a
+ * serialized histogram, percentiles come from the histogram: the
+ * bucket's midpoint, clamped to the exact min and max, so a reported
+ * percentile is within VAGENT_STATS_REL_ERROR of the exact nearest-rank
+ * value. n, min, max and mean stay exact. Memory does not grow with the
+ * number of samples.
+ */
+#define VAGENT_STATS_EXACT_MAX 4096
+#define VAGENT_STATS_REL_ERROR (1.0 / 512)
+
+/* Add every sample of `src` into `dst` (both unchanged otherwise; `src`
+ * may be freed after). The result is exact only when both were exact and
+ * the total stays within VAGENT_STATS_EXACT_MAX. VAGENT_ENOMEM. */
+vagent_status vagent_stats_merge(struct vagent_stats *dst,
+				 const struct vagent_stats *src);
+/* Whether metric `m`'s statistics are exact (every sample kept). */
+bool vagent_stats_exact(const struct vagent_stats *s, vagent_metric m);
+
+/*
+ * Serialize as one compact JSON object keyed by metric name (metrics
+ * with samples only): {"e2e":{"n":12,"min":310000,"max":1460000,
+ * "sum":5230000,"buckets":[[INDEX,COUNT],...]},...} with values in µs
+ * and the non-empty buckets in increasing order (transfer full).
+ */
+vagent_status vagent_stats_to_json(const struct vagent_stats *s, char **out,
+				   struct vagent_error *err);
+/* Parse what vagent_stats_to_json wrote (transfer full; not exact).
+ * VAGENT_EFORMAT with "WHERE: histograms.METRIC: problem" for anything
+ * wrong (unknown metric, bad bucket index, counts that do not add up to
+ * n, min > max). */
+vagent_status vagent_stats_from_json(const char *text, size_t len,
+				     const char *where, struct vagent_stats **out,
+				     struct vagent_error *err);
+
+/* One histogram bucket: `count` values in [lo, hi] µs. */
+struct vagent_stats_bucket {
+	int64_t lo, hi;
+	uint64_t count;
+};
+/* The non-empty buckets of metric `m` in increasing order (transfer
+ * full, free()); *n = 0 and *out = NULL when none. VAGENT_ENOMEM. */
+vagent_status vagent_stats_buckets(const struct vagent_stats *s, vagent_metric m,
+				   struct vagent_stats_bucket **out, size_t *n);
+
 /* The summary of DESIGN.md §5 for one metric, in µs. */
 struct vagent_stat_summary {
 	size_t n;
@@ -3435,6 +3485,67 @@ vagent_status vagent_agent_mock_tools_diags(struct vagent_agent *a,
 					    struct vagent_diags *diags,
 					    struct vagent_error *err);
 /* @@VALIDATE-END@@ */
+
+/* ==== @@BENCH@@ — `vagent bench` and `vagent report merge` (cmd/bench.c,
+ * lib/report; docs/bench.md) ==== */
+/* @@BENCH-API@@ */
+
+/* An aggregated bench result: one process's runs, or shards merged. */
+struct vagent_bench_summary {
+	const char *title;            /* "vagent bench" */
+	const char *const *inputs;    /* scenario files and call folders */
+	size_t n_inputs;
+	const char *clock;            /* "virtual" or "real" */
+	int runs;                     /* --runs per input */
+	int concurrency;              /* --concurrency */
+	int shard_k, shard_n;         /* this shard (1-based); 0/0: all */
+	size_t n_parts;               /* shard results merged (0: none) */
+	size_t calls;                 /* calls run */
+	size_t calls_failed;          /* calls that could not run (infra) */
+	size_t turns;                 /* caller turns over all calls */
+	size_t contained;             /* calls that ended without a transfer */
+	bool has_wer;
+	double wer;                   /* corpus WER over all calls */
+	size_t wer_errors, wer_ref_words;
+	double wall_s;                /* elapsed wall time */
+	const struct vagent_stats *stats;
+	const struct vagent_slo_result *slos;
+	const char *const *slo_details; /* per SLO, as vagent_slo_eval wrote */
+	size_t n_slos;
+};
+
+/*
+ * The bench page: self-contained HTML (inline CSS and SVG, no script, no
+ * network asset) with the run's figures (inputs, calls, clock,
+ * concurrency, shards, WER, containment), the SLO results (pass/fail,
+ * measured value), a percentile bar chart per hop (p50/p90/p95/p99/max),
+ * and a latency histogram per metric with samples drawn from
+ * vagent_stats_buckets (log-spaced time axis). `b->title` NULL: "vagent
+ * bench". Transfer full. VAGENT_EINVAL for NULL b or out.
+ */
+vagent_status vagent_report_bench_html(const struct vagent_bench_summary *b,
+				       char **out, struct vagent_error *err);
+/* @@BENCH-END@@ */
+
+/* ==== @@DEVICE@@ — audio devices: PortAudio, WAV endpoints (lib/device;
+ * docs/devices.md) ==== */
+/* @@DEVICE-API@@ */
+/* @@DEVICE-END@@ */
+
+/* ==== @@CHAT@@ — a live call on the mic and speaker (lib/chat;
+ * docs/chat.md) ==== */
+/* @@CHAT-API@@ */
+/* @@CHAT-END@@ */
+
+/* ==== @@CLOUD@@ — streaming HTTP/SSE transport and cloud LLM providers
+ * (lib/net, lib/llm; docs/providers.md) ==== */
+/* @@CLOUD-LLM-API@@ */
+/* @@CLOUD-LLM-END@@ */
+
+/* ==== @@CLOUD-STT@@ — WebSocket transport and cloud STT providers
+ * (lib/net, lib/cloudstt; docs/providers.md) ==== */
+/* @@CLOUD-STT-API@@ */
+/* @@CLOUD-STT-END@@ */
 
 #ifdef __cplusplus
 }
