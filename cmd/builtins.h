@@ -6,9 +6,11 @@
 #define VAGENT_CMD_BUILTINS_H
 
 int cmd_audio(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_mock_http(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_speak(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -134,8 +134,8 @@ static const struct vagent_turn_metrics *turn_metrics(const struct vagent_call_m
  * (faults injected through mocks are the scenario's, not failures), or
  * the transfer webhook POST failed. `why` gets the first reason.
  */
-static bool infrastructure_failure(const struct vagent_call_run *r,
-				   const struct vagent_trace *t, char *why, size_t n)
+bool calls_infrastructure_failure(const struct vagent_call_run *r,
+				  const struct vagent_trace *t, char *why, size_t n)
 {
 	const struct vagent_session_result *res = vagent_session_result(r->session);
 
@@ -182,21 +182,6 @@ static int write_file(const char *path, const char *data, size_t len)
 	return 0;
 }
 
-static int make_dir(const char *dir, const char *option)
-{
-	struct stat sb;
-
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		cmd_error("%s: cannot create the directory: %s", dir, strerror(errno));
-		return 3;
-	}
-	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		cmd_error("%s: %s is not a directory", option, dir);
-		return 2;
-	}
-	return 0;
-}
-
 int calls_prepare(struct calls_options *o, const char *cmd)
 {
 	int rc;
@@ -209,9 +194,9 @@ int calls_prepare(struct calls_options *o, const char *cmd)
 			  cmd);
 		return 2;
 	}
-	if (o->out_dir && (rc = make_dir(o->out_dir, "--out")) != 0)
+	if (o->out_dir && (rc = cmd_make_dir(o->out_dir, "--out")) != 0)
 		return rc;
-	if (o->record_dir && (rc = make_dir(o->record_dir, "--record")) != 0)
+	if (o->record_dir && (rc = cmd_make_dir(o->record_dir, "--record")) != 0)
 		return rc;
 	if (o->json && o->human) {
 		/* find an unwritable --json before the calls run, not after */
@@ -308,7 +293,7 @@ int calls_init(struct calls *c, const struct calls_options *o, size_t cap)
 /* This call's WER of what was heard against the golden caller text
  * (english normalizer, as the --json result counts it); false when no
  * turn has a golden text. */
-static bool call_wer(const struct vagent_session_result *res, struct vagent_wer_counts *out)
+bool calls_wer(const struct vagent_session_result *res, struct vagent_wer_counts *out)
 {
 	struct vagent_wer_options o;
 	bool any = false;
@@ -380,7 +365,7 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 				   turn_metrics(tm->n_calls ? &tm->calls[0] : NULL,
 						res->turns[k].turn));
 	}
-	if (wer && call_wer(res, &wc)) {
+	if (wer && calls_wer(res, &wc)) {
 		snprintf(wer_text, sizeof(wer_text), ", wer %.1f%%", 100.0 * vagent_wer_rate(&wc));
 		if (!o->quiet)
 			printf("  %9s  wer     %.1f%% (%zu sub, %zu del, %zu ins of %zu golden "
@@ -407,7 +392,7 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 			printf("  %9s  %s    %s: %s\n", "", checks[k].passed ? "ok  " : "FAIL",
 			       checks[k].name, checks[k].detail ? checks[k].detail : "");
 	}
-	infra = infrastructure_failure(r, t, why, sizeof(why));
+	infra = calls_infrastructure_failure(r, t, why, sizeof(why));
 	if (o->human)
 		printf("%s %s: %s after %.1f s, %zu turns%s%s%s%s%s%s\n",
 		       infra ? "ERROR" : failed ? "FAIL" : "ok  ", name,

@@ -62,6 +62,18 @@ int calls_prepare(struct calls_options *o, const char *cmd);
 void calls_run_options(const struct calls_options *o, uint64_t seed,
 		       struct vagent_run_options *ro);
 
+/* Whether finished call `r` (its parsed trace `t`) failed for a reason
+ * outside the agent: a provider or the session failed, a tool with an
+ * endpoint errored or timed out, the transfer webhook failed; `why`
+ * (n bytes) says which. */
+bool calls_infrastructure_failure(const struct vagent_call_run *r,
+				  const struct vagent_trace *t, char *why, size_t n);
+
+/* The WER of what call `res` heard against its golden caller text
+ * (english normalizer, as the --json result counts it) into `out`; false
+ * when no turn has a golden text. */
+bool calls_wer(const struct vagent_session_result *res, struct vagent_wer_counts *out);
+
 /* The calls of one command run, as they finish. */
 struct calls {
 	const struct calls_options *opt;

@@ -19,9 +19,11 @@
 /* The command table, sorted by name; `vagent help` is generated from it. */
 const struct command commands[] = {
 	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
+	{ "bench", cmd_bench, "run calls many times, many at once: hop percentiles, latency SLO checks, shards" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },
 	{ "replay", cmd_replay, "replay recorded calls against an agent: WER, tool calls, expectations, latencies" },
+	{ "report", cmd_report, "merge the shard results of vagent bench and check SLOs; render a bench page" },
 	{ "run", cmd_run, "run scripted simulated calls with faults and judge them by their expectations" },
 	{ "speak", cmd_speak, "synthesise text with an embedded flite voice into an audio file" },
 	{ "trace", cmd_trace, "recompute hop latencies and percentiles from call traces" },

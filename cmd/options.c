@@ -94,6 +94,16 @@ static int set_value(const struct cmd_usage *u, const struct cmd_option *o,
 	case OPT_STRING:
 		*(const char **)o->value = arg;
 		return 0;
+	case OPT_STRINGS: {
+		struct opt_strings *l = o->value;
+
+		if (l->n == OPT_STRINGS_MAX) {
+			cmd_usage_error(u->name, "%s: more than %d of them", label, OPT_STRINGS_MAX);
+			return PARSE_OPT_ERROR;
+		}
+		l->v[l->n++] = arg;
+		return 0;
+	}
 	case OPT_CHOICE:
 		for (const char *const *c = o->choices; *c; c++) {
 			if (!strcmp(*c, arg)) {
@@ -152,7 +162,7 @@ static int set_value(const struct cmd_usage *u, const struct cmd_option *o,
 
 static bool takes_arg(const struct cmd_option *o)
 {
-	return o->type == OPT_STRING || o->type == OPT_INT ||
+	return o->type == OPT_STRING || o->type == OPT_STRINGS || o->type == OPT_INT ||
 	       o->type == OPT_DOUBLE || o->type == OPT_CHOICE;
 }
 

@@ -17,6 +17,7 @@ enum opt_type {
 	OPT_CHOICE,   /* const char **: one of `choices` (NULL-terminated) */
 	OPT_COUNT,    /* int *: incremented each time (-v -v) */
 	OPT_GROUP,    /* heading in --help */
+	OPT_STRINGS,  /* struct opt_strings *: each use adds its argument */
 };
 
 struct cmd_option {
@@ -30,6 +31,14 @@ struct cmd_option {
 	double min, max;              /* OPT_INT / OPT_DOUBLE bounds */
 };
 
+/* The arguments of a repeatable option (--slo A --slo B), in order;
+ * pointers into argv. */
+#define OPT_STRINGS_MAX 64
+struct opt_strings {
+	const char *v[OPT_STRINGS_MAX];
+	size_t n;
+};
+
 #define OPT_END_()                       { .type = OPT_END }
 #define OPT_GROUP_(h)                    { .type = OPT_GROUP, .help = (h) }
 #define OPT_BOOL_(s, l, v, h)            { OPT_BOOL, (s), (l), (v), NULL, (h), NULL, 0, 0 }
@@ -37,6 +46,7 @@ struct cmd_option {
 #define OPT_STRING_(s, l, v, a, h)       { OPT_STRING, (s), (l), (v), (a), (h), NULL, 0, 0 }
 #define OPT_INT_(s, l, v, a, h, lo, hi)  { OPT_INT, (s), (l), (v), (a), (h), NULL, (lo), (hi) }
 #define OPT_DOUBLE_(s, l, v, a, h, lo, hi) { OPT_DOUBLE, (s), (l), (v), (a), (h), NULL, (lo), (hi) }
+#define OPT_STRINGS_(s, l, v, a, h)      { OPT_STRINGS, (s), (l), (v), (a), (h), NULL, 0, 0 }
 #define OPT_CHOICE_(s, l, v, a, h, c)    { OPT_CHOICE, (s), (l), (v), (a), (h), (c), 0, 0 }
 
 /* What a command tells the option parser about itself. */

@@ -12,4 +12,15 @@
  */
 int cmd_write_output(const char *path, const char *text);
 
+#include <stddef.h>
+
+/* Read file `path` (at most about `max` bytes) NUL-terminated into *out
+ * (malloc'd). 0; else the error is printed and 2 (missing, too large)
+ * or 3 (unreadable, out of memory) returned. */
+int cmd_read_file(const char *path, size_t max, char **out, size_t *len_out);
+
+/* Create directory `dir` (given as `option`, for the error) if needed.
+ * 0; 3 when it cannot be created, 2 when it is not a directory. */
+int cmd_make_dir(const char *dir, const char *option);
+
 #endif

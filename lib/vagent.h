@@ -3502,8 +3502,11 @@ struct vagent_bench_summary {
 	size_t n_parts;               /* shard results merged (0: none) */
 	size_t calls;                 /* calls run */
 	size_t calls_failed;          /* calls that could not run (infra) */
-	size_t turns;                 /* caller turns over all calls */
-	size_t contained;             /* calls that ended without a transfer */
+	size_t turns;                 /* caller turns over the calls that ran
+				       * (failed calls count in no statistic) */
+	size_t contained;             /* calls that ran and ended without an
+				       * escalation (the rate's denominator:
+				       * calls - calls_failed) */
 	bool has_wer;
 	double wer;                   /* corpus WER over all calls */
 	size_t wer_errors, wer_ref_words;
@@ -3525,6 +3528,60 @@ struct vagent_bench_summary {
  */
 vagent_status vagent_report_bench_html(const struct vagent_bench_summary *b,
 				       char **out, struct vagent_error *err);
+
+/* The SLO expressions of a built-in profile, NULL-terminated (static):
+ * "realtime" (stt_first_partial.p95<250ms, e2e.p95<1000ms,
+ * barge_in_stop.p95<200ms) or "alerting" (e2e.p90<3500ms,
+ * e2e.p99<5000ms, wer<=0.08); NULL for another name. */
+const char *const *vagent_slo_profile(const char *name);
+/* The built-in profiles' names, NULL-terminated (static). */
+const char *const *vagent_slo_profile_names(void);
+
+/* The terminal report of a bench (docs/bench.md): the figures, each SLO
+ * with PASS/FAIL and its measured value, then the percentile table per
+ * hop. ANSI colour only when `colour`. (transfer full) */
+vagent_status vagent_report_bench_text(const struct vagent_bench_summary *b, bool colour,
+				       char **out, struct vagent_error *err);
+
+/*
+ * The bench result as JSON (docs/bench.md): the figures, "summary" with
+ * per-hop percentile objects in ms as the run result has them, "slo"
+ * (expr, value, passed, detail), and "histograms"
+ * (vagent_stats_to_json) so that shard results can be merged.
+ * (transfer full)
+ */
+vagent_status vagent_bench_to_json(const struct vagent_bench_summary *b, char **out,
+				   struct vagent_error *err);
+
+/* A bench result read back from its JSON; `summary` points into the
+ * owned fields (its slos are not read back: a merge evaluates them
+ * again). (transfer full: vagent_bench_result_free) */
+struct vagent_bench_result {
+	struct vagent_bench_summary summary;
+	char *path;                   /* where it was read from */
+	char **inputs;
+	char *clock;
+	struct vagent_stats *stats;
+	char **slo_exprs;             /* the SLOs it was checked against */
+	size_t n_slo_exprs;
+};
+
+/* Parse a bench JSON; VAGENT_EFORMAT "WHERE: field: problem" for
+ * anything wrong or missing (`where`: the file name). */
+vagent_status vagent_bench_from_json(const char *text, size_t len, const char *where,
+				     struct vagent_bench_result **out,
+				     struct vagent_error *err);
+void vagent_bench_result_free(struct vagent_bench_result *r);
+
+/*
+ * Merge shard result `src` into `dst`: counts, WER counts and histograms
+ * added; wall time the longest. VAGENT_EINVAL naming src's file when the
+ * two are not parts of the same bench (other inputs, runs, clock, shard
+ * count). Which shards were merged is the caller's to check.
+ */
+vagent_status vagent_bench_merge(struct vagent_bench_result *dst,
+				 const struct vagent_bench_result *src,
+				 struct vagent_error *err);
 /* @@BENCH-END@@ */
 
 /* ==== @@DEVICE@@ — audio devices: PortAudio, WAV endpoints (lib/device;

@@ -322,3 +322,27 @@ void vagent_slo_eval(const struct vagent_slo *slo,
 		 vagent_metric_name(slo->metric), slo->stat, v,
 		 out->passed ? op_names[slo->op] : op_negated[slo->op], lim);
 }
+
+/* ---- built-in SLO profiles (docs/bench.md) ---- */
+
+static const char *const profile_realtime[] = {
+	"stt_first_partial.p95<250ms", "e2e.p95<1000ms", "barge_in_stop.p95<200ms", NULL,
+};
+static const char *const profile_alerting[] = {
+	"e2e.p90<3500ms", "e2e.p99<5000ms", "wer<=0.08", NULL,
+};
+static const char *const profile_names[] = { "realtime", "alerting", NULL };
+
+const char *const *vagent_slo_profile(const char *name)
+{
+	if (name && !strcmp(name, "realtime"))
+		return profile_realtime;
+	if (name && !strcmp(name, "alerting"))
+		return profile_alerting;
+	return NULL;
+}
+
+const char *const *vagent_slo_profile_names(void)
+{
+	return profile_names;
+}

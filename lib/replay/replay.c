@@ -269,9 +269,8 @@ vagent_status vagent_call_replay(struct vagent_recorded_call *call,
 				       "against: give \"agent\" in the call file or --agent");
 		goto fail;
 	}
-	rc = vagent__run_services(r, call->services, call->n_services, call->path, err);
-	if (rc == VAGENT_OK)
-		rc = vagent_agent_load(agent_path, &r->agent, err);
+	rc = vagent__run_services_agent(r, call->services, call->n_services, call->path,
+					agent_path, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 	rate = opt->rate ? opt->rate : call->rate ? call->rate : r->agent->rate;

@@ -281,3 +281,50 @@ void vagent__report_pct(struct vagent__strbuf *b, double rate)
 	else
 		vagent__strbuf_printf(b, "%.1f%%", rate * 100.0);
 }
+
+/* µs as whole ms (halves away from zero), "-" when absent, in `w` columns. */
+static void table_ms(struct vagent__strbuf *b, int64_t us, int w)
+{
+	if (us == VAGENT_METRIC_ABSENT)
+		vagent__strbuf_printf(b, "%*s", w, "-");
+	else
+		vagent__strbuf_printf(b, "%*lld", w,
+				      (long long)(us >= 0 ? (us + 500) / 1000 : -((-us + 500) / 1000)));
+}
+
+void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vagent_stats *stats,
+				     bool colour)
+{
+	bool header = false;
+
+	for (int m = 0; stats && m < VAGENT_METRIC_COUNT; m++) {
+		struct vagent_stat_summary s;
+
+		if (vagent_stats_summary(stats, (vagent_metric)m, &s) != VAGENT_OK || !s.n)
+			continue;
+		if (!header) {
+			vagent__strbuf_put(b, "\n", 1);
+			if (colour)
+				vagent__strbuf_puts(b, "\033[1m");
+			vagent__strbuf_printf(b, "%-17s %5s %8s %8s %8s %8s %8s %8s  (ms)", "hop",
+					      "n", "p50", "p90", "p95", "p99", "max", "mean");
+			if (colour)
+				vagent__strbuf_puts(b, "\033[0m");
+			vagent__strbuf_put(b, "\n", 1);
+			header = true;
+		}
+		vagent__strbuf_printf(b, "%-17s %5zu ", vagent_metric_name((vagent_metric)m), s.n);
+		table_ms(b, s.p50, 8);
+		vagent__strbuf_put(b, " ", 1);
+		table_ms(b, s.p90, 8);
+		vagent__strbuf_put(b, " ", 1);
+		table_ms(b, s.p95, 8);
+		vagent__strbuf_put(b, " ", 1);
+		table_ms(b, s.p99, 8);
+		vagent__strbuf_put(b, " ", 1);
+		table_ms(b, s.max, 8);
+		vagent__strbuf_put(b, " ", 1);
+		table_ms(b, (int64_t)llround(s.mean), 8);
+		vagent__strbuf_put(b, "\n", 1);
+	}
+}

@@ -71,6 +71,11 @@ void vagent__report_ms(struct vagent__strbuf *b, int64_t us);
 /* A rate as a percentage with one decimal ("11.8%"). */
 void vagent__report_pct(struct vagent__strbuf *b, double rate);
 
+/* The hop percentile table of the terminal outputs (n, p50, p90, p95,
+ * p99, max, mean in ms per metric with samples); nothing when none. */
+void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vagent_stats *stats,
+				     bool colour);
+
 /* The metrics in the order the reports list them (DESIGN.md §6). */
 extern const vagent_metric vagent__report_turn_hops[6];
 

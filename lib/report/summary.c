@@ -123,40 +123,6 @@ static void totals(struct out *o, const struct vagent__report_run *run)
 	vagent__strbuf_put(&o->b, "\n", 1);
 }
 
-static void percentile_table(struct out *o, const struct vagent_stats *stats)
-{
-	bool header = false;
-
-	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
-		struct vagent_stat_summary s;
-
-		if (vagent_stats_summary(stats, (vagent_metric)m, &s) != VAGENT_OK || !s.n)
-			continue;
-		if (!header) {
-			vagent__strbuf_put(&o->b, "\n", 1);
-			colour_on(o, "1");
-			vagent__strbuf_printf(&o->b, "%-17s %5s %8s %8s %8s %8s %8s %8s  (ms)", "hop",
-					      "n", "p50", "p90", "p95", "p99", "max", "mean");
-			colour_off(o);
-			vagent__strbuf_put(&o->b, "\n", 1);
-			header = true;
-		}
-		vagent__strbuf_printf(&o->b, "%-17s %5zu ", vagent_metric_name((vagent_metric)m), s.n);
-		put_ms(o, s.p50, 8);
-		vagent__strbuf_put(&o->b, " ", 1);
-		put_ms(o, s.p90, 8);
-		vagent__strbuf_put(&o->b, " ", 1);
-		put_ms(o, s.p95, 8);
-		vagent__strbuf_put(&o->b, " ", 1);
-		put_ms(o, s.p99, 8);
-		vagent__strbuf_put(&o->b, " ", 1);
-		put_ms(o, s.max, 8);
-		vagent__strbuf_put(&o->b, " ", 1);
-		put_ms(o, (int64_t)llround(s.mean), 8);
-		vagent__strbuf_put(&o->b, "\n", 1);
-	}
-}
-
 vagent_status vagent_report_summary(const struct vagent_call_report *calls, size_t n,
 				    bool colour, char **out, struct vagent_error *err)
 {
@@ -183,7 +149,7 @@ vagent_status vagent_report_summary(const struct vagent_call_report *calls, size
 	for (size_t i = 0; i < n; i++)
 		call_line(&o, &run.calls[i], name_cols);
 	totals(&o, &run);
-	percentile_table(&o, run.stats);
+	vagent__report_percentile_table(&o.b, run.stats, o.colour);
 	*out = vagent__strbuf_detach(&o.b);
 	if (!*out)
 		st = vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");

@@ -7,6 +7,7 @@
  * session to its end. The stack and session set-up is shared with
  * replayed calls (lib/replay).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,9 +132,11 @@ static vagent_status add_leg(const struct vagent_scenario *sc, int rate,
 	return rc;
 }
 
-vagent_status vagent__run_services(struct vagent_call_run *r,
-				   const struct vagent_scenario_service *services,
-				   size_t n, const char *where, struct vagent_error *err)
+static pthread_mutex_t services_env_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static vagent_status start_services(struct vagent_call_run *r,
+				    const struct vagent_scenario_service *services,
+				    size_t n, const char *where, struct vagent_error *err)
 {
 	if (!n)
 		return VAGENT_OK;
@@ -156,6 +159,21 @@ vagent_status vagent__run_services(struct vagent_call_run *r,
 						 services[i].env);
 	}
 	return VAGENT_OK;
+}
+
+vagent_status vagent__run_services_agent(struct vagent_call_run *r,
+					 const struct vagent_scenario_service *services,
+					 size_t n, const char *where, const char *agent_path,
+					 struct vagent_error *err)
+{
+	vagent_status rc;
+
+	pthread_mutex_lock(&services_env_lock);
+	rc = start_services(r, services, n, where, err);
+	if (rc == VAGENT_OK)
+		rc = vagent_agent_load(agent_path, &r->agent, err);
+	pthread_mutex_unlock(&services_env_lock);
+	return rc;
 }
 
 /* Put the scenario's faults in front of the agent's providers. */
@@ -235,10 +253,8 @@ vagent_status vagent_scenario_run(struct vagent_scenario *sc,
 		return vagent__error_set(err, VAGENT_ENOMEM, NULL, "out of memory");
 	}
 	r->scenario = sc;
-	rc = vagent__run_services(r, sc->services, sc->n_services, sc->path, err);
-	if (rc == VAGENT_OK)
-		rc = vagent_agent_load(opt->agent_path ? opt->agent_path : sc->agent_path,
-				       &r->agent, err);
+	rc = vagent__run_services_agent(r, sc->services, sc->n_services, sc->path,
+					opt->agent_path ? opt->agent_path : sc->agent_path, err);
 	if (rc != VAGENT_OK)
 		goto fail;
 	if (sc->has_tools) {

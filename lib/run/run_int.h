@@ -32,12 +32,16 @@ vagent_status vagent__scenario_load(const char *path, struct vagent_scenario **o
 				    struct vagent_diags *diags, struct vagent_error *err);
 
 /* Start mock HTTP services for the call `r` (kept in r->services, freed
- * with it) and put each one's base URL in its environment variable,
- * before the agent file is read: fresh ones per call, so what one call
- * changes (a refund) never leaks into the next. */
-vagent_status vagent__run_services(struct vagent_call_run *r,
-				   const struct vagent_scenario_service *services,
-				   size_t n, const char *where, struct vagent_error *err);
+ * with it) and put each one's base URL in its environment variable, then
+ * read the agent file at `agent_path` into r->agent, which expands those
+ * variables: fresh services per call, so what one call changes (a
+ * refund) never leaks into the next. Both happen under one process-wide
+ * lock, so calls run from several threads at once (`vagent bench
+ * --concurrency`) each get their own services' URLs. */
+vagent_status vagent__run_services_agent(struct vagent_call_run *r,
+					 const struct vagent_scenario_service *services,
+					 size_t n, const char *where, const char *agent_path,
+					 struct vagent_error *err);
 
 /* `rel` resolved against directory `dir` (absolute paths, and any path
  * when dir is NULL, "" or ".", as given). (transfer full) */
