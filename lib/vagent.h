@@ -1219,8 +1219,10 @@ void vagent_trace_metrics_free(struct vagent_trace_metrics *m);
  * Aggregation: per-metric statistics over many samples (all turns of all
  * calls of a run). Percentiles are NEAREST-RANK: the p-th percentile of n
  * sorted samples is the sample at rank ceil(p/100 * n) (1-based, at least
- * 1). This implementation keeps every sample; the interface (add a value,
- * ask for a statistic by name) is what callers rely on.
+ * 1). A metric's exact samples are kept while it has at most
+ * VAGENT_STATS_EXACT_MAX of them; every value is also counted in a
+ * bounded-size log-linear histogram, which answers once there are more
+ * (see "Mergeable statistics" below; n, min, max and mean stay exact).
  */
 struct vagent_stats;
 

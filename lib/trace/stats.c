@@ -1,25 +1,186 @@
 /*
  * stats.c — per-metric statistics over a run (n, nearest-rank percentiles,
- * max, mean). Exact: every sample is kept and sorted on demand. The
- * mergeable-histogram version for `vagent bench` keeps the same interface.
+ * min, max, mean), mergeable across runs and machines (docs/metrics.md
+ * "Histograms"). Each metric keeps its exact samples while it has at most
+ * VAGENT_STATS_EXACT_MAX of them and always counts every value in a
+ * log-linear histogram (1 µs buckets below 256 µs, then 256 buckets per
+ * power of two), from which percentiles come once the samples are dropped.
+ * n, min, max and the sum are always exact.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "trace/trace_int.h"
 
-/* The samples of one metric; sorted lazily (the pointer is const in a
- * const aggregator, the samples are not). */
+/*
+ * Histogram layout. A value's magnitude u = |v| has the bucket number
+ * k = u for u < 256 and k = 256 * (e - 8) + (u >> (e - 8)) for
+ * 2^e <= u < 2^40 (e = 8..39): 256 buckets of width 2^(e-8) per power of
+ * two. Magnitudes of 2^40 and more are counted in the last bucket
+ * (k = MAG_BUCKETS - 1). The public bucket INDEX is k for v >= 0 and -k
+ * for v < 0, so INDEX grows with the value. Counts live in lazily
+ * allocated groups of 256 buckets: group g holds k = 256 g .. 256 g + 255,
+ * one table of groups for each sign.
+ */
+#define RANGE_BITS 40
+#define GROUP_SIZE 256
+#define GROUPS (RANGE_BITS - 7)                 /* 33: e < 8, then e = 8..39 */
+#define MAG_BUCKETS (GROUPS * GROUP_SIZE)        /* 8448 */
+#define MAX_INDEX (MAG_BUCKETS - 1)
+
+enum { POS, NEG };
+
+/* Integers a JSON reader holding numbers as doubles keeps exactly. */
+#define JSON_INT_MAX 9007199254740992.0         /* 2^53 */
+
+/* One metric. `samples` (sorted lazily; the pointer is const in a const
+ * aggregator, the samples are not) is valid while `exact`. */
 struct series {
-	int64_t *v;
-	size_t n, cap;
-	bool sorted;
+	int64_t *samples;
+	size_t n_samples, cap;
+	bool sorted, exact;
+	size_t n;                       /* every value counted */
+	int64_t min, max;
+	long double sum;                /* exact while |sum| < 2^64 */
+	uint64_t *group[2][GROUPS];     /* [POS] v >= 0, [NEG] v < 0 */
 };
 
 struct vagent_stats {
-	struct series *s;    /* VAGENT_METRIC_COUNT of them */
+	struct series *s;               /* VAGENT_METRIC_COUNT of them */
+	size_t bytes;                   /* allocated for samples and groups */
 };
+
+static int magnitude_bucket(uint64_t u)
+{
+	int e;
+
+	if (u < GROUP_SIZE)
+		return (int)u;
+	e = 63 - __builtin_clzll(u);
+	if (e >= RANGE_BITS)
+		return MAX_INDEX;
+	return GROUP_SIZE * (e - 8) + (int)(u >> (e - 8));
+}
+
+/* The nominal values [lo, hi] of magnitude bucket k. */
+static void magnitude_range(int k, int64_t *lo, int64_t *hi)
+{
+	int e;
+	int64_t width;
+
+	if (k < GROUP_SIZE) {
+		*lo = *hi = k;
+		return;
+	}
+	e = k / GROUP_SIZE + 7;
+	width = INT64_C(1) << (e - 8);
+	*lo = (INT64_C(1) << e) + (int64_t)(k % GROUP_SIZE) * width;
+	*hi = *lo + width - 1;
+}
+
+static int bucket_index(int64_t v)
+{
+	return v >= 0 ? magnitude_bucket((uint64_t)v) : -magnitude_bucket((uint64_t)-v);
+}
+
+/* The values bucket INDEX holds: its nominal range, and for the last
+ * bucket of either sign everything beyond as well. */
+static void bucket_range(int index, int64_t *lo, int64_t *hi)
+{
+	int64_t a, b;
+
+	magnitude_range(index < 0 ? -index : index, &a, &b);
+	if (index == MAX_INDEX || index == -MAX_INDEX)
+		b = INT64_MAX;
+	*lo = index < 0 ? -b : a;
+	*hi = index < 0 ? -a : b;
+}
+
+/* Allocate group g of the values of sign `sign` if it is not there yet. */
+static bool ensure_group(struct vagent_stats *st, struct series *s, int sign, int g)
+{
+	uint64_t **c = &s->group[sign][g];
+
+	if (*c)
+		return true;
+	*c = calloc(GROUP_SIZE, sizeof(**c));
+	if (!*c)
+		return false;
+	st->bytes += GROUP_SIZE * sizeof(**c);
+	return true;
+}
+
+/* The count of bucket INDEX, its group allocated if need be; NULL when
+ * out of memory. */
+static uint64_t *count_slot(struct vagent_stats *st, struct series *s, int index)
+{
+	int sign = index < 0 ? NEG : POS, k = index < 0 ? -index : index;
+
+	if (!ensure_group(st, s, sign, k / GROUP_SIZE))
+		return NULL;
+	return &s->group[sign][k / GROUP_SIZE][k % GROUP_SIZE];
+}
+
+/* Visit the non-empty buckets in increasing order until `visit` says stop. */
+typedef bool (*bucket_visit)(void *ctx, int index, uint64_t count);
+
+static void each_bucket(const struct series *s, bucket_visit visit, void *ctx)
+{
+	for (int g = GROUPS - 1; g >= 0; g--) {
+		const uint64_t *c = s->group[NEG][g];
+
+		for (int i = GROUP_SIZE - 1; c && i >= 0; i--)
+			if (c[i] && !visit(ctx, -(g * GROUP_SIZE + i), c[i]))
+				return;
+	}
+	for (int g = 0; g < GROUPS; g++) {
+		const uint64_t *c = s->group[POS][g];
+
+		for (int i = 0; c && i < GROUP_SIZE; i++)
+			if (c[i] && !visit(ctx, g * GROUP_SIZE + i, c[i]))
+				return;
+	}
+}
+
+static void series_init(struct series *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->exact = true;
+	s->sorted = true;
+}
+
+static void drop_samples(struct vagent_stats *st, struct series *s)
+{
+	free(s->samples);
+	st->bytes -= s->cap * sizeof(*s->samples);
+	s->samples = NULL;
+	s->n_samples = s->cap = 0;
+	s->exact = false;
+}
+
+/* Room for `need` samples in all; false when out of memory. */
+static bool reserve_samples(struct vagent_stats *st, struct series *s, size_t need)
+{
+	size_t cap = s->cap ? s->cap : 64;
+	int64_t *v;
+
+	if (need <= s->cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	if (cap > VAGENT_STATS_EXACT_MAX)
+		cap = need > VAGENT_STATS_EXACT_MAX ? need : VAGENT_STATS_EXACT_MAX;
+	v = realloc(s->samples, cap * sizeof(*v));
+	if (!v)
+		return false;
+	st->bytes += (cap - s->cap) * sizeof(*v);
+	s->samples = v;
+	s->cap = cap;
+	return true;
+}
 
 struct vagent_stats *vagent_stats_new(void)
 {
@@ -32,6 +193,8 @@ struct vagent_stats *vagent_stats_new(void)
 		free(st);
 		return NULL;
 	}
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++)
+		series_init(&st->s[m]);
 	return st;
 }
 
@@ -39,30 +202,47 @@ void vagent_stats_free(struct vagent_stats *st)
 {
 	if (!st)
 		return;
-	for (int m = 0; m < VAGENT_METRIC_COUNT; m++)
-		free(st->s[m].v);
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+		free(st->s[m].samples);
+		for (int g = 0; g < GROUPS; g++) {
+			free(st->s[m].group[POS][g]);
+			free(st->s[m].group[NEG][g]);
+		}
+	}
 	free(st->s);
 	free(st);
+}
+
+size_t vagent__stats_bytes(const struct vagent_stats *st)
+{
+	return sizeof(*st) + VAGENT_METRIC_COUNT * sizeof(*st->s) + st->bytes;
 }
 
 vagent_status vagent_stats_add(struct vagent_stats *st, vagent_metric m, int64_t value)
 {
 	struct series *s;
+	uint64_t *count;
 
 	if ((unsigned)m >= VAGENT_METRIC_COUNT || value == VAGENT_METRIC_ABSENT)
 		return VAGENT_EINVAL;
 	s = &st->s[m];
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		int64_t *v = cap < SIZE_MAX / sizeof(*v) ? realloc(s->v, cap * sizeof(*v)) : NULL;
-
-		if (!v)
+	if (!(count = count_slot(st, s, bucket_index(value))))
+		return VAGENT_ENOMEM;
+	if (s->exact && s->n_samples == VAGENT_STATS_EXACT_MAX)
+		drop_samples(st, s);
+	if (s->exact) {
+		if (!reserve_samples(st, s, s->n_samples + 1))
 			return VAGENT_ENOMEM;
-		s->v = v;
-		s->cap = cap;
+		s->samples[s->n_samples++] = value;
+		s->sorted = false;
 	}
-	s->v[s->n++] = value;
-	s->sorted = false;
+	(*count)++;
+	if (s->n == 0 || value < s->min)
+		s->min = value;
+	if (s->n == 0 || value > s->max)
+		s->max = value;
+	s->n++;
+	s->sum += value;
 	return VAGENT_OK;
 }
 
@@ -98,6 +278,58 @@ size_t vagent_stats_count(const struct vagent_stats *st, vagent_metric m)
 	return (unsigned)m < VAGENT_METRIC_COUNT ? st->s[m].n : 0;
 }
 
+bool vagent_stats_exact(const struct vagent_stats *st, vagent_metric m)
+{
+	return (unsigned)m < VAGENT_METRIC_COUNT && st->s[m].exact;
+}
+
+vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_stats *src)
+{
+	/* First every allocation, so that running out of memory leaves dst
+	 * as it was (apart from empty groups); then the counts. */
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+		struct series *d = &dst->s[m];
+		const struct series *s = &src->s[m];
+
+		for (int g = 0; g < GROUPS; g++) {
+			if ((s->group[POS][g] && !ensure_group(dst, d, POS, g)) ||
+			    (s->group[NEG][g] && !ensure_group(dst, d, NEG, g)))
+				return VAGENT_ENOMEM;
+		}
+		if (s->n && d->exact && s->exact &&
+		    d->n_samples + s->n_samples <= VAGENT_STATS_EXACT_MAX &&
+		    !reserve_samples(dst, d, d->n_samples + s->n_samples))
+			return VAGENT_ENOMEM;
+	}
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+		struct series *d = &dst->s[m];
+		const struct series *s = &src->s[m];
+		size_t n_src = s->n_samples;
+
+		if (!s->n)
+			continue;
+		if (d->exact && s->exact && d->n_samples + n_src <= VAGENT_STATS_EXACT_MAX) {
+			/* s->samples is read after the reserve: dst may be src */
+			memmove(d->samples + d->n_samples, s->samples, n_src * sizeof(*s->samples));
+			d->n_samples += n_src;
+			d->sorted = false;
+		} else if (d->exact) {
+			drop_samples(dst, d);
+		}
+		for (int sign = POS; sign <= NEG; sign++)
+			for (int g = 0; g < GROUPS; g++)
+				for (int i = 0; s->group[sign][g] && i < GROUP_SIZE; i++)
+					d->group[sign][g][i] += s->group[sign][g][i];
+		if (!d->n || s->min < d->min)
+			d->min = s->min;
+		if (!d->n || s->max > d->max)
+			d->max = s->max;
+		d->sum += s->sum;
+		d->n += s->n;
+	}
+	return VAGENT_OK;
+}
+
 static int cmp_i64(const void *pa, const void *pb)
 {
 	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
@@ -108,37 +340,74 @@ static int cmp_i64(const void *pa, const void *pb)
 static void sort_series(struct series *s)
 {
 	if (!s->sorted) {
-		qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
+		qsort(s->samples, s->n_samples, sizeof(*s->samples), cmp_i64);
 		s->sorted = true;
 	}
 }
 
-/* Nearest rank: the sample at rank ceil(p/100 * n), at least 1, with
- * p = num/den exactly (den a power of ten), computed in integers, so p30
- * of 5 samples is rank 2 (1.5 rounded up) and p99.9 of 1000 samples is
- * rank 999, whatever 0.3 or 99.9 are in binary. */
-static int64_t percentile(const struct series *s, uint64_t num, uint64_t den)
+/* Nearest rank: rank ceil(p/100 * n), at least 1, with p = num/den exactly
+ * (den a power of ten), computed in integers, so p30 of 5 samples is rank 2
+ * (1.5 rounded up) and p99.9 of 1000 samples is rank 999, whatever 0.3 or
+ * 99.9 are in binary. */
+static uint64_t nearest_rank(size_t n, uint64_t num, uint64_t den)
 {
 	uint64_t rank;
 
-	if (s->n < UINT64_C(1000000000))   /* num, den <= 10^8: no overflow */
-		rank = (num * s->n + den * 100 - 1) / (den * 100);
+	if (n < UINT64_C(1000000000))   /* num, den <= 10^8: no overflow */
+		rank = (num * n + den * 100 - 1) / (den * 100);
 	else
-		rank = (uint64_t)ceil((double)num / (double)den / 100.0 * (double)s->n);
+		rank = (uint64_t)ceil((double)num / (double)den / 100.0 * (double)n);
 	if (rank < 1)
 		rank = 1;
-	if (rank > s->n)
-		rank = s->n;
-	return s->v[rank - 1];
+	if (rank > n)
+		rank = n;
+	return rank;
+}
+
+struct rank_walk {
+	uint64_t rank, seen;
+	int index;
+};
+
+static bool find_rank(void *ctx, int index, uint64_t count)
+{
+	struct rank_walk *w = ctx;
+
+	w->seen += count;
+	w->index = index;
+	return w->seen < w->rank;
+}
+
+/*
+ * The exact sample at the rank; from the histogram, min for rank 1, max
+ * for rank n, else the midpoint (rounded towards zero) of the values the
+ * bucket holding the rank can hold: its range cut to [min, max].
+ */
+static int64_t percentile(struct series *s, uint64_t num, uint64_t den)
+{
+	struct rank_walk w = { .rank = nearest_rank(s->n, num, den) };
+	int64_t lo, hi;
+
+	if (s->exact) {
+		sort_series(s);
+		return s->samples[w.rank - 1];
+	}
+	if (w.rank == 1)
+		return s->min;
+	if (w.rank == s->n)
+		return s->max;
+	each_bucket(s, find_rank, &w);
+	bucket_range(w.index, &lo, &hi);
+	if (lo < s->min)
+		lo = s->min;
+	if (hi > s->max)
+		hi = s->max;
+	return hi <= 0 ? hi - (hi - lo) / 2 : lo + (hi - lo) / 2;
 }
 
 static double mean(const struct series *s)
 {
-	long double sum = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		sum += s->v[i];
-	return (double)(sum / (long double)s->n);
+	return (double)(s->sum / (long double)s->n);
 }
 
 /* Parse "pN" with 0 < N <= 100 and at most 6 decimals into N = num/den;
@@ -182,11 +451,10 @@ vagent_status vagent_stats_get(const struct vagent_stats *st, vagent_metric m,
 		return VAGENT_EINVAL;
 	if (s->n == 0)
 		return VAGENT_ENOENT;
-	sort_series(s);
 	if (!strcmp(stat, "max"))
-		*out = (double)s->v[s->n - 1];
+		*out = (double)s->max;
 	else if (!strcmp(stat, "min"))
-		*out = (double)s->v[0];
+		*out = (double)s->min;
 	else if (!strcmp(stat, "mean"))
 		*out = mean(s);
 	else
@@ -205,13 +473,316 @@ vagent_status vagent_stats_summary(const struct vagent_stats *st, vagent_metric 
 	s = &st->s[m];
 	if (s->n == 0)
 		return VAGENT_ENOENT;
-	sort_series(s);
 	out->n = s->n;
 	out->p50 = percentile(s, 50, 1);
 	out->p90 = percentile(s, 90, 1);
 	out->p95 = percentile(s, 95, 1);
 	out->p99 = percentile(s, 99, 1);
-	out->max = s->v[s->n - 1];
+	out->max = s->max;
 	out->mean = mean(s);
 	return VAGENT_OK;
+}
+
+/* ---- Buckets */
+
+struct bucket_list {
+	struct vagent_stats_bucket *b;
+	size_t n;
+};
+
+static bool list_bucket(void *ctx, int index, uint64_t count)
+{
+	struct bucket_list *l = ctx;
+	struct vagent_stats_bucket *b = &l->b[l->n++];
+
+	bucket_range(index, &b->lo, &b->hi);
+	b->count = count;
+	return true;
+}
+
+static bool count_bucket(void *ctx, int index, uint64_t count)
+{
+	(void)index;
+	(void)count;
+	(*(size_t *)ctx)++;
+	return true;
+}
+
+vagent_status vagent_stats_buckets(const struct vagent_stats *st, vagent_metric m,
+				   struct vagent_stats_bucket **out, size_t *n)
+{
+	struct bucket_list l = { 0 };
+	size_t total = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((unsigned)m >= VAGENT_METRIC_COUNT)
+		return VAGENT_EINVAL;
+	each_bucket(&st->s[m], count_bucket, &total);
+	if (!total)
+		return VAGENT_OK;
+	l.b = malloc(total * sizeof(*l.b));
+	if (!l.b)
+		return VAGENT_ENOMEM;
+	each_bucket(&st->s[m], list_bucket, &l);
+	*out = l.b;
+	*n = l.n;
+	return VAGENT_OK;
+}
+
+/* ---- JSON */
+
+struct json_out {
+	struct vagent__strbuf *b;
+	bool first;
+};
+
+static bool put_bucket(void *ctx, int index, uint64_t count)
+{
+	struct json_out *o = ctx;
+
+	vagent__strbuf_printf(o->b, "%s[%d,%llu]", o->first ? "" : ",", index,
+			      (unsigned long long)count);
+	o->first = false;
+	return true;
+}
+
+vagent_status vagent_stats_to_json(const struct vagent_stats *st, char **out,
+				   struct vagent_error *err)
+{
+	struct vagent__strbuf b = { 0 };
+	bool first = true;
+
+	*out = NULL;
+	vagent__strbuf_puts(&b, "{");
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+		const struct series *s = &st->s[m];
+		struct json_out o = { &b, true };
+
+		if (!s->n)
+			continue;
+		vagent__strbuf_printf(&b, "%s\"%s\":{\"n\":%zu,\"min\":%lld,\"max\":%lld,"
+				      "\"sum\":%.0Lf,\"buckets\":[", first ? "" : ",",
+				      vagent_metric_name((vagent_metric)m), s->n,
+				      (long long)s->min, (long long)s->max, s->sum + 0.0L);
+		each_bucket(s, put_bucket, &o);
+		vagent__strbuf_puts(&b, "]}");
+		first = false;
+	}
+	vagent__strbuf_puts(&b, "}");
+	*out = vagent__strbuf_detach(&b);
+	if (!*out)
+		return vagent__error_set(err, VAGENT_ENOMEM, NULL, "statistics: out of memory");
+	return VAGENT_OK;
+}
+
+/* A metric name from the input made printable for a one-line message. */
+static void printable(const char *s, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 4 < cap; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (s[i] && i + 4 >= cap) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+}
+
+/* An integer in [lo, hi] held exactly by a double. */
+static bool json_int(const cJSON *v, double lo, double hi, double *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return false;
+	d = v->valuedouble;
+	if (!isfinite(d) || d != trunc(d) || d < lo || d > hi)
+		return false;
+	*out = d;
+	return true;
+}
+
+/* Parse one metric's object into `s` (empty); a problem is written to
+ * `why` and false returned. */
+static bool parse_series(struct vagent_stats *st, struct series *s, const cJSON *obj,
+			 char *why, size_t cap)
+{
+	static const char *const fields[] = { "n", "min", "max", "sum", "buckets" };
+	const cJSON *f[5] = { 0 }, *it, *pair;
+	uint64_t *slot;
+	double n, min, max, sum, d_index, d_count;
+	uint64_t total = 0;
+	int prev = -MAX_INDEX - 1, first = 0;
+	long double lo_sum, hi_sum, slack;
+
+	if (!cJSON_IsObject(obj)) {
+		snprintf(why, cap, "not an object");
+		return false;
+	}
+	cJSON_ArrayForEach(it, obj) {
+		size_t k;
+		char name[48];
+
+		for (k = 0; k < 5 && strcmp(it->string, fields[k]); k++)
+			;
+		printable(it->string, name, sizeof(name));
+		if (k == 5) {
+			snprintf(why, cap, "unknown field \"%s\"", name);
+			return false;
+		}
+		if (f[k]) {
+			snprintf(why, cap, "duplicate field \"%s\"", name);
+			return false;
+		}
+		f[k] = it;
+	}
+	for (size_t k = 0; k < 5; k++)
+		if (!f[k]) {
+			snprintf(why, cap, "missing field \"%s\"", fields[k]);
+			return false;
+		}
+	if (!json_int(f[0], 1, JSON_INT_MAX, &n)) {
+		snprintf(why, cap, "n: not a positive integer (at most 2^53)");
+		return false;
+	}
+	if (!json_int(f[1], -JSON_INT_MAX, JSON_INT_MAX, &min)) {
+		snprintf(why, cap, "min: not an integer (magnitude at most 2^53)");
+		return false;
+	}
+	if (!json_int(f[2], -JSON_INT_MAX, JSON_INT_MAX, &max)) {
+		snprintf(why, cap, "max: not an integer (magnitude at most 2^53)");
+		return false;
+	}
+	if (!json_int(f[3], -9.2e18, 9.2e18, &sum)) {
+		snprintf(why, cap, "sum: not an integer");
+		return false;
+	}
+	if (min > max) {
+		snprintf(why, cap, "min %.0f > max %.0f", min, max);
+		return false;
+	}
+	if (!cJSON_IsArray(f[4]) || !f[4]->child) {
+		snprintf(why, cap, "buckets: not a non-empty array");
+		return false;
+	}
+	cJSON_ArrayForEach(pair, f[4]) {
+		int index;
+
+		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2) {
+			snprintf(why, cap, "buckets: not an [INDEX,COUNT] pair");
+			return false;
+		}
+		if (!json_int(pair->child, -MAX_INDEX, MAX_INDEX, &d_index)) {
+			snprintf(why, cap, "buckets: index not an integer in -%d..%d",
+				 MAX_INDEX, MAX_INDEX);
+			return false;
+		}
+		index = (int)d_index;
+		if (index <= prev) {
+			snprintf(why, cap, "buckets: index %d not after %d", index, prev);
+			return false;
+		}
+		if (!json_int(pair->child->next, 1, JSON_INT_MAX, &d_count)) {
+			snprintf(why, cap, "buckets[%d]: count not a positive integer", index);
+			return false;
+		}
+		total += (uint64_t)d_count;
+		if (total > (uint64_t)n) {
+			snprintf(why, cap, "bucket counts add up to more than n = %.0f", n);
+			return false;
+		}
+		if (prev < -MAX_INDEX)
+			first = index;
+		prev = index;
+		if (!(slot = count_slot(st, s, index))) {
+			snprintf(why, cap, "out of memory");
+			return false;
+		}
+		*slot = (uint64_t)d_count;
+	}
+	if (total != (uint64_t)n) {
+		snprintf(why, cap, "bucket counts add up to %llu, not n = %.0f",
+			 (unsigned long long)total, n);
+		return false;
+	}
+	if (bucket_index((int64_t)min) != first || bucket_index((int64_t)max) != prev) {
+		snprintf(why, cap, "min/max not in the first/last bucket");
+		return false;
+	}
+	lo_sum = (long double)n * min;
+	hi_sum = (long double)n * max;
+	slack = fabsl(sum) * 1e-15L;
+	if ((long double)sum < lo_sum - slack || (long double)sum > hi_sum + slack) {
+		snprintf(why, cap, "sum %.0f not between n*min and n*max", sum);
+		return false;
+	}
+	s->n = (size_t)n;
+	s->min = (int64_t)min;
+	s->max = (int64_t)max;
+	s->sum = sum + 0.0L;
+	return true;
+}
+
+vagent_status vagent_stats_from_json(const char *text, size_t len, const char *where,
+				     struct vagent_stats **out, struct vagent_error *err)
+{
+	struct vagent_stats *st = NULL;
+	cJSON *root = NULL, *it;
+	const char *end = NULL;
+	vagent_status rc = VAGENT_OK;
+	bool seen[VAGENT_METRIC_COUNT] = { false };
+	char why[160], name[48];
+
+	*out = NULL;
+	if (!where)
+		where = "statistics";
+	root = text ? cJSON_ParseWithLengthOpts(text, len, &end, false) : NULL;
+	if (root)
+		while (end < text + len && strchr(" \t\r\n", *end) && *end)
+			end++;
+	if (!root || end != text + len) {
+		rc = vagent__error_set(err, VAGENT_EFORMAT, where, "histograms: not JSON");
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		rc = vagent__error_set(err, VAGENT_EFORMAT, where,
+				       "histograms: not an object of metrics");
+		goto out;
+	}
+	if (!(st = vagent_stats_new())) {
+		rc = vagent__error_set(err, VAGENT_ENOMEM, where, "histograms: out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, root) {
+		vagent_metric m;
+
+		printable(it->string, name, sizeof(name));
+		if (vagent_metric_from_name(it->string, &m) != VAGENT_OK) {
+			rc = vagent__error_set(err, VAGENT_EFORMAT, where,
+					       "histograms.%s: unknown metric", name);
+			goto out;
+		}
+		if (seen[m]) {
+			rc = vagent__error_set(err, VAGENT_EFORMAT, where,
+					       "histograms.%s: duplicate metric", name);
+			goto out;
+		}
+		seen[m] = true;
+		if (!parse_series(st, &st->s[m], it, why, sizeof(why))) {
+			rc = vagent__error_set(err, strcmp(why, "out of memory") ? VAGENT_EFORMAT
+						    : VAGENT_ENOMEM, where,
+					       "histograms.%s: %s", name, why);
+			goto out;
+		}
+	}
+	for (int m = 0; m < VAGENT_METRIC_COUNT; m++)
+		st->s[m].exact = false;
+	*out = st;
+	st = NULL;
+out:
+	cJSON_Delete(root);
+	vagent_stats_free(st);
+	return rc;
 }

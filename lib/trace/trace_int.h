@@ -38,4 +38,8 @@ void vagent__owned_free(struct vagent__owned *o);
  * `json` is not JSON or out of memory. */
 char *vagent__redact_json(const char *json);
 
+/* Bytes an aggregator holds (itself, its exact samples and its histogram
+ * groups): what the stats tests assert stays flat however many samples. */
+size_t vagent__stats_bytes(const struct vagent_stats *st);
+
 #endif
