@@ -215,3 +215,38 @@ vagent_status vagent_stats_summary(const struct vagent_stats *st, vagent_metric 
 	out->mean = mean(s);
 	return VAGENT_OK;
 }
+
+/* TEMPORARY (bench page branch): the buckets of the exact samples, one
+ * [v, v] bucket per distinct value, until the mergeable-histogram
+ * stats.c lands with the real vagent_stats_buckets; drop this then. */
+vagent_status vagent_stats_buckets(const struct vagent_stats *st, vagent_metric m,
+				   struct vagent_stats_bucket **out, size_t *n)
+{
+	struct series *s;
+	struct vagent_stats_bucket *b;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((unsigned)m >= VAGENT_METRIC_COUNT)
+		return VAGENT_EINVAL;
+	s = &st->s[m];
+	if (!s->n)
+		return VAGENT_OK;
+	sort_series(s);
+	b = malloc(s->n * sizeof(*b));
+	if (!b)
+		return VAGENT_ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		if (k && b[k - 1].lo == s->v[i]) {
+			b[k - 1].count++;
+			continue;
+		}
+		b[k].lo = b[k].hi = s->v[i];
+		b[k].count = 1;
+		k++;
+	}
+	*out = b;
+	*n = k;
+	return VAGENT_OK;
+}
