@@ -1,8 +1,10 @@
 /*
  * common.c — what the run outputs share: each call report analysed once
  * (its trace parsed and its metrics computed exactly as the JSON result
- * does, its WER, duration and failed expectations) and the escaping that
- * keeps report text well-formed in XML, HTML and on a terminal.
+ * does, its WER, duration and failed expectations), the escaping that
+ * keeps report text well-formed in XML, HTML and on a terminal, number
+ * formats, and the CSS both HTML pages (report.html, bench.html) start
+ * with.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +18,24 @@ const vagent_metric vagent__report_turn_hops[6] = {
 	VAGENT_METRIC_STT_FIRST_PARTIAL, VAGENT_METRIC_ENDPOINT, VAGENT_METRIC_STT_FINAL,
 	VAGENT_METRIC_LLM_TTFT, VAGENT_METRIC_TTS_TTFB, VAGENT_METRIC_E2E,
 };
+
+const char vagent__report_css_base[] =
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;"
+	"color:#1d2430;background:#f6f7f9}\n"
+	"header,main{max-width:1100px;margin:0 auto;padding:0 20px}\n"
+	"header{padding-top:18px}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:0}\n"
+	"h3{font-size:15px;margin:18px 0 6px}.muted{color:#667085}\n"
+	"section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;"
+	"margin:14px 0}\n"
+	".cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}\n"
+	".card{border:1px solid #dde1e7;border-radius:6px;padding:8px 14px;min-width:120px}\n"
+	".card b{display:block;font-size:20px}\n"
+	"table{border-collapse:collapse;margin:4px 0}th,td{padding:3px 9px;text-align:left;"
+	"vertical-align:top;border-bottom:1px solid #eceff3}\n"
+	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	".badge{display:inline-block;border-radius:4px;padding:0 7px;font-weight:600;"
+	"font-size:12px;color:#fff}\n"
+	".pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}\n";
 
 static void wer_add(struct vagent_wer_counts *to, const struct vagent_wer_counts *c)
 {
@@ -326,5 +346,25 @@ void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vage
 		vagent__strbuf_put(b, " ", 1);
 		table_ms(b, (int64_t)llround(s.mean), 8);
 		vagent__strbuf_put(b, "\n", 1);
+void vagent__report_real(struct vagent__strbuf *b, double v)
+{
+	int64_t x;
+	uint64_t a;
+	char frac[8];
+	size_t n = 6;
+
+	if (!isfinite(v) || fabs(v) >= 1e12) {
+		vagent__strbuf_printf(b, "%.0f", v);
+		return;
+	}
+	x = (int64_t)llround(v * 1e6);
+	a = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+	vagent__strbuf_printf(b, "%s%llu", x < 0 ? "-" : "", (unsigned long long)(a / 1000000));
+	snprintf(frac, sizeof(frac), "%06u", (unsigned)(a % 1000000));
+	while (n && frac[n - 1] == '0')
+		n--;
+	if (n) {
+		vagent__strbuf_put(b, ".", 1);
+		vagent__strbuf_put(b, frac, n);
 	}
 }

@@ -25,23 +25,8 @@ enum { LANE_CALLER, LANE_AGENT, LANE_TOOLS, LANE_HOPS, LANE_EVENTS, LANE_COUNT }
 static const char *const lane_names[LANE_COUNT] = { "caller", "agent", "tools", "hops",
 						     "events" };
 
+/* What follows the shared base (vagent__report_css_base). */
 static const char css[] =
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;"
-	"color:#1d2430;background:#f6f7f9}\n"
-	"header,main{max-width:1100px;margin:0 auto;padding:0 20px}\n"
-	"header{padding-top:18px}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:0}\n"
-	"h3{font-size:15px;margin:18px 0 6px}.muted{color:#667085}\n"
-	"section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;"
-	"margin:14px 0}\n"
-	".cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}\n"
-	".card{border:1px solid #dde1e7;border-radius:6px;padding:8px 14px;min-width:120px}\n"
-	".card b{display:block;font-size:20px}\n"
-	"table{border-collapse:collapse;margin:4px 0}th,td{padding:3px 9px;text-align:left;"
-	"vertical-align:top;border-bottom:1px solid #eceff3}\n"
-	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
-	".badge{display:inline-block;border-radius:4px;padding:0 7px;font-weight:600;"
-	"font-size:12px;color:#fff}\n"
-	".pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}\n"
 	".failure{border-left:4px solid #8250df;padding:4px 10px;background:#f5f0ff}\n"
 	".tl-scroll{overflow-x:auto}\n"
 	"svg.timeline{width:100%;height:auto;background:#fbfcfd;border:1px solid #eceff3}\n"
@@ -86,31 +71,6 @@ static void put_s(struct vagent__strbuf *b, int64_t us)
 	int64_t cs = (us > 0 ? us : 0) / 10000;
 
 	vagent__strbuf_printf(b, "%lld.%02lld s", (long long)(cs / 100), (long long)(cs % 100));
-}
-
-/* A number rounded to 6 decimals, trailing zeros trimmed (the JSON
- * result's format for SLO values). */
-static void put_real(struct vagent__strbuf *b, double v)
-{
-	int64_t x;
-	uint64_t a;
-	char frac[8];
-	size_t n = 6;
-
-	if (!isfinite(v) || fabs(v) >= 1e12) {
-		vagent__strbuf_printf(b, "%.0f", v);
-		return;
-	}
-	x = (int64_t)llround(v * 1e6);
-	a = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
-	vagent__strbuf_printf(b, "%s%llu", x < 0 ? "-" : "", (unsigned long long)(a / 1000000));
-	snprintf(frac, sizeof(frac), "%06u", (unsigned)(a % 1000000));
-	while (n && frac[n - 1] == '0')
-		n--;
-	if (n) {
-		vagent__strbuf_put(b, ".", 1);
-		vagent__strbuf_put(b, frac, n);
-	}
 }
 
 static void badge(struct vagent__strbuf *b, const struct vagent__report_call *c)
@@ -241,7 +201,7 @@ static void summary(struct vagent__strbuf *b, const struct vagent__report_run *r
 			h(b, slos[i].expr ? slos[i].expr : "?");
 			vagent__strbuf_puts(b, "</code></td><td class=\"num\">");
 			if (slos[i].has_value)
-				put_real(b, slos[i].value);
+				vagent__report_real(b, slos[i].value);
 			else
 				vagent__strbuf_puts(b, "missing");
 			vagent__strbuf_puts(b, "</td></tr>\n");
@@ -875,6 +835,7 @@ vagent_status vagent_report_html(const struct vagent_call_report *calls, size_t 
 	vagent__strbuf_puts(&b, "\">\n<title>");
 	h(&b, title);
 	vagent__strbuf_puts(&b, "</title>\n<style>\n");
+	vagent__strbuf_puts(&b, vagent__report_css_base);
 	vagent__strbuf_puts(&b, css);
 	vagent__strbuf_puts(&b, "</style>\n</head>\n<body>\n<header><h1>");
 	h(&b, title);

@@ -75,6 +75,13 @@ void vagent__report_pct(struct vagent__strbuf *b, double rate);
  * p99, max, mean in ms per metric with samples); nothing when none. */
 void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vagent_stats *stats,
 				     bool colour);
+/* A number rounded to 6 decimals, trailing zeros trimmed (the JSON
+ * result's format for SLO values: "1210", "0.0625"). */
+void vagent__report_real(struct vagent__strbuf *b, double v);
+
+/* The CSS both HTML pages start with (page, sections, cards, tables,
+ * pass/fail badges). */
+extern const char vagent__report_css_base[];
 
 /* The metrics in the order the reports list them (DESIGN.md §6). */
 extern const vagent_metric vagent__report_turn_hops[6];
