@@ -346,6 +346,9 @@ void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vage
 		vagent__strbuf_put(b, " ", 1);
 		table_ms(b, (int64_t)llround(s.mean), 8);
 		vagent__strbuf_put(b, "\n", 1);
+	}
+}
+
 void vagent__report_real(struct vagent__strbuf *b, double v)
 {
 	int64_t x;
