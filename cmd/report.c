@@ -209,14 +209,14 @@ int cmd_report(int argc, char **argv)
 		OPT_BOOL_('q', "quiet", &quiet, "with --json -, no report"),
 		OPT_END_(),
 	};
-	int n = parse_options(&report_usage, opts, argc, argv);
+	int n = parse_options(&report_usage, opts, argc, argv), rc;
 
 	if (n == PARSE_OPT_HELP)
 		return 0;
 	if (n < 0)
 		return 2;
-	if (out_dir && (n = cmd_make_dir(out_dir, "--out")) != 0)
-		return n;
+	if (out_dir && (rc = cmd_make_dir(out_dir, "--out")) != 0)
+		return rc;
 	if (!strcmp(argv[0], "merge"))
 		return merge(n - 1, argv + 1, &exprs, profile, json, out_dir, quiet);
 	if (!strcmp(argv[0], "html")) {
