@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,36 @@ START_TEST(test_page_and_rendering_again)
 }
 END_TEST
 
+/* On the real clock the calls really overlap in time: while the first
+ * to finish is reported, the others are still in flight (each call lasts
+ * seconds; their ends differ by their seeds' latencies). */
+START_TEST(test_real_clock_calls_overlap)
+{
+	struct run_result r = run_vagent("bench", "--clock", "real", "--runs", "3",
+					 "--concurrency", "3", "--progress-every", "0", "--json",
+					 temp_path("r.json"), top_path("fixtures/bench/goodbye.json"),
+					 NULL);
+	const char *line;
+	bool overlap = false;
+	cJSON *j;
+
+	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	for (line = strstr(r.err, "bench: "); line; line = strstr(line + 1, "bench: ")) {
+		unsigned done = 0, total = 0, flight = 0;
+
+		if (sscanf(line, "bench: %u/%u calls done, %u in flight", &done, &total,
+			   &flight) == 3 && done < total && flight >= 1)
+			overlap = true;
+	}
+	ck_assert_msg(overlap, "no call was in flight while another was reported: %s", r.err);
+	j = load_json(temp_path("r.json"));
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "clock")->valuestring, "real");
+	ck_assert_int_eq((int)num(j, "summary.calls"), 3);
+	cJSON_Delete(j);
+	run_result_free(&r);
+}
+END_TEST
+
 /* A recorded call on the embedded stack (pocketsphinx, flite), with its
  * golden transcript giving the WER. */
 START_TEST(test_recorded_call)
@@ -461,6 +492,7 @@ Suite *suite_bench(void)
 	tcase_add_test(tc, test_infrastructure_failure_exits_3);
 	tcase_add_test(tc, test_progress_lines);
 	tcase_add_test(tc, test_page_and_rendering_again);
+	tcase_add_test(tc, test_real_clock_calls_overlap);
 	tcase_add_test(tc, test_recorded_call);
 	suite_add_tcase(s, tc);
 	return s;
