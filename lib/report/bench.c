@@ -354,6 +354,13 @@ vagent_status vagent_bench_from_json(const char *text, size_t len, const char *w
 	if (!get_count(root, "parts", where, "", 1e9, &d, err))
 		goto fail;
 	s->n_parts = (size_t)d;
+	/* one shard's result names its shard; a whole run or a merge none */
+	if ((s->shard_k != 0) != (s->shard_n > 0 && s->n_parts == 0)) {
+		vagent__error_set(err, VAGENT_EFORMAT, where, s->shard_k
+				  ? "shard: given in a result merged from parts"
+				  : "shard: missing though \"shards\" is %d", s->shard_n);
+		goto fail;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "wall_s");
 	s->wall_s = cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : 0;
 
