@@ -424,6 +424,27 @@ START_TEST(test_page_and_rendering_again)
 }
 END_TEST
 
+/* Calls in flight at once each start their own order service and reach
+ * it, not another call's (the service URL goes through the environment
+ * while the agent file is read). */
+START_TEST(test_concurrent_calls_with_services)
+{
+	struct run_result r = run_vagent("bench", "--runs", "8", "--concurrency", "4",
+					 "--compute", "free", "-q", "--json", temp_path("s.json"),
+					 top_path("fixtures/bench/service/order-http.json"), NULL);
+	cJSON *j;
+
+	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	j = load_json(temp_path("s.json"));
+	ck_assert_int_eq((int)num(j, "summary.calls"), 8);
+	ck_assert_int_eq((int)num(j, "summary.calls_failed"), 0);
+	ck_assert_int_eq((int)num(j, "summary.hops.tool.n"), 8);
+	ck_assert_int_eq((int)num(j, "summary.contained"), 8);
+	cJSON_Delete(j);
+	run_result_free(&r);
+}
+END_TEST
+
 /* On the real clock the calls really overlap in time: while the first
  * to finish is reported, the others are still in flight (each call lasts
  * seconds; their ends differ by their seeds' latencies). */
@@ -492,6 +513,7 @@ Suite *suite_bench(void)
 	tcase_add_test(tc, test_infrastructure_failure_exits_3);
 	tcase_add_test(tc, test_progress_lines);
 	tcase_add_test(tc, test_page_and_rendering_again);
+	tcase_add_test(tc, test_concurrent_calls_with_services);
 	tcase_add_test(tc, test_real_clock_calls_overlap);
 	tcase_add_test(tc, test_recorded_call);
 	suite_add_tcase(s, tc);
