@@ -1260,11 +1260,15 @@ vagent_status vagent_stats_get(const struct vagent_stats *s, vagent_metric m,
  * into a log-linear histogram whose buckets are at most 1/256 of their
  * lower bound wide (values under 256 µs: 1 µs buckets, exact). Once a
  * metric has more samples, or its statistics were merged from a
- * serialized histogram, percentiles come from the histogram: the
- * bucket's midpoint, clamped to the exact min and max, so a reported
- * percentile is within VAGENT_STATS_REL_ERROR of the exact nearest-rank
- * value. n, min, max and mean stay exact. Memory does not grow with the
- * number of samples.
+ * serialized histogram, percentiles come from the histogram: the same
+ * nearest rank picks the bucket, the answer is the midpoint of that
+ * bucket's range cut to the exact [min, max] (rank 1 and rank n answer
+ * min and max), so a reported percentile is within VAGENT_STATS_REL_ERROR
+ * of the exact nearest-rank value, and exact below 256 µs. Range: |v| <
+ * 2^40 µs; larger values share the last bucket (min and max stay exact).
+ * n, min, max and mean stay exact (the sum is a long double). Memory does
+ * not grow with the number of samples: 1 KiB per sign and power of two a
+ * metric's values reach, plus at most 4096 exact samples.
  */
 #define VAGENT_STATS_EXACT_MAX 4096
 #define VAGENT_STATS_REL_ERROR (1.0 / 512)

@@ -357,6 +357,36 @@ START_TEST(test_json_round_trip)
 END_TEST
 
 /* The documented bucket numbering (docs/metrics.md "Histograms"). */
+/* Counts past 32 bits (a group's counts widen to 64 bits): read, added
+ * to, merged and written back exactly. */
+START_TEST(test_huge_counts)
+{
+	static const char text[] =
+		"{\"e2e\":{\"n\":4294967297,\"min\":700,\"max\":900,"
+		"\"sum\":3006477108300,\"buckets\":[[606,4294967295],[706,2]]}}";
+	struct vagent_stats *st = NULL;
+	struct vagent_stats_bucket *b = NULL;
+	struct vagent_error err;
+	size_t n = 0;
+	char *json;
+
+	ck_assert_int_eq(vagent_stats_from_json(text, strlen(text), "a.json", &st, &err),
+			 VAGENT_OK);
+	json = json_of(st);
+	ck_assert_str_eq(json, text);
+	free(json);
+	ck_assert_int_eq(vagent_stats_add(st, E2E, 700), VAGENT_OK);   /* 2^32 in bucket 606 */
+	ck_assert_int_eq(vagent_stats_merge(st, st), VAGENT_OK);
+	ck_assert_int_eq(vagent_stats_buckets(st, E2E, &b, &n), VAGENT_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(b[0].count, UINT64_C(1) << 33);
+	ck_assert_uint_eq(b[1].count, 4);
+	ck_assert_uint_eq(vagent_stats_count(st, E2E), (UINT64_C(1) << 33) + 4);
+	free(b);
+	vagent_stats_free(st);
+}
+END_TEST
+
 START_TEST(test_bucket_layout)
 {
 	static const struct { int64_t v, lo, hi; int index; } cases[] = {
@@ -542,6 +572,7 @@ Suite *suite_stats(void)
 	tcase_add_test(tc, test_merge_small_stays_exact);
 	tcase_add_test(tc, test_json_round_trip);
 	tcase_add_test(tc, test_bucket_layout);
+	tcase_add_test(tc, test_huge_counts);
 	tcase_add_test(tc, test_buckets_cover_the_samples);
 	tcase_add_test(tc, test_bad_json);
 	suite_add_tcase(s, tc);

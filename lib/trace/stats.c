@@ -23,7 +23,9 @@
  * (k = MAG_BUCKETS - 1). The public bucket INDEX is k for v >= 0 and -k
  * for v < 0, so INDEX grows with the value. Counts live in lazily
  * allocated groups of 256 buckets: group g holds k = 256 g .. 256 g + 255,
- * one table of groups for each sign.
+ * one table of groups for each sign. A group's counts are 32-bit (1 KiB)
+ * until one would overflow, then 64-bit (2 KiB), so that all the groups
+ * of all the metrics stay under 600 KiB.
  */
 #define RANGE_BITS 40
 #define GROUP_SIZE 256
@@ -36,6 +38,12 @@ enum { POS, NEG };
 /* Integers a JSON reader holding numbers as doubles keeps exactly. */
 #define JSON_INT_MAX 9007199254740992.0         /* 2^53 */
 
+/* The counts of 256 buckets: none yet, 32-bit, or 64-bit. */
+struct group {
+	uint32_t *narrow;
+	uint64_t *wide;
+};
+
 /* One metric. `samples` (sorted lazily; the pointer is const in a const
  * aggregator, the samples are not) is valid while `exact`. */
 struct series {
@@ -45,7 +53,7 @@ struct series {
 	size_t n;                       /* every value counted */
 	int64_t min, max;
 	long double sum;                /* exact while |sum| < 2^64 */
-	uint64_t *group[2][GROUPS];     /* [POS] v >= 0, [NEG] v < 0 */
+	struct group group[2][GROUPS];  /* [POS] v >= 0, [NEG] v < 0 */
 };
 
 struct vagent_stats {
@@ -99,29 +107,64 @@ static void bucket_range(int index, int64_t *lo, int64_t *hi)
 	*hi = index < 0 ? -a : b;
 }
 
-/* Allocate group g of the values of sign `sign` if it is not there yet. */
-static bool ensure_group(struct vagent_stats *st, struct series *s, int sign, int g)
+static uint64_t group_count(const struct group *g, int i)
 {
-	uint64_t **c = &s->group[sign][g];
+	return g->wide ? g->wide[i] : g->narrow ? g->narrow[i] : 0;
+}
 
-	if (*c)
-		return true;
-	*c = calloc(GROUP_SIZE, sizeof(**c));
-	if (!*c)
+/* Move a group to 64-bit counts. */
+static bool group_widen(struct vagent_stats *st, struct group *g)
+{
+	uint64_t *wide = malloc(GROUP_SIZE * sizeof(*wide));
+
+	if (!wide)
 		return false;
-	st->bytes += GROUP_SIZE * sizeof(**c);
+	for (int i = 0; i < GROUP_SIZE; i++)
+		wide[i] = group_count(g, i);
+	if (g->narrow)
+		st->bytes -= GROUP_SIZE * sizeof(*g->narrow);
+	free(g->narrow);
+	g->narrow = NULL;
+	g->wide = wide;
+	st->bytes += GROUP_SIZE * sizeof(*wide);
 	return true;
 }
 
-/* The count of bucket INDEX, its group allocated if need be; NULL when
- * out of memory. */
-static uint64_t *count_slot(struct vagent_stats *st, struct series *s, int index)
+/* Make sure bucket i of `g` can take `more` counts (allocating or
+ * widening the group); false when out of memory. */
+static bool group_reserve(struct vagent_stats *st, struct group *g, int i, uint64_t more)
 {
-	int sign = index < 0 ? NEG : POS, k = index < 0 ? -index : index;
+	if (g->wide)
+		return true;
+	if (!g->narrow) {
+		if (more > UINT32_MAX)
+			return group_widen(st, g);
+		if (!(g->narrow = calloc(GROUP_SIZE, sizeof(*g->narrow))))
+			return false;
+		st->bytes += GROUP_SIZE * sizeof(*g->narrow);
+	}
+	return more <= UINT32_MAX - g->narrow[i] || group_widen(st, g);
+}
 
-	if (!ensure_group(st, s, sign, k / GROUP_SIZE))
-		return NULL;
-	return &s->group[sign][k / GROUP_SIZE][k % GROUP_SIZE];
+/* Add `more` to bucket i of `g` (group_reserve'd for it). */
+static void group_add(struct group *g, int i, uint64_t more)
+{
+	if (g->wide)
+		g->wide[i] += more;
+	else if (g->narrow)
+		g->narrow[i] += (uint32_t)more;
+}
+
+/* Add `more` to bucket INDEX of `s`; false when out of memory. */
+static bool count_add(struct vagent_stats *st, struct series *s, int index, uint64_t more)
+{
+	int k = index < 0 ? -index : index;
+	struct group *g = &s->group[index < 0 ? NEG : POS][k / GROUP_SIZE];
+
+	if (!group_reserve(st, g, k % GROUP_SIZE, more))
+		return false;
+	group_add(g, k % GROUP_SIZE, more);
+	return true;
 }
 
 /* Visit the non-empty buckets in increasing order until `visit` says stop. */
@@ -129,18 +172,20 @@ typedef bool (*bucket_visit)(void *ctx, int index, uint64_t count);
 
 static void each_bucket(const struct series *s, bucket_visit visit, void *ctx)
 {
-	for (int g = GROUPS - 1; g >= 0; g--) {
-		const uint64_t *c = s->group[NEG][g];
+	uint64_t c;
 
-		for (int i = GROUP_SIZE - 1; c && i >= 0; i--)
-			if (c[i] && !visit(ctx, -(g * GROUP_SIZE + i), c[i]))
+	for (int g = GROUPS - 1; g >= 0; g--) {
+		const struct group *grp = &s->group[NEG][g];
+
+		for (int i = GROUP_SIZE - 1; (grp->narrow || grp->wide) && i >= 0; i--)
+			if ((c = group_count(grp, i)) && !visit(ctx, -(g * GROUP_SIZE + i), c))
 				return;
 	}
 	for (int g = 0; g < GROUPS; g++) {
-		const uint64_t *c = s->group[POS][g];
+		const struct group *grp = &s->group[POS][g];
 
-		for (int i = 0; c && i < GROUP_SIZE; i++)
-			if (c[i] && !visit(ctx, g * GROUP_SIZE + i, c[i]))
+		for (int i = 0; (grp->narrow || grp->wide) && i < GROUP_SIZE; i++)
+			if ((c = group_count(grp, i)) && !visit(ctx, g * GROUP_SIZE + i, c))
 				return;
 	}
 }
@@ -204,10 +249,11 @@ void vagent_stats_free(struct vagent_stats *st)
 		return;
 	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
 		free(st->s[m].samples);
-		for (int g = 0; g < GROUPS; g++) {
-			free(st->s[m].group[POS][g]);
-			free(st->s[m].group[NEG][g]);
-		}
+		for (int sign = POS; sign <= NEG; sign++)
+			for (int g = 0; g < GROUPS; g++) {
+				free(st->s[m].group[sign][g].narrow);
+				free(st->s[m].group[sign][g].wide);
+			}
 	}
 	free(st->s);
 	free(st);
@@ -221,22 +267,20 @@ size_t vagent__stats_bytes(const struct vagent_stats *st)
 vagent_status vagent_stats_add(struct vagent_stats *st, vagent_metric m, int64_t value)
 {
 	struct series *s;
-	uint64_t *count;
 
 	if ((unsigned)m >= VAGENT_METRIC_COUNT || value == VAGENT_METRIC_ABSENT)
 		return VAGENT_EINVAL;
 	s = &st->s[m];
-	if (!(count = count_slot(st, s, bucket_index(value))))
-		return VAGENT_ENOMEM;
 	if (s->exact && s->n_samples == VAGENT_STATS_EXACT_MAX)
 		drop_samples(st, s);
+	if (s->exact && !reserve_samples(st, s, s->n_samples + 1))
+		return VAGENT_ENOMEM;
+	if (!count_add(st, s, bucket_index(value), 1))
+		return VAGENT_ENOMEM;
 	if (s->exact) {
-		if (!reserve_samples(st, s, s->n_samples + 1))
-			return VAGENT_ENOMEM;
 		s->samples[s->n_samples++] = value;
 		s->sorted = false;
 	}
-	(*count)++;
 	if (s->n == 0 || value < s->min)
 		s->min = value;
 	if (s->n == 0 || value > s->max)
@@ -286,16 +330,20 @@ bool vagent_stats_exact(const struct vagent_stats *st, vagent_metric m)
 vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_stats *src)
 {
 	/* First every allocation, so that running out of memory leaves dst
-	 * as it was (apart from empty groups); then the counts. */
+	 * as it was (apart from new empty or widened groups); then the
+	 * counts. (dst may be src: a group widened here is read widened.) */
 	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
 		struct series *d = &dst->s[m];
 		const struct series *s = &src->s[m];
 
-		for (int g = 0; g < GROUPS; g++) {
-			if ((s->group[POS][g] && !ensure_group(dst, d, POS, g)) ||
-			    (s->group[NEG][g] && !ensure_group(dst, d, NEG, g)))
-				return VAGENT_ENOMEM;
-		}
+		for (int sign = POS; sign <= NEG; sign++)
+			for (int g = 0; g < GROUPS; g++)
+				for (int i = 0; i < GROUP_SIZE; i++) {
+					uint64_t c = group_count(&s->group[sign][g], i);
+
+					if (c && !group_reserve(dst, &d->group[sign][g], i, c))
+						return VAGENT_ENOMEM;
+				}
 		if (s->n && d->exact && s->exact &&
 		    d->n_samples + s->n_samples <= VAGENT_STATS_EXACT_MAX &&
 		    !reserve_samples(dst, d, d->n_samples + s->n_samples))
@@ -318,8 +366,9 @@ vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_s
 		}
 		for (int sign = POS; sign <= NEG; sign++)
 			for (int g = 0; g < GROUPS; g++)
-				for (int i = 0; s->group[sign][g] && i < GROUP_SIZE; i++)
-					d->group[sign][g][i] += s->group[sign][g][i];
+				for (int i = 0; i < GROUP_SIZE; i++)
+					group_add(&d->group[sign][g], i,
+						  group_count(&s->group[sign][g], i));
 		if (!d->n || s->min < d->min)
 			d->min = s->min;
 		if (!d->n || s->max > d->max)
@@ -611,7 +660,6 @@ static bool parse_series(struct vagent_stats *st, struct series *s, const cJSON 
 {
 	static const char *const fields[] = { "n", "min", "max", "sum", "buckets" };
 	const cJSON *f[5] = { 0 }, *it, *pair;
-	uint64_t *slot;
 	double n, min, max, sum, d_index, d_count;
 	uint64_t total = 0;
 	int prev = -MAX_INDEX - 1, first = 0;
@@ -696,11 +744,10 @@ static bool parse_series(struct vagent_stats *st, struct series *s, const cJSON 
 		if (prev < -MAX_INDEX)
 			first = index;
 		prev = index;
-		if (!(slot = count_slot(st, s, index))) {
+		if (!count_add(st, s, index, (uint64_t)d_count)) {
 			snprintf(why, cap, "out of memory");
 			return false;
 		}
-		*slot = (uint64_t)d_count;
 	}
 	if (total != (uint64_t)n) {
 		snprintf(why, cap, "bucket counts add up to %llu, not n = %.0f",
