@@ -83,6 +83,17 @@ static void put_range(struct vagent__strbuf *b, int64_t lo, int64_t hi)
 	vagent__strbuf_puts(b, " ms");
 }
 
+/* µs held in a double as an integer, rounded, clamped to int64 (a
+ * double past 2^63 has no int64 value). */
+static int64_t to_us(double v)
+{
+	if (!(v > -9.2e18))
+		return v < 0 ? INT64_MIN + 1 : 0;
+	if (v >= 9.2e18)
+		return INT64_MAX;
+	return (int64_t)llround(v);
+}
+
 /* The smallest of 1, 2, 5 x 10^k µs that is at least `raw`. */
 static double nice_step(double raw)
 {
@@ -324,7 +335,7 @@ static void percentile_table(struct vagent__strbuf *b, const struct metric_view 
 				      "</td>", name, name, mv[i].sum.n);
 		for (int k = 0; k < ST_COUNT; k++)
 			td_ms(b, stat_of(&mv[i].sum, k));
-		td_ms(b, (int64_t)llround(mv[i].sum.mean));
+		td_ms(b, to_us(mv[i].sum.mean));
 		vagent__strbuf_puts(b, "</tr>\n");
 	}
 	vagent__strbuf_puts(b, "</tbody></table>\n");
@@ -360,7 +371,7 @@ static void percentile_bars(struct vagent__strbuf *b, const struct metric_view *
 		vagent__strbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
 				      "y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
 				      x, x, PB_TOP, PB_TOP + plot_h, x, PB_TOP + plot_h + 14);
-		vagent__report_ms(b, llround(t));
+		vagent__report_ms(b, to_us(t));
 		vagent__strbuf_puts(b, "</text>\n");
 	}
 	vagent__strbuf_printf(b, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
@@ -608,7 +619,7 @@ static void histogram_svg(struct vagent__strbuf *b, const struct histogram *hg,
 		vagent__strbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
 				      "y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
 				      x, x, HI_TOP, base + 4, x, base + 16);
-		vagent__report_ms(b, llround(ticks[i]));
+		vagent__report_ms(b, to_us(ticks[i]));
 		vagent__strbuf_puts(b, "</text>\n");
 	}
 	vagent__strbuf_printf(b, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
@@ -692,7 +703,7 @@ static vagent_status latency_sections(struct vagent__strbuf *b, const struct vag
 			continue;
 		mv[n].m = (vagent_metric)m;
 		vagent_stats_get(stats, (vagent_metric)m, "min", &min);
-		mv[n].min = (int64_t)min;
+		mv[n].min = to_us(min);
 		n++;
 	}
 	vagent__strbuf_puts(b, "<section id=\"hops\">\n<h2>Hop percentiles</h2>\n");
