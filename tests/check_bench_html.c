@@ -96,6 +96,34 @@ struct fixture {
 	struct vagent_bench_summary b;
 };
 
+/* The tooltip of the bar holding value `us` of metric `m` with `count`
+ * samples, as the page writes it: the histogram bucket's range
+ * ("99.84&#8211;100.095 ms"), or its one value when it is 1 µs wide. */
+static const char *bar_title(const struct vagent_stats *s, vagent_metric m, int64_t us,
+			     unsigned count)
+{
+	static char out[4][160];
+	static int slot;
+	struct vagent_stats_bucket *b = NULL;
+	char lo[40], hi[40], *o = out[slot++ % 4];
+	size_t n = 0;
+
+	ck_assert_int_eq(vagent_stats_buckets(s, m, &b, &n), VAGENT_OK);
+	snprintf(o, 160, "(no bucket holds %lld)", (long long)us);
+	for (size_t i = 0; i < n; i++)
+		if (b[i].lo <= us && us <= b[i].hi) {
+			if (b[i].lo == b[i].hi)
+				snprintf(o, 160, "<title>%s ms: %u</title>",
+					 ms_text(b[i].lo, lo, sizeof(lo)), count);
+			else
+				snprintf(o, 160, "<title>%s&#8211;%s ms: %u</title>",
+					 ms_text(b[i].lo, lo, sizeof(lo)),
+					 ms_text(b[i].hi, hi, sizeof(hi)), count);
+		}
+	free(b);
+	return o;
+}
+
 static const char *const slo_exprs[5] = {
 	"e2e.p95 <= 1000ms",          /* p95 of e2e is 1000 ms: PASS */
 	"e2e.p50 < 150ms",            /* 100 ms: PASS */
@@ -363,9 +391,9 @@ START_TEST(test_histogram_bins)
 	e2e = histogram_of(page, "e2e");
 	ck_assert_uint_eq(count_of(e2e, "<rect class=\"bin"), 3);
 	ck_assert_uint_eq(bin_total(e2e), 9);
-	ck_assert_ptr_nonnull(strstr(e2e, "<title>100 ms: 5</title>"));
-	ck_assert_ptr_nonnull(strstr(e2e, "<title>200 ms: 3</title>"));
-	ck_assert_ptr_nonnull(strstr(e2e, "<title>1000 ms: 1</title>"));
+	ck_assert_ptr_nonnull(strstr(e2e, bar_title(f.stats, VAGENT_METRIC_E2E, MS(100), 5)));
+	ck_assert_ptr_nonnull(strstr(e2e, bar_title(f.stats, VAGENT_METRIC_E2E, MS(200), 3)));
+	ck_assert_ptr_nonnull(strstr(e2e, bar_title(f.stats, VAGENT_METRIC_E2E, MS(1000), 1)));
 	/* the markers: p50 100 ms, p95 and p99 1000 ms */
 	ck_assert_ptr_nonnull(strstr(e2e, "<line class=\"marker p50\""));
 	ck_assert_ptr_nonnull(strstr(e2e, "<title>p50 100 ms</title>"));
@@ -383,25 +411,38 @@ START_TEST(test_histogram_bins)
 	ck_assert_uint_eq(count_of(endpoint, "<rect class=\"bin"), 3);
 	ck_assert_uint_eq(bin_total(endpoint), 5);
 	ck_assert_uint_eq(count_of(endpoint, "<rect class=\"bin nonpos\""), 1);
-	ck_assert_ptr_nonnull(strstr(endpoint, "<title>-5&#8211;0 ms: 3</title>"));
-	ck_assert_ptr_nonnull(strstr(endpoint, "<title>50 ms: 1</title>"));
-	ck_assert_ptr_nonnull(strstr(endpoint, "<title>51 ms: 1</title>"));
+	{
+		/* the bin runs from the low end of -5 ms's bucket to 0 */
+		struct vagent_stats_bucket *bk = NULL;
+		size_t nb = 0;
+		char lo[40], want[120];
+
+		ck_assert_int_eq(vagent_stats_buckets(f.stats, VAGENT_METRIC_ENDPOINT, &bk, &nb),
+				 VAGENT_OK);
+		ck_assert_uint_ge(nb, 1);
+		snprintf(want, sizeof(want), "<title>%s&#8211;0 ms: 3</title>",
+			 ms_text(bk[0].lo, lo, sizeof(lo)));
+		ck_assert_msg(strstr(endpoint, want) != NULL, "no %s in %s", want, endpoint);
+		free(bk);
+	}
+	ck_assert_ptr_nonnull(strstr(endpoint, bar_title(f.stats, VAGENT_METRIC_ENDPOINT, MS(50), 1)));
+	ck_assert_ptr_nonnull(strstr(endpoint, bar_title(f.stats, VAGENT_METRIC_ENDPOINT, MS(51), 1)));
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"hist-block\" id=\"hist-endpoint\">"));
 	ck_assert_ptr_nonnull(strstr(page, "<p class=\"muted hist-caption\">min -5 ms &#183; p50 0 ms"));
 
 	/* four decades: four bins */
 	final = histogram_of(page, "stt_final");
 	ck_assert_uint_eq(count_of(final, "<rect class=\"bin"), 4);
-	ck_assert_ptr_nonnull(strstr(final, "<title>1 ms: 1</title>"));
-	ck_assert_ptr_nonnull(strstr(final, "<title>10 ms: 1</title>"));
+	ck_assert_ptr_nonnull(strstr(final, bar_title(f.stats, VAGENT_METRIC_STT_FINAL, 1000, 1)));
+	ck_assert_ptr_nonnull(strstr(final, bar_title(f.stats, VAGENT_METRIC_STT_FINAL, 10000, 1)));
 
 	/* all equal, and a single sample: one bar each */
 	ttfb = histogram_of(page, "tts_ttfb");
 	ck_assert_uint_eq(count_of(ttfb, "<rect class=\"bin"), 1);
-	ck_assert_ptr_nonnull(strstr(ttfb, "<title>80.5 ms: 4</title>"));
+	ck_assert_ptr_nonnull(strstr(ttfb, bar_title(f.stats, VAGENT_METRIC_TTS_TTFB, 80500, 4)));
 	answer = histogram_of(page, "answer");
 	ck_assert_uint_eq(count_of(answer, "<rect class=\"bin"), 1);
-	ck_assert_ptr_nonnull(strstr(answer, "<title>420.123 ms: 1</title>"));
+	ck_assert_ptr_nonnull(strstr(answer, bar_title(f.stats, VAGENT_METRIC_ANSWER, 420123, 1)));
 	ck_assert_ptr_nonnull(strstr(answer, "<title>p99 420.123 ms</title>"));
 	assert_finite(answer);
 
@@ -439,7 +480,7 @@ START_TEST(test_dense_distribution)
 	assert_common(page);
 	hist = histogram_of(page, "llm_ttft");
 	ck_assert_uint_eq(count_of(hist, "<rect class=\"bin"), used);
-	ck_assert_ptr_nonnull(strstr(hist, "<title>1 ms: 1</title>"));
+	ck_assert_ptr_nonnull(strstr(hist, bar_title(s, VAGENT_METRIC_LLM_TTFT, MS(1), 1)));
 	ck_assert_uint_eq(bin_total(hist), 2000);
 	free(hist);
 	free(page);
