@@ -1827,7 +1827,12 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 		"knowledge_miss",
 		"cancelled", "anything_else", NULL
 	};
-	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
+	const struct vagent_agent *a = &c->ap->pub;
+	/* an LLM brain without the flow behind it needs no dialog policy */
+	bool llm = a->brain.provider && (!strcmp(a->brain.provider, "openai") ||
+					 !strcmp(a->brain.provider, "anthropic"));
+	bool needed = !llm || a->brain.fallback;
+	const cJSON *o = member(c, root, "", "flow", W_OBJECT, needed), *arr, *it;
 	char p[64], pn[80];
 	size_t i = 0, k, *earlier;
 

@@ -186,9 +186,17 @@ bool vagent__llm_text(struct vagent__llm *l, const char *delta)
 
 	if (!delta || !*delta)
 		return true;
+	if (!l->reply.text.len && l->turn_tail && !isspace((unsigned char)l->turn_tail) &&
+	    !isspace((unsigned char)*delta)) {
+		/* a reply after a tool call: keep it apart from what came before */
+		if (!vagent__llm_text(l, " "))
+			return false;
+	}
+	l->turn_tail = delta[strlen(delta) - 1];
 	vagent__strbuf_puts(&l->reply.text, delta);
-	if (!l->emitted) {
-		l->emitted = true;
+	l->emitted = true;
+	if (!l->turn_first_token) {
+		l->turn_first_token = true;
 		if (l->base.on_first_token)
 			l->base.on_first_token(l->base.ctx, id);
 		if (!l->active || l->id != id)
@@ -506,6 +514,8 @@ static vagent_status llm_respond(struct vagent_brain *b,
 	l->id = req->id;
 	l->active = true;
 	l->attempt = 0;
+	l->turn_tail = 0;
+	l->turn_first_token = false;
 	if (req->greeting && l->greeting) {
 		if (!msg_add(l, VAGENT__LLM_ASSISTANT, l->greeting))
 			return vagent__error_set(err, VAGENT_ENOMEM, b->name, "out of memory");

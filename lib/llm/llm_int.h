@@ -85,6 +85,8 @@ struct vagent__llm {
 	uint64_t id;
 	bool active, stopped, emitted, got_first_byte;
 	int attempt, pending_tools;
+	bool turn_first_token;             /* on_first_token said this turn */
+	char turn_tail;                    /* the last character said this turn */
 	int64_t req_start;
 	struct vagent_timer *retry_timer, *event_timer;
 	/* what event_timer reports: the greeting, or a failure */
