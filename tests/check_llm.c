@@ -513,11 +513,220 @@ START_TEST(test_agent_brain_settings)
 }
 END_TEST
 
+/* ---- whole calls: the example agent with the LLM brain ---- */
+
+/* The example agent (scenarios/agents/store.json) with brain openai at
+ * the fake (its URL from $VAGENT_TEST_OPENAI_URL), the flow behind it,
+ * and simulated STT/TTS so the call's text is exact; then a scenario of
+ * `steps` (JSON) against it. Returns the finished run. */
+static struct vagent_call_run *run_llm_call(struct fake_openai *f, const char *steps)
+{
+	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
+	cJSON *agent = cJSON_Parse(text), *brain, *k;
+	char *out, scenario[4096];
+	struct vagent_scenario *sc = NULL;
+	struct vagent_run_options ro = { .clock = VAGENT_CLOCK_VIRTUAL,
+					 .reference_date = "2026-12-03",
+					 .free_compute = true };
+	struct vagent_call_run *r = NULL;
+	struct vagent_error err;
+	const char *agent_path;
+
+	ck_assert_ptr_nonnull(agent);
+	free(text);
+	setenv("VAGENT_TEST_OPENAI_URL", fake_openai_url(f), 1);
+	setenv("VAGENT_TEST_OPENAI_KEY", KEY, 1);
+	brain = cJSON_CreateObject();
+	cJSON_AddStringToObject(brain, "provider", "openai");
+	cJSON_AddStringToObject(brain, "model", "fake-gpt");
+	cJSON_AddStringToObject(brain, "base_url", "${VAGENT_TEST_OPENAI_URL}");
+	cJSON_AddStringToObject(brain, "api_key_env", "VAGENT_TEST_OPENAI_KEY");
+	cJSON_AddStringToObject(brain, "fallback", "flow");
+	cJSON_ReplaceItemInObject(agent, "brain", brain);
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "provider", "sim");
+	cJSON_ReplaceItemInObject(agent, "stt", k);
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "provider", "sim");
+	cJSON_ReplaceItemInObject(agent, "tts", k);
+	k = cJSON_CreateArray();
+	cJSON_AddItemToArray(k, cJSON_CreateString(top_path("scenarios/agents/store-help.md")));
+	cJSON_ReplaceItemInObject(agent, "knowledge", k);
+	out = cJSON_Print(agent);
+	agent_path = temp_file("agent.json", out);
+	free(out);
+	cJSON_Delete(agent);
+	snprintf(scenario, sizeof(scenario),
+		 "{\"name\": \"llm-call\", \"agent\": \"%s\",\n"
+		 " \"services\": {\"ACME_ORDERS_URL\": \"%s\"},\n"
+		 " \"caller\": {\"voice\": \"rms\", \"rate\": 16000},\n"
+		 " \"steps\": %s}\n", agent_path, top_path("scenarios/services/orders.json"),
+		 steps);
+	ck_assert_msg(vagent_scenario_load(temp_file("call.json", scenario), &sc, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_msg(vagent_scenario_run(sc, &ro, &r, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_msg(vagent_session_result(r->session)->status == VAGENT_OK, "%s",
+		      vagent_session_result(r->session)->error);
+	return r;
+}
+
+static struct vagent_trace *trace_of(const struct vagent_call_run *r)
+{
+	struct vagent_trace *t = NULL;
+	size_t len = 0;
+	const char *text = vagent_session_trace(r->session, &len);
+
+	ck_assert_int_eq(vagent_trace_parse(text, len, "trace", &t, NULL), VAGENT_OK);
+	return t;
+}
+
+static const struct vagent_trace_event *first_of(const struct vagent_trace *t,
+						 vagent_trace_type type)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->events[i].type == type)
+			return &t->events[i];
+	return NULL;
+}
+
+/* Everything the agent said, turn by turn. */
+static void agent_said(const struct vagent_call_run *r, char *out, size_t size)
+{
+	const struct vagent_session_result *res = vagent_session_result(r->session);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < res->n_turns; i++)
+		if (res->turns[i].agent_text)
+			snprintf(out + strlen(out), size - strlen(out), "[%d] %s\n",
+				 res->turns[i].turn, res->turns[i].agent_text);
+}
+
+START_TEST(test_call_with_llm_tool)
+{
+	struct fake_reply rep[] = {
+		{ .match = "\"status\":\"shipped\"",
+		  .text = "Your order has shipped with UPS. Anything else?" },
+		{ .match = "order", .tool_name = "order_status",
+		  .tool_args = "{\"order_number\":\"12345\"}" },
+		{ .text = "Thanks for calling. Goodbye." },
+	};
+	struct fake_openai_config fc = { .replies = rep, .n_replies = 3, .pace_ms = 20,
+					 .api_key = KEY };
+	struct fake_openai *f = fake_openai_start(&fc);
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *ev;
+	char said[4096];
+	cJSON *args;
+
+	orders_service_start();
+	r = run_llm_call(f, "[{\"say\": \"Hi, where is my order one two three four five?\"},"
+			    " {\"say\": \"No, that's all. Goodbye.\"}]");
+	t = trace_of(r);
+	agent_said(r, said, sizeof(said));
+	ck_assert_str_eq(r->stack->brain->name, "openai");
+	ev = first_of(t, VAGENT_TRACE_LLM_REQUEST);
+	ck_assert_str_eq(ev->provider, "openai");
+	ev = first_of(t, VAGENT_TRACE_TOOL_START);
+	ck_assert_msg(ev != NULL, "no tool call:\n%s", vagent_session_trace(r->session, NULL));
+	ck_assert_str_eq(ev->name, "order_status");
+	args = cJSON_Parse(ev->args);
+	ck_assert_str_eq(cJSON_GetObjectItem(args, "order_number")->valuestring, "12345");
+	cJSON_Delete(args);
+	ck_assert_ptr_nonnull(first_of(t, VAGENT_TRACE_TOOL_END));
+	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_FALLBACK));
+	ck_assert_msg(strstr(said, "[1] Your order has shipped with UPS. Anything else?"), "%s", said);
+	ck_assert_msg(strstr(said, "[2] Thanks for calling. Goodbye."), "%s", said);
+	ck_assert_int_eq(fake_openai_requests(f), 3);
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_service_stop();
+	fake_openai_stop(f);
+}
+END_TEST
+
+START_TEST(test_call_barge_in_closes_stream)
+{
+	struct fake_reply rep[] = {
+		{ .match = "return", .text = "Our return policy is simple. You can return "
+		  "most items within thirty days of delivery. Items must be unused and in "
+		  "their original packaging. Refunds go back to the original payment "
+		  "method within five business days of our receiving the item." },
+		{ .text = "Sure. What is your order number?" },
+	};
+	struct fake_openai_config fc = { .replies = rep, .n_replies = 2, .pace_ms = 150,
+					 .api_key = KEY };
+	struct fake_openai *f = fake_openai_start(&fc);
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	char said[4096];
+
+	orders_service_start();
+	r = run_llm_call(f, "[{\"say\": \"What is your return policy?\"},"
+			    " {\"say\": \"Sorry, where is my order?\", \"wait_for\": "
+			    "\"agent_speaking\", \"after_ms\": 800}]");
+	t = trace_of(r);
+	agent_said(r, said, sizeof(said));
+	ck_assert_msg(first_of(t, VAGENT_TRACE_BARGE_IN) != NULL, "no barge-in:\n%s",
+		      vagent_session_trace(r->session, NULL));
+	/* the stream was closed at the barge-in, long before its end */
+	ck_assert_int_eq(fake_openai_wait_closed(f, 1, 10000), 1);
+	ck_assert_msg(!strstr(said, "five business days"), "%s", said);
+	ck_assert_msg(strstr(said, "Sure. What is your order number?"), "%s", said);
+	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_FALLBACK));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_service_stop();
+	fake_openai_stop(f);
+}
+END_TEST
+
+START_TEST(test_call_mid_stream_failure_falls_back)
+{
+	struct fake_reply rep[] = {
+		{ .text = "Let me check that for you. One moment while I look it up.",
+		  .fault = FAKE_ABRUPT_CLOSE, .fault_after = 8 },
+	};
+	struct fake_openai_config fc = { .replies = rep, .n_replies = 1, .pace_ms = 20,
+					 .api_key = KEY };
+	struct fake_openai *f = fake_openai_start(&fc);
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *ev, *tool;
+	char said[4096];
+
+	orders_service_start();
+	r = run_llm_call(f, "[{\"say\": \"Can you help me with something?\"},"
+			    " {\"say\": \"Where is my order one two three four five?\"},"
+			    " {\"say\": \"No, that's all. Goodbye.\"}]");
+	t = trace_of(r);
+	agent_said(r, said, sizeof(said));
+	ev = first_of(t, VAGENT_TRACE_FALLBACK);
+	ck_assert_msg(ev != NULL, "no fallback:\n%s", vagent_session_trace(r->session, NULL));
+	ck_assert_str_eq(ev->slot, "llm");
+	ck_assert_str_eq(ev->from, "openai");
+	ck_assert_str_eq(ev->to, "flow");
+	ck_assert_int_eq(ev->turn, 1);
+	/* what was said before the failure stays said */
+	ck_assert_msg(strstr(said, "[1] Let me check that for you."), "%s", said);
+	/* the flow answers the next turn: the order is looked up */
+	tool = first_of(t, VAGENT_TRACE_TOOL_START);
+	ck_assert_msg(tool && tool->turn == 2 && !strcmp(tool->name, "order_status"),
+		      "%s", said);
+	ck_assert_int_eq(fake_openai_requests(f), 1);
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_service_stop();
+	fake_openai_stop(f);
+}
+END_TEST
+
 Suite *suite_llm(void)
 {
 	Suite *s = suite_create("llm");
 	TCase *tc = tcase_create("openai");
 	TCase *agent = tcase_create("agent");
+	TCase *calls = tcase_create("calls");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_streamed_text);
@@ -532,5 +741,11 @@ Suite *suite_llm(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(agent, test_agent_brain_settings);
 	suite_add_tcase(s, agent);
+	tcase_add_checked_fixture(calls, temp_dir_setup, temp_dir_teardown);
+	tcase_set_timeout(calls, 120);
+	tcase_add_test(calls, test_call_with_llm_tool);
+	tcase_add_test(calls, test_call_barge_in_closes_stream);
+	tcase_add_test(calls, test_call_mid_stream_failure_falls_back);
+	suite_add_tcase(s, calls);
 	return s;
 }
