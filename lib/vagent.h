@@ -3598,6 +3598,10 @@ struct vagent_llm_config vagent_llm_config_default(void);
 vagent_status vagent_openai_brain_new(const struct vagent_llm_config *cfg,
 				      struct vagent_brain **out,
 				      struct vagent_error *err);
+/* Anthropic Messages (x-api-key, anthropic-version 2023-06-01). */
+vagent_status vagent_anthropic_brain_new(const struct vagent_llm_config *cfg,
+					 struct vagent_brain **out,
+					 struct vagent_error *err);
 
 /* What an LLM brain used over its life (all requests, retries included). */
 struct vagent_llm_usage {

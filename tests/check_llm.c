@@ -100,6 +100,9 @@ static const struct vagent_tool_def order_tool = {
 		      "{\"type\":\"string\"}},\"required\":[\"order_number\"]}",
 };
 
+/* The protocol of the next rig_start: Anthropic's rather than OpenAI's. */
+static bool rig_anthropic;
+
 struct rig {
 	struct fake_openai *fake;
 	struct vagent_loop *loop;
@@ -111,7 +114,8 @@ static void rig_start(struct rig *r, struct fake_reply *replies, int n, int pace
 		      struct vagent_llm_config *cfg_in)
 {
 	struct fake_openai_config fc = { .replies = replies, .n_replies = n,
-					 .pace_ms = pace_ms, .api_key = KEY };
+					 .pace_ms = pace_ms, .api_key = KEY,
+					 .anthropic = rig_anthropic };
 	struct vagent_loop_config lc = vagent_loop_config_default();
 	struct vagent_llm_config c = cfg_in ? *cfg_in : vagent_llm_config_default();
 	struct vagent_error err;
@@ -134,8 +138,9 @@ static void rig_start(struct rig *r, struct fake_reply *replies, int n, int pace
 	c.tools = &order_tool;
 	c.n_tools = 1;
 	c.knowledge = true;
-	ck_assert_msg(vagent_openai_brain_new(&c, &r->brain, &err) == VAGENT_OK, "%s",
-		      err.message);
+	ck_assert_msg((rig_anthropic ? vagent_anthropic_brain_new(&c, &r->brain, &err)
+				     : vagent_openai_brain_new(&c, &r->brain, &err)) == VAGENT_OK,
+		      "%s", err.message);
 	ck_assert_str_eq(r->brain->name, "fakeai");
 	r->h.b = r->brain;
 	r->brain->loop = r->loop;
@@ -442,6 +447,99 @@ START_TEST(test_refused_connection)
 }
 END_TEST
 
+/* ---- Anthropic Messages ---- */
+
+START_TEST(test_anthropic_tool_round_trip)
+{
+	struct fake_reply rep[] = {
+		{ .match = "\"shipped\"", .text = "Order 12345 has shipped." },
+		{ .match = "order", .text = "Let me look.",
+		  .tool_name = "orders_status", .tool_args = "{\"order_number\":\"12345\"}" },
+	};
+	struct rig r;
+	struct vagent_llm_usage u;
+	cJSON *body;
+	const cJSON *msgs, *blocks, *b, *tool;
+	char *text, *auth;
+
+	rig_anthropic = true;
+	rig_start(&r, rep, 2, 0, NULL);
+	rig_anthropic = false;
+	r.h.tool_result = "{\"status\":\"shipped\"}";
+	rig_ask(&r, 1, "Where is my order 12345?");
+	ck_assert_int_eq(r.h.errors, 0);
+	ck_assert_int_eq(r.h.tool_calls, 1);
+	ck_assert_str_eq(r.h.tool_name, "orders.status");
+	ck_assert_str_eq(r.h.tool_id, "toolu_fake0");
+	ck_assert_str_eq(r.h.tool_args, "{\"order_number\":\"12345\"}");
+	ck_assert_str_eq(r.h.text, "Let me look. Order 12345 has shipped.");
+	ck_assert_int_eq(r.h.dones, 1);
+	u = usage_of(&r);
+	ck_assert_int_eq(u.requests, 2);
+	ck_assert_int_eq(u.prompt_tokens, 40 + 41);   /* message_start's */
+	ck_assert_int_eq(u.completion_tokens, 6 + 4); /* the last message_delta's */
+	ck_assert_str_eq(u.finish_reason, "end_turn");
+	auth = fake_openai_request_auth(r.fake, 0);
+	ck_assert_str_eq(auth, KEY);                  /* x-api-key */
+	free(auth);
+	text = fake_openai_request_body(r.fake, 1);
+	body = cJSON_Parse(text);
+	ck_assert_str_eq(cJSON_GetObjectItem(body, "system")->valuestring, "You are a phone agent.");
+	ck_assert_int_eq(cJSON_GetObjectItem(body, "max_tokens")->valueint, 1024);
+	tool = cJSON_GetArrayItem(cJSON_GetObjectItem(body, "tools"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(tool, "name")->valuestring, "orders_status");
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(tool, "input_schema"));
+	msgs = cJSON_GetObjectItem(body, "messages");
+	ck_assert_int_eq(cJSON_GetArraySize(msgs), 3);
+	blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "content");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "role")->valuestring,
+			 "assistant");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "text")->valuestring,
+			 "Let me look.");
+	b = cJSON_GetArrayItem(blocks, 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "type")->valuestring, "tool_use");
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "id")->valuestring, "toolu_fake0");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "input"),
+					     "order_number")->valuestring, "12345");
+	b = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "content"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "role")->valuestring,
+			 "user");
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "type")->valuestring, "tool_result");
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "tool_use_id")->valuestring, "toolu_fake0");
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "content")->valuestring, "{\"status\":\"shipped\"}");
+	cJSON_Delete(body);
+	free(text);
+	rig_stop(&r);
+}
+END_TEST
+
+START_TEST(test_anthropic_overloaded)
+{
+	struct fake_reply rep[] = { { .text = "Hello there.", .fault = FAKE_HTTP_529,
+				      .fault_times = 1 } };
+	struct fake_reply broken[] = { { .text = "One two three four.",
+					 .fault = FAKE_STREAM_ERROR, .fault_after = 4 } };
+	struct rig r;
+
+	/* 529 before the stream: retried */
+	rig_anthropic = true;
+	rig_start(&r, rep, 1, 0, NULL);
+	rig_ask(&r, 1, "Hi");
+	ck_assert_str_eq(r.h.text, "Hello there.");
+	ck_assert_int_eq(usage_of(&r).retries, 1);
+	rig_stop(&r);
+	/* overloaded inside the stream: the session is told */
+	rig_start(&r, broken, 1, 0, NULL);
+	rig_anthropic = false;
+	rig_ask(&r, 1, "Hi");
+	ck_assert_str_eq(r.h.text, "One two");
+	ck_assert_int_eq(r.h.errors, 1);
+	ck_assert_int_eq(r.h.error_st, VAGENT_EPROVIDER);
+	ck_assert_str_eq(r.h.error, "fakeai: error in the stream: Overloaded (overloaded_error)");
+	rig_stop(&r);
+}
+END_TEST
+
 /* ---- the agent file ---- */
 
 static char *agent_error(const char *brain)
@@ -738,6 +836,8 @@ Suite *suite_llm(void)
 	tcase_add_test(tc, test_cancel_closes_stream);
 	tcase_add_test(tc, test_greeting_verbatim);
 	tcase_add_test(tc, test_refused_connection);
+	tcase_add_test(tc, test_anthropic_tool_round_trip);
+	tcase_add_test(tc, test_anthropic_overloaded);
 	suite_add_tcase(s, tc);
 	tcase_add_test(agent, test_agent_brain_settings);
 	suite_add_tcase(s, agent);

@@ -64,6 +64,7 @@ struct vagent__llm_reply {
 	} calls[VAGENT__LLM_MAX_CALLS];
 	char finish[32];                   /* finish/stop reason as sent */
 	bool done_marker;                  /* [DONE] / message_stop */
+	long output_tokens;                /* Anthropic: the cumulative count */
 	bool failed;
 	vagent_status fail_st;
 	char fail_msg[300];

@@ -81,9 +81,7 @@ static vagent_status make_llm(const struct vagent_agent *a,
 	if (!strcmp(a->brain.provider, "openai"))
 		st = vagent_openai_brain_new(&c, out, err);
 	else
-		st = vagent__error_set(err, VAGENT_EINVAL, a->path,
-				       "brain.provider: \"%s\" is not available in this build",
-				       a->brain.provider);
+		st = vagent_anthropic_brain_new(&c, out, err);
 	free(system);
 	return st;
 }

@@ -95,6 +95,21 @@ static void note_closed(struct fake_openai *f)
 }
 
 /* Read one request: headers and a Content-Length body. */
+static char *header_value(const char *buf, const char *name)
+{
+	char pat[64];
+	const char *a;
+
+	snprintf(pat, sizeof(pat), "\r\n%s:", name);
+	a = strcasestr(buf, pat);
+	if (!a)
+		return NULL;
+	a += strlen(pat);
+	while (*a == ' ')
+		a++;
+	return strndup(a, strcspn(a, "\r\n"));
+}
+
 static char *read_request(struct fake_openai *f, int fd, char **body, char **auth)
 {
 	size_t cap = 8192, len = 0, need = 0;
@@ -106,15 +121,8 @@ static char *read_request(struct fake_openai *f, int fd, char **body, char **aut
 		ssize_t n;
 
 		if (hdr_end && len >= need) {
-			const char *a = strcasestr(buf, "\r\nAuthorization:");
-
 			*body = strndup(hdr_end + 4, need - (size_t)(hdr_end + 4 - buf));
-			if (a) {
-				a += 16;
-				while (*a == ' ')
-					a++;
-				*auth = strndup(a, strcspn(a, "\r\n"));
-			}
+			*auth = header_value(buf, f->cfg.anthropic ? "x-api-key" : "Authorization");
 			return buf;
 		}
 		if (len == cap) {
@@ -155,6 +163,21 @@ static const char *last_content(const cJSON *req)
 	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, n - 1), "content");
 	if (cJSON_IsString(c))
 		return c->valuestring;
+	if (cJSON_IsArray(c)) {
+		/* Anthropic blocks: the last text or tool_result content */
+		const cJSON *b, *t = NULL;
+
+		cJSON_ArrayForEach(b, c) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(b, "text");
+
+			if (!cJSON_IsString(x))
+				x = cJSON_GetObjectItemCaseSensitive(b, "content");
+			if (cJSON_IsString(x))
+				t = x;
+		}
+		if (t)
+			return t->valuestring;
+	}
 	return "";
 }
 
@@ -197,14 +220,26 @@ static char *chunk_json(const char *id, const cJSON *delta, const char *finish,
 	return s;
 }
 
-static void answer_status(int fd, int code, const char *reason,
+static void answer_status(struct fake_openai *f, int fd, int code, const char *reason,
 			  const char *extra, const char *type, const char *ecode)
 {
 	char body[400], head[600];
 
-	snprintf(body, sizeof(body),
-		 "{\"error\":{\"message\":\"fake %d %s\",\"type\":\"%s\","
-		 "\"param\":null,\"code\":\"%s\"}}", code, reason, type, ecode);
+	if (f->cfg.anthropic) {
+		/* Anthropic's error types by status (protocol notes §3.1) */
+		ecode = code == 401 ? "authentication_error" : code == 429 ? "rate_limit_error" :
+			code == 529 ? "overloaded_error" : code == 400 ? "invalid_request_error" :
+			code == 404 ? "not_found_error" : "api_error";
+		(void)type;
+		snprintf(body, sizeof(body),
+			 "{\"type\":\"error\",\"error\":{\"type\":\"%s\","
+			 "\"message\":\"fake %d %s\"},\"request_id\":\"req_fake\"}",
+			 ecode, code, reason);
+	} else {
+		snprintf(body, sizeof(body),
+			 "{\"error\":{\"message\":\"fake %d %s\",\"type\":\"%s\","
+			 "\"param\":null,\"code\":\"%s\"}}", code, reason, type, ecode);
+	}
 	snprintf(head, sizeof(head),
 		 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 		 "Content-Length: %zu\r\n%sx-request-id: req_fake\r\n"
@@ -349,6 +384,126 @@ do_fault:
 	}
 }
 
+static bool send_named(int fd, const char *event, const char *json)
+{
+	char *s;
+	bool ok;
+
+	if (asprintf(&s, "event: %s\ndata: %s\n\n", event, json) < 0)
+		return false;
+	ok = send_all(fd, s, strlen(s));
+	free(s);
+	return ok;
+}
+
+/* Stream a reply in Anthropic's event sequence (protocol notes §2). */
+static bool stream_anthropic(struct fake_openai *f, int fd, struct fake_reply *r,
+			     bool fault, int seq)
+{
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+		"Cache-Control: no-cache\r\nrequest-id: req_fake\r\n"
+		"Connection: close\r\n\r\n";
+	int sent = 0, block = 0, out_tokens = 0;
+	char ev[2048];
+	bool ok;
+
+	if (!send_all(fd, head, sizeof(head) - 1))
+		return false;
+#define EVENT(name, ...)                                                      \
+	do {                                                                  \
+		if (fault && sent == r->fault_after)                          \
+			goto do_fault;                                        \
+		if (sent && f->cfg.pace_ms && !wait_ms(f, fd, f->cfg.pace_ms)) \
+			return false;                                         \
+		snprintf(ev, sizeof(ev), __VA_ARGS__);                        \
+		if (!send_named(fd, name, ev))                                \
+			return false;                                         \
+		sent++;                                                       \
+	} while (0)
+
+	EVENT("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":"
+	      "\"msg_fake%d\",\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+	      "\"fake-claude\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":"
+	      "null,\"usage\":{\"input_tokens\":%d,\"output_tokens\":1}}}", seq, 40 + seq);
+	ok = send_named(fd, "ping", "{\"type\": \"ping\"}");
+	if (!ok)
+		return false;
+	if (r->text) {
+		const char *p = r->text;
+
+		EVENT("content_block_start", "{\"type\":\"content_block_start\",\"index\":%d,"
+		      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}", block);
+		while (*p) {
+			size_t n = strspn(p, " ");
+			cJSON *t;
+			char *js;
+			char piece[256];
+
+			n += strcspn(p + n, " ");
+
+			snprintf(piece, sizeof(piece), "%.*s", (int)(n < 255 ? n : 255), p);
+			t = cJSON_CreateString(piece);
+			js = cJSON_PrintUnformatted(t);
+			cJSON_Delete(t);
+			p += n;
+			EVENT("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":%d,"
+			      "\"delta\":{\"type\":\"text_delta\",\"text\":%s}}", block, js);
+			free(js);
+			out_tokens++;
+		}
+		EVENT("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":%d}", block);
+		block++;
+	}
+	if (r->tool_name) {
+		const char *args = r->tool_args ? r->tool_args : "{}";
+		size_t len = strlen(args), cut[4] = { 0, 0, len / 2, len };
+
+		EVENT("content_block_start", "{\"type\":\"content_block_start\",\"index\":%d,"
+		      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_fake%d\","
+		      "\"name\":\"%s\",\"input\":{}}}", block, seq, r->tool_name);
+		for (int i = 1; i < 4; i++) {
+			char piece[1024];
+			cJSON *t;
+			char *js;
+
+			snprintf(piece, sizeof(piece), "%.*s", (int)(cut[i] - cut[i - 1]),
+				 args + cut[i - 1]);
+			t = cJSON_CreateString(piece);
+			js = cJSON_PrintUnformatted(t);
+			cJSON_Delete(t);
+			EVENT("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":%d,"
+			      "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":%s}}",
+			      block, js);
+			free(js);
+			out_tokens++;
+		}
+		EVENT("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":%d}", block);
+		block++;
+	}
+	EVENT("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"%s\","
+	      "\"stop_sequence\":null},\"usage\":{\"output_tokens\":%d}}",
+	      r->finish ? r->finish : r->tool_name ? "tool_use" : "end_turn", out_tokens);
+	EVENT("message_stop", "{\"type\":\"message_stop\"}");
+	return true;
+#undef EVENT
+do_fault:
+	switch (r->fault) {
+	case FAKE_STALL:
+		return wait_ms(f, fd, r->fault_ms > 0 ? r->fault_ms : -1) &&
+		       send_named(fd, "message_stop", "{\"type\":\"message_stop\"}");
+	case FAKE_MALFORMED:
+		send_named(fd, "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":");
+		return true;
+	case FAKE_STREAM_ERROR:
+		send_named(fd, "error", "{\"type\":\"error\",\"error\":{\"type\":"
+			   "\"overloaded_error\",\"message\":\"Overloaded\"}}");
+		return true;
+	default:
+		return true;
+	}
+}
+
 static void serve(struct fake_openai *f, int fd)
 {
 	char *body, *auth, *req = read_request(f, fd, &body, &auth);
@@ -369,23 +524,36 @@ static void serve(struct fake_openai *f, int fd)
 	f->n_requests++;
 	pthread_mutex_unlock(&f->mu);
 	j = cJSON_Parse(seq < MAX_LOG ? f->bodies[seq] : body);
-	if (strncmp(req, "POST ", 5) || !strstr(req, "/chat/completions ")) {
-		answer_status(fd, 404, "Not Found", NULL, "invalid_request_error", "unknown_url");
+	if (strncmp(req, "POST ", 5) ||
+	    !strstr(req, f->cfg.anthropic ? "/messages " : "/chat/completions ")) {
+		answer_status(f, fd, 404, "Not Found", NULL, "invalid_request_error", "unknown_url");
 		goto out;
 	}
 	if (f->cfg.api_key) {
 		const char *a = seq < MAX_LOG ? f->auths[seq] : auth;
 		char want[256];
 
-		snprintf(want, sizeof(want), "Bearer %s", f->cfg.api_key);
+		snprintf(want, sizeof(want), f->cfg.anthropic ? "%s" : "Bearer %s",
+			 f->cfg.api_key);
 		if (!a || strcmp(a, want)) {
-			answer_status(fd, 401, "Unauthorized", NULL,
-				      "invalid_request_error", "invalid_api_key");
+			answer_status(f, fd, 401, "Unauthorized", NULL, "invalid_request_error",
+				      f->cfg.anthropic ? "authentication_error" : "invalid_api_key");
+			goto out;
+		}
+	}
+	if (f->cfg.anthropic) {
+		char *v = header_value(req, "anthropic-version");
+		bool bad = !v || !*v;
+
+		free(v);
+		if (bad || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "max_tokens"))) {
+			answer_status(f, fd, 400, "Bad Request", NULL, "invalid_request_error",
+				      "invalid_request_error");
 			goto out;
 		}
 	}
 	if (!j || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"))) {
-		answer_status(fd, 400, "Bad Request", NULL, "invalid_request_error",
+		answer_status(f, fd, 400, "Bad Request", NULL, "invalid_request_error",
 			      "stream_required");
 		goto out;
 	}
@@ -410,12 +578,14 @@ static void serve(struct fake_openai *f, int fd)
 
 		if (r->retry_after)
 			snprintf(extra, sizeof(extra), "retry-after: %s\r\n", r->retry_after);
-		answer_status(fd, 429, "Too Many Requests", extra, "requests",
+		answer_status(f, fd, 429, "Too Many Requests", extra, "requests",
 			      "rate_limit_exceeded");
+	} else if (fault && r->fault == FAKE_HTTP_529) {
+		answer_status(f, fd, 529, "Overloaded", NULL, "overloaded_error", "overloaded_error");
 	} else if (fault && r->fault == FAKE_HTTP_500) {
-		answer_status(fd, 500, "Internal Server Error", NULL, "server_error", "server_error");
+		answer_status(f, fd, 500, "Internal Server Error", NULL, "server_error", "server_error");
 	} else if (fault && r->fault == FAKE_HTTP_401) {
-		answer_status(fd, 401, "Unauthorized", NULL, "invalid_request_error",
+		answer_status(f, fd, 401, "Unauthorized", NULL, "invalid_request_error",
 			      "invalid_api_key");
 	} else {
 		if (fault && r->fault == FAKE_SLOW_FIRST_BYTE) {
@@ -425,7 +595,8 @@ static void serve(struct fake_openai *f, int fd)
 			}
 			fault = false;
 		}
-		if (!stream_reply(f, fd, r, fault, usage, seq))
+		if (f->cfg.anthropic ? !stream_anthropic(f, fd, r, fault, seq)
+				     : !stream_reply(f, fd, r, fault, usage, seq))
 			note_closed(f);
 	}
 out:

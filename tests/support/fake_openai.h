@@ -1,6 +1,7 @@
 /*
  * fake_openai.h — a loopback fake of OpenAI's streaming Chat Completions
- * endpoint (POST /v1/chat/completions, SSE) for tests: scripted replies
+ * endpoint (POST /v1/chat/completions, SSE) — or, with `anthropic`, of
+ * Anthropic's Messages endpoint (POST /v1/messages) — for tests: scripted replies
  * matched on the last message, a configurable pace, and faults (slow first
  * byte, stall, malformed chunk, in-stream error, 429/500/401, abrupt
  * close). Plain sockets and one thread; no vagent dependency (cJSON only),
@@ -24,6 +25,7 @@ enum fake_fault {
 	FAKE_HTTP_429,          /* 429 with retry-after: retry_after */
 	FAKE_HTTP_500,
 	FAKE_HTTP_401,
+	FAKE_HTTP_529,          /* Anthropic's "overloaded" */
 };
 
 struct fake_reply {
@@ -45,7 +47,9 @@ struct fake_openai_config {
 	struct fake_reply *replies;  /* first match wins; not copied */
 	int n_replies;
 	int pace_ms;                 /* between chunks; 0 */
-	const char *api_key;         /* required Bearer key; NULL: any */
+	const char *api_key;         /* required key (Bearer, or x-api-key for
+				      * Anthropic); NULL: any */
+	bool anthropic;              /* speak Anthropic Messages */
 	int port;                    /* 0: any free port */
 };
 
@@ -59,7 +63,7 @@ int fake_openai_port(const struct fake_openai *f);
 /* Requests answered so far, and the body of request i (malloc'd, or NULL). */
 int fake_openai_requests(struct fake_openai *f);
 char *fake_openai_request_body(struct fake_openai *f, int i);
-/* The Authorization header of request i (malloc'd, or NULL). */
+/* The key request i carried (Authorization or x-api-key; malloc'd, or NULL). */
 char *fake_openai_request_auth(struct fake_openai *f, int i);
 /* Wait (up to timeout_ms) until the client has closed `n` streams before
  * their end; returns the count seen. */
