@@ -564,11 +564,24 @@ static void llm_cancel(struct vagent_brain *b, uint64_t id)
 		drop_current(l);
 }
 
+/* Close the connections and drop the loop's watchers and timers now: the
+ * loop may be freed before the brain (a connection kept alive in curl's
+ * pool would otherwise still be watched). */
+static void release_network(struct vagent__llm *l)
+{
+	vagent__http_free(l->http);
+	l->http = NULL;
+	vagent_timer_free(l->retry_timer);
+	vagent_timer_free(l->event_timer);
+	l->retry_timer = l->event_timer = NULL;
+}
+
 static void llm_stop(struct vagent_brain *b)
 {
 	struct vagent__llm *l = (struct vagent__llm *)b;
 
 	drop_current(l);
+	release_network(l);
 	l->stopped = true;
 }
 
@@ -577,9 +590,7 @@ static void llm_free(struct vagent_brain *b)
 	struct vagent__llm *l = (struct vagent__llm *)b;
 
 	drop_current(l);
-	vagent__http_free(l->http);
-	vagent_timer_free(l->retry_timer);
-	vagent_timer_free(l->event_timer);
+	release_network(l);
 	vagent__sse_release(&l->sse);
 	for (size_t i = 0; i < l->n_msgs; i++)
 		msg_release(&l->msgs[i]);
