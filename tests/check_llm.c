@@ -617,7 +617,8 @@ END_TEST
  * the fake (its URL from $VAGENT_TEST_OPENAI_URL), the flow behind it,
  * and simulated STT/TTS so the call's text is exact; then a scenario of
  * `steps` (JSON) against it. Returns the finished run. */
-static struct vagent_call_run *run_llm_call(struct fake_openai *f, const char *steps)
+static struct vagent_call_run *run_llm_call_as(struct fake_openai *f, const char *provider,
+					       const char *steps)
 {
 	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
 	cJSON *agent = cJSON_Parse(text), *brain, *k;
@@ -635,7 +636,7 @@ static struct vagent_call_run *run_llm_call(struct fake_openai *f, const char *s
 	setenv("VAGENT_TEST_OPENAI_URL", fake_openai_url(f), 1);
 	setenv("VAGENT_TEST_OPENAI_KEY", KEY, 1);
 	brain = cJSON_CreateObject();
-	cJSON_AddStringToObject(brain, "provider", "openai");
+	cJSON_AddStringToObject(brain, "provider", provider);
 	cJSON_AddStringToObject(brain, "model", "fake-gpt");
 	cJSON_AddStringToObject(brain, "base_url", "${VAGENT_TEST_OPENAI_URL}");
 	cJSON_AddStringToObject(brain, "api_key_env", "VAGENT_TEST_OPENAI_KEY");
@@ -666,6 +667,11 @@ static struct vagent_call_run *run_llm_call(struct fake_openai *f, const char *s
 	ck_assert_msg(vagent_session_result(r->session)->status == VAGENT_OK, "%s",
 		      vagent_session_result(r->session)->error);
 	return r;
+}
+
+static struct vagent_call_run *run_llm_call(struct fake_openai *f, const char *steps)
+{
+	return run_llm_call_as(f, "openai", steps);
 }
 
 static struct vagent_trace *trace_of(const struct vagent_call_run *r)
@@ -819,6 +825,44 @@ START_TEST(test_call_mid_stream_failure_falls_back)
 }
 END_TEST
 
+/* The same call with Anthropic's protocol. */
+START_TEST(test_call_with_anthropic_tool)
+{
+	struct fake_reply rep[] = {
+		{ .match = "\"status\":\"shipped\"",
+		  .text = "Your order has shipped with UPS. Anything else?" },
+		{ .match = "order", .tool_name = "order_status",
+		  .tool_args = "{\"order_number\":\"12345\"}" },
+		{ .text = "Thanks for calling. Goodbye." },
+	};
+	struct fake_openai_config fc = { .replies = rep, .n_replies = 3, .pace_ms = 20,
+					 .api_key = KEY, .anthropic = true };
+	struct fake_openai *f = fake_openai_start(&fc);
+	struct vagent_call_run *r;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *ev;
+	char said[4096];
+
+	orders_service_start();
+	r = run_llm_call_as(f, "anthropic",
+			    "[{\"say\": \"Hi, where is my order one two three four five?\"},"
+			    " {\"say\": \"No, that's all. Goodbye.\"}]");
+	t = trace_of(r);
+	agent_said(r, said, sizeof(said));
+	ck_assert_str_eq(first_of(t, VAGENT_TRACE_LLM_REQUEST)->provider, "anthropic");
+	ev = first_of(t, VAGENT_TRACE_TOOL_END);
+	ck_assert_msg(ev && !strcmp(ev->name, "order_status"), "%s",
+		      vagent_session_trace(r->session, NULL));
+	ck_assert_msg(strstr(said, "[1] Your order has shipped with UPS. Anything else?"), "%s", said);
+	ck_assert_msg(strstr(said, "[2] Thanks for calling. Goodbye."), "%s", said);
+	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_FALLBACK));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);
+	orders_service_stop();
+	fake_openai_stop(f);
+}
+END_TEST
+
 Suite *suite_llm(void)
 {
 	Suite *s = suite_create("llm");
@@ -846,6 +890,7 @@ Suite *suite_llm(void)
 	tcase_add_test(calls, test_call_with_llm_tool);
 	tcase_add_test(calls, test_call_barge_in_closes_stream);
 	tcase_add_test(calls, test_call_mid_stream_failure_falls_back);
+	tcase_add_test(calls, test_call_with_anthropic_tool);
 	suite_add_tcase(s, calls);
 	return s;
 }
