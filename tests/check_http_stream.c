@@ -25,6 +25,7 @@ struct got {
 	char message[300], body[600];
 	bool cancel_on_data;
 	struct vagent__http_req *req;
+	struct vagent__http *free_on_done;   /* free the client in on_done */
 };
 
 static void on_data(void *ctx, const char *buf, size_t n)
@@ -47,6 +48,8 @@ static void on_done(void *ctx, const struct vagent__http_result *r)
 	g->retry_after = r->retry_after_s;
 	snprintf(g->message, sizeof(g->message), "%s", r->message);
 	snprintf(g->body, sizeof(g->body), "%s", r->body);
+	if (g->free_on_done)
+		vagent__http_free(g->free_on_done);
 }
 
 static struct vagent_loop *new_loop(enum vagent_clock_type clock)
@@ -231,6 +234,32 @@ START_TEST(test_header_redaction)
 }
 END_TEST
 
+/* The owner may free the client from its own completion callback (a
+ * session that ends the call on a failure stops its brain there). */
+START_TEST(test_free_from_callback)
+{
+	struct fake_reply r = { .text = "x", .fault = FAKE_HTTP_500 };
+	struct fake_openai *f = start_fake(&r, 0);
+	struct vagent_loop *loop = new_loop(VAGENT_CLOCK_VIRTUAL);
+	struct vagent__http *h = NULL;
+	char url[128];
+	struct got g = { 0 };
+	struct vagent__http_request rq = { .name = "fakeai", .url = url,
+					   .body = request_body, .on_data = on_data,
+					   .on_done = on_done, .ctx = &g };
+
+	snprintf(url, sizeof(url), "%s/chat/completions", fake_openai_url(f));
+	ck_assert_int_eq(vagent__http_new(loop, &h, NULL), VAGENT_OK);
+	g.free_on_done = h;
+	ck_assert_int_eq(vagent__http_start(h, &rq, &g.req, NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
+	ck_assert_int_eq(g.done_calls, 1);
+	ck_assert_int_eq(g.status, 401);        /* no key sent */
+	vagent_loop_free(loop);
+	fake_openai_stop(f);
+}
+END_TEST
+
 Suite *suite_http_stream(void)
 {
 	Suite *s = suite_create("http_stream");
@@ -245,6 +274,7 @@ Suite *suite_http_stream(void)
 	tcase_add_test(tc, test_stall_timeout);
 	tcase_add_test(tc, test_connection_refused);
 	tcase_add_test(tc, test_header_redaction);
+	tcase_add_test(tc, test_free_from_callback);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -35,6 +35,8 @@ struct vagent__http {
 	struct vagent_timer *timer;        /* curl's timeout */
 	struct vagent__http_req *reqs;
 	int in_curl;                       /* inside curl_multi_socket_action */
+	int depth;                         /* inside one of our callbacks */
+	bool free_pending;                 /* freed from a callback: later */
 	bool virtual_clock;
 	struct hold *hold;                 /* outstanding hold job, or NULL */
 };
@@ -67,6 +69,7 @@ struct vagent__http_req {
 };
 
 static void drive(struct vagent__http *h, curl_socket_t fd, int ev);
+static void leave(struct vagent__http *h);
 
 /* ---- the virtual-clock hold ------------------------------------------ */
 
@@ -214,7 +217,13 @@ static void byte_timer_fired(struct vagent_timer *t, void *arg)
 		 r->got_bytes ? "%s: stream stalled (no data for %d ms)"
 			      : "%s: no response within %d ms",
 		 r->name, r->got_bytes ? r->idle_ms : r->first_byte_ms);
-	req_finish(r, VAGENT_ETIMEOUT, r->timeout_msg);
+	{
+		struct vagent__http *h = r->h;
+
+		h->depth++;
+		req_finish(r, VAGENT_ETIMEOUT, r->timeout_msg);
+		leave(h);
+	}
 }
 
 static double parse_retry_after(const char *v, bool ms)
@@ -333,17 +342,30 @@ static void reap(struct vagent__http *h)
 	}
 }
 
+static void http_destroy(struct vagent__http *h);
+
+/* Leave a callback section: a free asked for inside it happens now. */
+static void leave(struct vagent__http *h)
+{
+	if (--h->depth == 0 && h->free_pending)
+		http_destroy(h);
+}
+
 static void drive(struct vagent__http *h, curl_socket_t fd, int ev)
 {
 	int running;
 
+	h->depth++;
 	h->in_curl++;
 	curl_multi_socket_action(h->multi, fd, ev, &running);
 	h->in_curl--;
-	if (!h->in_curl)
+	if (!h->in_curl && !h->free_pending)
 		reap(h);
-	hold_wake(h, false);
-	hold_arm(h);
+	if (!h->free_pending) {
+		hold_wake(h, false);
+		hold_arm(h);
+	}
+	leave(h);
 }
 
 static void io_cb(struct vagent_io *io, int fd, unsigned revents, void *arg)
@@ -448,6 +470,19 @@ void vagent__http_free(struct vagent__http *h)
 {
 	if (!h)
 		return;
+	if (h->depth) {
+		/* from one of our callbacks: no more callbacks, free on the
+		 * way out */
+		for (struct vagent__http_req *r = h->reqs; r; r = r->next)
+			r->cancelled = true;
+		h->free_pending = true;
+		return;
+	}
+	http_destroy(h);
+}
+
+static void http_destroy(struct vagent__http *h)
+{
 	while (h->reqs) {
 		struct vagent__http_req *r = h->reqs;
 

@@ -86,8 +86,8 @@ struct vagent__http_request {
 
 vagent_status vagent__http_new(struct vagent_loop *loop, struct vagent__http **out,
 			       struct vagent_error *err);
-/* Cancel every request (no callbacks) and free; NULL is a no-op. Not from
- * one of its callbacks. */
+/* Cancel every request (no callbacks) and free; NULL is a no-op. From one
+ * of its own callbacks the memory goes when the callback returns. */
 void vagent__http_free(struct vagent__http *h);
 /* Start a request; *out identifies it until on_done or a cancel. */
 vagent_status vagent__http_start(struct vagent__http *h,
