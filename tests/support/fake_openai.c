@@ -405,7 +405,7 @@ static bool stream_anthropic(struct fake_openai *f, int fd, struct fake_reply *r
 		"Cache-Control: no-cache\r\nrequest-id: req_fake\r\n"
 		"Connection: close\r\n\r\n";
 	int sent = 0, block = 0, out_tokens = 0;
-	char ev[2048];
+	char ev[2048], one[1800];
 	bool ok;
 
 	if (!send_all(fd, head, sizeof(head) - 1))
@@ -447,9 +447,11 @@ static bool stream_anthropic(struct fake_openai *f, int fd, struct fake_reply *r
 			js = cJSON_PrintUnformatted(t);
 			cJSON_Delete(t);
 			p += n;
-			EVENT("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":%d,"
-			      "\"delta\":{\"type\":\"text_delta\",\"text\":%s}}", block, js);
+			snprintf(one, sizeof(one), "{\"type\":\"content_block_delta\",\"index\":%d,"
+				 "\"delta\":{\"type\":\"text_delta\",\"text\":%s}}", block,
+				 js ? js : "\"\"");
 			free(js);
+			EVENT("content_block_delta", "%s", one);
 			out_tokens++;
 		}
 		EVENT("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":%d}", block);
@@ -472,10 +474,11 @@ static bool stream_anthropic(struct fake_openai *f, int fd, struct fake_reply *r
 			t = cJSON_CreateString(piece);
 			js = cJSON_PrintUnformatted(t);
 			cJSON_Delete(t);
-			EVENT("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":%d,"
-			      "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":%s}}",
-			      block, js);
+			snprintf(one, sizeof(one), "{\"type\":\"content_block_delta\",\"index\":%d,"
+				 "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":%s}}",
+				 block, js ? js : "\"\"");
 			free(js);
+			EVENT("content_block_delta", "%s", one);
 			out_tokens++;
 		}
 		EVENT("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":%d}", block);
