@@ -382,6 +382,31 @@ START_TEST(test_mid_stream_failures)
 }
 END_TEST
 
+START_TEST(test_finish_reasons)
+{
+	struct fake_reply cut[] = { { .text = "A long answer that runs out", .finish = "length" } };
+	struct fake_reply blocked[] = { { .finish = "content_filter" } };
+	struct rig r;
+
+	/* length: what came is the reply */
+	rig_start(&r, cut, 1, 0, NULL);
+	rig_ask(&r, 1, "Talk");
+	ck_assert_str_eq(r.h.text, "A long answer that runs out");
+	ck_assert_int_eq(r.h.dones, 1);
+	ck_assert_str_eq(usage_of(&r).finish_reason, "length");
+	rig_stop(&r);
+	/* content_filter with nothing said: the fallback must answer */
+	rig_start(&r, blocked, 1, 0, NULL);
+	rig_ask(&r, 1, "Something bad");
+	ck_assert_int_eq(r.h.dones, 0);
+	ck_assert_int_eq(r.h.errors, 1);
+	ck_assert_int_eq(r.h.error_st, VAGENT_EPROVIDER);
+	ck_assert_str_eq(r.h.error, "fakeai: the reply was blocked (content_filter)");
+	ck_assert_ptr_null(strstr(r.h.error, KEY));
+	rig_stop(&r);
+}
+END_TEST
+
 START_TEST(test_cancel_closes_stream)
 {
 	struct fake_reply rep[] = { { .text = "This is a long answer that the caller "
@@ -877,6 +902,7 @@ Suite *suite_llm(void)
 	tcase_add_test(tc, test_server_errors_run_out);
 	tcase_add_test(tc, test_bad_key);
 	tcase_add_test(tc, test_mid_stream_failures);
+	tcase_add_test(tc, test_finish_reasons);
 	tcase_add_test(tc, test_cancel_closes_stream);
 	tcase_add_test(tc, test_greeting_verbatim);
 	tcase_add_test(tc, test_refused_connection);
