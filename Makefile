@@ -148,6 +148,18 @@ bench: $(BIN) $(BENCH_BIN)
 	@mkdir -p $(BUILD)/bench
 	$(Q)VAGENT_BIN=$(abspath $(BIN)) VAGENT_TOP=$(CURDIR) BENCH_DIR=$(abspath $(BUILD)/bench) BENCH=$(BENCH) sh tests/bench/run.sh
 
+# The fake OpenAI server as a program, and the official openai SDK parsing
+# it (docs/providers.md): needs node and npm, so not part of `make check`.
+FAKE_OPENAI := $(BUILD)/fake_openai
+$(FAKE_OPENAI): tests/fake/fake_openai_main.c tests/support/fake_openai.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Itests -o $@ tests/fake/fake_openai_main.c tests/support/fake_openai.c $(PKG_LIBS) -lpthread
+
+.PHONY: check-npm
+check-npm: $(FAKE_OPENAI)
+	$(Q)cd tests/npm && { test -d node_modules || npm ci --no-audit --no-fund; } && FAKE_OPENAI=$(abspath $(FAKE_OPENAI)) node sse_fidelity.mjs
+
 deps:
 	$(Q)sh scripts/deps
 

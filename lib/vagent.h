@@ -2756,7 +2756,19 @@ struct vagent_agent {
 		char *voice;              /* "slt" */
 	} tts;
 	struct {
-		char *provider;           /* "flow" (default) or "sim" */
+		char *provider;           /* "flow" (default), "sim", "openai"
+					   * or "anthropic" */
+		/* The LLM providers' settings (docs/providers.md); NULL/-1/0
+		 * for flow and sim. */
+		char *model;              /* required for an LLM */
+		char *base_url;           /* ${ENV} expanded; NULL: the provider's */
+		char *api_key_env;        /* variable holding the key; NULL: none */
+		char *system;             /* system prompt ("system" or "prompt");
+					   * NULL: one built from the agent */
+		double temperature;       /* 0..2; < 0: not sent */
+		int max_tokens;           /* 0: not sent */
+		char *fallback;           /* "flow": the flow brain takes over
+					   * when the LLM fails; NULL: none */
 	} brain;
 	struct vagent_tool_def *tools;    /* strings owned by the agent */
 	size_t n_tools;
@@ -2958,6 +2970,7 @@ struct vagent_agent_stack {
 	struct vagent_brain *brain;
 	struct vagent_tts *tts;
 	struct vagent_tools *tools;
+	struct vagent_brain *fallback_brain; /* brain.fallback's, or NULL */
 };
 
 struct vagent_stack_options {
@@ -3603,6 +3616,70 @@ vagent_status vagent_bench_merge(struct vagent_bench_result *dst,
 /* ==== @@CLOUD@@ — streaming HTTP/SSE transport and cloud LLM providers
  * (lib/net, lib/llm; docs/providers.md) ==== */
 /* @@CLOUD-LLM-API@@ */
+
+/*
+ * Cloud LLM brains (lib/llm, docs/providers.md): OpenAI Chat Completions
+ * (any compatible base URL: OpenAI, vLLM, llama.cpp, Ollama, Groq) and
+ * Anthropic Messages, streamed over HTTP/SSE on the session's loop (give
+ * the loop a worker: on a virtual clock it holds the clock while the
+ * network works). The conversation (system prompt, caller turns, replies,
+ * tool calls and results) is kept per brain; the agent's tools and
+ * knowledge search are offered to the model as tools. The greeting is
+ * said verbatim. Text streams through on_text as it arrives (the session
+ * speaks it sentence by sentence); a tool call goes through on_tool_call
+ * and its result starts the next request. Failures before the first
+ * token are retried (connection errors, 408/409/429/5xx/529, honouring
+ * retry-after up to 120 s, else backoff min(0.5 s x 2^n, 8 s) x jitter);
+ * after it, and when retries run out, on_error (the session falls back).
+ * Keys never appear in messages.
+ */
+struct vagent_llm_config {
+	char name[64];                /* provider name in traces; "" : "openai"
+				       * / "anthropic" */
+	const char *base_url;         /* NULL: https://api.openai.com/v1,
+				       * https://api.anthropic.com/v1 */
+	const char *api_key;          /* NULL or "": no auth header */
+	const char *api_key_env;      /* its variable's name, for messages */
+	const char *model;            /* required */
+	const char *system;           /* system prompt; NULL: none */
+	const char *greeting;         /* said verbatim when asked to greet;
+				       * NULL: the model greets */
+	double temperature;           /* < 0: not sent; -1 */
+	int max_tokens;               /* 0: not sent (Anthropic: 1024) */
+	const struct vagent_tool_def *tools;  /* offered to the model */
+	size_t n_tools;
+	bool knowledge;               /* offer VAGENT_KNOWLEDGE_TOOL; false */
+	int max_retries;              /* 2 */
+	int connect_timeout_ms;       /* 5000 */
+	int first_byte_timeout_ms;    /* per attempt; 10000 */
+	int idle_timeout_ms;          /* stall mid-stream; 10000 */
+	uint64_t seed;                /* backoff jitter */
+};
+
+struct vagent_llm_config vagent_llm_config_default(void);
+
+vagent_status vagent_openai_brain_new(const struct vagent_llm_config *cfg,
+				      struct vagent_brain **out,
+				      struct vagent_error *err);
+/* Anthropic Messages (x-api-key, anthropic-version 2023-06-01). */
+vagent_status vagent_anthropic_brain_new(const struct vagent_llm_config *cfg,
+					 struct vagent_brain **out,
+					 struct vagent_error *err);
+
+/* What an LLM brain used over its life (all requests, retries included). */
+struct vagent_llm_usage {
+	int requests;                 /* HTTP requests made */
+	int retries;                  /* of which retries */
+	long prompt_tokens, completion_tokens;   /* as the usage chunks said */
+	int64_t first_byte_ticks;     /* the last request's time to first byte
+				       * (loop ticks); -1: none */
+	char finish_reason[32];       /* the last reply's ("stop", ...) */
+};
+
+/* VAGENT_EINVAL when `b` is not an LLM brain. */
+vagent_status vagent_llm_brain_usage(const struct vagent_brain *b,
+				     struct vagent_llm_usage *out);
+
 /* @@CLOUD-LLM-END@@ */
 
 /* ==== @@CLOUD-STT@@ — WebSocket transport and cloud STT providers

@@ -933,18 +933,86 @@ static void get_denoise(struct ctx *c, const cJSON *o, double *out)
 	*out = j->valuedouble;
 }
 
+/* The LLM brains' settings of "brain" (docs/providers.md). */
+static void parse_llm(struct ctx *c, const cJSON *o, bool llm)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	static const char *const llm_only[] = { "model", "base_url", "api_key_env",
+						"system", "prompt", "temperature",
+						"max_tokens", "fallback", NULL };
+	static const char *const fallbacks[] = { "flow", NULL };
+	const char *const *k;
+	const cJSON *j;
+	char *url;
+
+	if (!llm) {
+		for (k = llm_only; *k; k++) {
+			char p[64];
+
+			if (!present(o, *k))
+				continue;
+			snprintf(p, sizeof(p), "brain.%s", *k);
+			problem(c, VAGENT_EINVAL, p,
+				"only for the openai and anthropic providers");
+		}
+		return;
+	}
+	a->brain.model = get_string(c, o, "brain", "model", true, NULL);
+	url = get_string(c, o, "brain", "base_url", false, NULL);
+	if (url) {
+		char *v = expand_env(c, "brain.base_url", url);
+
+		if (v && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			problem(c, VAGENT_EINVAL, "brain.base_url",
+				"must be an http:// or https:// URL");
+		else if (v)
+			a->brain.base_url = pool_strdup(c, v);
+		free(v);
+	}
+	a->brain.api_key_env = get_string(c, o, "brain", "api_key_env", false, NULL);
+	if (a->brain.api_key_env) {
+		const char *s = a->brain.api_key_env;
+		bool ok = !isdigit((unsigned char)*s);
+
+		for (; *s; s++)
+			if (!isalnum((unsigned char)*s) && *s != '_')
+				ok = false;
+		if (!ok)
+			problem(c, VAGENT_EINVAL, "brain.api_key_env",
+				"must be an environment variable name (got \"%s\")",
+				a->brain.api_key_env);
+	}
+	if (present(o, "system") && present(o, "prompt"))
+		problem(c, VAGENT_EINVAL, "brain.prompt",
+			"give the system prompt once (\"system\" or \"prompt\")");
+	a->brain.system = get_string(c, o, "brain", present(o, "system") ? "system" : "prompt",
+				     false, NULL);
+	get_double(c, o, "brain", "temperature", 0, 2, &a->brain.temperature);
+	get_int(c, o, "brain", "max_tokens", 1, 1000000, &a->brain.max_tokens);
+	if ((j = cJSON_GetObjectItemCaseSensitive(o, "fallback")) != NULL) {
+		int f = get_choice(c, o, "brain", "fallback", fallbacks, -1);
+
+		if (f >= 0)
+			a->brain.fallback = pool_strdup(c, fallbacks[f]);
+	}
+}
+
 static void parse_providers(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent *a = &c->ap->pub;
 	static const char *const stt_keys[] = { "provider", "boost",
 						"boost_weight", "denoise", NULL };
 	static const char *const tts_keys[] = { "provider", "voice", NULL };
-	static const char *const brain_keys[] = { "provider", NULL };
+	static const char *const brain_keys[] = { "provider", "model", "base_url",
+						  "api_key_env", "system", "prompt",
+						  "temperature", "max_tokens",
+						  "fallback", NULL };
 	static const char *const stt_names[] = { "pocketsphinx", "sim", NULL };
 	static const char *const tts_names[] = { "flite", "sim", NULL };
 	static const char *const voices[] = { "slt", "rms", "awb", "kal16",
 					      "kal", NULL };
-	static const char *const brain_names[] = { "flow", "sim", NULL };
+	static const char *const brain_names[] = { "flow", "sim", "openai",
+						   "anthropic", NULL };
 	const cJSON *o;
 	int i;
 
@@ -974,9 +1042,11 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 		a->tts.voice = pool_strdup(c, "slt");
 	a->tts.provider = pool_strdup(c, tts_names[i]);
 	i = 0;
+	a->brain.temperature = -1;
 	if ((o = member(c, root, "", "brain", W_OBJECT, false))) {
 		check_keys(c, o, "brain", brain_keys);
 		i = get_choice(c, o, "brain", "provider", brain_names, 0);
+		parse_llm(c, o, i >= 2);
 	}
 	a->brain.provider = pool_strdup(c, brain_names[i]);
 }
@@ -1757,7 +1827,12 @@ static void parse_flow(struct ctx *c, const cJSON *root)
 		"knowledge_miss",
 		"cancelled", "anything_else", NULL
 	};
-	const cJSON *o = member(c, root, "", "flow", W_OBJECT, true), *arr, *it;
+	const struct vagent_agent *a = &c->ap->pub;
+	/* an LLM brain without the flow behind it needs no dialog policy */
+	bool llm = a->brain.provider && (!strcmp(a->brain.provider, "openai") ||
+					 !strcmp(a->brain.provider, "anthropic"));
+	bool needed = !llm || a->brain.fallback;
+	const cJSON *o = member(c, root, "", "flow", W_OBJECT, needed), *arr, *it;
 	char p[64], pn[80];
 	size_t i = 0, k, *earlier;
 

@@ -220,6 +220,7 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	cfg.agent = r->agent->config;
 	cfg.stt[0] = r->faulty_stt ? r->faulty_stt : r->stack->stt;
 	cfg.brain[0] = r->faulty_brain ? r->faulty_brain : r->stack->brain;
+	cfg.brain[1] = r->stack->fallback_brain;
 	cfg.tts[0] = r->faulty_tts ? r->faulty_tts : r->stack->tts;
 	cfg.tools = r->stack->tools;
 	cfg.caller = r->caller;

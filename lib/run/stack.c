@@ -36,10 +36,62 @@ static vagent_status make_stt(const struct vagent_agent *a,
 				 a->stt.provider);
 }
 
+/* The system prompt when the agent file gives none. */
+static char *default_system_prompt(const struct vagent_agent *a)
+{
+	struct vagent__strbuf b = { 0 };
+
+	vagent__strbuf_printf(&b,
+		"You are %s, an automated phone assistant. You are speaking on a "
+		"phone call: answer in one or two short, plain sentences, without "
+		"lists, markup or emoji. Use the tools to look things up or act; "
+		"never invent facts. If the caller asks for a human, say you will "
+		"transfer them.", a->name);
+	return vagent__strbuf_detach(&b);
+}
+
+static vagent_status make_llm(const struct vagent_agent *a,
+			      const struct vagent_stack_options *o,
+			      struct vagent_brain **out, struct vagent_error *err)
+{
+	struct vagent_llm_config c = vagent_llm_config_default();
+	char *system = NULL;
+	vagent_status st;
+
+	if (a->brain.api_key_env) {
+		c.api_key = getenv(a->brain.api_key_env);
+		c.api_key_env = a->brain.api_key_env;
+		if (!c.api_key || !*c.api_key)
+			return vagent__error_set(err, VAGENT_EINVAL, a->path,
+						 "brain.api_key_env: environment variable %s "
+						 "is not set", a->brain.api_key_env);
+	}
+	c.base_url = a->brain.base_url;
+	c.model = a->brain.model;
+	c.system = a->brain.system;
+	if (!c.system)
+		c.system = system = default_system_prompt(a);
+	c.greeting = a->greeting;
+	c.temperature = a->brain.temperature;
+	c.max_tokens = a->brain.max_tokens;
+	c.tools = a->tools;
+	c.n_tools = a->n_tools;
+	c.knowledge = a->knowledge && a->knowledge[0];
+	c.seed = o->seed;
+	if (!strcmp(a->brain.provider, "openai"))
+		st = vagent_openai_brain_new(&c, out, err);
+	else
+		st = vagent_anthropic_brain_new(&c, out, err);
+	free(system);
+	return st;
+}
+
 static vagent_status make_brain(const struct vagent_agent *a,
 				const struct vagent_stack_options *o,
 				struct vagent_brain **out, struct vagent_error *err)
 {
+	if (!strcmp(a->brain.provider, "openai") || !strcmp(a->brain.provider, "anthropic"))
+		return make_llm(a, o, out, err);
 	if (!strcmp(a->brain.provider, "flow")) {
 		struct vagent_flow_config c = vagent_flow_config_default();
 
@@ -107,6 +159,19 @@ static vagent_status make_tools(const struct vagent_agent *a,
 	return vagent_knowledge_tools_new(a, inner, out, err);
 }
 
+/* brain.fallback: the flow brain behind an LLM. */
+static vagent_status make_fallback_brain(const struct vagent_agent *a,
+					 const struct vagent_stack_options *o,
+					 struct vagent_brain **out,
+					 struct vagent_error *err)
+{
+	struct vagent_flow_config c = vagent_flow_config_default();
+
+	c.seed = o->seed;
+	c.reference_date = o->reference_date;
+	return vagent_flow_brain_new(a, &c, out, err);
+}
+
 vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
 				     const struct vagent_stack_options *opt,
 				     struct vagent_agent_stack **out,
@@ -125,7 +190,9 @@ vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
 	if ((rc = make_stt(agent, opt, &st->stt, err)) != VAGENT_OK ||
 	    (rc = make_brain(agent, opt, &st->brain, err)) != VAGENT_OK ||
 	    (rc = make_tts(agent, opt, &st->tts, err)) != VAGENT_OK ||
-	    (rc = make_tools(agent, opt, &st->tools, err)) != VAGENT_OK) {
+	    (rc = make_tools(agent, opt, &st->tools, err)) != VAGENT_OK ||
+	    (agent->brain.fallback &&
+	     (rc = make_fallback_brain(agent, opt, &st->fallback_brain, err)) != VAGENT_OK)) {
 		vagent_agent_stack_free(st);
 		return rc;
 	}
@@ -139,6 +206,7 @@ void vagent_agent_stack_free(struct vagent_agent_stack *st)
 		return;
 	vagent_stt_free(st->stt);
 	vagent_brain_free(st->brain);
+	vagent_brain_free(st->fallback_brain);
 	vagent_tts_free(st->tts);
 	vagent_tools_free(st->tools);
 	free(st);
