@@ -280,6 +280,26 @@ START_TEST(test_bad_configurations)
 }
 END_TEST
 
+START_TEST(test_cli_devices_portaudio_cannot_start)
+{
+	/* A malformed ALSA configuration: PortAudio's ALSA back end fails. */
+	setenv("ALSA_CONFIG_PATH", temp_file("asound.conf", "pcm.broken { type\n"), 1);
+	struct run_result r = run_vagent("devices", NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_msg(strstr(r.err, "vagent: audio: PortAudio cannot start: ") != NULL, "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+	/* A missing one (PortAudio itself would abort). */
+	setenv("ALSA_CONFIG_PATH", temp_path("missing.conf"), 1);
+	r = run_vagent("devices", "--json", "-", NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_msg(strstr(r.err, "vagent: audio: PortAudio cannot start: ALSA_CONFIG_PATH names ") &&
+		      strstr(r.err, "missing.conf") && count_lines(r.err) == 1, "%s", r.err);
+	run_result_free(&r);
+	unsetenv("ALSA_CONFIG_PATH");
+}
+END_TEST
+
 /* ---- real devices through PulseAudio */
 
 static struct pulse_server pulse;
@@ -336,6 +356,38 @@ START_TEST(test_device_list)
 	ck_assert(found);
 	ck_assert(any_default_in);
 	free(list);
+}
+END_TEST
+
+START_TEST(test_cli_devices)
+{
+	NEED_PULSE();
+	struct run_result r = run_vagent("devices", NULL);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_msg(strncmp(r.out, "INDEX  NAME", 11) == 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, " pulse ") && strstr(r.out, " ALSA ") && strstr(r.out, "in,out"),
+		      "%s", r.out);
+	run_result_free(&r);
+
+	const char *path = temp_path("devices.json");
+	r = run_vagent("devices", "--json", path, NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, " pulse ")); /* the table too */
+	run_result_free(&r);
+	char *json = read_file(path, NULL);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_msg(strstr(json, "\"name\":\t\"pulse\"") && strstr(json, "\"host_api\":\t\"ALSA\"") &&
+		      strstr(json, "\"default_input\":\ttrue"), "%s", json);
+	free(json);
+
+	r = run_vagent("devices", "--json", "-", NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_msg(r.out[0] == '{' && !strstr(r.out, "INDEX"), "%s", r.out);
+	run_result_free(&r);
+	r = run_vagent("devices", "extra", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	run_result_free(&r);
 }
 END_TEST
 
@@ -489,11 +541,13 @@ Suite *suite_device(void)
 	tcase_add_test(wav, test_wav_input_paced_and_resampled);
 	tcase_add_test(wav, test_wav_output_written_at_free_and_reference);
 	tcase_add_test(wav, test_bad_configurations);
+	tcase_add_test(wav, test_cli_devices_portaudio_cannot_start);
 	suite_add_tcase(s, wav);
 
 	tcase_set_timeout(dev, 30);
 	tcase_add_checked_fixture(dev, pulse_setup, pulse_teardown);
 	tcase_add_test(dev, test_device_list);
+	tcase_add_test(dev, test_cli_devices);
 	tcase_add_test(dev, test_device_selection);
 	tcase_add_test(dev, test_mic_round_trip);
 	tcase_add_test(dev, test_speaker_round_trip_and_reference);
