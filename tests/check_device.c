@@ -113,6 +113,8 @@ struct captured {
 
 static void captured_add(struct captured *c, const int16_t *mic, const int16_t *ref, size_t n)
 {
+	if (n == 0)
+		return;
 	if (c->n + n > c->cap) {
 		c->cap = (c->n + n) * 2 + 16000;
 		c->mic = realloc(c->mic, c->cap * sizeof(*c->mic));

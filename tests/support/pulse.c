@@ -131,7 +131,8 @@ static void *clock_main(void *arg)
 		size_t n = ps->feed_n - ps->feed_pos;
 		if (n > CHUNK_SAMPLES)
 			n = CHUNK_SAMPLES;
-		memcpy(mic, ps->feed + ps->feed_pos, n * sizeof(*mic));
+		if (n)
+			memcpy(mic, ps->feed + ps->feed_pos, n * sizeof(*mic));
 		memset(mic + n, 0, (CHUNK_SAMPLES - n) * sizeof(*mic));
 		ps->feed_pos += n;
 		pthread_mutex_unlock(&ps->lock);
