@@ -35,8 +35,11 @@
 
 #define CHUNK_MS 20
 #define CHUNK_SAMPLES (PULSE_RATE * CHUNK_MS / 1000)
-/* One page per fifo: 128 ms at 16 kHz, what waits in a pipe stays short. */
-#define FIFO_BYTES 4096
+/* The mic's fifo: one page, 128 ms at 16 kHz, so what waits in it stays
+ * short. The speaker's: 1 s, so that the server never finds it full when
+ * the rig's thread is late on a loaded machine (it would drop audio). */
+#define MIC_FIFO_BYTES 4096
+#define SPEAKER_FIFO_BYTES 32768
 
 bool pulse_tests_disabled(void)
 {
@@ -123,6 +126,21 @@ static void *clock_main(void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
+		/* The speaker, clocked by the server (use_system_clock_for_timing):
+		 * take whatever it wrote (into the loop back to the mic when on). */
+		for (;;) {
+			ssize_t r = read(ps->speaker_fd, speaker, sizeof(speaker));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 2)
+				break;
+			size_t got = (size_t)r / 2;
+			pthread_mutex_lock(&ps->lock);
+			keep_capture(ps, speaker, got);
+			for (size_t i = 0; ps->loopback && i < got && ps->loop_n < PULSE_LOOP_MAX; i++)
+				ps->loop[ps->loop_n++] = speaker[i];
+			pthread_mutex_unlock(&ps->lock);
+		}
 		pthread_mutex_lock(&ps->lock);
 		if (ps->stop) {
 			pthread_mutex_unlock(&ps->lock);
@@ -135,28 +153,24 @@ static void *clock_main(void *arg)
 			memcpy(mic, ps->feed + ps->feed_pos, n * sizeof(*mic));
 		memset(mic + n, 0, (CHUNK_SAMPLES - n) * sizeof(*mic));
 		ps->feed_pos += n;
+		size_t k = ps->loop_n < CHUNK_SAMPLES ? ps->loop_n : CHUNK_SAMPLES;
+		for (size_t i = 0; i < k; i++) {
+			int v = mic[i] + ps->loop[i];
+			mic[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		}
+		memmove(ps->loop, ps->loop + k, (ps->loop_n - k) * sizeof(*ps->loop));
+		ps->loop_n -= k;
 		pthread_mutex_unlock(&ps->lock);
 
-		/* Non-blocking both ways (writes of one chunk are atomic): while
-		 * nobody records, PulseAudio stops reading the mic fifo and the
-		 * chunk is lost, as a microphone's sound is when nobody listens;
-		 * a gone module (EPIPE, EOF) is skipped. */
+		/* Non-blocking (a chunk's write is atomic): while nobody records,
+		 * PulseAudio stops reading the fifo and the chunk is lost, as a
+		 * microphone's sound is when nobody listens; a gone module
+		 * (EPIPE) is skipped. */
 		ssize_t w;
 		do
 			w = write(ps->mic_fd, mic, sizeof(mic));
 		while (w < 0 && errno == EINTR);
-		/* The speaker, clocked by the server (use_system_clock_for_timing):
-		 * take whatever it wrote. */
-		for (;;) {
-			ssize_t r = read(ps->speaker_fd, speaker, sizeof(speaker));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 2)
-				break;
-			pthread_mutex_lock(&ps->lock);
-			keep_capture(ps, speaker, (size_t)r / 2);
-			pthread_mutex_unlock(&ps->lock);
-		}
+
 		/* Real time: one chunk each way every CHUNK_MS of wall time (a
 		 * late tick is followed at once by the next). */
 		next.tv_nsec += CHUNK_MS * 1000000L;
@@ -170,7 +184,7 @@ static void *clock_main(void *arg)
 	return NULL;
 }
 
-static int open_fifo(const char *dir, const char *name, int flags)
+static int open_fifo(const char *dir, const char *name, int flags, int size)
 {
 	char path[700];
 
@@ -179,7 +193,7 @@ static int open_fifo(const char *dir, const char *name, int flags)
 	if (fd < 0)
 		fprintf(stderr, "pulse: %s: %s\n", path, strerror(errno));
 	else
-		fcntl(fd, F_SETPIPE_SZ, FIFO_BYTES);
+		fcntl(fd, F_SETPIPE_SZ, size);
 	return fd;
 }
 
@@ -271,8 +285,8 @@ bool pulse_start(struct pulse_server *ps, const char *dir)
 		return false;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	ps->mic_fd = open_fifo(dir, "mic.fifo", O_WRONLY);
-	ps->speaker_fd = open_fifo(dir, "speaker.fifo", O_RDONLY);
+	ps->mic_fd = open_fifo(dir, "mic.fifo", O_WRONLY, MIC_FIFO_BYTES);
+	ps->speaker_fd = open_fifo(dir, "speaker.fifo", O_RDONLY, SPEAKER_FIFO_BYTES);
 	pthread_mutex_init(&ps->lock, NULL);
 	if (ps->mic_fd < 0 || ps->speaker_fd < 0 ||
 	    pthread_create(&ps->clock, NULL, clock_main, ps) != 0) {
@@ -308,6 +322,14 @@ bool pulse_feed_done(struct pulse_server *ps)
 	bool done = ps->feed_pos >= ps->feed_n;
 	pthread_mutex_unlock(&ps->lock);
 	return done;
+}
+
+void pulse_loopback(struct pulse_server *ps, bool on)
+{
+	pthread_mutex_lock(&ps->lock);
+	ps->loopback = on;
+	ps->loop_n = 0;
+	pthread_mutex_unlock(&ps->lock);
 }
 
 bool pulse_capture_start(struct pulse_server *ps)

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #define PULSE_RATE 16000   /* the mic fifo's and the capture's rate (mono s16le) */
+#define PULSE_LOOP_MAX (PULSE_RATE / 2)
 
 struct pulse_server {
 	char dir[512];           /* the rig's files: run/, mic.fifo, pulse.log, asound.conf */
@@ -29,6 +30,9 @@ struct pulse_server {
 	size_t feed_n, feed_pos;
 	bool stop;
 	int mic_fd, speaker_fd;
+	bool loopback;
+	int16_t loop[PULSE_LOOP_MAX];   /* speaker audio on its way to the mic */
+	size_t loop_n;
 	bool capturing;
 	int16_t *cap;
 	size_t cap_n, cap_size;
@@ -57,6 +61,10 @@ bool pulse_capture_start(struct pulse_server *ps);
 int16_t *pulse_capture_stop(struct pulse_server *ps, size_t *n);
 /* Samples captured so far (the clock thread keeps appending). */
 size_t pulse_capture_count(struct pulse_server *ps);
+
+/* An acoustic echo: what the speaker plays is added to the mic (one tick,
+ * 20 ms, later), or not (the default). */
+void pulse_loopback(struct pulse_server *ps, bool on);
 
 /* Unload the mic or speaker module (a device disappearing). */
 bool pulse_unload_source(struct pulse_server *ps);
