@@ -74,9 +74,9 @@ static void print_table(const struct vagent_device_info *d, size_t n)
 			strcat(marks, "in");
 		if (d[i].default_output)
 			strcat(marks, *marks ? ",out" : "out");
-		printf("%5d  %-*s  %-*s  %3d  %3d  %7.0f  %s\n", d[i].index, name_w, d[i].name,
+		printf("%5d  %-*s  %-*s  %3d  %3d  %7.0f%s%s\n", d[i].index, name_w, d[i].name,
 		       api_w, d[i].host_api, d[i].max_input_channels, d[i].max_output_channels,
-		       d[i].default_rate, marks);
+		       d[i].default_rate, *marks ? "  " : "", marks);
 	}
 	if (n == 0)
 		printf("(no audio devices)\n");
