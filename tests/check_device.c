@@ -424,6 +424,10 @@ START_TEST(test_device_selection)
 	ck_assert_ptr_nonnull(strstr(msg, "\"999\""));
 	ck_assert_int_eq(open_fails(temp_path("in.wav"), "nowhere", 16000, msg, sizeof(msg)),
 			 VAGENT_ENOENT);
+	ck_assert_int_eq(open_fails(temp_path("in.wav"), "", 16000, msg, sizeof(msg)),
+			 VAGENT_ENOENT);  /* the WAV input is checked first */
+	ck_assert_int_eq(open_fails("", out, 16000, msg, sizeof(msg)), VAGENT_EINVAL);
+	ck_assert_str_eq(msg, "input device \"\": empty name (see vagent devices)");
 	/* "e" is in "pulse" and "default": an error naming both. */
 	ck_assert_int_eq(open_fails("e", out, 16000, msg, sizeof(msg)), VAGENT_EINVAL);
 	ck_assert_msg(strstr(msg, "\"pulse\"") && strstr(msg, "\"default\"") &&

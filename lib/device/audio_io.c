@@ -474,25 +474,28 @@ vagent_status vagent_audio_io_start(struct vagent_audio_io *io, struct vagent_er
 
 /* ---- reading and writing (the loop thread) */
 
-/* Drain a device ring through `rs` into a stage at the call rate. */
-static void convert_ring(struct vagent__ring *ring, SpeexResamplerState *rs,
-			 int16_t *stage, size_t *stage_n, size_t stage_cap, size_t limit)
+/* Drain up to `limit` samples of a device ring through `rs` into a stage at
+ * the call rate; returns how many were taken from the ring. */
+static size_t convert_ring(struct vagent__ring *ring, SpeexResamplerState *rs,
+			   int16_t *stage, size_t *stage_n, size_t stage_cap, size_t limit)
 {
 	int16_t in[CHUNK];
+	size_t taken = 0;
 
-	while (limit > 0) {
+	while (taken < limit) {
 		size_t room = stage_cap - *stage_n;
-		size_t want = CHUNK < limit ? CHUNK : limit;
+		size_t want = limit - taken < CHUNK ? limit - taken : CHUNK;
 		if (room < CHUNK + 16)
 			break;
 		size_t got = vagent__ring_read(ring, in, want);
 		if (got == 0)
 			break;
-		limit -= got;
+		taken += got;
 		spx_uint32_t in_len = (spx_uint32_t)got, out_len = (spx_uint32_t)room;
 		speex_resampler_process_int(rs, 0, in, &in_len, stage + *stage_n, &out_len);
 		*stage_n += out_len;
 	}
+	return taken;
 }
 
 static void stage_take(int16_t *stage, size_t *stage_n, int16_t *dst, size_t n)
@@ -550,13 +553,12 @@ size_t vagent_audio_io_read(struct vagent_audio_io *io, int16_t *mic, int16_t *r
 				     io->stage_cap, (size_t)-1);
 	} else {
 		if (io->duplex) {
-			/* Both rings were filled in lockstep: convert equal counts. */
-			size_t avail = vagent__ring_fill(&io->in_ring);
-			convert_ring(&io->in_ring, io->rs_in, io->mic_stage, &io->mic_n,
-				     io->stage_cap, avail);
-			size_t consumed = avail - vagent__ring_fill(&io->in_ring);
+			/* Both rings were filled in lockstep (the reference ahead by
+			 * its delay): convert equal counts. */
+			size_t taken = convert_ring(&io->in_ring, io->rs_in, io->mic_stage,
+						    &io->mic_n, io->stage_cap, (size_t)-1);
 			convert_ring(&io->ref_ring, io->rs_ref, io->ref_stage, &io->ref_n,
-				     io->stage_cap, consumed);
+				     io->stage_cap, taken);
 		} else {
 			convert_ring(&io->in_ring, io->rs_in, io->mic_stage, &io->mic_n,
 				     io->stage_cap, (size_t)-1);

@@ -211,6 +211,9 @@ vagent_status vagent__device_find(const char *spec, bool input, int *index,
 		snprintf(name, name_size, "%s", Pa_GetDeviceInfo(d)->name);
 		return VAGENT_OK;
 	}
+	if (!*spec)
+		return vagent__error_set(err, VAGENT_EINVAL, NULL,
+					 "%s device \"\": empty name (see vagent devices)", role);
 	if (all_digits(spec)) {
 		long d = strtol(spec, NULL, 10);
 		if (strlen(spec) > 6 || d >= count)
