@@ -534,9 +534,11 @@ START_TEST(test_wav_input_device_output)
 	ck_assert_uint_eq(detect(cap, cap_n, PULSE_RATE, got, sizeof(got), NULL), 2);
 	ck_assert_str_eq(got, "47");
 	/* The reference: what the output stream played, next to the file's
-	 * samples as they were read. */
-	ck_assert_uint_eq(detect(c.ref, c.n, 16000, got, sizeof(got), NULL), 2);
-	ck_assert_str_eq(got, "47");
+	 * samples as they were read (a stall of the output's callback longer
+	 * than the reference's cushion may cut a tone in two: "447"). */
+	ck_assert_uint_ge(detect(c.ref, c.n, 16000, got, sizeof(got), NULL), 2);
+	ck_assert_msg(strspn(got, "4") >= 1 && strspn(got, "4") + strspn(got + strspn(got, "4"), "7") ==
+		      strlen(got), "reference digits \"%s\"", got);
 	ck_assert_uint_eq(detect(c.mic, c.n, 16000, got, sizeof(got), NULL), 0);
 	free(cap);
 	captured_free(&c);
