@@ -3545,6 +3545,63 @@ vagent_status vagent_report_bench_html(const struct vagent_bench_summary *b,
 /* ==== @@CLOUD-STT@@ — WebSocket transport and cloud STT providers
  * (lib/net, lib/cloudstt; docs/providers.md) ==== */
 /* @@CLOUD-STT-API@@ */
+
+/*
+ * Deepgram live STT (/v1/listen over WebSocket; docs/providers.md
+ * "Deepgram (STT)"). Every caller frame is streamed (mixed to mono, as
+ * linear16 or mulaw at the call's rate); interim results become partials,
+ * is_final segments are joined and sent as one final at speech_final,
+ * UtteranceEnd or the answer to the Finalize sent at the session's turn
+ * end; CloseStream at stop. A refused connection or a connection lost
+ * mid-call is on_error (the session falls back to its next STT). Network
+ * on a service thread, callbacks on the loop thread; meaningful on a
+ * real-clock loop only (docs/loop.md: the virtual clock does not wait for
+ * the network). The key is sent in the Authorization header and appears
+ * in no message.
+ */
+struct vagent_deepgram_config {
+	char name[64];                /* "deepgram" */
+	const char *url;              /* "wss://api.deepgram.com/v1/listen";
+				       * its query string, if any, is kept */
+	const char *api_key;          /* required ("Authorization: Token KEY") */
+	const char *model;            /* "nova-2" */
+	const char *language;         /* NULL: the server's default */
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	const char *encoding;         /* "linear16" (default) or "mulaw" */
+	bool interim_results;         /* true */
+	int endpointing_ms;           /* 300; 0: endpointing=false */
+	int utterance_end_ms;         /* 1000; 0: off (needs interim_results) */
+	bool punctuate;               /* false */
+	bool smart_format;            /* false */
+	int keepalive_ms;             /* KeepAlive after this long without
+				       * audio; 4000 */
+	int connect_timeout_ms;       /* 5000 */
+};
+
+/* The defaults above (rate 8000). */
+struct vagent_deepgram_config vagent_deepgram_config_default(void);
+
+/* A Deepgram recogniser for a session's STT slot (transfer full; free with
+ * vagent_stt_free). Connects on the first frame, on the session's loop.
+ * VAGENT_EINVAL for a bad config (no key, a URL that is not ws:// or
+ * wss://, an unknown encoding, a bad rate), messages name the provider. */
+vagent_status vagent_deepgram_stt_new(const struct vagent_deepgram_config *cfg,
+				      struct vagent_stt **out,
+				      struct vagent_error *err);
+
+/* What one Deepgram provider saw, for tests and benchmarks. Times are
+ * wall milliseconds from the first frame; -1: not yet. */
+struct vagent_deepgram_stats {
+	int64_t connect_ms;           /* the upgrade answered (101) */
+	int64_t first_result_ms;      /* the first Results message */
+	int results, finals, partials;
+	int finalize_sent, keepalive_sent;
+	size_t audio_bytes;           /* sent */
+};
+/* `stt` must come from vagent_deepgram_stt_new. */
+void vagent_deepgram_stt_stats(const struct vagent_stt *stt,
+			       struct vagent_deepgram_stats *out);
+
 /* @@CLOUD-STT-END@@ */
 
 #ifdef __cplusplus

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -19,6 +20,7 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_MESSAGE        (4u << 20)
+#define LINGER_MS                  500
 
 enum event_kind { EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR };
 
@@ -65,6 +67,8 @@ struct vagent__ws_client {
 	int close_code;
 	char close_reason[124];
 	bool stop;                     /* the service thread must exit */
+	bool finished;                 /* the connection is over */
+	pthread_cond_t finished_cond;
 	struct event *ev_head, *ev_tail;
 
 	/* service thread only */
@@ -194,6 +198,10 @@ static void push_terminal(struct vagent__ws_client *c, enum event_kind kind,
 		return;
 	c->terminal_sent = true;
 	push_event(c, kind, false, code, st, text, strlen(text));
+	pthread_mutex_lock(&c->lock);
+	c->finished = true;
+	pthread_cond_broadcast(&c->finished_cond);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void connect_failed(struct vagent__ws_client *c, struct lws *wsi,
@@ -530,6 +538,7 @@ vagent_status vagent__ws_client_new(struct vagent_loop *loop,
 		return vagent__error_set(err, VAGENT_ENOMEM, who, "out of memory");
 	c->efd = -1;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->finished_cond, NULL);
 	c->loop = loop;
 	c->cb = *cb;
 	c->who = strdup(who);
@@ -681,7 +690,19 @@ static void really_free(struct vagent__ws_client *c)
 	vagent_io_free(c->io);
 	c->io = NULL;
 	if (c->thread_started) {
+		struct timespec until;
+
+		/* After vagent__ws_close: give the queued messages and the close
+		 * frame a moment to leave (the peer's last word, e.g. Deepgram's
+		 * CloseStream, matters); bounded by LINGER_MS. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += LINGER_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
 		pthread_mutex_lock(&c->lock);
+		while (c->close_wanted && !c->finished)
+			if (pthread_cond_timedwait(&c->finished_cond, &c->lock, &until))
+				break;
 		c->stop = true;
 		pthread_mutex_unlock(&c->lock);
 		lws_cancel_service(c->ctx);
@@ -709,6 +730,7 @@ static void really_free(struct vagent__ws_client *c)
 	free(c->who);
 	free(c->host);
 	free(c->path);
+	pthread_cond_destroy(&c->finished_cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
