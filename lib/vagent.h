@@ -2738,12 +2738,21 @@ struct vagent_agent {
 	 * agent. */
 	struct vagent_agent_config config;
 	struct {
-		char *provider;           /* "pocketsphinx" (default) or "sim" */
+		char *provider;           /* "pocketsphinx" (default), "sim" or "deepgram" */
 		bool boost;               /* vocabulary boost; true */
 		double boost_weight;      /* 0..1; 0.5 */
 		double denoise_db;        /* noise suppression in dB, 0: off;
 					   * "denoise": true is VAGENT_SPHINX_DENOISE_DB;
 					   * default vagent_sphinx_config_default()'s */
+		/* provider "deepgram" (docs/providers.md "Deepgram (STT)") */
+		char *model;              /* "nova-2" */
+		char *url;                /* NULL: wss://api.deepgram.com/v1/listen */
+		char *api_key_env;        /* "DEEPGRAM_API_KEY" */
+		char *encoding;           /* "linear16" (default) or "mulaw" */
+		char *language;           /* NULL: the provider's default */
+		int endpointing_ms;       /* 300 */
+		char *fallback;           /* the next STT when this one fails:
+					   * "pocketsphinx", "sim" or NULL */
 	} stt;
 	struct {
 		char *provider;           /* "flite" (default) or "sim" */
@@ -2952,6 +2961,7 @@ struct vagent_agent_stack {
 	struct vagent_brain *brain;
 	struct vagent_tts *tts;
 	struct vagent_tools *tools;
+	struct vagent_stt *stt_fallback;  /* the agent's stt.fallback, or NULL */
 };
 
 struct vagent_stack_options {

@@ -440,6 +440,182 @@ START_TEST(test_bad_configs)
 }
 END_TEST
 
+
+/* ---- the example agent end to end, real clock ---- */
+
+/* The example agent with its STT on the fake (and pocketsphinx behind it),
+ * written to temp_dir/agent.json next to a copy of its knowledge file. */
+static const char *write_agent(const char *extra)
+{
+	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
+	char *help = read_file(top_path("scenarios/agents/store-help.md"), NULL);
+	const char *old = "\"stt\": { \"provider\": \"pocketsphinx\", \"boost\": true }";
+	char *at, stt_obj[512], *out;
+	size_t len;
+
+	ck_assert(text && help);
+	at = strstr(text, old);
+	ck_assert_msg(at, "the example agent's stt line changed");
+	snprintf(stt_obj, sizeof(stt_obj),
+		 "\"stt\": {\"provider\": \"deepgram\", \"model\": \"nova-2\", \"url\": \"%s\", "
+		 "\"api_key_env\": \"VAGENT_TEST_DG_KEY\", \"encoding\": \"linear16\", "
+		 "\"endpointing_ms\": 600, \"fallback\": \"pocketsphinx\"%s}",
+		 fake_deepgram_url(fake), extra);
+	len = strlen(text) - strlen(old) + strlen(stt_obj);
+	out = malloc(len + 1);
+	ck_assert(out);
+	memcpy(out, text, (size_t)(at - text));
+	strcpy(out + (at - text), stt_obj);
+	strcat(out, at + strlen(old));
+	write_file(temp_path("store-help.md"), help, strlen(help));
+	write_file(temp_path("agent.json"), out, strlen(out));
+	free(text);
+	free(help);
+	free(out);
+	return temp_path("agent.json");
+}
+
+static const char *const order_script[] = {
+	"hi i'd like to check on my order", "it's one two three four five",
+	"no that's all goodbye", NULL,
+};
+
+static char *run_order_status(struct run_result *r)
+{
+	char agent[1024], outdir[1024];
+
+	snprintf(agent, sizeof(agent), "%s", write_agent(""));
+	snprintf(outdir, sizeof(outdir), "%s", temp_path("out"));
+	setenv("VAGENT_TEST_DG_KEY", KEY, 1);
+	*r = run_vagent("run", "--clock", "real", "--agent", agent, "--out", outdir,
+			top_path("scenarios/order-status.json"), NULL);
+	return read_file(temp_path("out/order-status.trace.jsonl"), NULL);
+}
+
+START_TEST(test_e2e_order_status)
+{
+	struct fake_deepgram_config fc = fake_deepgram_config_default();
+	struct fake_deepgram_stats st;
+	struct run_result r;
+	char *trace;
+
+	fc.script = order_script;
+	fc.api_key = KEY;
+	fake = fake_deepgram_start(&fc);
+	trace = run_order_status(&r);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+	ck_assert(trace);
+	/* what the agent heard is the fake's script, through Deepgram only */
+	ck_assert_msg(strstr(trace, "\"type\":\"stt.final\",\"text\":\"it's one two three four five\""),
+		      "%s", trace);
+	ck_assert(strstr(trace, "\"type\":\"stt.partial\""));
+	ck_assert(!strstr(trace, "\"type\":\"fallback\""));
+	ck_assert(!strstr(trace, KEY) && !strstr(r.out, KEY) && !strstr(r.err, KEY));
+	fake_deepgram_get_stats(fake, &st);
+	ck_assert_int_eq(st.upgraded, 1);
+	ck_assert_int_eq(st.closestream, 1);
+	ck_assert_int_ge(st.utterances, 3);
+	free(trace);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_e2e_fallback_to_pocketsphinx)
+{
+	struct fake_deepgram_config fc = fake_deepgram_config_default();
+	struct run_result r;
+	char *trace;
+
+	fc.script = order_script;
+	fc.drop_after_audio_ms = 12000;   /* during the second turn or so */
+	fake = fake_deepgram_start(&fc);
+	trace = run_order_status(&r);
+	/* the call goes on without Deepgram: the agent may or may not meet
+	 * every expectation on pocketsphinx, but nothing breaks */
+	ck_assert_msg(r.exit_code == 0 || r.exit_code == 1, "exit %d\n%s\n%s",
+		      r.exit_code, r.out, r.err);
+	ck_assert(trace);
+	ck_assert_msg(strstr(trace, "\"type\":\"fallback\",\"slot\":\"stt\",\"from\":\"deepgram\","
+			     "\"to\":\"pocketsphinx\""), "%s", trace);
+	/* pocketsphinx heard the caller after the fallback */
+	ck_assert(strstr(strstr(trace, "\"type\":\"fallback\""), "\"type\":\"stt.final\""));
+	ck_assert(!strstr(trace, KEY));
+	free(trace);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_agent_file_fields)
+{
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	const char *path;
+
+	fake = fake_deepgram_start(NULL);
+	path = write_agent(", \"language\": \"en-US\"");
+	ck_assert_msg(vagent_agent_load(path, &a, &err) == VAGENT_OK, "%s", err.message);
+	ck_assert_str_eq(a->stt.provider, "deepgram");
+	ck_assert_str_eq(a->stt.model, "nova-2");
+	ck_assert_str_eq(a->stt.url, fake_deepgram_url(fake));
+	ck_assert_str_eq(a->stt.api_key_env, "VAGENT_TEST_DG_KEY");
+	ck_assert_str_eq(a->stt.encoding, "linear16");
+	ck_assert_str_eq(a->stt.language, "en-US");
+	ck_assert_int_eq(a->stt.endpointing_ms, 600);
+	ck_assert_str_eq(a->stt.fallback, "pocketsphinx");
+	{
+		struct vagent_stack_options o = { .rate = 16000 };
+		struct vagent_agent_stack *st = NULL;
+
+		unsetenv("VAGENT_TEST_DG_KEY");
+		ck_assert_int_eq(vagent_agent_stack_new(a, &o, &st, &err), VAGENT_EINVAL);
+		ck_assert_msg(strstr(err.message, "VAGENT_TEST_DG_KEY is not set"), "%s", err.message);
+	}
+	vagent_agent_free(a);
+}
+END_TEST
+
+START_TEST(test_agent_file_problems)
+{
+	struct run_result r;
+
+	temp_file("bad.json",
+		  "{\"name\": \"x\", \"greeting\": \"Hi\",\n"
+		  " \"stt\": {\"provider\": \"deepgram\",\n"
+		  "   \"url\": \"https://api.deepgram.com/v1/listen\",\n"
+		  "   \"api_key_env\": \"sk-live-123\",\n"
+		  "   \"encoding\": \"opus\",\n"
+		  "   \"fallback\": \"deepgram\"},\n"
+		  " \"brain\": {\"provider\": \"sim\"}, \"tts\": {\"provider\": \"sim\"}}\n");
+	r = run_vagent("validate", temp_path("bad.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(strstr(r.out, "bad.json:3: stt.url:") || strstr(r.err, "bad.json:3: stt.url:"),
+		      "%s%s", r.out, r.err);
+	ck_assert_msg(strstr(r.out, "stt.api_key_env") || strstr(r.err, "stt.api_key_env"), "%s%s", r.out, r.err);
+	ck_assert_msg(strstr(r.out, "stt.encoding") || strstr(r.err, "stt.encoding"), "%s%s", r.out, r.err);
+	ck_assert_msg(strstr(r.out, "stt.fallback") || strstr(r.err, "stt.fallback"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	temp_file("bad2.json",
+		  "{\"name\": \"x\", \"greeting\": \"Hi\",\n"
+		  " \"stt\": {\"provider\": \"pocketsphinx\", \"model\": \"nova-2\"},\n"
+		  " \"brain\": {\"provider\": \"sim\"}, \"tts\": {\"provider\": \"sim\"}}\n");
+	r = run_vagent("validate", temp_path("bad2.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(strstr(r.out, "stt.model: only for a cloud provider") ||
+		      strstr(r.err, "stt.model: only for a cloud provider"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	temp_file("bad3.json",
+		  "{\"name\": \"x\", \"greeting\": \"Hi\",\n"
+		  " \"stt\": {\"provider\": \"sim\", \"fallback\": \"sim\"},\n"
+		  " \"brain\": {\"provider\": \"sim\"}, \"tts\": {\"provider\": \"sim\"}}\n");
+	r = run_vagent("validate", temp_path("bad3.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(strstr(r.out, "bad3.json:2: stt.fallback: \"sim\" is the provider itself") ||
+		      strstr(r.err, "bad3.json:2: stt.fallback: \"sim\" is the provider itself"),
+		      "%s%s", r.out, r.err);
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_deepgram(void)
 {
 	Suite *s = suite_create("deepgram");
@@ -459,6 +635,16 @@ Suite *suite_deepgram(void)
 	tcase_add_test(tc, test_429);
 	tcase_add_test(tc, test_slow_first_result);
 	tcase_add_test(tc, test_bad_configs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("agent");
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_agent_file_fields);
+	tcase_add_test(tc, test_agent_file_problems);
+	tcase_add_test(tc, test_e2e_order_status);
+	tcase_add_test(tc, test_e2e_fallback_to_pocketsphinx);
 	suite_add_tcase(s, tc);
 	return s;
 }
