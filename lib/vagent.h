@@ -3564,10 +3564,10 @@ vagent_status vagent_report_bench_html(const struct vagent_bench_summary *b,
  * UtteranceEnd or the answer to the Finalize sent at the session's turn
  * end; CloseStream at stop. A refused connection or a connection lost
  * mid-call is on_error (the session falls back to its next STT). Network
- * on a service thread, callbacks on the loop thread; meaningful on a
- * real-clock loop only (docs/loop.md: the virtual clock does not wait for
- * the network). The key is sent in the Authorization header and appears
- * in no message.
+ * on a service thread, callbacks on the loop thread. Real-clock loops
+ * only: on a virtual clock (which does not wait for the network,
+ * docs/loop.md) the first frame is an on_error, so the session falls back.
+ * The key is sent in the Authorization header and appears in no message.
  */
 struct vagent_deepgram_config {
 	char name[64];                /* "deepgram" */

@@ -311,6 +311,14 @@ static bool start(struct deepgram_stt *p)
 		p->failed = true;   /* no timer to report it from: a dead provider */
 		return false;
 	}
+	if (vagent_clock_type(vagent_loop_clock(p->base.loop)) != VAGENT_CLOCK_REAL) {
+		char m[200];
+
+		snprintf(m, sizeof(m), "%s: needs the real clock (--clock real): the virtual "
+			 "clock does not wait for the network", p->base.name);
+		fail_later(p, VAGENT_EINVAL, m);
+		return false;
+	}
 	wc.url = p->url;
 	wc.headers = headers;
 	wc.who = p->base.name;
