@@ -545,6 +545,34 @@ START_TEST(test_e2e_fallback_to_pocketsphinx)
 }
 END_TEST
 
+START_TEST(test_e2e_virtual_clock_falls_back)
+{
+	struct fake_deepgram_config fc = fake_deepgram_config_default();
+	struct fake_deepgram_stats st;
+	struct run_result r;
+	char agent[1024], outdir[1024], *trace;
+
+	fc.script = order_script;
+	fake = fake_deepgram_start(&fc);
+	snprintf(agent, sizeof(agent), "%s", write_agent(""));
+	snprintf(outdir, sizeof(outdir), "%s", temp_path("out"));
+	setenv("VAGENT_TEST_DG_KEY", KEY, 1);
+	r = run_vagent("run", "--agent", agent, "--out", outdir,
+		       top_path("scenarios/order-status.json"), NULL);
+	trace = read_file(temp_path("out/order-status.trace.jsonl"), NULL);
+	ck_assert_msg(r.exit_code == 0 || r.exit_code == 1, "exit %d\n%s\n%s",
+		      r.exit_code, r.out, r.err);
+	ck_assert(trace);
+	ck_assert_msg(strstr(trace, "\"type\":\"fallback\",\"slot\":\"stt\",\"from\":\"deepgram\","
+			     "\"to\":\"pocketsphinx\""), "%s", trace);
+	ck_assert_msg(strstr(trace, "deepgram: needs the real clock"), "%s", trace);
+	fake_deepgram_get_stats(fake, &st);
+	ck_assert_int_eq(st.connections, 0);
+	free(trace);
+	run_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_agent_file_fields)
 {
 	struct vagent_agent *a = NULL;
@@ -645,6 +673,7 @@ Suite *suite_deepgram(void)
 	tcase_add_test(tc, test_agent_file_problems);
 	tcase_add_test(tc, test_e2e_order_status);
 	tcase_add_test(tc, test_e2e_fallback_to_pocketsphinx);
+	tcase_add_test(tc, test_e2e_virtual_clock_falls_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
