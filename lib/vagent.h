@@ -3612,6 +3612,51 @@ struct vagent_deepgram_stats {
 void vagent_deepgram_stt_stats(const struct vagent_stt *stt,
 			       struct vagent_deepgram_stats *out);
 
+/*
+ * OpenAI-compatible transcription, per turn (POST {base_url}/audio/
+ * transcriptions, multipart, response_format json; docs/providers.md
+ * "OpenAI transcription (STT)"). The caller's audio from the turn's first
+ * VAD speech start (with preroll_ms before it) to the session's turn end
+ * is sent as one 16-bit mono WAV at the call's rate; the answer's "text"
+ * is the turn's final (no confidence, no partials). The request runs on
+ * one of the loop's worker threads (the loop must have workers; on a
+ * virtual clock the loop waits for it). 429 (not insufficient_quota) and
+ * 5xx are retried max_retries times, honouring retry-after(-ms) up to 2 s.
+ * Errors (HTTP status, timeout, a body without "text") are on_error,
+ * naming the provider, never the key.
+ */
+struct vagent_openai_stt_config {
+	char name[64];                /* "openai" */
+	const char *base_url;         /* "https://api.openai.com/v1" (any
+				       * compatible server) */
+	const char *api_key;          /* required ("Authorization: Bearer KEY") */
+	const char *model;            /* "gpt-4o-mini-transcribe" */
+	const char *language;         /* ISO-639-1 or NULL */
+	const char *prompt;           /* vocabulary/style hint or NULL */
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	int timeout_ms;               /* per request; 10000 */
+	int preroll_ms;               /* audio kept before the VAD onset; 300 */
+	int max_retries;              /* 1 */
+};
+
+/* The defaults above (rate 8000). */
+struct vagent_openai_stt_config vagent_openai_stt_config_default(void);
+
+/* (transfer full; free with vagent_stt_free). VAGENT_EINVAL for a bad
+ * config (no key or model, a base URL that is not http(s) or carries a
+ * query or credentials, a bad rate). */
+vagent_status vagent_openai_stt_new(const struct vagent_openai_stt_config *cfg,
+				    struct vagent_stt **out,
+				    struct vagent_error *err);
+
+struct vagent_openai_stt_stats {
+	int requests;                 /* transcriptions started */
+	int finals;                   /* answered */
+};
+/* `stt` must come from vagent_openai_stt_new. */
+void vagent_openai_stt_stats(const struct vagent_stt *stt,
+			     struct vagent_openai_stt_stats *out);
+
 /* @@CLOUD-STT-END@@ */
 
 #ifdef __cplusplus
