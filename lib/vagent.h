@@ -2738,19 +2738,20 @@ struct vagent_agent {
 	 * agent. */
 	struct vagent_agent_config config;
 	struct {
-		char *provider;           /* "pocketsphinx" (default), "sim" or "deepgram" */
+		char *provider;           /* "pocketsphinx" (default), "sim", "deepgram"
+					   * or "openai" */
 		bool boost;               /* vocabulary boost; true */
 		double boost_weight;      /* 0..1; 0.5 */
 		double denoise_db;        /* noise suppression in dB, 0: off;
 					   * "denoise": true is VAGENT_SPHINX_DENOISE_DB;
 					   * default vagent_sphinx_config_default()'s */
-		/* provider "deepgram" (docs/providers.md "Deepgram (STT)") */
-		char *model;              /* "nova-2" */
-		char *url;                /* NULL: wss://api.deepgram.com/v1/listen */
-		char *api_key_env;        /* "DEEPGRAM_API_KEY" */
-		char *encoding;           /* "linear16" (default) or "mulaw" */
+		/* cloud providers "deepgram" and "openai" (docs/providers.md) */
+		char *model;              /* "nova-2" / "gpt-4o-mini-transcribe" */
+		char *url;                /* NULL: the provider's default */
+		char *api_key_env;        /* "DEEPGRAM_API_KEY" / "OPENAI_API_KEY" */
+		char *encoding;           /* deepgram: "linear16" (default) or "mulaw" */
 		char *language;           /* NULL: the provider's default */
-		int endpointing_ms;       /* 300 */
+		int endpointing_ms;       /* deepgram: 300 */
 		char *fallback;           /* the next STT when this one fails:
 					   * "pocketsphinx", "sim" or NULL */
 	} stt;

@@ -16,6 +16,7 @@
 
 #include "vagent.h"
 #include "support/fake_openai_stt.h"
+#include "support/harness.h"
 
 #define KEY "sk-test-openai-0123456789"
 
@@ -338,6 +339,86 @@ START_TEST(test_bad_configs)
 }
 END_TEST
 
+
+/* ---- the example agent end to end (virtual clock: the loop waits for
+ * each request on its worker) ---- */
+
+static const char *const order_script[] = {
+	"Hi, I'd like to check on my order.", "It's one two three four five.",
+	"No, that's all. Goodbye.", NULL,
+};
+
+START_TEST(test_e2e_order_status)
+{
+	struct fake_openai_stt_config fc = { 0 };
+	struct fake_openai_stt_stats st;
+	struct run_result r;
+	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
+	char *help = read_file(top_path("scenarios/agents/store-help.md"), NULL);
+	const char *old = "\"stt\": { \"provider\": \"pocketsphinx\", \"boost\": true }";
+	char sttj[512], *at, *agent, *trace;
+	char agent_path[1024], outdir[1024];
+
+	fc.script = order_script;
+	fc.api_key = KEY;
+	fake = fake_openai_stt_start(&fc);
+	ck_assert(text && help && (at = strstr(text, old)));
+	snprintf(sttj, sizeof(sttj), "\"stt\": {\"provider\": \"openai\", \"url\": \"%s\", "
+		 "\"api_key_env\": \"VAGENT_TEST_OA_KEY\", \"language\": \"en\", "
+		 "\"fallback\": \"pocketsphinx\"}", fake_openai_stt_url(fake));
+	agent = malloc(strlen(text) + strlen(sttj) + 1);
+	ck_assert(agent);
+	memcpy(agent, text, (size_t)(at - text));
+	strcpy(agent + (at - text), sttj);
+	strcat(agent, at + strlen(old));
+	write_file(temp_path("store-help.md"), help, strlen(help));
+	write_file(temp_path("agent.json"), agent, strlen(agent));
+	snprintf(agent_path, sizeof(agent_path), "%s", temp_path("agent.json"));
+	snprintf(outdir, sizeof(outdir), "%s", temp_path("out"));
+	setenv("VAGENT_TEST_OA_KEY", KEY, 1);
+	r = run_vagent("run", "--agent", agent_path, "--out", outdir,
+		       top_path("scenarios/order-status.json"), NULL);
+	trace = read_file(temp_path("out/order-status.trace.jsonl"), NULL);
+	fake_openai_stt_get_stats(fake, &st);
+	ck_assert_msg(r.exit_code == 0, "exit %d (%d requests)\n%.1500s\n%.1000s", r.exit_code,
+		      st.requests, r.out, r.err);
+	ck_assert(trace);
+	ck_assert_msg(strstr(trace, "\"type\":\"stt.final\",\"text\":\"It's one two three four five.\""),
+		      "%.3000s", trace);
+	ck_assert(!strstr(trace, "\"type\":\"fallback\""));
+	ck_assert(!strstr(trace, KEY) && !strstr(r.out, KEY) && !strstr(r.err, KEY));
+	fake_openai_stt_get_stats(fake, &st);
+	ck_assert_int_eq(st.requests, 3);
+	ck_assert(st.wav_ok);
+	ck_assert_int_eq(st.wav_rate, 16000);
+	free(trace);
+	free(agent);
+	free(text);
+	free(help);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_agent_file_problems)
+{
+	struct run_result r;
+
+	temp_file("bad.json",
+		  "{\"name\": \"x\", \"greeting\": \"Hi\",\n"
+		  " \"stt\": {\"provider\": \"openai\",\n"
+		  "   \"url\": \"wss://api.openai.com/v1\",\n"
+		  "   \"encoding\": \"mulaw\"},\n"
+		  " \"brain\": {\"provider\": \"sim\"}, \"tts\": {\"provider\": \"sim\"}}\n");
+	r = run_vagent("validate", temp_path("bad.json"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(strstr(r.out, "bad.json:3: stt.url: must be an http://") ||
+		      strstr(r.err, "bad.json:3: stt.url: must be an http://"), "%.1500s%.1000s", r.out, r.err);
+	ck_assert_msg(strstr(r.out, "bad.json:4: stt.encoding: only for \"deepgram\"") ||
+		      strstr(r.err, "bad.json:4: stt.encoding: only for \"deepgram\""), "%.1500s%.1000s", r.out, r.err);
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_openai_stt(void)
 {
 	Suite *s = suite_create("openai_stt");
@@ -355,6 +436,14 @@ Suite *suite_openai_stt(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_stop_cancels);
 	tcase_add_test(tc, test_bad_configs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("agent");
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_agent_file_problems);
+	tcase_add_test(tc, test_e2e_order_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

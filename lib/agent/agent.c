@@ -962,21 +962,28 @@ static void parse_cloud_stt(struct ctx *c, const cJSON *o, const char *provider)
 						  "endpointing_ms", NULL };
 	static const char *const encodings[] = { "linear16", "mulaw", NULL };
 	static const char *const fallbacks[] = { "pocketsphinx", "sim", NULL };
-	bool cloud = !strcmp(provider, "deepgram");
+	bool deepgram = !strcmp(provider, "deepgram");
+	bool openai = !strcmp(provider, "openai");
 	const cJSON *j;
 
-	for (int k = 0; cloud_keys[k]; k++)
-		if (!cloud && cJSON_GetObjectItemCaseSensitive(o, cloud_keys[k])) {
-			char p[64];
+	for (int k = 0; cloud_keys[k]; k++) {
+		char p[64];
 
-			snprintf(p, sizeof(p), "stt.%s", cloud_keys[k]);
-			problem(c, VAGENT_EINVAL, p, "only for a cloud provider (\"deepgram\"), not \"%s\"",
-				provider);
-		}
+		if (!cJSON_GetObjectItemCaseSensitive(o, cloud_keys[k]))
+			continue;
+		snprintf(p, sizeof(p), "stt.%s", cloud_keys[k]);
+		if (!deepgram && !openai)
+			problem(c, VAGENT_EINVAL, p, "only for a cloud provider "
+				"(\"deepgram\", \"openai\"), not \"%s\"", provider);
+		else if (openai && (!strcmp(cloud_keys[k], "encoding") ||
+				    !strcmp(cloud_keys[k], "endpointing_ms")))
+			problem(c, VAGENT_EINVAL, p, "only for \"deepgram\" (openai is sent WAV per turn)");
+	}
 	a->stt.endpointing_ms = 300;
-	if (!cloud)
+	if (!deepgram && !openai)
 		goto fallback;
-	a->stt.model = get_string(c, o, "stt", "model", false, "nova-2");
+	a->stt.model = get_string(c, o, "stt", "model", false,
+				  openai ? "gpt-4o-mini-transcribe" : "nova-2");
 	if (a->stt.model && !name_token(a->stt.model))
 		problem(c, VAGENT_EINVAL, "stt.model", "\"%s\" is not a model name", a->stt.model);
 	a->stt.language = get_string(c, o, "stt", "language", false, NULL);
@@ -986,12 +993,18 @@ static void parse_cloud_stt(struct ctx *c, const cJSON *o, const char *provider)
 	a->stt.url = get_string(c, o, "stt", "url", false, NULL);
 	if (a->stt.url) {
 		bool tls;
-		char *host, *path;
+		char *host = NULL, *path = NULL;
 		int port;
 
-		if (!vagent__ws_parse_url(a->stt.url, &tls, &host, &port, &path))
+		if (openai) {
+			if ((strncmp(a->stt.url, "http://", 7) && strncmp(a->stt.url, "https://", 8)) ||
+			    strpbrk(a->stt.url, "?@"))
+				problem(c, VAGENT_EINVAL, "stt.url", "must be an http:// or https:// "
+					"base URL (\".../v1\") without query or credentials");
+		} else if (!vagent__ws_parse_url(a->stt.url, &tls, &host, &port, &path)) {
 			problem(c, VAGENT_EINVAL, "stt.url",
 				"must be a ws:// or wss:// URL with a host and no credentials");
+		}
 		free(host);
 		free(path);
 	}
@@ -1024,7 +1037,8 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 						"endpointing_ms", "fallback", NULL };
 	static const char *const tts_keys[] = { "provider", "voice", NULL };
 	static const char *const brain_keys[] = { "provider", NULL };
-	static const char *const stt_names[] = { "pocketsphinx", "sim", "deepgram", NULL };
+	static const char *const stt_names[] = { "pocketsphinx", "sim", "deepgram", "openai",
+						 NULL };
 	static const char *const tts_names[] = { "flite", "sim", NULL };
 	static const char *const voices[] = { "slt", "rms", "awb", "kal16",
 					      "kal", NULL };
@@ -1047,6 +1061,8 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 	a->stt.provider = pool_strdup(c, stt_names[i]);
 	if (!a->stt.api_key_env && !strcmp(stt_names[i], "deepgram"))
 		a->stt.api_key_env = pool_strdup(c, "DEEPGRAM_API_KEY");
+	if (!a->stt.api_key_env && !strcmp(stt_names[i], "openai"))
+		a->stt.api_key_env = pool_strdup(c, "OPENAI_API_KEY");
 	i = 0;
 	a->tts.voice = NULL;
 	if ((o = member(c, root, "", "tts", W_OBJECT, false))) {

@@ -33,12 +33,34 @@ static vagent_status make_deepgram(const struct vagent_agent *a,
 	return vagent_deepgram_stt_new(&c, out, err);
 }
 
+static vagent_status make_openai(const struct vagent_agent *a,
+				 const struct vagent_stack_options *o,
+				 struct vagent_stt **out, struct vagent_error *err)
+{
+	struct vagent_openai_stt_config c = vagent_openai_stt_config_default();
+	const char *env = a->stt.api_key_env ? a->stt.api_key_env : "OPENAI_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "stt: %s is not set (the OpenAI API key)", env);
+	if (a->stt.url)
+		c.base_url = a->stt.url;
+	if (a->stt.model)
+		c.model = a->stt.model;
+	c.language = a->stt.language;
+	c.rate = o->rate;
+	return vagent_openai_stt_new(&c, out, err);
+}
+
 static vagent_status make_stt_named(const struct vagent_agent *a, const char *provider,
 				    const struct vagent_stack_options *o,
 				    struct vagent_stt **out, struct vagent_error *err)
 {
 	if (!strcmp(provider, "deepgram"))
 		return make_deepgram(a, o, out, err);
+	if (!strcmp(provider, "openai"))
+		return make_openai(a, o, out, err);
 	if (!strcmp(provider, "sim")) {
 		struct vagent_sim_stt_config c = vagent_sim_stt_config_default();
 
