@@ -172,6 +172,18 @@ START_TEST(test_echo_text_and_binary)
 }
 END_TEST
 
+static bool close_4000_seen(const struct fake_deepgram_stats *s, void *arg)
+{
+	(void)arg;
+	return s->client_close_code == 4000;
+}
+
+static bool close_4001_seen(const struct fake_deepgram_stats *s, void *arg)
+{
+	(void)arg;
+	return s->client_close_code == 4001 && !strcmp(s->last_text, "bye");
+}
+
 START_TEST(test_client_close_code)
 {
 	struct vagent_error err;
@@ -187,6 +199,7 @@ START_TEST(test_client_close_code)
 	ck_assert_int_eq(g.close_code, 4000);
 	ck_assert(!vagent__ws_is_open(g.c));
 	ck_assert(vagent__ws_send(g.c, false, "x", 1, &err) == VAGENT_EINVAL);
+	ck_assert(fake_deepgram_wait(fake, close_4000_seen, NULL, 10000));
 	fake_deepgram_get_stats(fake, &st);
 	ck_assert_int_eq(st.client_close_code, 4000);
 }
@@ -346,6 +359,27 @@ START_TEST(test_bad_urls)
 }
 END_TEST
 
+START_TEST(test_detach_outlives_loop)
+{
+	struct vagent_error err;
+
+	fake = fake_deepgram_start(NULL);
+	connect_to("/echo", token_headers);
+	run(&g);
+	ck_assert(g.opened);
+	vagent__ws_detach(g.c);
+	/* sending and closing still work without the loop */
+	ck_assert(vagent__ws_send(g.c, false, "bye", 3, &err) == VAGENT_OK);
+	vagent__ws_close(g.c, 4001, "");
+	vagent_loop_free(g.loop);
+	g.loop = NULL;
+	vagent__ws_client_free(g.c);
+	g.c = NULL;
+	ck_assert(fake_deepgram_wait(fake, close_4001_seen, NULL, 10000));
+	ck_assert(!g.closed);   /* no callback after detach */
+}
+END_TEST
+
 START_TEST(test_free_while_connecting)
 {
 	fake = fake_deepgram_start(NULL);
@@ -373,6 +407,7 @@ Suite *suite_ws(void)
 	tcase_add_test(tc, test_nobody_listening);
 	tcase_add_test(tc, test_bad_urls);
 	tcase_add_test(tc, test_free_while_connecting);
+	tcase_add_test(tc, test_detach_outlives_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }

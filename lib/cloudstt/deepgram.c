@@ -397,6 +397,8 @@ static void stt_stop(struct vagent_stt *stt)
 		vagent__ws_send(p->ws, false, cs, sizeof(cs) - 1, NULL);
 		vagent__ws_close(p->ws, 1000, "");
 	}
+	/* the session's loop may be freed before this provider */
+	vagent__ws_detach(p->ws);
 	p->stopped = true;
 	vagent_timer_stop(p->keepalive);
 	vagent_timer_stop(p->err_timer);

@@ -84,6 +84,7 @@ struct vagent__ws_client {
 	bool ended;                    /* on_close/on_error delivered, or closing */
 	bool open;
 	bool dispatching, free_wanted;
+	bool detached;                 /* vagent__ws_detach: no loop, no callbacks */
 };
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -635,7 +636,7 @@ vagent_status vagent__ws_send(struct vagent__ws_client *c, bool binary,
 	struct outgoing *o;
 	bool closing;
 
-	if (c->ended || c->free_wanted)
+	if ((c->ended && !c->detached) || c->free_wanted)
 		return vagent__error_set(err, VAGENT_EINVAL, c->who, "the connection is closed");
 	o = malloc(sizeof(*o) + LWS_PRE + len);
 	if (!o)
@@ -665,7 +666,7 @@ vagent_status vagent__ws_send(struct vagent__ws_client *c, bool binary,
 
 void vagent__ws_close(struct vagent__ws_client *c, int code, const char *reason)
 {
-	if (!c || c->ended)
+	if (!c || (c->ended && !c->detached))
 		return;
 	pthread_mutex_lock(&c->lock);
 	if (!c->close_wanted) {
@@ -675,6 +676,17 @@ void vagent__ws_close(struct vagent__ws_client *c, int code, const char *reason)
 	}
 	pthread_mutex_unlock(&c->lock);
 	lws_cancel_service(c->ctx);
+}
+
+void vagent__ws_detach(struct vagent__ws_client *c)
+{
+	if (!c)
+		return;
+	vagent_io_free(c->io);
+	c->io = NULL;
+	c->ended = true;
+	c->detached = true;
+	c->open = false;
 }
 
 bool vagent__ws_is_open(const struct vagent__ws_client *c)

@@ -68,6 +68,10 @@ vagent_status vagent__ws_send(struct vagent__ws_client *c, bool binary,
 void vagent__ws_close(struct vagent__ws_client *c, int code,
 		      const char *reason);
 bool vagent__ws_is_open(const struct vagent__ws_client *c);
+/* No more callbacks, and let go of the loop (its fd watcher): after this
+ * the client may outlive its loop (a loop must lose its watchers before it
+ * is freed). Sending and closing still work. Call it at a provider's stop. */
+void vagent__ws_detach(struct vagent__ws_client *c);
 /* Close at once and free; NULL is a no-op. No callback after this. */
 void vagent__ws_client_free(struct vagent__ws_client *c);
 

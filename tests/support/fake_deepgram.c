@@ -673,8 +673,8 @@ static void upgrade(struct conn *c)
 	header(c->req, "Authorization", auth, sizeof(auth));
 	pthread_mutex_lock(&f->lock);
 	f->stats.connections++;
-	snprintf(f->stats.auth, sizeof(f->stats.auth), "%s", auth);
-	snprintf(f->stats.query, sizeof(f->stats.query), "%s", q);
+	snprintf(f->stats.auth, sizeof(f->stats.auth), "%.*s", (int)sizeof(f->stats.auth) - 1, auth);
+	snprintf(f->stats.query, sizeof(f->stats.query), "%.*s", (int)sizeof(f->stats.query) - 1, q);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	if (!header(c->req, "Sec-WebSocket-Key", key, sizeof(key)))
