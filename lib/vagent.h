@@ -2744,12 +2744,22 @@ struct vagent_agent {
 	 * agent. */
 	struct vagent_agent_config config;
 	struct {
-		char *provider;           /* "pocketsphinx" (default) or "sim" */
+		char *provider;           /* "pocketsphinx" (default), "sim", "deepgram"
+					   * or "openai" */
 		bool boost;               /* vocabulary boost; true */
 		double boost_weight;      /* 0..1; 0.5 */
 		double denoise_db;        /* noise suppression in dB, 0: off;
 					   * "denoise": true is VAGENT_SPHINX_DENOISE_DB;
 					   * default vagent_sphinx_config_default()'s */
+		/* cloud providers "deepgram" and "openai" (docs/providers.md) */
+		char *model;              /* "nova-2" / "gpt-4o-mini-transcribe" */
+		char *url;                /* NULL: the provider's default */
+		char *api_key_env;        /* "DEEPGRAM_API_KEY" / "OPENAI_API_KEY" */
+		char *encoding;           /* deepgram: "linear16" (default) or "mulaw" */
+		char *language;           /* NULL: the provider's default */
+		int endpointing_ms;       /* deepgram: 300 */
+		char *fallback;           /* the next STT when this one fails:
+					   * "pocketsphinx", "sim" or NULL */
 	} stt;
 	struct {
 		char *provider;           /* "flite" (default) or "sim" */
@@ -2971,6 +2981,7 @@ struct vagent_agent_stack {
 	struct vagent_tts *tts;
 	struct vagent_tools *tools;
 	struct vagent_brain *fallback_brain; /* brain.fallback's, or NULL */
+	struct vagent_stt *stt_fallback;  /* the agent's stt.fallback, or NULL */
 };
 
 struct vagent_stack_options {
@@ -3744,6 +3755,108 @@ vagent_status vagent_llm_brain_usage(const struct vagent_brain *b,
 /* ==== @@CLOUD-STT@@ — WebSocket transport and cloud STT providers
  * (lib/net, lib/cloudstt; docs/providers.md) ==== */
 /* @@CLOUD-STT-API@@ */
+
+/*
+ * Deepgram live STT (/v1/listen over WebSocket; docs/providers.md
+ * "Deepgram (STT)"). Every caller frame is streamed (mixed to mono, as
+ * linear16 or mulaw at the call's rate); interim results become partials,
+ * is_final segments are joined and sent as one final at speech_final,
+ * UtteranceEnd or the answer to the Finalize sent at the session's turn
+ * end; CloseStream at stop. A refused connection or a connection lost
+ * mid-call is on_error (the session falls back to its next STT). Network
+ * on a service thread, callbacks on the loop thread. Real-clock loops
+ * only: on a virtual clock (which does not wait for the network,
+ * docs/loop.md) the first frame is an on_error, so the session falls back.
+ * The key is sent in the Authorization header and appears in no message.
+ */
+struct vagent_deepgram_config {
+	char name[64];                /* "deepgram" */
+	const char *url;              /* "wss://api.deepgram.com/v1/listen";
+				       * its query string, if any, is kept */
+	const char *api_key;          /* required ("Authorization: Token KEY") */
+	const char *model;            /* "nova-2" */
+	const char *language;         /* NULL: the server's default */
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	const char *encoding;         /* "linear16" (default) or "mulaw" */
+	bool interim_results;         /* true */
+	int endpointing_ms;           /* 300; 0: endpointing=false */
+	int utterance_end_ms;         /* 1000; 0: off (needs interim_results) */
+	bool punctuate;               /* false */
+	bool smart_format;            /* false */
+	int keepalive_ms;             /* KeepAlive after this long without
+				       * audio; 4000 */
+	int connect_timeout_ms;       /* 5000 */
+};
+
+/* The defaults above (rate 8000). */
+struct vagent_deepgram_config vagent_deepgram_config_default(void);
+
+/* A Deepgram recogniser for a session's STT slot (transfer full; free with
+ * vagent_stt_free). Connects on the first frame, on the session's loop.
+ * VAGENT_EINVAL for a bad config (no key, a URL that is not ws:// or
+ * wss://, an unknown encoding, a bad rate), messages name the provider. */
+vagent_status vagent_deepgram_stt_new(const struct vagent_deepgram_config *cfg,
+				      struct vagent_stt **out,
+				      struct vagent_error *err);
+
+/* What one Deepgram provider saw, for tests and benchmarks. Times are
+ * wall milliseconds from the first frame; -1: not yet. */
+struct vagent_deepgram_stats {
+	int64_t connect_ms;           /* the upgrade answered (101) */
+	int64_t first_result_ms;      /* the first Results message */
+	int results, finals, partials;
+	int finalize_sent, keepalive_sent;
+	size_t audio_bytes;           /* sent */
+};
+/* `stt` must come from vagent_deepgram_stt_new. */
+void vagent_deepgram_stt_stats(const struct vagent_stt *stt,
+			       struct vagent_deepgram_stats *out);
+
+/*
+ * OpenAI-compatible transcription, per turn (POST {base_url}/audio/
+ * transcriptions, multipart, response_format json; docs/providers.md
+ * "OpenAI transcription (STT)"). The caller's audio from the turn's first
+ * VAD speech start (with preroll_ms before it) to the session's turn end
+ * is sent as one 16-bit mono WAV at the call's rate; the answer's "text"
+ * is the turn's final (no confidence, no partials). The request runs on
+ * one of the loop's worker threads (the loop must have workers; on a
+ * virtual clock the loop waits for it). 429 (not insufficient_quota) and
+ * 5xx are retried max_retries times, honouring retry-after(-ms) up to 2 s.
+ * Errors (HTTP status, timeout, a body without "text") are on_error,
+ * naming the provider, never the key.
+ */
+struct vagent_openai_stt_config {
+	char name[64];                /* "openai" */
+	const char *base_url;         /* "https://api.openai.com/v1" (any
+				       * compatible server) */
+	const char *api_key;          /* required ("Authorization: Bearer KEY") */
+	const char *model;            /* "gpt-4o-mini-transcribe" */
+	const char *language;         /* ISO-639-1 or NULL */
+	const char *prompt;           /* vocabulary/style hint or NULL */
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	int timeout_ms;               /* per request; 10000 */
+	int preroll_ms;               /* audio kept before the VAD onset; 300 */
+	int max_retries;              /* 1 */
+};
+
+/* The defaults above (rate 8000). */
+struct vagent_openai_stt_config vagent_openai_stt_config_default(void);
+
+/* (transfer full; free with vagent_stt_free). VAGENT_EINVAL for a bad
+ * config (no key or model, a base URL that is not http(s) or carries a
+ * query or credentials, a bad rate). */
+vagent_status vagent_openai_stt_new(const struct vagent_openai_stt_config *cfg,
+				    struct vagent_stt **out,
+				    struct vagent_error *err);
+
+struct vagent_openai_stt_stats {
+	int requests;                 /* transcriptions started */
+	int finals;                   /* answered */
+};
+/* `stt` must come from vagent_openai_stt_new. */
+void vagent_openai_stt_stats(const struct vagent_stt *stt,
+			     struct vagent_openai_stt_stats *out);
+
 /* @@CLOUD-STT-END@@ */
 
 #ifdef __cplusplus

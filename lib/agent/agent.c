@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "agent/agent_int.h"
+#include "net/ws_int.h"
 
 #define MAX_AGENT_BYTES (16u << 20)
 
@@ -997,17 +998,114 @@ static void parse_llm(struct ctx *c, const cJSON *o, bool llm)
 	}
 }
 
+static bool env_name(const char *s)
+{
+	if (!s || !((*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static bool name_token(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* The cloud STT fields of "stt" (docs/providers.md "Deepgram (STT)"). */
+static void parse_cloud_stt(struct ctx *c, const cJSON *o, const char *provider)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	static const char *const cloud_keys[] = { "model", "url", "api_key_env",
+						  "encoding", "language",
+						  "endpointing_ms", NULL };
+	static const char *const encodings[] = { "linear16", "mulaw", NULL };
+	static const char *const fallbacks[] = { "pocketsphinx", "sim", NULL };
+	bool deepgram = !strcmp(provider, "deepgram");
+	bool openai = !strcmp(provider, "openai");
+	const cJSON *j;
+
+	for (int k = 0; cloud_keys[k]; k++) {
+		char p[64];
+
+		if (!cJSON_GetObjectItemCaseSensitive(o, cloud_keys[k]))
+			continue;
+		snprintf(p, sizeof(p), "stt.%s", cloud_keys[k]);
+		if (!deepgram && !openai)
+			problem(c, VAGENT_EINVAL, p, "only for a cloud provider "
+				"(\"deepgram\", \"openai\"), not \"%s\"", provider);
+		else if (openai && (!strcmp(cloud_keys[k], "encoding") ||
+				    !strcmp(cloud_keys[k], "endpointing_ms")))
+			problem(c, VAGENT_EINVAL, p, "only for \"deepgram\" (openai is sent WAV per turn)");
+	}
+	a->stt.endpointing_ms = 300;
+	if (!deepgram && !openai)
+		goto fallback;
+	a->stt.model = get_string(c, o, "stt", "model", false,
+				  openai ? "gpt-4o-mini-transcribe" : "nova-2");
+	if (a->stt.model && !name_token(a->stt.model))
+		problem(c, VAGENT_EINVAL, "stt.model", "\"%s\" is not a model name", a->stt.model);
+	a->stt.language = get_string(c, o, "stt", "language", false, NULL);
+	if (a->stt.language && !name_token(a->stt.language))
+		problem(c, VAGENT_EINVAL, "stt.language", "\"%s\" is not a language code",
+			a->stt.language);
+	a->stt.url = get_string(c, o, "stt", "url", false, NULL);
+	if (a->stt.url) {
+		bool tls;
+		char *host = NULL, *path = NULL;
+		int port;
+
+		if (openai) {
+			if ((strncmp(a->stt.url, "http://", 7) && strncmp(a->stt.url, "https://", 8)) ||
+			    strpbrk(a->stt.url, "?@"))
+				problem(c, VAGENT_EINVAL, "stt.url", "must be an http:// or https:// "
+					"base URL (\".../v1\") without query or credentials");
+		} else if (!vagent__ws_parse_url(a->stt.url, &tls, &host, &port, &path)) {
+			problem(c, VAGENT_EINVAL, "stt.url",
+				"must be a ws:// or wss:// URL with a host and no credentials");
+		}
+		free(host);
+		free(path);
+	}
+	a->stt.api_key_env = get_string(c, o, "stt", "api_key_env", false, NULL);
+	if (a->stt.api_key_env && !env_name(a->stt.api_key_env))
+		problem(c, VAGENT_EINVAL, "stt.api_key_env",
+			"must name an environment variable (A-Z, 0-9, _), not hold the key");
+	if ((j = cJSON_GetObjectItemCaseSensitive(o, "encoding")))
+		a->stt.encoding = pool_strdup(c, encodings[get_choice(c, o, "stt", "encoding",
+								      encodings, 0)]);
+	get_int(c, o, "stt", "endpointing_ms", 0, 10000, &a->stt.endpointing_ms);
+fallback:
+	if ((j = cJSON_GetObjectItemCaseSensitive(o, "fallback"))) {
+		int f = get_choice(c, o, "stt", "fallback", fallbacks, -1);
+
+		if (f >= 0 && !strcmp(fallbacks[f], provider))
+			problem(c, VAGENT_EINVAL, "stt.fallback",
+				"\"%s\" is the provider itself", provider);
+		else if (f >= 0)
+			a->stt.fallback = pool_strdup(c, fallbacks[f]);
+	}
+}
+
 static void parse_providers(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent *a = &c->ap->pub;
 	static const char *const stt_keys[] = { "provider", "boost",
-						"boost_weight", "denoise", NULL };
+						"boost_weight", "denoise", "model", "url",
+						"api_key_env", "encoding", "language",
+						"endpointing_ms", "fallback", NULL };
 	static const char *const tts_keys[] = { "provider", "voice", NULL };
 	static const char *const brain_keys[] = { "provider", "model", "base_url",
 						  "api_key_env", "system", "prompt",
 						  "temperature", "max_tokens",
 						  "fallback", NULL };
-	static const char *const stt_names[] = { "pocketsphinx", "sim", NULL };
+	static const char *const stt_names[] = { "pocketsphinx", "sim", "deepgram", "openai",
+						 NULL };
 	static const char *const tts_names[] = { "flite", "sim", NULL };
 	static const char *const voices[] = { "slt", "rms", "awb", "kal16",
 					      "kal", NULL };
@@ -1026,8 +1124,13 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 		get_bool(c, o, "stt", "boost", &a->stt.boost);
 		get_double(c, o, "stt", "boost_weight", 0, 1, &a->stt.boost_weight);
 		get_denoise(c, o, &a->stt.denoise_db);
+		parse_cloud_stt(c, o, stt_names[i]);
 	}
 	a->stt.provider = pool_strdup(c, stt_names[i]);
+	if (!a->stt.api_key_env && !strcmp(stt_names[i], "deepgram"))
+		a->stt.api_key_env = pool_strdup(c, "DEEPGRAM_API_KEY");
+	if (!a->stt.api_key_env && !strcmp(stt_names[i], "openai"))
+		a->stt.api_key_env = pool_strdup(c, "OPENAI_API_KEY");
 	i = 0;
 	a->tts.voice = NULL;
 	if ((o = member(c, root, "", "tts", W_OBJECT, false))) {

@@ -219,6 +219,7 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	cfg.rate = rate;
 	cfg.agent = r->agent->config;
 	cfg.stt[0] = r->faulty_stt ? r->faulty_stt : r->stack->stt;
+	cfg.stt[1] = r->stack->stt_fallback;   /* NULL: none */
 	cfg.brain[0] = r->faulty_brain ? r->faulty_brain : r->stack->brain;
 	cfg.brain[1] = r->stack->fallback_brain;
 	cfg.tts[0] = r->faulty_tts ? r->faulty_tts : r->stack->tts;

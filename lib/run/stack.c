@@ -10,17 +10,64 @@
 
 #include "run/run_int.h"
 
-static vagent_status make_stt(const struct vagent_agent *a,
-			      const struct vagent_stack_options *o,
-			      struct vagent_stt **out, struct vagent_error *err)
+static vagent_status make_deepgram(const struct vagent_agent *a,
+				   const struct vagent_stack_options *o,
+				   struct vagent_stt **out, struct vagent_error *err)
 {
-	if (!strcmp(a->stt.provider, "sim")) {
+	struct vagent_deepgram_config c = vagent_deepgram_config_default();
+	const char *env = a->stt.api_key_env ? a->stt.api_key_env : "DEEPGRAM_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "stt: %s is not set (the Deepgram API key)", env);
+	if (a->stt.url)
+		c.url = a->stt.url;
+	if (a->stt.model)
+		c.model = a->stt.model;
+	if (a->stt.encoding)
+		c.encoding = a->stt.encoding;
+	c.language = a->stt.language;
+	c.endpointing_ms = a->stt.endpointing_ms;
+	c.rate = o->rate;
+	return vagent_deepgram_stt_new(&c, out, err);
+}
+
+static vagent_status make_openai(const struct vagent_agent *a,
+				 const struct vagent_stack_options *o,
+				 struct vagent_stt **out, struct vagent_error *err)
+{
+	struct vagent_openai_stt_config c = vagent_openai_stt_config_default();
+	const char *env = a->stt.api_key_env ? a->stt.api_key_env : "OPENAI_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "stt: %s is not set (the OpenAI API key)", env);
+	if (a->stt.url)
+		c.base_url = a->stt.url;
+	if (a->stt.model)
+		c.model = a->stt.model;
+	c.language = a->stt.language;
+	c.rate = o->rate;
+	return vagent_openai_stt_new(&c, out, err);
+}
+
+static vagent_status make_stt_named(const struct vagent_agent *a, const char *provider,
+				    const struct vagent_stack_options *o,
+				    struct vagent_stt **out, struct vagent_error *err)
+{
+	if (!strcmp(provider, "deepgram"))
+		return make_deepgram(a, o, out, err);
+	if (!strcmp(provider, "openai"))
+		return make_openai(a, o, out, err);
+	if (!strcmp(provider, "sim")) {
 		struct vagent_sim_stt_config c = vagent_sim_stt_config_default();
 
 		c.seed = o->seed;
 		return vagent_sim_stt_new(&c, out, err);
 	}
-	if (!strcmp(a->stt.provider, "pocketsphinx")) {
+	if (!strcmp(provider, "pocketsphinx")) {
 		struct vagent_sphinx_config c = vagent_sphinx_config_default();
 
 		c.rate = o->rate;
@@ -33,7 +80,19 @@ static vagent_status make_stt(const struct vagent_agent *a,
 	}
 	return vagent__error_set(err, VAGENT_EINVAL, a->path,
 				 "stt.provider: \"%s\" is not available in this build",
-				 a->stt.provider);
+				 provider);
+}
+
+/* The agent's STT and, when it names one, its fallback (cfg.stt[1]). */
+static vagent_status make_stt(const struct vagent_agent *a,
+			      const struct vagent_stack_options *o,
+			      struct vagent_agent_stack *st, struct vagent_error *err)
+{
+	vagent_status rc = make_stt_named(a, a->stt.provider, o, &st->stt, err);
+
+	if (rc == VAGENT_OK && a->stt.fallback)
+		rc = make_stt_named(a, a->stt.fallback, o, &st->stt_fallback, err);
+	return rc;
 }
 
 /* The system prompt when the agent file gives none. */
@@ -187,7 +246,7 @@ vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return vagent__error_set(err, VAGENT_ENOMEM, agent->path, "out of memory");
-	if ((rc = make_stt(agent, opt, &st->stt, err)) != VAGENT_OK ||
+	if ((rc = make_stt(agent, opt, st, err)) != VAGENT_OK ||
 	    (rc = make_brain(agent, opt, &st->brain, err)) != VAGENT_OK ||
 	    (rc = make_tts(agent, opt, &st->tts, err)) != VAGENT_OK ||
 	    (rc = make_tools(agent, opt, &st->tools, err)) != VAGENT_OK ||
@@ -205,6 +264,7 @@ void vagent_agent_stack_free(struct vagent_agent_stack *st)
 	if (!st)
 		return;
 	vagent_stt_free(st->stt);
+	vagent_stt_free(st->stt_fallback);
 	vagent_brain_free(st->brain);
 	vagent_brain_free(st->fallback_brain);
 	vagent_tts_free(st->tts);

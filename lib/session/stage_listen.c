@@ -161,9 +161,9 @@ static void stt_handle(struct vagent__stage *st, struct vagent__item *it)
 				       it->vad.event_pts);
 		if (p->ops->audio)
 			p->ops->audio(p, it->frame, it->truth);
-	} else if (p && it->kind == VAGENT__ITEM_TURN_END && p->ops->turn_end) {
-		p->ops->turn_end(p, vagent__session_now(st->s));
 	}
+	/* turn_end is called by the turn stage (downstream of this one) when
+	 * the turn detector ends a turn */
 	vagent__stage_forward(st, it);
 }
 
@@ -524,11 +524,16 @@ static void turn_handle_frame(struct turn_stage *t, struct vagent__item *it)
 
 	if (ev.type == VAGENT_TURN_END && t->open) {
 		struct vagent_trace_event te = { .type = VAGENT_TRACE_TURN_END };
+		struct vagent_stt *stt = vagent__session_stt(s);
 		int turn = s->turn;
 
 		t->open = false;
 		te.turn = turn;
 		vagent__session_event(s, &te, ev.pts, false);
+		/* the recogniser hears of it: what is left of the turn's final
+		 * now (Deepgram's Finalize, a batch recogniser's request) */
+		if (stt && stt->ops->turn_end)
+			stt->ops->turn_end(stt, ev.pts);
 		if (t->finals && !t->partial) {
 			emit_turn_end(t, turn);
 		} else {
