@@ -1705,6 +1705,10 @@ struct vagent_caller_ops {
 	 * told when written, with its own (earlier) time. May be NULL. */
 	void (*trace_event)(struct vagent_caller *c,
 			    const struct vagent_trace_event *ev, int64_t t);
+	/* The agent's output frame `f` (every tick: speech or silence) at
+	 * the moment it leaves toward the caller (a live caller plays it).
+	 * May be NULL. */
+	void (*agent_audio)(struct vagent_caller *c, const struct vagent_frame *f);
 };
 
 struct vagent_caller {
