@@ -3534,6 +3534,60 @@ vagent_status vagent_report_bench_html(const struct vagent_bench_summary *b,
 /* ==== @@DEVICE@@ — audio devices: PortAudio, WAV endpoints (lib/device;
  * docs/devices.md) ==== */
 /* @@DEVICE-API@@ */
+/* One PortAudio device (docs/devices.md). */
+struct vagent_device_info {
+	int index;                       /* PortAudio device index */
+	char name[128];
+	char host_api[32];               /* "ALSA", "JACK Audio Connection Kit" */
+	int max_input_channels, max_output_channels;
+	double default_rate;
+	bool default_input, default_output;
+};
+/* Every device (transfer full: free()). VAGENT_EIO "audio: ..." when PortAudio cannot start. */
+vagent_status vagent_devices_list(struct vagent_device_info **out, size_t *n,
+				  struct vagent_error *err);
+
+struct vagent_audio_io_config {
+	const char *input;   /* NULL: the default input; "3": by index; else a name (case-insensitive
+	                      * substring, must match exactly one device, or an exact match); a path
+	                      * ending in .wav (any case): read from that file, paced in real time,
+	                      * resampled to `rate` */
+	const char *output;  /* likewise; a .wav path: written (mono, at `rate`) at close */
+	int rate;            /* the call's rate (8000 or 16000): audio in and out is at this rate,
+	                      * converted to/from the device's rate */
+	int frame_ms;        /* 20 */
+	int latency_ms;      /* suggested device latency; 0: the device's default low latency */
+};
+struct vagent_audio_io_config vagent_audio_io_config_default(void);
+
+struct vagent_audio_io;
+/* Open (not started). Errors name the device: VAGENT_ENOENT "input device \"X\": no such device
+ * (see vagent devices)", VAGENT_EIO for PortAudio failures, VAGENT_EINVAL bad config,
+ * file errors as vagent_audio_load's. */
+vagent_status vagent_audio_io_open(const struct vagent_audio_io_config *cfg,
+				   struct vagent_audio_io **out, struct vagent_error *err);
+vagent_status vagent_audio_io_start(struct vagent_audio_io *io, struct vagent_error *err);
+/* Non-blocking, any one thread (the loop thread): copy up to `max` captured mono samples at
+ * `rate` into `mic` and, when `ref` is not NULL, the samples that were being played to the
+ * output at the same moment (the echo reference; zeros when nothing was playing; for a WAV
+ * output or separate devices, the best alignment available). Returns how many were copied. */
+size_t vagent_audio_io_read(struct vagent_audio_io *io, int16_t *mic, int16_t *ref, size_t max);
+/* Non-blocking: queue `n` samples at `rate` for playing; returns how many were accepted
+ * (the rest did not fit in the output buffer, ~2 s). */
+size_t vagent_audio_io_write(struct vagent_audio_io *io, const int16_t *samples, size_t n);
+/* Samples queued for playing and not yet played (to drain before hanging up). */
+size_t vagent_audio_io_pending(const struct vagent_audio_io *io);
+/* True once a WAV input has been read to its end. */
+bool vagent_audio_io_input_eof(const struct vagent_audio_io *io);
+/* VAGENT_OK, or the failure of a device that stopped working (unplugged, server gone):
+ * VAGENT_EIO with "input device \"NAME\": ..." in err. Any thread. */
+vagent_status vagent_audio_io_status(const struct vagent_audio_io *io, struct vagent_error *err);
+/* Whether the input and output are one full-duplex device stream (a reliable echo reference). */
+bool vagent_audio_io_has_reference(const struct vagent_audio_io *io);
+/* Overruns/underruns counted so far. */
+void vagent_audio_io_xruns(const struct vagent_audio_io *io, size_t *in_overruns, size_t *out_underruns);
+/* Stop, write a WAV output, free. NULL: no-op. */
+void vagent_audio_io_free(struct vagent_audio_io *io);
 /* @@DEVICE-END@@ */
 
 /* ==== @@CHAT@@ — a live call on the mic and speaker (lib/chat;
@@ -3592,6 +3646,10 @@ struct vagent_live_caller_config {
 	vagent_echo_mode echo;        /* AUTO */
 	int aec_tail_ms;              /* 250 */
 	bool aec_suppress;            /* residual echo suppression; true */
+	int aec_warmup_ms;            /* the filter adapts over its first seconds
+				       * of echo: until it has heard this much
+				       * agent audio, the mic is also muted while
+				       * the agent plays (as half-duplex); 2000 */
 	int half_duplex_hangover_ms;  /* mic stays muted after the agent's last
 				       * sound has played; 150 */
 	/* The caller's speech boundaries (the trace's caller.speech_*, hence
@@ -3632,7 +3690,7 @@ struct vagent_live_caller_stats {
 	size_t frames;                /* caller frames given */
 	size_t underruns;             /* frames padded with silence */
 	size_t dropped_samples;       /* captured samples dropped (late reader) */
-	size_t muted_frames;          /* half-duplex: frames muted */
+	size_t muted_frames;          /* frames muted (half-duplex, AEC warm-up) */
 	size_t output_dropped;        /* agent samples the output refused */
 };
 void vagent_live_caller_stats(const struct vagent_caller *c,

@@ -25,7 +25,7 @@ vagent_status vagent_echo_canceller_new(int rate, size_t frame_samples, int tail
 					struct vagent_error *err)
 {
 	struct vagent_echo_canceller *ec;
-	int tail, off = 0;
+	int tail, off = 0, on = 1, noise_db = -3;
 
 	*out = NULL;
 	if (rate != 8000 && rate != 16000)
@@ -49,9 +49,12 @@ vagent_status vagent_echo_canceller_new(int rate, size_t frame_samples, int tail
 	if (ec->echo && suppress) {
 		ec->pre = speex_preprocess_state_init((int)frame_samples, rate);
 		if (ec->pre) {
-			/* echo suppression only: the recogniser has its own
-			 * denoiser, and gain changes would confuse the VAD */
-			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_DENOISE, &off);
+			/* echo suppression; speex applies its gains only with
+			 * the denoiser on, so that stays on, but gentle (the
+			 * recogniser has its own); no gain control (the VAD) */
+			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
+			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS,
+					     &noise_db);
 			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_AGC, &off);
 			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_DEREVERB, &off);
 			speex_preprocess_ctl(ec->pre, SPEEX_PREPROCESS_SET_ECHO_STATE, ec->echo);

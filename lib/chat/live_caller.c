@@ -35,6 +35,10 @@ struct live_caller {
 	/* half-duplex: samples still to mute */
 	size_t mute;
 	size_t hangover;
+	/* AEC: reference samples with sound seen, of the warm-up */
+	size_t warmed, warmup, warm_hold;
+	int16_t *quiet;                  /* the room's noise (see mute()) */
+	bool muted;                      /* this frame */
 	/* the caller's speech, from the VAD */
 	bool speaking;
 	int utterance;
@@ -72,6 +76,7 @@ struct vagent_live_caller_config vagent_live_caller_config_default(void)
 	c.echo = VAGENT_ECHO_AUTO;
 	c.aec_tail_ms = 250;
 	c.aec_suppress = true;
+	c.aec_warmup_ms = 2000;
 	c.half_duplex_hangover_ms = 150;
 	c.vad = vagent_vad_config_default();
 	c.hangup_after_ms = 3000;
@@ -107,6 +112,24 @@ static void pull(struct live_caller *lc)
 	}
 }
 
+static bool has_sound(const int16_t *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i] > LC_SOUND_LEVEL || x[i] < -LC_SOUND_LEVEL)
+			return true;
+	return false;
+}
+
+/* A muted frame: the room's noise as last heard (a frame the VAD found
+ * quiet), not digital silence, so the VAD's noise floor stays where the
+ * room is and the mic coming back is not an onset. */
+static void mute(struct live_caller *lc, struct vagent_frame *f)
+{
+	memcpy(f->samples, lc->quiet, lc->n * sizeof(int16_t));
+	lc->muted = true;
+	lc->stats.muted_frames++;
+}
+
 /* The caller's speech boundaries from the VAD on the frame we give. */
 static void speech_truth(struct live_caller *lc, const struct vagent_frame *f,
 			 struct vagent_speech_truth *truth)
@@ -114,6 +137,8 @@ static void speech_truth(struct live_caller *lc, const struct vagent_frame *f,
 	struct vagent_vad_result res;
 
 	if (vagent_vad_process(lc->vad, f, &res, NULL) == VAGENT_OK) {
+		if (!lc->muted && !res.speech_like && !lc->speaking)
+			memcpy(lc->quiet, f->samples, lc->n * sizeof(int16_t));
 		if (res.event == VAGENT_VAD_START) {
 			lc->speaking = true;
 			lc->utterance++;
@@ -167,17 +192,29 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 	memmove(lc->ref, lc->ref + take, (lc->len - take) * sizeof(int16_t));
 	lc->len -= take;
 	lc->stats.frames++;
+	lc->muted = false;
 
 	switch (lc->echo) {
 	case VAGENT_ECHO_AEC:
 		vagent_echo_canceller_process(lc->ec, lc->scratch_mic, lc->scratch_ref,
 					      f->samples);
+		/* until the filter has adapted (its first seconds of echo
+		 * leak through), the mic is muted while the agent plays */
+		if (lc->warmed < lc->warmup) {
+			if (has_sound(lc->scratch_ref, n)) {
+				lc->warmed += n;
+				lc->warm_hold = lc->hangover;
+			} else {
+				lc->warm_hold = lc->warm_hold > n ? lc->warm_hold - n : 0;
+			}
+			if (has_sound(lc->scratch_ref, n) || lc->warm_hold)
+				mute(lc, f);
+		}
 		break;
 	case VAGENT_ECHO_HALF_DUPLEX:
 		if (lc->mute) {
-			memset(f->samples, 0, n * sizeof(int16_t));
+			mute(lc, f);
 			lc->mute = lc->mute > n ? lc->mute - n : 0;
-			lc->stats.muted_frames++;
 			break;
 		}
 		/* fall through */
@@ -212,12 +249,9 @@ static void lc_agent_audio(struct vagent_caller *c, const struct vagent_frame *f
 	lc->stats.output_dropped += f->n - done;
 	if (lc->echo != VAGENT_ECHO_HALF_DUPLEX)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		if (f->samples[i] > LC_SOUND_LEVEL || f->samples[i] < -LC_SOUND_LEVEL) {
-			/* muted until this frame has played, and the hangover */
-			lc->mute = lc->audio.pending(lc->audio.ctx) + lc->hangover;
-			break;
-		}
+	/* muted until this frame has played, and the hangover */
+	if (has_sound(f->samples, f->n))
+		lc->mute = lc->audio.pending(lc->audio.ctx) + lc->hangover;
 }
 
 static void lc_agent_event(struct vagent_caller *c, vagent_agent_event ev, int64_t t)
@@ -252,6 +286,7 @@ static void lc_free(struct vagent_caller *c)
 	free(lc->ref);
 	free(lc->scratch_mic);
 	free(lc->scratch_ref);
+	free(lc->quiet);
 	free(lc);
 }
 
@@ -276,10 +311,10 @@ vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg
 					 "rate %d Hz: must be 8000 or 16000", cfg->rate);
 	if (cfg->max_buffer_ms < 20 || cfg->max_buffer_ms > 10000 ||
 	    cfg->half_duplex_hangover_ms < 0 || cfg->half_duplex_hangover_ms > 5000 ||
-	    cfg->hangup_after_ms < 0)
+	    cfg->hangup_after_ms < 0 || cfg->aec_warmup_ms < 0 || cfg->aec_warmup_ms > 60000)
 		return vagent__error_set(err, VAGENT_EINVAL, LC_WHERE,
 					 "buffer 20..10000 ms, hangover 0..5000 ms, "
-					 "hang-up delay >= 0");
+					 "AEC warm-up 0..60000 ms, hang-up delay >= 0");
 	lc = calloc(1, sizeof(*lc));
 	if (!lc)
 		return vagent__error_set(err, VAGENT_ENOMEM, LC_WHERE, "out of memory");
@@ -307,12 +342,14 @@ vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg
 	lc->frame_ticks = 20 * VAGENT_TICKS_PER_MS;
 	lc->cap = lc->n + vagent_frame_samples_for(cfg->rate, cfg->max_buffer_ms);
 	lc->hangover = vagent_frame_samples_for(cfg->rate, cfg->half_duplex_hangover_ms);
+	lc->warmup = vagent_frame_samples_for(cfg->rate, cfg->aec_warmup_ms);
 	lc->mic = calloc(lc->cap, sizeof(int16_t));
 	lc->ref = calloc(lc->cap, sizeof(int16_t));
 	lc->scratch_mic = calloc(lc->cap, sizeof(int16_t));
 	lc->scratch_ref = calloc(lc->cap, sizeof(int16_t));
+	lc->quiet = calloc(lc->n, sizeof(int16_t));
 	atomic_init(&lc->hangup, 0);
-	if (!lc->mic || !lc->ref || !lc->scratch_mic || !lc->scratch_ref) {
+	if (!lc->mic || !lc->ref || !lc->scratch_mic || !lc->scratch_ref || !lc->quiet) {
 		lc_free(&lc->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, LC_WHERE, "out of memory");
 	}
