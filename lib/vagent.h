@@ -3648,8 +3648,14 @@ struct vagent_live_caller_config {
 	bool aec_suppress;            /* residual echo suppression; true */
 	int aec_warmup_ms;            /* the filter adapts over its first seconds
 				       * of echo: until it has heard this much
-				       * agent audio, the mic is also muted while
+				       * agent audio and then removes 20 dB of
+				       * the echo for a second, the mic is muted while
 				       * the agent plays (as half-duplex); 2000 */
+	double aec_residual_gate_db;  /* while the agent plays, a frame the filter
+				       * took this much off is residual echo and
+				       * is muted (a caller talking over the agent
+				       * is not in the reference, so stays); 12;
+				       * 0: off */
 	int half_duplex_hangover_ms;  /* mic stays muted after the agent's last
 				       * sound has played; 150 */
 	/* The caller's speech boundaries (the trace's caller.speech_*, hence

@@ -8,6 +8,7 @@
  * caller's speech boundaries, and plays every agent frame on the output.
  * A failed device ends the call with its status.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ struct live_caller {
 	size_t hangover;
 	/* AEC: reference samples with sound seen, of the warm-up */
 	size_t warmed, warmup, warm_hold;
+	bool converged;
+	double e_mic, e_out;             /* over the last e_frames with echo */
+	int e_frames, good_blocks;
+	double nlp;                      /* residual gate: energy ratio, 0: off */
 	int16_t *quiet;                  /* the room's noise (see mute()) */
 	bool muted;                      /* this frame */
 	/* the caller's speech, from the VAD */
@@ -77,6 +82,7 @@ struct vagent_live_caller_config vagent_live_caller_config_default(void)
 	c.aec_tail_ms = 250;
 	c.aec_suppress = true;
 	c.aec_warmup_ms = 2000;
+	c.aec_residual_gate_db = 6;
 	c.half_duplex_hangover_ms = 150;
 	c.vad = vagent_vad_config_default();
 	c.hangup_after_ms = 3000;
@@ -118,6 +124,38 @@ static bool has_sound(const int16_t *x, size_t n)
 		if (x[i] > LC_SOUND_LEVEL || x[i] < -LC_SOUND_LEVEL)
 			return true;
 	return false;
+}
+
+static double energy(const int16_t *x, size_t n)
+{
+	double e = 0;
+
+	for (size_t i = 0; i < n; i++)
+		e += (double)x[i] * x[i];
+	return e;
+}
+
+/*
+ * The filter has adapted once it has heard aec_warmup_ms of the agent and
+ * then, over two half seconds of the agent's audio in a row, taken
+ * AEC_CONVERGED off the echo (a caller talking meanwhile only delays that).
+ */
+#define AEC_CONVERGED 100.0                 /* 20 dB */
+static void converge(struct live_caller *lc, const int16_t *mic, const int16_t *out, size_t n)
+{
+	lc->warmed += n;
+	lc->e_mic += energy(mic, n);
+	lc->e_out += energy(out, n);
+	if (++lc->e_frames < 25)
+		return;
+	if (lc->e_mic >= AEC_CONVERGED * (lc->e_out + 1))
+		lc->good_blocks++;
+	else
+		lc->good_blocks = 0;
+	if (lc->warmed >= lc->warmup && lc->good_blocks >= 2)
+		lc->converged = true;
+	lc->e_mic = lc->e_out = 0;
+	lc->e_frames = 0;
 }
 
 /* A muted frame: the room's noise as last heard (a frame the VAD found
@@ -200,15 +238,21 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 					      f->samples);
 		/* until the filter has adapted (its first seconds of echo
 		 * leak through), the mic is muted while the agent plays */
-		if (lc->warmed < lc->warmup) {
+		if (!lc->converged) {
 			if (has_sound(lc->scratch_ref, n)) {
-				lc->warmed += n;
+				converge(lc, lc->scratch_mic, f->samples, n);
 				lc->warm_hold = lc->hangover;
 			} else {
 				lc->warm_hold = lc->warm_hold > n ? lc->warm_hold - n : 0;
 			}
 			if (has_sound(lc->scratch_ref, n) || lc->warm_hold)
 				mute(lc, f);
+		} else if (lc->nlp > 0 && has_sound(lc->scratch_ref, n) &&
+			   energy(f->samples, n) < energy(lc->scratch_mic, n) * lc->nlp) {
+			/* the filter took most of the frame away: what is
+			 * left is residual echo, not a caller talking over
+			 * the agent (their voice is not in the reference) */
+			mute(lc, f);
 		}
 		break;
 	case VAGENT_ECHO_HALF_DUPLEX:
@@ -311,10 +355,12 @@ vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg
 					 "rate %d Hz: must be 8000 or 16000", cfg->rate);
 	if (cfg->max_buffer_ms < 20 || cfg->max_buffer_ms > 10000 ||
 	    cfg->half_duplex_hangover_ms < 0 || cfg->half_duplex_hangover_ms > 5000 ||
-	    cfg->hangup_after_ms < 0 || cfg->aec_warmup_ms < 0 || cfg->aec_warmup_ms > 60000)
+	    cfg->hangup_after_ms < 0 || cfg->aec_warmup_ms < 0 || cfg->aec_warmup_ms > 60000 ||
+	    cfg->aec_residual_gate_db < 0 || cfg->aec_residual_gate_db > 60)
 		return vagent__error_set(err, VAGENT_EINVAL, LC_WHERE,
 					 "buffer 20..10000 ms, hangover 0..5000 ms, "
-					 "AEC warm-up 0..60000 ms, hang-up delay >= 0");
+					 "AEC warm-up 0..60000 ms, residual gate 0..60 dB, "
+					 "hang-up delay >= 0");
 	lc = calloc(1, sizeof(*lc));
 	if (!lc)
 		return vagent__error_set(err, VAGENT_ENOMEM, LC_WHERE, "out of memory");
@@ -343,6 +389,7 @@ vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg
 	lc->cap = lc->n + vagent_frame_samples_for(cfg->rate, cfg->max_buffer_ms);
 	lc->hangover = vagent_frame_samples_for(cfg->rate, cfg->half_duplex_hangover_ms);
 	lc->warmup = vagent_frame_samples_for(cfg->rate, cfg->aec_warmup_ms);
+	lc->nlp = cfg->aec_residual_gate_db > 0 ? pow(10, -cfg->aec_residual_gate_db / 10.0) : 0;
 	lc->mic = calloc(lc->cap, sizeof(int16_t));
 	lc->ref = calloc(lc->cap, sizeof(int16_t));
 	lc->scratch_mic = calloc(lc->cap, sizeof(int16_t));
