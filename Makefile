@@ -10,7 +10,7 @@
 # in its own build directory), DEVELOPER=1 (extra strict warnings),
 # WERROR=0 (let warnings through outside the test build), O=-O0 (opt level).
 
-PKGS     := sndfile opus opusfile ogg speexdsp libcjson pocketsphinx sphinxbase libcurl
+PKGS     := sndfile opus opusfile ogg speexdsp libcjson pocketsphinx sphinxbase libcurl portaudio-2.0
 # flite1-dev ships no pkg-config file: its voices and language libraries.
 FLITE_LIBS := -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
               -lflite_cmu_us_kal16 -lflite_usenglish -lflite_cmulex -lflite

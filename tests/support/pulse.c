@@ -1,0 +1,423 @@
+/*
+ * pulse.c — the private PulseAudio server of the device tests (pulse.h).
+ *
+ * pulseaudio runs in the foreground as a child (killed with the test
+ * process through PR_SET_PDEATHSIG), with no default script: the modules
+ * come from DIR/default.pa, the native protocol on DIR/run/native with
+ * anonymous auth, no autospawn, no exit on idle. As root it only warns
+ * ("not intended to be run as root") and runs. ALSA_CONFIG_PATH points at
+ * DIR/asound.conf, which defines just "pulse" and "default" (type pulse),
+ * so PortAudio lists exactly those two devices.
+ */
+#define _GNU_SOURCE  /* F_SETPIPE_SZ */
+#include "support/pulse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_MS 20
+#define CHUNK_SAMPLES (PULSE_RATE * CHUNK_MS / 1000)
+
+bool pulse_tests_disabled(void)
+{
+	const char *v = getenv("VAGENT_NO_AUDIO_TESTS");
+	return v && strcmp(v, "1") == 0;
+}
+
+static bool write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp)
+		return false;
+	bool ok = fputs(text, fp) >= 0;
+	return fclose(fp) == 0 && ok;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static bool socket_ready(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Run a pulse client tool quietly; true when it exits 0. */
+static bool run_tool(char *const argv[])
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void *feeder_main(void *arg)
+{
+	struct pulse_server *ps = arg;
+	int16_t chunk[CHUNK_SAMPLES];
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		pthread_mutex_lock(&ps->lock);
+		if (ps->feed_stop) {
+			pthread_mutex_unlock(&ps->lock);
+			break;
+		}
+		size_t n = ps->feed_n - ps->feed_pos;
+		if (n > CHUNK_SAMPLES)
+			n = CHUNK_SAMPLES;
+		memcpy(chunk, ps->feed + ps->feed_pos, n * sizeof(*chunk));
+		memset(chunk + n, 0, (CHUNK_SAMPLES - n) * sizeof(*chunk));
+		ps->feed_pos += n;
+		pthread_cond_broadcast(&ps->cond);
+		pthread_mutex_unlock(&ps->lock);
+
+		/* Non-blocking: while nobody records from the source, PulseAudio
+		 * stops reading the fifo and the chunk is lost, as a microphone's
+		 * sound is when nobody listens. */
+		ssize_t w;
+		do
+			w = write(ps->fifo_fd, chunk, sizeof(chunk));
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN)
+			return NULL;   /* the source is gone */
+		/* A real microphone: one chunk every CHUNK_MS of wall time. */
+		next.tv_nsec += CHUNK_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	}
+	return NULL;
+}
+
+bool pulse_start(struct pulse_server *ps, const char *dir)
+{
+	char path[700], script[2048], socket_path[700];
+
+	memset(ps, 0, sizeof(*ps));
+	ps->fifo_fd = -1;
+	ps->parec_fd = -1;
+	snprintf(ps->dir, sizeof(ps->dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	mkdir(path, 0700);
+	snprintf(socket_path, sizeof(socket_path), "%s/run/native", dir);
+
+	snprintf(script, sizeof(script),
+		 "load-module module-null-sink sink_name=vagent_speaker format=s16le rate=%d channels=1\n"
+		 "load-module module-pipe-source source_name=vagent_mic file=%s/mic.fifo format=s16le rate=%d channels=1\n"
+		 "set-default-sink vagent_speaker\n"
+		 "set-default-source vagent_mic\n"
+		 /* last: clients can connect once everything is there */
+		 "load-module module-native-protocol-unix auth-anonymous=1 socket=%s\n",
+		 PULSE_RATE, dir, PULSE_RATE, socket_path);
+	snprintf(path, sizeof(path), "%s/default.pa", dir);
+	char asound[700], client[700];
+	snprintf(asound, sizeof(asound), "%s/asound.conf", dir);
+	snprintf(client, sizeof(client), "%s/client.conf", dir);
+	if (!write_text(path, script) ||
+	    !write_text(asound, "pcm.!default { type pulse }\nctl.!default { type pulse }\n"
+				"pcm.pulse { type pulse }\nctl.pulse { type pulse }\n") ||
+	    !write_text(client, "autospawn = no\n")) {
+		fprintf(stderr, "pulse: cannot write the rig's files in %s: %s\n", dir, strerror(errno));
+		return false;
+	}
+
+	char server[760], runtime[700], state[700], cookie[700], log_target[760];
+	snprintf(server, sizeof(server), "unix:%s", socket_path);
+	snprintf(runtime, sizeof(runtime), "%s/run", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(cookie, sizeof(cookie), "%s/cookie", dir);
+	snprintf(log_target, sizeof(log_target), "--log-target=file:%s/pulse.log", dir);
+	setenv("PULSE_SERVER", server, 1);
+	setenv("PULSE_RUNTIME_PATH", runtime, 1);
+	setenv("PULSE_STATE_PATH", state, 1);
+	setenv("PULSE_CLIENTCONFIG", client, 1);
+	setenv("PULSE_COOKIE", cookie, 1);
+	setenv("ALSA_CONFIG_PATH", asound, 1);
+	setenv("JACK_NO_START_SERVER", "1", 1);
+
+	char *argv[] = { "pulseaudio", "-n", "-F", path, "--daemonize=no",
+			 "--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes",
+			 "--high-priority=no", "--realtime=no", "--system=no",
+			 log_target, NULL };
+	pid_t parent = getpid();
+	ps->daemon = fork();
+	if (ps->daemon < 0) {
+		fprintf(stderr, "pulse: fork: %s\n", strerror(errno));
+		return false;
+	}
+	if (ps->daemon == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv("HOME", dir, 1);  /* its cookie and state, not root's */
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	/* Wait (bounded) for the socket to accept. */
+	for (int i = 0; i < 1000 && !socket_ready(socket_path); i++) {
+		int status;
+		if (waitpid(ps->daemon, &status, WNOHANG) == ps->daemon) {
+			fprintf(stderr, "pulse: pulseaudio exited (%s; see %s/pulse.log)\n",
+				WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not installed"
+										  : "failed",
+				dir);
+			ps->daemon = 0;
+			return false;
+		}
+		sleep_ms(10);
+	}
+	if (!socket_ready(socket_path)) {
+		fprintf(stderr, "pulse: pulseaudio did not start in 10 s (see %s/pulse.log)\n", dir);
+		pulse_stop(ps);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/mic.fifo", dir);
+	ps->fifo_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (ps->fifo_fd < 0) {
+		fprintf(stderr, "pulse: %s: %s\n", path, strerror(errno));
+		pulse_stop(ps);
+		return false;
+	}
+	/* A small pipe (one page, 128 ms at 16 kHz) keeps what waits in it
+	 * short, so what is fed reaches the source without a backlog. */
+	fcntl(ps->fifo_fd, F_SETPIPE_SZ, 4096);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&ps->lock, NULL);
+	pthread_cond_init(&ps->cond, NULL);
+	if (pthread_create(&ps->feeder, NULL, feeder_main, ps) != 0) {
+		pulse_stop(ps);
+		return false;
+	}
+	ps->feeder_running = true;
+	return true;
+}
+
+bool pulse_feed(struct pulse_server *ps, const int16_t *s, size_t n)
+{
+	pthread_mutex_lock(&ps->lock);
+	size_t left = ps->feed_n - ps->feed_pos;
+	int16_t *p = malloc((left + n + 1) * sizeof(*p));
+	if (p) {
+		if (left)
+			memcpy(p, ps->feed + ps->feed_pos, left * sizeof(*p));
+		memcpy(p + left, s, n * sizeof(*p));
+		free(ps->feed);
+		ps->feed = p;
+		ps->feed_n = left + n;
+		ps->feed_pos = 0;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return p != NULL;
+}
+
+bool pulse_feed_done(struct pulse_server *ps)
+{
+	pthread_mutex_lock(&ps->lock);
+	bool done = ps->feed_pos >= ps->feed_n;
+	pthread_mutex_unlock(&ps->lock);
+	return done;
+}
+
+static void *reader_main(void *arg)
+{
+	struct pulse_server *ps = arg;
+	char buf[4096];
+	size_t carry = 0;
+
+	for (;;) {
+		ssize_t r = read(ps->parec_fd, buf + carry, sizeof(buf) - carry);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		size_t bytes = carry + (size_t)r, samples = bytes / 2;
+		pthread_mutex_lock(&ps->lock);
+		if (ps->cap_n + samples > ps->cap_size) {
+			size_t size = ps->cap_size ? ps->cap_size * 2 : PULSE_RATE * 4;
+			while (size < ps->cap_n + samples)
+				size *= 2;
+			int16_t *p = realloc(ps->cap, size * sizeof(*p));
+			if (p) {
+				ps->cap = p;
+				ps->cap_size = size;
+			}
+		}
+		if (ps->cap_n + samples <= ps->cap_size) {
+			memcpy(ps->cap + ps->cap_n, buf, samples * 2);
+			ps->cap_n += samples;
+		}
+		pthread_mutex_unlock(&ps->lock);
+		carry = bytes % 2;
+		if (carry)
+			buf[0] = buf[bytes - 1];
+	}
+	return NULL;
+}
+
+bool pulse_capture_start(struct pulse_server *ps)
+{
+	int fds[2];
+	char rate[32];
+
+	if (pipe(fds) != 0)
+		return false;
+	snprintf(rate, sizeof(rate), "--rate=%d", PULSE_RATE);
+	char *argv[] = { "parec", "-d", "vagent_speaker.monitor", "--raw", "--format=s16le",
+			 rate, "--channels=1", "--latency-msec=10", NULL };
+	ps->parec = fork();
+	if (ps->parec < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (ps->parec == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(fds[1], 1);
+		dup2(null, 2);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	ps->parec_fd = fds[0];
+	if (pthread_create(&ps->reader, NULL, reader_main, ps) != 0) {
+		kill(ps->parec, SIGKILL);
+		waitpid(ps->parec, NULL, 0);
+		close(ps->parec_fd);
+		ps->parec = 0;
+		return false;
+	}
+	ps->capturing = true;
+	return true;
+}
+
+size_t pulse_capture_count(struct pulse_server *ps)
+{
+	pthread_mutex_lock(&ps->lock);
+	size_t n = ps->cap_n;
+	pthread_mutex_unlock(&ps->lock);
+	return n;
+}
+
+int16_t *pulse_capture_stop(struct pulse_server *ps, size_t *n)
+{
+	int16_t *out;
+
+	if (ps->capturing) {
+		kill(ps->parec, SIGTERM);
+		waitpid(ps->parec, NULL, 0);
+		pthread_join(ps->reader, NULL);
+		close(ps->parec_fd);
+		ps->parec_fd = -1;
+		ps->parec = 0;
+		ps->capturing = false;
+	}
+	out = ps->cap;
+	*n = ps->cap_n;
+	ps->cap = NULL;
+	ps->cap_n = ps->cap_size = 0;
+	return out;
+}
+
+static bool unload(const char *module)
+{
+	char *argv[] = { "pactl", "unload-module", (char *)module, NULL };
+	return run_tool(argv);
+}
+
+bool pulse_unload_source(struct pulse_server *ps)
+{
+	(void)ps;
+	return unload("module-pipe-source");
+}
+
+bool pulse_unload_sink(struct pulse_server *ps)
+{
+	(void)ps;
+	return unload("module-null-sink");
+}
+
+void pulse_stop(struct pulse_server *ps)
+{
+	if (ps->capturing) {
+		size_t n;
+		free(pulse_capture_stop(ps, &n));
+	}
+	if (ps->feeder_running) {
+		pthread_mutex_lock(&ps->lock);
+		ps->feed_stop = true;
+		pthread_mutex_unlock(&ps->lock);
+		pthread_join(ps->feeder, NULL);
+		ps->feeder_running = false;
+		pthread_mutex_destroy(&ps->lock);
+		pthread_cond_destroy(&ps->cond);
+	}
+	if (ps->fifo_fd >= 0)
+		close(ps->fifo_fd);
+	ps->fifo_fd = -1;
+	if (ps->daemon > 0) {
+		int status;
+		kill(ps->daemon, SIGTERM);
+		/* bounded: SIGKILL after 5 s */
+		for (int i = 0; i < 500; i++) {
+			if (waitpid(ps->daemon, &status, WNOHANG) != 0)
+				break;
+			sleep_ms(10);
+		}
+		if (waitpid(ps->daemon, &status, WNOHANG) == 0) {
+			kill(ps->daemon, SIGKILL);
+			waitpid(ps->daemon, &status, 0);
+		}
+		ps->daemon = 0;
+	}
+	free(ps->feed);
+	ps->feed = NULL;
+	ps->feed_n = ps->feed_pos = 0;
+}
