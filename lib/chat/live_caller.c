@@ -220,7 +220,7 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 		return VAGENT_EINTERNAL;
 	pull(lc);
 	take = lc->len < n ? lc->len : n;
-	if (take < n)
+	if (take < n && !lc->eof)
 		lc->stats.underruns++;
 	memcpy(lc->scratch_mic, lc->mic, take * sizeof(int16_t));
 	memcpy(lc->scratch_ref, lc->ref, take * sizeof(int16_t));
@@ -274,8 +274,7 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 		lc->eof = true;
 		lc->eof_at = f->pts;
 	}
-	if (lc->eof && !lc->speaking && !lc->agent_speaking &&
-	    lc->audio.pending(lc->audio.ctx) <= n) {
+	if (lc->eof && !lc->speaking && !lc->agent_speaking) {
 		int64_t quiet = lc->agent_quiet_since > lc->eof_at ? lc->agent_quiet_since
 								   : lc->eof_at;
 
