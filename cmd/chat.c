@@ -437,8 +437,8 @@ int cmd_chat(int argc, char **argv)
 		cmd_error("%s", err.message);
 		/* a device that is not there is the environment's; a WAV
 		 * file the user named wrongly is bad input */
-		rc = (is_wav(input) || is_wav(output)) && st != VAGENT_EIO ?
-		     vagent_status_exit_code(st) : 3;
+		rc = !strncmp(err.message, "input device ", 13) ||
+		     !strncmp(err.message, "output device ", 14) ? 3 : vagent_status_exit_code(st);
 		goto done;
 	}
 	so.rate = run->agent->rate;

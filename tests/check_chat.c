@@ -7,12 +7,19 @@
  * WAV files, missing devices and the PulseAudio rig (tests/support/pulse.h).
  */
 #include <check.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vagent.h"
 #include "support/harness.h"
+#include "support/pulse.h"
 
 #define RATE 16000
 #define FRAME 320
@@ -505,6 +512,356 @@ START_TEST(live_caller_hangup_and_bad_config)
 }
 END_TEST
 
+
+/* ---- the command ---- */
+
+#define CALLER_TEXT "I would like to check my order status"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc((size_t)n + 1, 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* The caller's line, synthesised by `vagent speak` (rms voice, 16 kHz). */
+static const char *caller_wav(void)
+{
+	const char *path = temp_path("caller.wav");
+	struct run_result r = run_vagent("speak", "--voice", "rms", "-o", path, CALLER_TEXT, NULL);
+
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	run_result_free(&r);
+	return path;
+}
+
+static int16_t *load_mono(const char *path, size_t *n)
+{
+	struct vagent_audio *a = NULL;
+	struct vagent_error err;
+	int16_t *out;
+
+	ck_assert_msg(vagent_audio_load(path, VAGENT_CHANNELS_ALL, &a, &err) == VAGENT_OK, "%s",
+		      err.message);
+	ck_assert_int_eq(a->channels, 1);
+	out = malloc(a->frames * sizeof(*out));
+	ck_assert_ptr_nonnull(out);
+	for (size_t i = 0; i < a->frames; i++)
+		out[i] = clip(a->samples[i] * 32767.0);
+	*n = a->frames;
+	vagent_audio_free(a);
+	return out;
+}
+
+/* The recorded call folder: call.json with a caller turn saying what the
+ * recogniser heard and an agent turn, call.wav stereo with the caller on
+ * the left (louder there during the caller's turn). */
+static void check_recording(const char *dir)
+{
+	char path[4096];
+	char *json;
+	struct vagent_recorded_call *call = NULL;
+	struct vagent_error err;
+	bool caller = false, agent = false;
+
+	snprintf(path, sizeof(path), "%s/call.json", dir);
+	json = slurp(path);
+	ck_assert_msg(strstr(json, "\"caller_channel\": \"left\""), "%s", json);
+	free(json);
+	ck_assert_msg(vagent_call_load(dir, &call, NULL, &err) == VAGENT_OK, "%s", err.message);
+	for (size_t i = 0; i < call->n_turns; i++) {
+		const struct vagent_call_turn *t = &call->turns[i];
+		double left = 0, right = 0;
+		size_t a = (size_t)(t->start_ms * call->caller_audio->rate / 1000);
+		size_t b = (size_t)(t->end_ms * call->caller_audio->rate / 1000);
+
+		if (t->speaker == VAGENT_SPEAKER_AGENT) {
+			agent = true;
+			continue;
+		}
+		caller = true;
+		ck_assert_ptr_nonnull(t->text);
+		ck_assert_msg(strstr(t->text, "order"), "caller turn: %s", t->text);
+		ck_assert_ptr_nonnull(call->agent_audio);
+		for (size_t k = a; k < b && k < call->caller_audio->frames; k++) {
+			left += call->caller_audio->samples[k] * call->caller_audio->samples[k];
+			right += call->agent_audio->samples[k] * call->agent_audio->samples[k];
+		}
+		ck_assert_double_gt(left, 0);
+		ck_assert_double_gt(left, right);
+	}
+	ck_assert(caller);
+	ck_assert(agent);
+	vagent_recorded_call_free(call);
+}
+
+START_TEST(cli_wav_in_wav_out)
+{
+	const char *in = caller_wav(), *out = temp_path("agent.wav"), *rec = temp_path("call");
+	struct run_result r = run_vagent("chat", "--agent", top_path("fixtures/agents/test-store.json"),
+					 "--input", in, "--output", out, "--record", rec, NULL);
+	const char *you;
+	int16_t *agent;
+	size_t n;
+
+	ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	/* plain lines: the caller's final text, the agent's replies, hops */
+	you = strstr(r.out, "\nyou:   ");
+	ck_assert_msg(you, "%s", r.out);
+	ck_assert_msg(strstr(you, "order") && strstr(you, "status"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nagent: "), "%s", r.out);
+	ck_assert_msg(strstr(r.out, " \xc2\xb7 e2e "), "%s", r.out);
+	ck_assert_msg(!strchr(r.out, '\r'), "a terminal display in a file");
+	ck_assert_msg(strstr(r.out, "hangup"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\ne2e "), "no summary: %s", r.out);
+	/* the agent's voice went to the output file */
+	agent = load_mono(out, &n);
+	ck_assert_uint_gt(n, RATE);
+	ck_assert_double_gt(energy(agent, n) / n, 1e4);    /* > -35 dBFS on average */
+	free(agent);
+	check_recording(rec);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(cli_bad_input)
+{
+	struct run_result r = run_vagent("chat", "--input", "nosuchdevice", "--output",
+					 temp_path("o.wav"), NULL);
+
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_msg(strstr(r.err, "input device \"nosuchdevice\""), "%s", r.err);
+	run_result_free(&r);
+
+	r = run_vagent("chat", "--input", temp_path("missing.wav"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_int_eq(count_lines(r.err), 1);
+	ck_assert_msg(strstr(r.err, "missing.wav"), "%s", r.err);
+	run_result_free(&r);
+
+	r = run_vagent("chat", "--agent", temp_file("bad.json", "{\"rate\": 12}"), NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(strstr(r.err, "bad.json"), "%s", r.err);
+	run_result_free(&r);
+
+	r = run_vagent("chat", "--half-duplex", "--no-aec", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	run_result_free(&r);
+}
+END_TEST
+
+/* ---- the command on the PulseAudio rig ---- */
+
+static struct pulse_server pulse;
+static bool pulse_up;
+
+static void pulse_setup(void)
+{
+	temp_dir_setup();
+	if (pulse_tests_disabled())
+		return;
+	pulse_up = pulse_start(&pulse, temp_dir);
+	ck_assert_msg(pulse_up, "the PulseAudio test rig did not start (pulseaudio, "
+		      "pulseaudio-utils and libasound2-plugins are in scripts/deps; "
+		      "VAGENT_NO_AUDIO_TESTS=1 skips these tests)");
+}
+
+static void pulse_teardown(void)
+{
+	if (pulse_up)
+		pulse_stop(&pulse);
+	pulse_up = false;
+	temp_dir_teardown();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* `vagent chat ARGS` in the background, its output into temp files. */
+static pid_t spawn_chat(char *const args[])
+{
+	char *argv[16];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)vagent_bin();
+	argv[n++] = "chat";
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int out = open(temp_path("chat.out"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(temp_path("chat.err"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Its exit code, waiting at most `timeout` s (then killed: -1). */
+static int wait_chat(pid_t pid, double timeout)
+{
+	double t0 = now_s();
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_s() - t0 > timeout) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		pause_ms(20);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Mean square of the last `ms` of the speaker's capture. */
+static double recent_level(struct pulse_server *ps, int ms, size_t *count)
+{
+	size_t n = pulse_capture_count(ps), w = (size_t)PULSE_RATE * ms / 1000;
+	double e = 0;
+
+	*count = n;
+	if (n < w)
+		return 0;
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = n - w; i < n; i++)
+		e += (double)ps->cap[i] * ps->cap[i];
+	pthread_mutex_unlock(&ps->lock);
+	return e / w;
+}
+
+/* Wait until the speaker has played sound and then been quiet `quiet_ms`
+ * (the agent said its piece); false after `timeout` s. */
+static bool await_agent_said(struct pulse_server *ps, int quiet_ms, double timeout)
+{
+	double t0 = now_s();
+	bool spoke = false;
+	size_t n;
+
+	while (now_s() - t0 < timeout) {
+		if (recent_level(ps, 100, &n) > 1e5)      /* > -40 dBFS */
+			spoke = true;
+		else if (spoke && recent_level(ps, quiet_ms, &n) < 1e3)
+			return true;
+		pause_ms(20);
+	}
+	return false;
+}
+
+/* A caller talks to the agent through the virtual mic; the agent's voice
+ * comes out of the virtual speaker; Ctrl-C ends the call. */
+START_TEST(pulse_live_call)
+{
+	char *args[] = { "--agent", (char *)top_path("fixtures/agents/test-store.json"),
+			 "--input", "pulse", "--output", "pulse",
+			 "--record", (char *)temp_path("call"), NULL };
+	size_t n;
+	int16_t *caller;
+	char *out, *err;
+	pid_t pid;
+	int rc;
+	bool answered;
+
+	if (pulse_tests_disabled())
+		return;
+	caller = load_mono(caller_wav(), &n);
+	ck_assert(pulse_capture_start(&pulse));
+	pid = spawn_chat(args);
+	/* the greeting reached the speaker */
+	ck_assert_msg(await_agent_said(&pulse, 2500, 25), "no greeting on the speaker");
+	ck_assert(pulse_feed(&pulse, caller, n));
+	while (!pulse_feed_done(&pulse))
+		pause_ms(20);
+	/* the agent answers the caller out loud */
+	answered = await_agent_said(&pulse, 2500, 25);
+	kill(pid, SIGINT);
+	rc = wait_chat(pid, 15);
+	out = slurp(temp_path("chat.out"));
+	err = slurp(temp_path("chat.err"));
+	ck_assert_msg(answered, "no answer on the speaker: %s", out);
+	ck_assert_msg(rc == 0, "exit %d: %s\n%s", rc, err, out);
+	ck_assert_msg(strstr(out, "echo: aec"), "%s", out);
+	ck_assert_msg(strstr(out, "\nyou:   ") && strstr(strstr(out, "\nyou:   "), "order"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, " \xc2\xb7 e2e "), "%s", out);
+	check_recording(temp_path("call"));
+	free(pulse_capture_stop(&pulse, &n));
+	free(out);
+	free(err);
+	free(caller);
+}
+END_TEST
+
+/* The devices vanish mid-call: exit 3, one line naming the device, and
+ * the call so far recorded. */
+START_TEST(pulse_device_disappears)
+{
+	char *args[] = { "--agent", (char *)top_path("fixtures/agents/test-store.json"),
+			 "--input", "pulse", "--output", "pulse",
+			 "--record", (char *)temp_path("call"), NULL };
+	char path[4096];
+	char *err;
+	size_t n;
+	pid_t pid;
+	int rc;
+	double t0;
+
+	if (pulse_tests_disabled())
+		return;
+	ck_assert(pulse_capture_start(&pulse));
+	pid = spawn_chat(args);
+	t0 = now_s();
+	while (recent_level(&pulse, 100, &n) < 1e5 && now_s() - t0 < 25)
+		pause_ms(20);
+	ck_assert_msg(now_s() - t0 < 25, "no greeting on the speaker");
+	free(pulse_capture_stop(&pulse, &n));
+	ck_assert(pulse_unload_sink(&pulse));
+	ck_assert(pulse_unload_source(&pulse));
+	rc = wait_chat(pid, 20);
+	err = slurp(temp_path("chat.err"));
+	ck_assert_msg(rc == 3, "exit %d: %s", rc, err);
+	/* one line of vagent's (PortAudio's ALSA layer may add its own) */
+	ck_assert_msg(strstr(err, "vagent: ") && !strstr(strstr(err, "vagent: ") + 1, "vagent: "),
+		      "%s", err);
+	ck_assert_msg(strstr(err, "device \"pulse\""), "%s", err);
+	snprintf(path, sizeof(path), "%s/call.wav", temp_path("call"));
+	ck_assert_msg(access(path, R_OK) == 0, "no recording kept");
+	snprintf(path, sizeof(path), "%s/call.json", temp_path("call"));
+	ck_assert_msg(access(path, R_OK) == 0, "no call.json kept");
+	free(err);
+}
+END_TEST
+
 Suite *suite_chat(void)
 {
 	Suite *s = suite_create("chat");
@@ -521,6 +878,18 @@ Suite *suite_chat(void)
 	tcase_add_test(tc, live_caller_device_failure_ends_call);
 	tcase_add_test(tc, live_caller_hangup_and_bad_config);
 	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
+	tcase_add_test(tc, cli_wav_in_wav_out);
+	tcase_add_test(tc, cli_bad_input);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pulse");
+	tcase_add_checked_fixture(tc, pulse_setup, pulse_teardown);
+	tcase_add_test(tc, pulse_live_call);
+	tcase_add_test(tc, pulse_device_disappears);
+	tcase_set_timeout(tc, 90);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,8 @@
 #include "chat/chat_int.h"
 
 #define LC_WHERE "live caller"
+/* Silence queued for the output at most (see lc_agent_audio). */
+#define LC_QUEUE_MS 100
 /* Half-duplex: an agent frame with a sample above this is sound. */
 #define LC_SOUND_LEVEL 64
 
@@ -42,6 +44,7 @@ struct live_caller {
 	double e_mic, e_out;             /* over the last e_frames with echo */
 	int e_frames, good_blocks;
 	double nlp;                      /* residual gate: energy ratio, 0: off */
+	size_t max_queue;                /* LC_QUEUE_MS in samples */
 	int16_t *quiet;                  /* the room's noise (see mute()) */
 	bool muted;                      /* this frame */
 	/* the caller's speech, from the VAD */
@@ -287,8 +290,15 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 static void lc_agent_audio(struct vagent_caller *c, const struct vagent_frame *f)
 {
 	struct live_caller *lc = (struct live_caller *)c;
-	size_t done = lc->audio.write(lc->audio.ctx, f->samples, f->n);
+	size_t done;
 
+	/* silence only keeps the output going: none is queued beyond
+	 * LC_QUEUE_MS, so a device that took a long run-up does not delay
+	 * every reply by it */
+	if (!has_sound(f->samples, f->n) &&
+	    lc->audio.pending(lc->audio.ctx) > lc->max_queue)
+		return;
+	done = lc->audio.write(lc->audio.ctx, f->samples, f->n);
 	lc->stats.output_dropped += f->n - done;
 	if (lc->echo != VAGENT_ECHO_HALF_DUPLEX)
 		return;
@@ -388,6 +398,7 @@ vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg
 	lc->cap = lc->n + vagent_frame_samples_for(cfg->rate, cfg->max_buffer_ms);
 	lc->hangover = vagent_frame_samples_for(cfg->rate, cfg->half_duplex_hangover_ms);
 	lc->warmup = vagent_frame_samples_for(cfg->rate, cfg->aec_warmup_ms);
+	lc->max_queue = vagent_frame_samples_for(cfg->rate, LC_QUEUE_MS);
 	lc->nlp = cfg->aec_residual_gate_db > 0 ? pow(10, -cfg->aec_residual_gate_db / 10.0) : 0;
 	lc->mic = calloc(lc->cap, sizeof(int16_t));
 	lc->ref = calloc(lc->cap, sizeof(int16_t));
