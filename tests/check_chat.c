@@ -610,8 +610,10 @@ START_TEST(cli_wav_in_wav_out)
 {
 	const char *in = caller_wav(), *out = temp_path("agent.wav"), *rec = temp_path("call");
 	struct run_result r = run_vagent("chat", "--agent", top_path("fixtures/agents/test-store.json"),
-					 "--input", in, "--output", out, "--record", rec, NULL);
+					 "--input", in, "--output", out, "--record", rec,
+					 "--json", temp_path("result.json"), NULL);
 	const char *you;
+	char *json;
 	int16_t *agent;
 	size_t n;
 
@@ -631,6 +633,12 @@ START_TEST(cli_wav_in_wav_out)
 	ck_assert_double_gt(energy(agent, n) / n, 1e4);    /* > -35 dBFS on average */
 	free(agent);
 	check_recording(rec);
+	/* the run result: this call, its turn and hops */
+	json = slurp(temp_path("result.json"));
+	ck_assert_msg(strstr(json, "\"name\":\"chat\"") || strstr(json, "\"name\": \"chat\""),
+		      "%s", json);
+	ck_assert_msg(strstr(json, "\"stt_text\"") && strstr(json, "\"e2e\""), "%s", json);
+	free(json);
 	run_result_free(&r);
 }
 END_TEST
