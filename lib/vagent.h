@@ -3588,6 +3588,11 @@ bool vagent_audio_io_has_reference(const struct vagent_audio_io *io);
 void vagent_audio_io_xruns(const struct vagent_audio_io *io, size_t *in_overruns, size_t *out_underruns);
 /* Stop, write a WAV output, free. NULL: no-op. */
 void vagent_audio_io_free(struct vagent_audio_io *io);
+/* The latencies PortAudio reports for the open device streams (0 for a WAV end), and how
+ * much the echo reference is delayed to line up with the echo (full duplex: input + output
+ * latency; docs/devices.md). Any pointer may be NULL. */
+void vagent_audio_io_latency(const struct vagent_audio_io *io, double *input_ms,
+			     double *output_ms, double *reference_delay_ms);
 /* @@DEVICE-END@@ */
 
 /* ==== @@CHAT@@ — a live call on the mic and speaker (lib/chat;

@@ -80,6 +80,9 @@ static struct vagent_audio_io *open_io(const char *input, const char *output, in
 	cfg.input = input;
 	cfg.output = output;
 	cfg.rate = rate;
+	/* Not the device's lowest: tests share a loaded machine (and run under
+	 * sanitizers), where a late callback would cut the tones. */
+	cfg.latency_ms = 60;
 	ck_assert_msg(vagent_audio_io_open(&cfg, &io, &err) == VAGENT_OK, "%s", err.message);
 	ck_assert_ptr_nonnull(io);
 	return io;
@@ -113,6 +116,8 @@ struct captured {
 
 static void captured_add(struct captured *c, const int16_t *mic, const int16_t *ref, size_t n)
 {
+	if (n == 0)
+		return;
 	if (c->n + n > c->cap) {
 		c->cap = (c->n + n) * 2 + 16000;
 		c->mic = realloc(c->mic, c->cap * sizeof(*c->mic));
@@ -280,6 +285,26 @@ START_TEST(test_bad_configurations)
 }
 END_TEST
 
+START_TEST(test_cli_devices_portaudio_cannot_start)
+{
+	/* A malformed ALSA configuration: PortAudio's ALSA back end fails. */
+	setenv("ALSA_CONFIG_PATH", temp_file("asound.conf", "pcm.broken { type\n"), 1);
+	struct run_result r = run_vagent("devices", NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_msg(strstr(r.err, "vagent: audio: PortAudio cannot start: ") != NULL, "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+	/* A missing one (PortAudio itself would abort). */
+	setenv("ALSA_CONFIG_PATH", temp_path("missing.conf"), 1);
+	r = run_vagent("devices", "--json", "-", NULL);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_msg(strstr(r.err, "vagent: audio: PortAudio cannot start: ALSA_CONFIG_PATH names ") &&
+		      strstr(r.err, "missing.conf") && count_lines(r.err) == 1, "%s", r.err);
+	run_result_free(&r);
+	unsetenv("ALSA_CONFIG_PATH");
+}
+END_TEST
+
 /* ---- real devices through PulseAudio */
 
 static struct pulse_server pulse;
@@ -339,6 +364,38 @@ START_TEST(test_device_list)
 }
 END_TEST
 
+START_TEST(test_cli_devices)
+{
+	NEED_PULSE();
+	struct run_result r = run_vagent("devices", NULL);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_msg(strncmp(r.out, "INDEX  NAME", 11) == 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, " pulse ") && strstr(r.out, " ALSA ") && strstr(r.out, "in,out"),
+		      "%s", r.out);
+	run_result_free(&r);
+
+	const char *path = temp_path("devices.json");
+	r = run_vagent("devices", "--json", path, NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, " pulse ")); /* the table too */
+	run_result_free(&r);
+	char *json = read_file(path, NULL);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_msg(strstr(json, "\"name\":\t\"pulse\"") && strstr(json, "\"host_api\":\t\"ALSA\"") &&
+		      strstr(json, "\"default_input\":\ttrue"), "%s", json);
+	free(json);
+
+	r = run_vagent("devices", "--json", "-", NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_msg(r.out[0] == '{' && !strstr(r.out, "INDEX"), "%s", r.out);
+	run_result_free(&r);
+	r = run_vagent("devices", "extra", NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	run_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_device_selection)
 {
 	NEED_PULSE();
@@ -367,6 +424,10 @@ START_TEST(test_device_selection)
 	ck_assert_ptr_nonnull(strstr(msg, "\"999\""));
 	ck_assert_int_eq(open_fails(temp_path("in.wav"), "nowhere", 16000, msg, sizeof(msg)),
 			 VAGENT_ENOENT);
+	ck_assert_int_eq(open_fails(temp_path("in.wav"), "", 16000, msg, sizeof(msg)),
+			 VAGENT_ENOENT);  /* the WAV input is checked first */
+	ck_assert_int_eq(open_fails("", out, 16000, msg, sizeof(msg)), VAGENT_EINVAL);
+	ck_assert_str_eq(msg, "input device \"\": empty name (see vagent devices)");
 	/* "e" is in "pulse" and "default": an error naming both. */
 	ck_assert_int_eq(open_fails("e", out, 16000, msg, sizeof(msg)), VAGENT_EINVAL);
 	ck_assert_msg(strstr(msg, "\"pulse\"") && strstr(msg, "\"default\"") &&
@@ -443,6 +504,56 @@ START_TEST(test_speaker_round_trip_and_reference)
 }
 END_TEST
 
+START_TEST(test_echo_reference_leads_the_echo)
+{
+	NEED_PULSE();
+	struct vagent_audio_io *io = open_io("pulse", "pulse", 16000);
+	struct captured c = { 0 };
+	size_t n;
+	int16_t *tone = dtmf("3", 16000, &n);
+	struct vagent_dtmf_detector *dm = vagent_dtmf_detector_new(16000);
+	struct vagent_dtmf_detector *dr = vagent_dtmf_detector_new(16000);
+	char dmic[8], dref[8];
+	int64_t on_mic[8], on_ref[8];
+	size_t n_mic = 0, n_ref = 0, fed = 0;
+	double ref_delay_ms = -1;
+
+	pulse_loopback(&pulse, true);   /* the speaker is heard by the mic */
+	ck_assert_int_eq(vagent_audio_io_start(io, NULL), VAGENT_OK);
+	vagent_audio_io_latency(io, NULL, NULL, &ref_delay_ms);
+	ck_assert(ref_delay_ms > 0 && ref_delay_ms <= 500);
+	double t0 = now_s();
+	while (c.n < 3200 && now_s() - t0 < 5) {   /* audio flows */
+		pump(io, &c);
+		pause_ms(10);
+	}
+	ck_assert_uint_eq(vagent_audio_io_write(io, tone, n), n);
+	t0 = now_s();
+	while ((n_mic == 0 || n_ref == 0) && now_s() - t0 < 8) {
+		pump(io, &c);
+		n_ref += vagent_dtmf_detector_feed(dr, c.ref + fed, c.n - fed, dref + n_ref,
+						   on_ref + n_ref, 8 - n_ref);
+		n_mic += vagent_dtmf_detector_feed(dm, c.mic + fed, c.n - fed, dmic + n_mic,
+						   on_mic + n_mic, 8 - n_mic);
+		fed = c.n;
+		pause_ms(10);
+	}
+	ck_assert_uint_eq(n_ref, 1);
+	ck_assert_uint_eq(n_mic, 1);
+	ck_assert_int_eq(dref[0], '3');
+	ck_assert_int_eq(dmic[0], '3');
+	/* The reference comes no later than the echo, and not long before. */
+	int64_t lead = on_mic[0] - on_ref[0];
+	ck_assert_msg(lead >= 0 && lead < 16000 * 3 / 10, "the echo comes %lld samples after "
+		      "the reference", (long long)lead);
+	vagent_dtmf_detector_free(dm);
+	vagent_dtmf_detector_free(dr);
+	captured_free(&c);
+	free(tone);
+	vagent_audio_io_free(io);
+}
+END_TEST
+
 START_TEST(test_source_unloaded_mid_stream)
 {
 	NEED_PULSE();
@@ -489,14 +600,17 @@ Suite *suite_device(void)
 	tcase_add_test(wav, test_wav_input_paced_and_resampled);
 	tcase_add_test(wav, test_wav_output_written_at_free_and_reference);
 	tcase_add_test(wav, test_bad_configurations);
+	tcase_add_test(wav, test_cli_devices_portaudio_cannot_start);
 	suite_add_tcase(s, wav);
 
 	tcase_set_timeout(dev, 30);
 	tcase_add_checked_fixture(dev, pulse_setup, pulse_teardown);
 	tcase_add_test(dev, test_device_list);
+	tcase_add_test(dev, test_cli_devices);
 	tcase_add_test(dev, test_device_selection);
 	tcase_add_test(dev, test_mic_round_trip);
 	tcase_add_test(dev, test_speaker_round_trip_and_reference);
+	tcase_add_test(dev, test_echo_reference_leads_the_echo);
 	tcase_add_test(dev, test_source_unloaded_mid_stream);
 	suite_add_tcase(s, dev);
 	return s;

@@ -24,6 +24,7 @@
 #define RING_SECONDS 2
 #define CHUNK 256                 /* samples per step in callbacks and conversions */
 #define RESAMPLE_QUALITY 5
+#define MAX_REF_DELAY_S 0.5       /* the most the echo reference is delayed */
 /* A started stream whose callback has not run for this long has stalled
  * (the ALSA pulse plugin can block instead of failing when its server or
  * device goes away). */
@@ -35,6 +36,7 @@ struct stream_side {
 	bool capture, play;          /* what this stream does */
 	int in_channels, out_channels;
 	const char *label;           /* the failing device, for errors */
+	size_t dry_samples;          /* silence played since the queue ran dry mid-play */
 };
 
 struct vagent_audio_io {
@@ -58,6 +60,7 @@ struct vagent_audio_io {
 	size_t n_sides;
 	struct vagent__ring in_ring, ref_ring, out_ring;
 	bool ref_from_ring;            /* ref_ring carries what a device played */
+	size_t ref_delay;              /* device samples the reference is delayed by */
 	SpeexResamplerState *rs_in, *rs_ref, *rs_out;
 	int16_t *mic_stage, *ref_stage;     /* converted, at `rate` */
 	size_t mic_n, ref_n, stage_cap;
@@ -106,6 +109,25 @@ static void fail(struct vagent_audio_io *io, const char *label, const char *what
 
 /* ---- the PortAudio callback */
 
+/*
+ * An underrun is the output running dry in the middle of playing: the
+ * queue emptied and more came within UNDERRUN_GAP_MS (the writer was late).
+ * A longer silence is the end of one utterance and the start of another.
+ */
+#define UNDERRUN_GAP_MS 100
+
+static void count_underrun(struct vagent_audio_io *io, struct stream_side *side, size_t got,
+			   size_t want)
+{
+	if (got > 0 && side->dry_samples > 0) {
+		if (side->dry_samples < (size_t)(io->dev_rate * UNDERRUN_GAP_MS / 1000))
+			atomic_fetch_add(&io->underruns, 1);
+		side->dry_samples = 0;
+	}
+	if (got < want && (got > 0 || side->dry_samples > 0))
+		side->dry_samples += want - got;
+}
+
 static int stream_callback(const void *input, void *output, unsigned long frames,
 			   const PaStreamCallbackTimeInfo *time_info,
 			   PaStreamCallbackFlags flags, void *user)
@@ -126,10 +148,8 @@ static int stream_callback(const void *input, void *output, unsigned long frames
 		size_t n = frames - done > CHUNK ? CHUNK : frames - done;
 
 		if (side->play) {
-			size_t queued = vagent__ring_fill(&io->out_ring);
 			size_t got = vagent__ring_read(&io->out_ring, played, n);
-			if (got < n && queued > 0)
-				atomic_fetch_add(&io->underruns, 1);
+			count_underrun(io, side, got, n);
 			memset(played + got, 0, (n - got) * sizeof(*played));
 			for (size_t i = 0; i < n; i++)
 				for (int c = 0; c < side->out_channels; c++)
@@ -273,6 +293,34 @@ static vagent_status open_stream(struct vagent_audio_io *io, struct stream_side 
 	return VAGENT_OK;
 }
 
+/*
+ * In a full-duplex stream the callback gets the input captured about
+ * inputLatency ago and writes output that sounds about outputLatency later:
+ * an echo of what it writes now comes back in the input of a callback
+ * (inputLatency + outputLatency) later. Delaying the reference by that much
+ * (silence first) lines it up with the echo, up to what the device or the
+ * sound server adds beyond what PortAudio reports.
+ */
+static void delay_reference(struct vagent_audio_io *io)
+{
+	const PaStreamInfo *info = Pa_GetStreamInfo(io->sides[0].stream);
+	int16_t zeros[CHUNK] = { 0 };
+
+	if (!info)
+		return;
+	double delay_s = info->inputLatency + info->outputLatency;
+	if (!(delay_s > 0))
+		return;
+	if (delay_s > MAX_REF_DELAY_S)
+		delay_s = MAX_REF_DELAY_S;
+	io->ref_delay = (size_t)(delay_s * io->dev_rate + 0.5);
+	for (size_t left = io->ref_delay; left > 0;) {
+		size_t n = left < CHUNK ? left : CHUNK;
+		vagent__ring_write(&io->ref_ring, zeros, n);
+		left -= n;
+	}
+}
+
 static SpeexResamplerState *new_resampler(double from, double to)
 {
 	int e = 0;
@@ -320,7 +368,9 @@ static vagent_status open_devices(struct vagent_audio_io *io,
 		io->dev_rate = io->rate; /* separate streams share one conversion rate */
 
 	size_t ring = (size_t)(io->dev_rate * RING_SECONDS);
-	if (!vagent__ring_init(&io->in_ring, ring) || !vagent__ring_init(&io->ref_ring, ring) ||
+	/* The reference ring also holds the delay that lines it up (below). */
+	if (!vagent__ring_init(&io->in_ring, ring) ||
+	    !vagent__ring_init(&io->ref_ring, ring + (size_t)(io->dev_rate * MAX_REF_DELAY_S)) ||
 	    !vagent__ring_init(&io->out_ring, ring))
 		return vagent__error_set(err, VAGENT_ENOMEM, "audio", "out of memory");
 	io->rs_in = new_resampler(io->dev_rate, io->rate);
@@ -336,7 +386,10 @@ static vagent_status open_devices(struct vagent_audio_io *io,
 		io->sides[0] = (struct stream_side){ .capture = true, .play = true,
 						     .label = io->in_name };
 		io->n_sides = 1;
-		return open_stream(io, &io->sides[0], cfg, in_dev, out_dev, err);
+		st = open_stream(io, &io->sides[0], cfg, in_dev, out_dev, err);
+		if (st == VAGENT_OK)
+			delay_reference(io);
+		return st;
 	}
 	if (want_in)
 		io->sides[io->n_sides++] = (struct stream_side){ .capture = true, .label = io->in_name };
@@ -421,25 +474,28 @@ vagent_status vagent_audio_io_start(struct vagent_audio_io *io, struct vagent_er
 
 /* ---- reading and writing (the loop thread) */
 
-/* Drain a device ring through `rs` into a stage at the call rate. */
-static void convert_ring(struct vagent__ring *ring, SpeexResamplerState *rs,
-			 int16_t *stage, size_t *stage_n, size_t stage_cap, size_t limit)
+/* Drain up to `limit` samples of a device ring through `rs` into a stage at
+ * the call rate; returns how many were taken from the ring. */
+static size_t convert_ring(struct vagent__ring *ring, SpeexResamplerState *rs,
+			   int16_t *stage, size_t *stage_n, size_t stage_cap, size_t limit)
 {
 	int16_t in[CHUNK];
+	size_t taken = 0;
 
-	while (limit > 0) {
+	while (taken < limit) {
 		size_t room = stage_cap - *stage_n;
-		size_t want = CHUNK < limit ? CHUNK : limit;
+		size_t want = limit - taken < CHUNK ? limit - taken : CHUNK;
 		if (room < CHUNK + 16)
 			break;
 		size_t got = vagent__ring_read(ring, in, want);
 		if (got == 0)
 			break;
-		limit -= got;
+		taken += got;
 		spx_uint32_t in_len = (spx_uint32_t)got, out_len = (spx_uint32_t)room;
 		speex_resampler_process_int(rs, 0, in, &in_len, stage + *stage_n, &out_len);
 		*stage_n += out_len;
 	}
+	return taken;
 }
 
 static void stage_take(int16_t *stage, size_t *stage_n, int16_t *dst, size_t n)
@@ -497,13 +553,12 @@ size_t vagent_audio_io_read(struct vagent_audio_io *io, int16_t *mic, int16_t *r
 				     io->stage_cap, (size_t)-1);
 	} else {
 		if (io->duplex) {
-			/* Both rings were filled in lockstep: convert equal counts. */
-			size_t avail = vagent__ring_fill(&io->in_ring);
-			convert_ring(&io->in_ring, io->rs_in, io->mic_stage, &io->mic_n,
-				     io->stage_cap, avail);
-			size_t consumed = avail - vagent__ring_fill(&io->in_ring);
+			/* Both rings were filled in lockstep (the reference ahead by
+			 * its delay): convert equal counts. */
+			size_t taken = convert_ring(&io->in_ring, io->rs_in, io->mic_stage,
+						    &io->mic_n, io->stage_cap, (size_t)-1);
 			convert_ring(&io->ref_ring, io->rs_ref, io->ref_stage, &io->ref_n,
-				     io->stage_cap, consumed);
+				     io->stage_cap, taken);
 		} else {
 			convert_ring(&io->in_ring, io->rs_in, io->mic_stage, &io->mic_n,
 				     io->stage_cap, (size_t)-1);
@@ -615,6 +670,28 @@ void vagent_audio_io_xruns(const struct vagent_audio_io *io, size_t *in_overruns
 		*in_overruns = io ? atomic_load(&io->overruns) : 0;
 	if (out_underruns)
 		*out_underruns = io ? atomic_load(&io->underruns) : 0;
+}
+
+void vagent_audio_io_latency(const struct vagent_audio_io *io, double *input_ms,
+			     double *output_ms, double *reference_delay_ms)
+{
+	double in = 0, out = 0;
+
+	for (size_t i = 0; io && i < io->n_sides; i++) {
+		const PaStreamInfo *info = Pa_GetStreamInfo(io->sides[i].stream);
+		if (!info)
+			continue;
+		if (io->sides[i].capture)
+			in = info->inputLatency * 1000;
+		if (io->sides[i].play)
+			out = info->outputLatency * 1000;
+	}
+	if (input_ms)
+		*input_ms = in;
+	if (output_ms)
+		*output_ms = out;
+	if (reference_delay_ms)
+		*reference_delay_ms = io && io->dev_rate > 0 ? io->ref_delay * 1000.0 / io->dev_rate : 0;
 }
 
 static void write_wav_output(struct vagent_audio_io *io)

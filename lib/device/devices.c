@@ -6,11 +6,13 @@
 #include "device/device_int.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <portaudio.h>
 
@@ -63,12 +65,43 @@ static void silence_backends(void)
 	}
 }
 
+/*
+ * PortAudio 19.6 aborts (an assertion in its ALSA back end) when a file
+ * ALSA_CONFIG_PATH names is missing: refuse that first. ALSA splits the
+ * list at ':' and spaces.
+ */
+static vagent_status check_alsa_config_path(struct vagent_error *err, const char *where)
+{
+	const char *list = getenv("ALSA_CONFIG_PATH");
+	char path[4096];
+
+	if (!list)
+		return VAGENT_OK;
+	for (const char *c = list; *c;) {
+		size_t len = strcspn(c, ": ");
+		if (len > 0 && len < sizeof(path)) {
+			memcpy(path, c, len);
+			path[len] = '\0';
+			if (access(path, R_OK) != 0)
+				return vagent__error_set(err, VAGENT_EIO, where,
+							 "PortAudio cannot start: ALSA_CONFIG_PATH names "
+							 "%s: %s", path, strerror(errno));
+		}
+		c += len;
+		if (*c)
+			c++;
+	}
+	return VAGENT_OK;
+}
+
 vagent_status vagent__pa_acquire(struct vagent_error *err, const char *where)
 {
 	vagent_status st = VAGENT_OK;
 
 	pthread_mutex_lock(&pa_lock);
-	if (pa_users == 0) {
+	if (pa_users == 0)
+		st = check_alsa_config_path(err, where);
+	if (pa_users == 0 && st == VAGENT_OK) {
 		silence_backends();
 		PaError e = Pa_Initialize();
 		if (e != paNoError)
@@ -178,6 +211,9 @@ vagent_status vagent__device_find(const char *spec, bool input, int *index,
 		snprintf(name, name_size, "%s", Pa_GetDeviceInfo(d)->name);
 		return VAGENT_OK;
 	}
+	if (!*spec)
+		return vagent__error_set(err, VAGENT_EINVAL, NULL,
+					 "%s device \"\": empty name (see vagent devices)", role);
 	if (all_digits(spec)) {
 		long d = strtol(spec, NULL, 10);
 		if (strlen(spec) > 6 || d >= count)

@@ -8,6 +8,13 @@
  * ("not intended to be run as root") and runs. ALSA_CONFIG_PATH points at
  * DIR/asound.conf, which defines just "pulse" and "default" (type pulse),
  * so PortAudio lists exactly those two devices.
+ *
+ * Both devices are fifos. The rig's thread writes the mic's, one 20 ms
+ * chunk per tick of the wall clock (the source plays at the pace it is
+ * fed); the speaker's is clocked by the server (use_system_clock_for_timing)
+ * and drained each tick. A null sink would do for the speaker, but it
+ * renders in blocks of up to 2 s until a client asks for less, which stalls
+ * the first stream for up to 2 s.
  */
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 #include "support/pulse.h"
@@ -28,6 +35,11 @@
 
 #define CHUNK_MS 20
 #define CHUNK_SAMPLES (PULSE_RATE * CHUNK_MS / 1000)
+/* The mic's fifo: one page, 128 ms at 16 kHz, so what waits in it stays
+ * short. The speaker's: 1 s, so that the server never finds it full when
+ * the rig's thread is late on a loaded machine (it would drop audio). */
+#define MIC_FIFO_BYTES 4096
+#define SPEAKER_FIFO_BYTES 32768
 
 bool pulse_tests_disabled(void)
 {
@@ -87,38 +99,80 @@ static bool run_tool(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static void *feeder_main(void *arg)
+/* Keep what the speaker played while capturing (lock held). */
+static void keep_capture(struct pulse_server *ps, const int16_t *s, size_t n)
+{
+	if (!ps->capturing || n == 0)
+		return;
+	if (ps->cap_n + n > ps->cap_size) {
+		size_t size = ps->cap_size ? ps->cap_size * 2 : PULSE_RATE * 4;
+		while (size < ps->cap_n + n)
+			size *= 2;
+		int16_t *p = realloc(ps->cap, size * sizeof(*p));
+		if (!p)
+			return;
+		ps->cap = p;
+		ps->cap_size = size;
+	}
+	memcpy(ps->cap + ps->cap_n, s, n * sizeof(*s));
+	ps->cap_n += n;
+}
+
+static void *clock_main(void *arg)
 {
 	struct pulse_server *ps = arg;
-	int16_t chunk[CHUNK_SAMPLES];
+	int16_t mic[CHUNK_SAMPLES], speaker[CHUNK_SAMPLES];
 	struct timespec next;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
+		/* The speaker, clocked by the server (use_system_clock_for_timing):
+		 * take whatever it wrote (into the loop back to the mic when on). */
+		for (;;) {
+			ssize_t r = read(ps->speaker_fd, speaker, sizeof(speaker));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 2)
+				break;
+			size_t got = (size_t)r / 2;
+			pthread_mutex_lock(&ps->lock);
+			keep_capture(ps, speaker, got);
+			for (size_t i = 0; ps->loopback && i < got && ps->loop_n < PULSE_LOOP_MAX; i++)
+				ps->loop[ps->loop_n++] = speaker[i];
+			pthread_mutex_unlock(&ps->lock);
+		}
 		pthread_mutex_lock(&ps->lock);
-		if (ps->feed_stop) {
+		if (ps->stop) {
 			pthread_mutex_unlock(&ps->lock);
 			break;
 		}
 		size_t n = ps->feed_n - ps->feed_pos;
 		if (n > CHUNK_SAMPLES)
 			n = CHUNK_SAMPLES;
-		memcpy(chunk, ps->feed + ps->feed_pos, n * sizeof(*chunk));
-		memset(chunk + n, 0, (CHUNK_SAMPLES - n) * sizeof(*chunk));
+		if (n)
+			memcpy(mic, ps->feed + ps->feed_pos, n * sizeof(*mic));
+		memset(mic + n, 0, (CHUNK_SAMPLES - n) * sizeof(*mic));
 		ps->feed_pos += n;
-		pthread_cond_broadcast(&ps->cond);
+		size_t k = ps->loop_n < CHUNK_SAMPLES ? ps->loop_n : CHUNK_SAMPLES;
+		for (size_t i = 0; i < k; i++) {
+			int v = mic[i] + ps->loop[i];
+			mic[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		}
+		memmove(ps->loop, ps->loop + k, (ps->loop_n - k) * sizeof(*ps->loop));
+		ps->loop_n -= k;
 		pthread_mutex_unlock(&ps->lock);
 
-		/* Non-blocking: while nobody records from the source, PulseAudio
-		 * stops reading the fifo and the chunk is lost, as a microphone's
-		 * sound is when nobody listens. */
+		/* Non-blocking (a chunk's write is atomic): while nobody records,
+		 * PulseAudio stops reading the fifo and the chunk is lost, as a
+		 * microphone's sound is when nobody listens; a gone module
+		 * (EPIPE) is skipped. */
 		ssize_t w;
 		do
-			w = write(ps->fifo_fd, chunk, sizeof(chunk));
+			w = write(ps->mic_fd, mic, sizeof(mic));
 		while (w < 0 && errno == EINTR);
-		if (w < 0 && errno != EAGAIN)
-			return NULL;   /* the source is gone */
-		/* A real microphone: one chunk every CHUNK_MS of wall time. */
+
+		/* Real time: one chunk each way every CHUNK_MS of wall time (a
+		 * late tick is followed at once by the next). */
 		next.tv_nsec += CHUNK_MS * 1000000L;
 		if (next.tv_nsec >= 1000000000L) {
 			next.tv_sec++;
@@ -130,26 +184,40 @@ static void *feeder_main(void *arg)
 	return NULL;
 }
 
+static int open_fifo(const char *dir, const char *name, int flags, int size)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "pulse: %s: %s\n", path, strerror(errno));
+	else
+		fcntl(fd, F_SETPIPE_SZ, size);
+	return fd;
+}
+
 bool pulse_start(struct pulse_server *ps, const char *dir)
 {
 	char path[700], script[2048], socket_path[700];
 
 	memset(ps, 0, sizeof(*ps));
-	ps->fifo_fd = -1;
-	ps->parec_fd = -1;
+	ps->mic_fd = ps->speaker_fd = -1;
 	snprintf(ps->dir, sizeof(ps->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/run", dir);
 	mkdir(path, 0700);
 	snprintf(socket_path, sizeof(socket_path), "%s/run/native", dir);
 
 	snprintf(script, sizeof(script),
-		 "load-module module-null-sink sink_name=vagent_speaker format=s16le rate=%d channels=1\n"
-		 "load-module module-pipe-source source_name=vagent_mic file=%s/mic.fifo format=s16le rate=%d channels=1\n"
+		 "load-module module-pipe-sink sink_name=vagent_speaker file=%s/speaker.fifo "
+		 "format=s16le rate=%d channels=1 use_system_clock_for_timing=yes\n"
+		 "load-module module-pipe-source source_name=vagent_mic file=%s/mic.fifo "
+		 "format=s16le rate=%d channels=1\n"
 		 "set-default-sink vagent_speaker\n"
 		 "set-default-source vagent_mic\n"
 		 /* last: clients can connect once everything is there */
 		 "load-module module-native-protocol-unix auth-anonymous=1 socket=%s\n",
-		 PULSE_RATE, dir, PULSE_RATE, socket_path);
+		 dir, PULSE_RATE, dir, PULSE_RATE, socket_path);
 	snprintf(path, sizeof(path), "%s/default.pa", dir);
 	char asound[700], client[700];
 	snprintf(asound, sizeof(asound), "%s/asound.conf", dir);
@@ -216,24 +284,17 @@ bool pulse_start(struct pulse_server *ps, const char *dir)
 		pulse_stop(ps);
 		return false;
 	}
-	snprintf(path, sizeof(path), "%s/mic.fifo", dir);
-	ps->fifo_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ps->fifo_fd < 0) {
-		fprintf(stderr, "pulse: %s: %s\n", path, strerror(errno));
-		pulse_stop(ps);
-		return false;
-	}
-	/* A small pipe (one page, 128 ms at 16 kHz) keeps what waits in it
-	 * short, so what is fed reaches the source without a backlog. */
-	fcntl(ps->fifo_fd, F_SETPIPE_SZ, 4096);
 	signal(SIGPIPE, SIG_IGN);
+	ps->mic_fd = open_fifo(dir, "mic.fifo", O_WRONLY, MIC_FIFO_BYTES);
+	ps->speaker_fd = open_fifo(dir, "speaker.fifo", O_RDONLY, SPEAKER_FIFO_BYTES);
 	pthread_mutex_init(&ps->lock, NULL);
-	pthread_cond_init(&ps->cond, NULL);
-	if (pthread_create(&ps->feeder, NULL, feeder_main, ps) != 0) {
+	if (ps->mic_fd < 0 || ps->speaker_fd < 0 ||
+	    pthread_create(&ps->clock, NULL, clock_main, ps) != 0) {
+		pthread_mutex_destroy(&ps->lock);
 		pulse_stop(ps);
 		return false;
 	}
-	ps->feeder_running = true;
+	ps->clock_running = true;
 	return true;
 }
 
@@ -263,78 +324,20 @@ bool pulse_feed_done(struct pulse_server *ps)
 	return done;
 }
 
-static void *reader_main(void *arg)
+void pulse_loopback(struct pulse_server *ps, bool on)
 {
-	struct pulse_server *ps = arg;
-	char buf[4096];
-	size_t carry = 0;
-
-	for (;;) {
-		ssize_t r = read(ps->parec_fd, buf + carry, sizeof(buf) - carry);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		size_t bytes = carry + (size_t)r, samples = bytes / 2;
-		pthread_mutex_lock(&ps->lock);
-		if (ps->cap_n + samples > ps->cap_size) {
-			size_t size = ps->cap_size ? ps->cap_size * 2 : PULSE_RATE * 4;
-			while (size < ps->cap_n + samples)
-				size *= 2;
-			int16_t *p = realloc(ps->cap, size * sizeof(*p));
-			if (p) {
-				ps->cap = p;
-				ps->cap_size = size;
-			}
-		}
-		if (ps->cap_n + samples <= ps->cap_size) {
-			memcpy(ps->cap + ps->cap_n, buf, samples * 2);
-			ps->cap_n += samples;
-		}
-		pthread_mutex_unlock(&ps->lock);
-		carry = bytes % 2;
-		if (carry)
-			buf[0] = buf[bytes - 1];
-	}
-	return NULL;
+	pthread_mutex_lock(&ps->lock);
+	ps->loopback = on;
+	ps->loop_n = 0;
+	pthread_mutex_unlock(&ps->lock);
 }
 
 bool pulse_capture_start(struct pulse_server *ps)
 {
-	int fds[2];
-	char rate[32];
-
-	if (pipe(fds) != 0)
-		return false;
-	snprintf(rate, sizeof(rate), "--rate=%d", PULSE_RATE);
-	char *argv[] = { "parec", "-d", "vagent_speaker.monitor", "--raw", "--format=s16le",
-			 rate, "--channels=1", "--latency-msec=10", NULL };
-	ps->parec = fork();
-	if (ps->parec < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return false;
-	}
-	if (ps->parec == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(fds[1], 1);
-		dup2(null, 2);
-		close(fds[0]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	ps->parec_fd = fds[0];
-	if (pthread_create(&ps->reader, NULL, reader_main, ps) != 0) {
-		kill(ps->parec, SIGKILL);
-		waitpid(ps->parec, NULL, 0);
-		close(ps->parec_fd);
-		ps->parec = 0;
-		return false;
-	}
+	pthread_mutex_lock(&ps->lock);
 	ps->capturing = true;
+	ps->cap_n = 0;
+	pthread_mutex_unlock(&ps->lock);
 	return true;
 }
 
@@ -348,21 +351,13 @@ size_t pulse_capture_count(struct pulse_server *ps)
 
 int16_t *pulse_capture_stop(struct pulse_server *ps, size_t *n)
 {
-	int16_t *out;
-
-	if (ps->capturing) {
-		kill(ps->parec, SIGTERM);
-		waitpid(ps->parec, NULL, 0);
-		pthread_join(ps->reader, NULL);
-		close(ps->parec_fd);
-		ps->parec_fd = -1;
-		ps->parec = 0;
-		ps->capturing = false;
-	}
-	out = ps->cap;
+	pthread_mutex_lock(&ps->lock);
+	int16_t *out = ps->cap;
 	*n = ps->cap_n;
+	ps->capturing = false;
 	ps->cap = NULL;
 	ps->cap_n = ps->cap_size = 0;
+	pthread_mutex_unlock(&ps->lock);
 	return out;
 }
 
@@ -381,27 +376,24 @@ bool pulse_unload_source(struct pulse_server *ps)
 bool pulse_unload_sink(struct pulse_server *ps)
 {
 	(void)ps;
-	return unload("module-null-sink");
+	return unload("module-pipe-sink");
 }
 
 void pulse_stop(struct pulse_server *ps)
 {
-	if (ps->capturing) {
-		size_t n;
-		free(pulse_capture_stop(ps, &n));
-	}
-	if (ps->feeder_running) {
+	if (ps->clock_running) {
 		pthread_mutex_lock(&ps->lock);
-		ps->feed_stop = true;
+		ps->stop = true;
 		pthread_mutex_unlock(&ps->lock);
-		pthread_join(ps->feeder, NULL);
-		ps->feeder_running = false;
+		pthread_join(ps->clock, NULL);
+		ps->clock_running = false;
 		pthread_mutex_destroy(&ps->lock);
-		pthread_cond_destroy(&ps->cond);
 	}
-	if (ps->fifo_fd >= 0)
-		close(ps->fifo_fd);
-	ps->fifo_fd = -1;
+	if (ps->mic_fd >= 0)
+		close(ps->mic_fd);
+	if (ps->speaker_fd >= 0)
+		close(ps->speaker_fd);
+	ps->mic_fd = ps->speaker_fd = -1;
 	if (ps->daemon > 0) {
 		int status;
 		kill(ps->daemon, SIGTERM);
@@ -418,6 +410,7 @@ void pulse_stop(struct pulse_server *ps)
 		ps->daemon = 0;
 	}
 	free(ps->feed);
-	ps->feed = NULL;
-	ps->feed_n = ps->feed_pos = 0;
+	free(ps->cap);
+	ps->feed = ps->cap = NULL;
+	ps->feed_n = ps->feed_pos = ps->cap_n = ps->cap_size = 0;
 }

@@ -1,8 +1,9 @@
 /*
- * pulse.h — a private PulseAudio server for the device tests: a null sink
- * "vagent_speaker" (its monitor captured by parec) and a pipe source
- * "vagent_mic" fed from the test, reached by PortAudio through ALSA's pulse
- * plugin (docs/devices.md, "The PulseAudio test rig").
+ * pulse.h — a private PulseAudio server for the device tests: a pipe sink
+ * "vagent_speaker" and a pipe source "vagent_mic", both clocked in real time
+ * by the rig's thread (it plays the microphone and the listener), reached
+ * by PortAudio through ALSA's pulse plugin (docs/devices.md, "The
+ * PulseAudio test rig").
  */
 #ifndef VAGENT_TESTS_PULSE_H
 #define VAGENT_TESTS_PULSE_H
@@ -14,25 +15,24 @@
 #include <sys/types.h>
 
 #define PULSE_RATE 16000   /* the mic fifo's and the capture's rate (mono s16le) */
+#define PULSE_LOOP_MAX (PULSE_RATE / 2)
 
 struct pulse_server {
 	char dir[512];           /* the rig's files: run/, mic.fifo, pulse.log, asound.conf */
 	pid_t daemon;
 
-	/* the mic feeder: writes queued audio, then silence, in real time */
-	pthread_t feeder;
-	bool feeder_running;
+	/* the clock thread: every 20 ms it writes the mic's next chunk (what
+	 * was fed, else silence) and reads the speaker's (kept while capturing) */
+	pthread_t clock;
+	bool clock_running;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	int16_t *feed;
 	size_t feed_n, feed_pos;
-	bool feed_stop;
-	int fifo_fd;
-
-	/* the sink monitor's capture */
-	pid_t parec;
-	int parec_fd;
-	pthread_t reader;
+	bool stop;
+	int mic_fd, speaker_fd;
+	bool loopback;
+	int16_t loop[PULSE_LOOP_MAX];   /* speaker audio on its way to the mic */
+	size_t loop_n;
 	bool capturing;
 	int16_t *cap;
 	size_t cap_n, cap_size;
@@ -55,12 +55,16 @@ bool pulse_feed(struct pulse_server *ps, const int16_t *s, size_t n);
 /* Whether everything fed has been written to the fifo. */
 bool pulse_feed_done(struct pulse_server *ps);
 
-/* Record vagent_speaker's monitor (16 kHz mono) until _stop, which returns
- * the samples (malloc'd; *n their count). */
+/* Record what vagent_speaker plays (16 kHz mono) until _stop, which
+ * returns the samples (malloc'd; *n their count). */
 bool pulse_capture_start(struct pulse_server *ps);
 int16_t *pulse_capture_stop(struct pulse_server *ps, size_t *n);
-/* Samples captured so far (the reader thread keeps appending). */
+/* Samples captured so far (the clock thread keeps appending). */
 size_t pulse_capture_count(struct pulse_server *ps);
+
+/* An acoustic echo: what the speaker plays is added to the mic (one tick,
+ * 20 ms, later), or not (the default). */
+void pulse_loopback(struct pulse_server *ps, bool on);
 
 /* Unload the mic or speaker module (a device disappearing). */
 bool pulse_unload_source(struct pulse_server *ps);
