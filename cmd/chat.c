@@ -495,9 +495,8 @@ int cmd_chat(int argc, char **argv)
 	sa.sa_flags = SA_RESETHAND;     /* a second Ctrl-C kills */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_sa);
-	st = vagent_audio_io_start(io, &err);
-	if (st == VAGENT_OK)
-		st = vagent_session_run(&cfg, VAGENT_CLOCK_REAL, &run->session, &err);
+	/* the live caller starts the devices at the call's first frame */
+	st = vagent_session_run(&cfg, VAGENT_CLOCK_REAL, &run->session, &err);
 	if (vagent_live_caller_status(run->caller, &dev_err) != VAGENT_OK) {
 		device_failed = true;
 		snprintf(failure, sizeof(failure), "%s", dev_err.message);

@@ -3620,7 +3620,7 @@ void vagent_echo_canceller_free(struct vagent_echo_canceller *ec);
 /* Where a live caller's audio comes from and goes to, when it is not a
  * vagent_audio_io (a simulated room in the echo bench, a test's fake):
  * the same semantics as vagent_audio_io_read/_write/_pending/_input_eof/
- * _status/_has_reference. input_eof and status may be NULL. */
+ * _status/_has_reference/_start. input_eof, status and start may be NULL. */
 struct vagent_live_audio {
 	void *ctx;
 	size_t (*read)(void *ctx, int16_t *mic, int16_t *ref, size_t max);
@@ -3629,6 +3629,8 @@ struct vagent_live_audio {
 	bool (*input_eof)(void *ctx);
 	vagent_status (*status)(void *ctx, struct vagent_error *err);
 	bool has_reference;
+	/* Called before the first frame is read (may be NULL). */
+	vagent_status (*start)(void *ctx, struct vagent_error *err);
 };
 
 /* How a live caller keeps the agent from hearing itself (docs/chat.md). */
@@ -3645,8 +3647,8 @@ const char *vagent_echo_mode_name(vagent_echo_mode m);
 
 struct vagent_live_caller_config {
 	int rate;                     /* the call's rate: 8000 or 16000 */
-	struct vagent_audio_io *io;   /* the devices, opened and started (not
-				       * owned); NULL: `audio` */
+	struct vagent_audio_io *io;   /* the devices, opened (not owned); the
+				       * first frame starts them; NULL: `audio` */
 	struct vagent_live_audio audio;
 	vagent_echo_mode echo;        /* AUTO */
 	int aec_tail_ms;              /* 250 */

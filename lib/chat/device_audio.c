@@ -24,6 +24,11 @@ static bool io_input_eof(void *ctx)
 	return vagent_audio_io_input_eof(ctx);
 }
 
+static vagent_status io_start(void *ctx, struct vagent_error *err)
+{
+	return vagent_audio_io_start(ctx, err);
+}
+
 static vagent_status io_status(void *ctx, struct vagent_error *err)
 {
 	return vagent_audio_io_status(ctx, err);
@@ -39,6 +44,7 @@ vagent_status vagent__chat_io_audio(struct vagent_audio_io *io, struct vagent_li
 	out->pending = io_pending;
 	out->input_eof = io_input_eof;
 	out->status = io_status;
+	out->start = io_start;
 	out->has_reference = vagent_audio_io_has_reference(io);
 	return VAGENT_OK;
 }

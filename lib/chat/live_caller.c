@@ -56,6 +56,7 @@ struct live_caller {
 	int64_t agent_quiet_since;
 	bool eof;
 	int64_t eof_at;
+	bool started;
 	/* the failure that ended the call */
 	vagent_status failure;
 	char failure_msg[sizeof(((struct vagent_error *)0)->message)];
@@ -210,6 +211,17 @@ static vagent_status lc_frame(struct vagent_caller *c, struct vagent_frame *f,
 		return VAGENT_EOS;
 	if (lc->failure != VAGENT_OK)
 		return lc->failure;
+	if (!lc->started && lc->audio.start) {
+		/* the devices start with the call, not while the engines load */
+		vagent_status st = lc->audio.start(lc->audio.ctx, &err);
+
+		if (st != VAGENT_OK) {
+			lc->failure = st;
+			snprintf(lc->failure_msg, sizeof(lc->failure_msg), "%s", err.message);
+			return st;
+		}
+	}
+	lc->started = true;
 	if (lc->audio.status) {
 		vagent_status st = lc->audio.status(lc->audio.ctx, &err);
 
