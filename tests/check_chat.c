@@ -567,13 +567,13 @@ static int16_t *load_mono(const char *path, size_t *n)
 /* The recorded call folder: call.json with a caller turn saying what the
  * recogniser heard and an agent turn, call.wav stereo with the caller on
  * the left (louder there during the caller's turn). */
-static void check_recording(const char *dir)
+static void check_recording(const char *dir, bool need_order)
 {
 	char path[4096];
 	char *json;
 	struct vagent_recorded_call *call = NULL;
 	struct vagent_error err;
-	bool caller = false, agent = false;
+	bool caller = false, agent = false, heard_order = false;
 
 	snprintf(path, sizeof(path), "%s/call.json", dir);
 	json = slurp(path);
@@ -591,8 +591,7 @@ static void check_recording(const char *dir)
 			continue;
 		}
 		caller = true;
-		ck_assert_ptr_nonnull(t->text);
-		ck_assert_msg(strstr(t->text, "order"), "caller turn: %s", t->text);
+		heard_order |= t->text && strstr(t->text, "order");
 		ck_assert_ptr_nonnull(call->agent_audio);
 		for (size_t k = a; k < b && k < call->caller_audio->frames; k++) {
 			left += call->caller_audio->samples[k] * call->caller_audio->samples[k];
@@ -603,6 +602,7 @@ static void check_recording(const char *dir)
 	}
 	ck_assert(caller);
 	ck_assert(agent);
+	ck_assert_msg(heard_order || !need_order, "no caller turn says \"order\"");
 	vagent_recorded_call_free(call);
 }
 
@@ -632,7 +632,7 @@ START_TEST(cli_wav_in_wav_out)
 	ck_assert_uint_gt(n, RATE);
 	ck_assert_double_gt(energy(agent, n) / n, 1e4);    /* > -35 dBFS on average */
 	free(agent);
-	check_recording(rec);
+	check_recording(rec, true);
 	/* the run result: this call, its turn and hops */
 	json = slurp(temp_path("result.json"));
 	ck_assert_msg(strstr(json, "\"name\":\"chat\"") || strstr(json, "\"name\": \"chat\""),
@@ -859,7 +859,8 @@ START_TEST(pulse_live_call)
 	ck_assert_msg(strstr(out, "\nyou:   ") && strstr(strstr(out, "\nyou:   "), "order"),
 		      "%s", out);
 	ck_assert_msg(strstr(out, " \xc2\xb7 e2e "), "%s", out);
-	check_recording(temp_path("call"));
+	/* a caller cut in on the greeting may split its words over turns */
+	check_recording(temp_path("call"), false);
 	free(pulse_capture_stop(&pulse, &n));
 	free(out);
 	free(err);
