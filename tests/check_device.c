@@ -504,6 +504,49 @@ START_TEST(test_speaker_round_trip_and_reference)
 }
 END_TEST
 
+START_TEST(test_wav_input_device_output)
+{
+	NEED_PULSE();
+	const char *in = temp_path("caller.wav");
+	write_sine(in, 16000, 0, 3.0);            /* 3 s of silence */
+	struct vagent_audio_io *io = open_io(in, "pulse", 16000);
+	struct captured c = { 0 };
+	size_t n;
+	int16_t *tones = dtmf("47", 16000, &n);
+	char got[16] = "";
+
+	ck_assert(!vagent_audio_io_has_reference(io));  /* separate streams */
+	ck_assert(pulse_capture_start(&pulse));
+	ck_assert_int_eq(vagent_audio_io_start(io, NULL), VAGENT_OK);
+	ck_assert_uint_eq(vagent_audio_io_write(io, tones, n), n);
+	double t0 = now_s();
+	while (vagent_audio_io_pending(io) > 0 && now_s() - t0 < 8) {
+		pump(io, &c);
+		pause_ms(10);
+	}
+	size_t until = pulse_capture_count(&pulse) + PULSE_RATE / 2;
+	while (pulse_capture_count(&pulse) < until && now_s() - t0 < 8) {
+		pump(io, &c);
+		pause_ms(10);
+	}
+	size_t cap_n;
+	int16_t *cap = pulse_capture_stop(&pulse, &cap_n);
+	ck_assert_uint_eq(detect(cap, cap_n, PULSE_RATE, got, sizeof(got), NULL), 2);
+	ck_assert_str_eq(got, "47");
+	/* The reference: what the output stream played, next to the file's
+	 * samples as they were read (a stall of the output's callback longer
+	 * than the reference's cushion may cut a tone in two: "447"). */
+	ck_assert_uint_ge(detect(c.ref, c.n, 16000, got, sizeof(got), NULL), 2);
+	ck_assert_msg(strspn(got, "4") >= 1 && strspn(got, "4") + strspn(got + strspn(got, "4"), "7") ==
+		      strlen(got), "reference digits \"%s\"", got);
+	ck_assert_uint_eq(detect(c.mic, c.n, 16000, got, sizeof(got), NULL), 0);
+	free(cap);
+	captured_free(&c);
+	free(tones);
+	vagent_audio_io_free(io);
+}
+END_TEST
+
 START_TEST(test_echo_reference_leads_the_echo)
 {
 	NEED_PULSE();
@@ -610,6 +653,7 @@ Suite *suite_device(void)
 	tcase_add_test(dev, test_device_selection);
 	tcase_add_test(dev, test_mic_round_trip);
 	tcase_add_test(dev, test_speaker_round_trip_and_reference);
+	tcase_add_test(dev, test_wav_input_device_output);
 	tcase_add_test(dev, test_echo_reference_leads_the_echo);
 	tcase_add_test(dev, test_source_unloaded_mid_stream);
 	suite_add_tcase(s, dev);

@@ -25,6 +25,7 @@
 #define CHUNK 256                 /* samples per step in callbacks and conversions */
 #define RESAMPLE_QUALITY 5
 #define MAX_REF_DELAY_S 0.5       /* the most the echo reference is delayed */
+#define REF_SLACK_MS 250          /* separate streams: reference kept beyond the cushion */
 /* A started stream whose callback has not run for this long has stalled
  * (the ALSA pulse plugin can block instead of failing when its server or
  * device goes away). */
@@ -61,6 +62,8 @@ struct vagent_audio_io {
 	struct vagent__ring in_ring, ref_ring, out_ring;
 	bool ref_from_ring;            /* ref_ring carries what a device played */
 	size_t ref_delay;              /* device samples the reference is delayed by */
+	bool ref_primed;               /* separate streams: the cushion is there */
+	size_t out_latency;            /* the output stream's, at `rate` */
 	SpeexResamplerState *rs_in, *rs_ref, *rs_out;
 	int16_t *mic_stage, *ref_stage;     /* converted, at `rate` */
 	size_t mic_n, ref_n, stage_cap;
@@ -399,6 +402,10 @@ static vagent_status open_devices(struct vagent_audio_io *io,
 		st = open_stream(io, &io->sides[i], cfg, in_dev, out_dev, err);
 		if (st != VAGENT_OK)
 			return st;
+		const PaStreamInfo *info = Pa_GetStreamInfo(io->sides[i].stream);
+		if (io->sides[i].play && info && info->outputLatency > 0 &&
+		    info->outputLatency < MAX_REF_DELAY_S)
+			io->out_latency = (size_t)(info->outputLatency * io->rate);
 	}
 	return VAGENT_OK;
 }
@@ -506,6 +513,14 @@ static void stage_take(int16_t *stage, size_t *stage_n, int16_t *dst, size_t n)
 	*stage_n -= n;
 }
 
+/* How far behind the output's callback the reference of separate streams
+ * runs (at `rate`): three frames and the output's latency (its callback
+ * comes in bursts about that long, and stalls as long while it starts). */
+static size_t separate_cushion(const struct vagent_audio_io *io)
+{
+	return (size_t)io->rate * (size_t)io->frame_ms * 3 / 1000 + io->out_latency;
+}
+
 /* The echo reference for the `n` mic samples starting at mic_total. */
 static void take_reference(struct vagent_audio_io *io, int16_t *ref, size_t n)
 {
@@ -522,16 +537,37 @@ static void take_reference(struct vagent_audio_io *io, int16_t *ref, size_t n)
 			memset(ref, 0, n * sizeof(*ref));
 		return;
 	}
-	size_t have = io->ref_n < n ? io->ref_n : n;
-	/* Separate streams: what was played lately, padded with silence. */
-	if (ref)
-		memset(ref, 0, (n - have) * sizeof(*ref));
-	stage_take(io->ref_stage, &io->ref_n, ref ? ref + (n - have) : NULL, have);
-	if (!io->duplex) {
-		size_t keep = (size_t)io->rate * (size_t)io->frame_ms / 1000 * 2;
-		if (io->ref_n > keep)
-			stage_take(io->ref_stage, &io->ref_n, NULL, io->ref_n - keep);
+	if (io->duplex) {
+		/* Lockstep: the stage holds exactly as much as the mic's. */
+		size_t have = io->ref_n < n ? io->ref_n : n;
+		if (ref)
+			memset(ref + have, 0, (n - have) * sizeof(*ref));
+		stage_take(io->ref_stage, &io->ref_n, ref, have);
+		return;
 	}
+	/*
+	 * Separate streams: the output stream's callback queued what it played,
+	 * in bursts of its own; hand it out at the mic's pace behind a cushion
+	 * that absorbs the bursts. Running dry (the output stalled) starts the
+	 * cushion over; far too much (the mic stalled) is dropped down to it.
+	 */
+	size_t cushion = separate_cushion(io);
+	size_t most = cushion + (size_t)io->rate * REF_SLACK_MS / 1000;
+	if (io->ref_n > most + n)
+		stage_take(io->ref_stage, &io->ref_n, NULL, io->ref_n - cushion - n);
+	if (!io->ref_primed && io->ref_n >= cushion + n)
+		io->ref_primed = true;
+	if (!io->ref_primed) {
+		if (ref)
+			memset(ref, 0, n * sizeof(*ref));
+		return;
+	}
+	size_t have = io->ref_n < n ? io->ref_n : n;
+	stage_take(io->ref_stage, &io->ref_n, ref, have);
+	if (ref)
+		memset(ref + have, 0, (n - have) * sizeof(*ref));
+	if (have < n)
+		io->ref_primed = false;
 }
 
 size_t vagent_audio_io_read(struct vagent_audio_io *io, int16_t *mic, int16_t *ref, size_t max)
@@ -690,8 +726,13 @@ void vagent_audio_io_latency(const struct vagent_audio_io *io, double *input_ms,
 		*input_ms = in;
 	if (output_ms)
 		*output_ms = out;
+	double ref = 0;
+	if (io && io->duplex && io->dev_rate > 0)
+		ref = (double)io->ref_delay * 1000.0 / io->dev_rate;
+	else if (io && io->ref_from_ring)
+		ref = (double)separate_cushion(io) * 1000.0 / io->rate;
 	if (reference_delay_ms)
-		*reference_delay_ms = io && io->dev_rate > 0 ? io->ref_delay * 1000.0 / io->dev_rate : 0;
+		*reference_delay_ms = ref;
 }
 
 static void write_wav_output(struct vagent_audio_io *io)

@@ -77,8 +77,8 @@ static bool socket_ready(const char *path)
 	return ok;
 }
 
-/* Run a pulse client tool quietly; true when it exits 0. */
-static bool run_tool(char *const argv[])
+/* `pactl unload-module MODULE`, quietly; true when it exits 0. */
+static bool unload(const char *module)
 {
 	pid_t pid = fork();
 	int status;
@@ -90,7 +90,7 @@ static bool run_tool(char *const argv[])
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		execvp(argv[0], argv);
+		execlp("pactl", "pactl", "unload-module", module, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -244,10 +244,6 @@ bool pulse_start(struct pulse_server *ps, const char *dir)
 	setenv("ALSA_CONFIG_PATH", asound, 1);
 	setenv("JACK_NO_START_SERVER", "1", 1);
 
-	char *argv[] = { "pulseaudio", "-n", "-F", path, "--daemonize=no",
-			 "--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes",
-			 "--high-priority=no", "--realtime=no", "--system=no",
-			 log_target, NULL };
 	pid_t parent = getpid();
 	ps->daemon = fork();
 	if (ps->daemon < 0) {
@@ -263,7 +259,10 @@ bool pulse_start(struct pulse_server *ps, const char *dir)
 		dup2(null, 1);
 		dup2(null, 2);
 		setenv("HOME", dir, 1);  /* its cookie and state, not root's */
-		execvp(argv[0], argv);
+		execlp("pulseaudio", "pulseaudio", "-n", "-F", path, "--daemonize=no",
+		       "--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes",
+		       "--high-priority=no", "--realtime=no", "--system=no", log_target,
+		       (char *)NULL);
 		_exit(127);
 	}
 	/* Wait (bounded) for the socket to accept. */
@@ -359,12 +358,6 @@ int16_t *pulse_capture_stop(struct pulse_server *ps, size_t *n)
 	ps->cap_n = ps->cap_size = 0;
 	pthread_mutex_unlock(&ps->lock);
 	return out;
-}
-
-static bool unload(const char *module)
-{
-	char *argv[] = { "pactl", "unload-module", (char *)module, NULL };
-	return run_tool(argv);
 }
 
 bool pulse_unload_source(struct pulse_server *ps)
