@@ -20,6 +20,7 @@
 const struct command commands[] = {
 	{ "audio", cmd_audio, "inspect, convert and mix audio files (info, convert, mix)" },
 	{ "bench", cmd_bench, "run calls many times, many at once: hop percentiles, latency SLO checks, shards" },
+	{ "chat", cmd_chat, "talk to an agent live on the mic and speaker (or WAV files)" },
 	{ "devices", cmd_devices, "list the audio devices (PortAudio) that chat can use" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },

@@ -1711,6 +1711,10 @@ struct vagent_caller_ops {
 	 * told when written, with its own (earlier) time. May be NULL. */
 	void (*trace_event)(struct vagent_caller *c,
 			    const struct vagent_trace_event *ev, int64_t t);
+	/* The agent's output frame `f` (every tick: speech or silence) at
+	 * the moment it leaves toward the caller (a live caller plays it).
+	 * May be NULL. */
+	void (*agent_audio)(struct vagent_caller *c, const struct vagent_frame *f);
 };
 
 struct vagent_caller {
@@ -3681,6 +3685,129 @@ void vagent_audio_io_latency(const struct vagent_audio_io *io, double *input_ms,
 /* ==== @@CHAT@@ — a live call on the mic and speaker (lib/chat;
  * docs/chat.md) ==== */
 /* @@CHAT-API@@ */
+
+/*
+ * The echo canceller (lib/chat/echo.c): speexdsp's MDF adaptive filter
+ * removes the reference (what the speaker played) from the mic over a
+ * `tail_ms` echo path (20..1000; 250 for a laptop), then, when
+ * `suppress`, its preprocessor suppresses the residual echo. Frames of
+ * `frame_samples` (5..100 ms) at `rate` (8000 or 16000). (transfer full)
+ */
+struct vagent_echo_canceller;
+vagent_status vagent_echo_canceller_new(int rate, size_t frame_samples, int tail_ms,
+					bool suppress,
+					struct vagent_echo_canceller **out,
+					struct vagent_error *err);
+/* One frame: `mic` and the `ref` played at the same moment in, the mic
+ * without the echo out (`out` may be `mic`). */
+void vagent_echo_canceller_process(struct vagent_echo_canceller *ec, const int16_t *mic,
+				   const int16_t *ref, int16_t *out);
+void vagent_echo_canceller_free(struct vagent_echo_canceller *ec);
+
+/* Where a live caller's audio comes from and goes to, when it is not a
+ * vagent_audio_io (a simulated room in the echo bench, a test's fake):
+ * the same semantics as vagent_audio_io_read/_write/_pending/_input_eof/
+ * _status/_has_reference/_start. input_eof, status and start may be NULL. */
+struct vagent_live_audio {
+	void *ctx;
+	size_t (*read)(void *ctx, int16_t *mic, int16_t *ref, size_t max);
+	size_t (*write)(void *ctx, const int16_t *samples, size_t n);
+	size_t (*pending)(void *ctx);
+	bool (*input_eof)(void *ctx);
+	vagent_status (*status)(void *ctx, struct vagent_error *err);
+	bool has_reference;
+	/* Called before the first frame is read (may be NULL). */
+	vagent_status (*start)(void *ctx, struct vagent_error *err);
+};
+
+/* How a live caller keeps the agent from hearing itself (docs/chat.md). */
+typedef enum vagent_echo_mode {
+	VAGENT_ECHO_AUTO,          /* AEC when there is a reference, else half-duplex */
+	VAGENT_ECHO_AEC,           /* echo cancellation with the played reference */
+	VAGENT_ECHO_HALF_DUPLEX,   /* mic muted while the agent plays (+ hangover):
+				    * no barge-in by voice */
+	VAGENT_ECHO_OFF,           /* nothing (a WAV input, headphones) */
+} vagent_echo_mode;
+
+/* "auto", "aec", "half-duplex", "off". */
+const char *vagent_echo_mode_name(vagent_echo_mode m);
+
+struct vagent_live_caller_config {
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	struct vagent_audio_io *io;   /* the devices, opened (not owned); the
+				       * first frame starts them; NULL: `audio` */
+	struct vagent_live_audio audio;
+	vagent_echo_mode echo;        /* AUTO */
+	int aec_tail_ms;              /* 250 */
+	bool aec_suppress;            /* residual echo suppression; true */
+	int aec_warmup_ms;            /* the filter adapts over its first seconds
+				       * of echo: until it has heard this much
+				       * agent audio and then removes 20 dB of
+				       * the echo for a second, the mic is muted while
+				       * the agent plays (as half-duplex); 2000 */
+	double aec_residual_gate_db;  /* while the agent plays, a frame the filter
+				       * took this much off is residual echo and
+				       * is muted (a caller talking over the agent
+				       * is not in the reference, so stays); 12;
+				       * 0: off */
+	int half_duplex_hangover_ms;  /* mic stays muted after the agent's last
+				       * sound has played; 150 */
+	/* The caller's speech boundaries (the trace's caller.speech_*, hence
+	 * endpoint, stt_final and e2e) come from this VAD run on the mic
+	 * after echo processing: give it the agent's (the session's) VAD. */
+	struct vagent_vad_config vad;
+	int hangup_after_ms;          /* once the input has ended (a WAV), hang
+				       * up when the agent has been quiet this
+				       * long and its audio has played; 3000 */
+	int max_buffer_ms;            /* captured audio waiting beyond one frame;
+				       * older is dropped (clock drift); 200 */
+};
+
+struct vagent_live_caller_config vagent_live_caller_config_default(void);
+
+/*
+ * A caller on live audio (lib/chat/live_caller.c, docs/chat.md): each
+ * frame is the next 20 ms of the mic (silence on underrun, counted),
+ * through the echo canceller or the half-duplex mute; every agent frame
+ * (caller_ops.agent_audio) is written to the output. A failed device
+ * ends the call: frame() returns its status (VAGENT_EIO), kept for
+ * vagent_live_caller_status. VAGENT_EINVAL for a bad config. (transfer
+ * full: vagent_caller_free)
+ */
+vagent_status vagent_live_caller_new(const struct vagent_live_caller_config *cfg,
+				     struct vagent_caller **out, struct vagent_error *err);
+/* Hang up at the next frame (async-signal-safe: a SIGINT handler). */
+void vagent_live_caller_hangup(struct vagent_caller *c);
+/* Tell `fn` every trace event of the call as the session writes it (on
+ * the loop thread; `ev` valid during the call only; t in ticks). */
+void vagent_live_caller_on_event(struct vagent_caller *c,
+				 void (*fn)(void *arg, const struct vagent_trace_event *ev,
+					    int64_t t),
+				 void *arg);
+
+struct vagent_live_caller_stats {
+	vagent_echo_mode echo;        /* the mode in use (never AUTO) */
+	size_t frames;                /* caller frames given */
+	size_t underruns;             /* frames padded with silence */
+	size_t dropped_samples;       /* captured samples dropped (late reader) */
+	size_t muted_frames;          /* frames muted (half-duplex, AEC warm-up) */
+	size_t output_dropped;        /* agent samples the output refused */
+};
+void vagent_live_caller_stats(const struct vagent_caller *c,
+			      struct vagent_live_caller_stats *out);
+/* VAGENT_OK, or the device failure that ended the call (err: the
+ * device's one-line message, naming it). */
+vagent_status vagent_live_caller_status(const struct vagent_caller *c,
+					struct vagent_error *err);
+
+/*
+ * Write a live call `run` (agent, session with a recording; scenario and
+ * call NULL) as a call folder `dir` (docs/call.md) with
+ * vagent_call_record_write; a caller turn with no golden text gets what
+ * the recogniser heard (correct it to make it golden).
+ */
+vagent_status vagent_chat_record_write(const struct vagent_call_run *run, const char *dir,
+				       struct vagent_error *err);
 /* @@CHAT-END@@ */
 
 /* ==== @@CLOUD@@ — streaming HTTP/SSE transport and cloud LLM providers

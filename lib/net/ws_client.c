@@ -20,7 +20,7 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_MESSAGE        (4u << 20)
-#define LINGER_MS                  500
+#define LINGER_MS                  2000  /* a loaded machine may take a while to send the close frame */
 
 enum event_kind { EV_OPEN, EV_MESSAGE, EV_CLOSE, EV_ERROR };
 

@@ -539,6 +539,9 @@ static void tick(struct vagent_timer *timer, void *arg)
 			vagent__session_segment_begin(s);
 		vagent__session_event(s, &ev, truth.start, true);
 		add_truth_text(s, truth.text);
+	} else if (truth.speaking && truth.end > s->truth_end) {
+		/* a live caller learns where its speech ends as it goes */
+		s->truth_end = truth.end;
 	} else if (!truth.speaking && s->truth_speaking) {
 		struct vagent_trace_event ev = { .type = VAGENT_TRACE_CALLER_SPEECH_END };
 

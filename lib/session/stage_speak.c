@@ -1291,6 +1291,8 @@ static void output_tick(struct vagent__stage *st, int64_t t)
 	it.kind = VAGENT__ITEM_AGENT_FRAME;
 	it.turn = o->speaking ? o->speaking_turn : s->turn;
 	it.frame = &o->frame;
+	if (s->cfg.caller->ops->agent_audio)
+		s->cfg.caller->ops->agent_audio(s->cfg.caller, &o->frame);
 	vagent__stage_forward(st, &it);
 }
 
