@@ -178,10 +178,10 @@ static bool close_4000_seen(const struct fake_deepgram_stats *s, void *arg)
 	return s->client_close_code == 4000;
 }
 
-static bool bye_seen(const struct fake_deepgram_stats *s, void *arg)
+static bool close_4001_seen(const struct fake_deepgram_stats *s, void *arg)
 {
 	(void)arg;
-	return !strcmp(s->last_text, "bye");
+	return s->client_close_code == 4001 && !strcmp(s->last_text, "bye");
 }
 
 START_TEST(test_client_close_code)
@@ -375,13 +375,7 @@ START_TEST(test_detach_outlives_loop)
 	g.loop = NULL;
 	vagent__ws_client_free(g.c);
 	g.c = NULL;
-	/* what was queued before the free reached the server (the free
-	 * lingers for it). Known issue (docs/providers.md): the close frame
-	 * of a client freed right after vagent__ws_close on a detached
-	 * client does not always leave before the socket is closed, so the
-	 * code (4001) is not asserted here; test_client_close_code covers
-	 * close codes on a live client. */
-	ck_assert(fake_deepgram_wait(fake, bye_seen, NULL, 10000));
+	ck_assert(fake_deepgram_wait(fake, close_4001_seen, NULL, 10000));
 	ck_assert(!g.closed);   /* no callback after detach */
 }
 END_TEST

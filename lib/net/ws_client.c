@@ -64,6 +64,7 @@ struct vagent__ws_client {
 	pthread_mutex_t lock;          /* guards everything below */
 	struct outgoing *out_head, *out_tail;
 	bool close_wanted;
+	bool close_started;            /* the close frame is on its way (service thread) */
 	int close_code;
 	char close_reason[124];
 	bool stop;                     /* the service thread must exit */
@@ -364,7 +365,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons why,
 			lws_callback_on_writable(wsi);
 			return 0;
 		}
+		if (close_now && c->close_started)
+			return 0;              /* lws is sending the close frame */
 		if (close_now) {
+			c->close_started = true;
 			if (!c->peer_code) {
 				c->peer_code = code;
 				snprintf(c->peer_reason, sizeof(c->peer_reason), "%s", reason);
