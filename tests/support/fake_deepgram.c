@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "support/fake_deepgram.h"
+#include "support/loopback.h"
 
 #define MAX_QUEUED 256
 #define BLOCK_MS   10
@@ -829,36 +830,16 @@ static void serve(struct fake_deepgram *f, int fd, int serial)
 static void *server_main(void *arg)
 {
 	struct fake_deepgram *f = arg;
-	int serial = 0;
+	int serial = 0, fd;
 
-	for (;;) {
-		struct pollfd p[2] = { { f->listen_fd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
-		bool stop;
-		int fd;
-
-		pthread_mutex_lock(&f->lock);
-		stop = f->stop;
-		pthread_mutex_unlock(&f->lock);
-		if (stop)
-			break;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		fd = accept(f->listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	while ((fd = loopback_accept(f->listen_fd, f->wake[0])) >= 0)
 		serve(f, fd, ++serial);
-	}
 	return NULL;
 }
 
 struct fake_deepgram *fake_deepgram_start(const struct fake_deepgram_config *cfg)
 {
 	struct fake_deepgram *f = calloc(1, sizeof(*f));
-	struct sockaddr_in a = { 0 };
-	socklen_t al = sizeof(a);
 
 	ck_assert(f);
 	f->cfg = cfg ? *cfg : fake_deepgram_config_default();
@@ -869,14 +850,7 @@ struct fake_deepgram *fake_deepgram_start(const struct fake_deepgram_config *cfg
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	ck_assert(pipe(f->wake) == 0);
-	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert(f->listen_fd >= 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	ck_assert(listen(f->listen_fd, 8) == 0);
-	ck_assert(getsockname(f->listen_fd, (struct sockaddr *)&a, &al) == 0);
-	f->port = ntohs(a.sin_port);
+	f->listen_fd = loopback_listen(8, &f->port);
 	snprintf(f->url, sizeof(f->url), "ws://127.0.0.1:%d/v1/listen", f->port);
 	ck_assert(pthread_create(&f->thread, NULL, server_main, f) == 0);
 	return f;

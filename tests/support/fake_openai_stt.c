@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "support/fake_openai_stt.h"
+#include "support/loopback.h"
 
 struct fake_openai_stt {
 	struct fake_openai_stt_config cfg;
@@ -228,47 +229,23 @@ done:
 static void *server_main(void *arg)
 {
 	struct fake_openai_stt *f = arg;
+	int fd;
 
-	for (;;) {
-		struct pollfd p[2] = { { f->listen_fd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
-		bool stop;
-		int fd;
-
-		pthread_mutex_lock(&f->lock);
-		stop = f->stop;
-		pthread_mutex_unlock(&f->lock);
-		if (stop)
-			break;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		fd = accept(f->listen_fd, NULL, NULL);
-		if (fd >= 0)
-			serve(f, fd);
-	}
+	while ((fd = loopback_accept(f->listen_fd, f->wake[0])) >= 0)
+		serve(f, fd);
 	return NULL;
 }
 
 struct fake_openai_stt *fake_openai_stt_start(const struct fake_openai_stt_config *cfg)
 {
 	struct fake_openai_stt *f = calloc(1, sizeof(*f));
-	struct sockaddr_in a = { 0 };
-	socklen_t al = sizeof(a);
 
 	ck_assert(f);
 	if (cfg)
 		f->cfg = *cfg;
 	pthread_mutex_init(&f->lock, NULL);
 	ck_assert(pipe(f->wake) == 0);
-	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert(f->listen_fd >= 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	ck_assert(listen(f->listen_fd, 8) == 0);
-	ck_assert(getsockname(f->listen_fd, (struct sockaddr *)&a, &al) == 0);
-	f->port = ntohs(a.sin_port);
+	f->listen_fd = loopback_listen(8, &f->port);
 	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/v1", f->port);
 	ck_assert(pthread_create(&f->thread, NULL, server_main, f) == 0);
 	return f;
