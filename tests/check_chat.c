@@ -815,6 +815,43 @@ static bool await_output(const char *path, const char *text, double timeout)
 	return false;
 }
 
+/*
+ * Start `vagent chat` on the rig and wait (at most 25 s) until the
+ * agent's greeting has reached the speaker (`quiet_ms` > 0: and ended
+ * with that much quiet). Known rig flake: about one start in ten right
+ * after another suite (seen after the Chromium tests, never alone), the
+ * first call on a fresh PulseAudio server plays nothing at all; then the
+ * chat is stopped and started once more, and stderr says so. A second
+ * silent start fails the test. Returns the chat's pid.
+ */
+static pid_t start_chat_heard(char *const args[], int quiet_ms)
+{
+	for (int attempt = 1;; attempt++) {
+		pid_t pid = spawn_chat(args);
+		double t0 = now_s();
+		bool heard;
+		size_t n;
+
+		if (quiet_ms > 0) {
+			heard = await_agent_said(&pulse, quiet_ms, 25);
+		} else {
+			while (recent_level(&pulse, 100, &n) < 1e5 && now_s() - t0 < 25)
+				pause_ms(20);
+			heard = now_s() - t0 < 25;
+		}
+		if (heard)
+			return pid;
+		kill(pid, SIGINT);
+		wait_chat(pid, 15);
+		if (attempt == 2)
+			ck_abort_msg("no greeting on the speaker, twice: %s%s",
+				     slurp(temp_path("chat.out")), slurp(temp_path("chat.err")));
+		fprintf(stderr, "check_chat: no sound from the first chat on the PulseAudio rig "
+			"in 25 s; starting it once more\n");
+		ck_assert(pulse_capture_start(&pulse));
+	}
+}
+
 /* A caller talks to the agent through the virtual mic; the agent's voice
  * comes out of the virtual speaker; Ctrl-C ends the call. The rig has no
  * acoustic path from speaker to mic, so no echo handling (--no-aec): the
@@ -835,14 +872,8 @@ START_TEST(pulse_live_call)
 		return;
 	caller = load_mono(caller_wav(), &n);
 	ck_assert(pulse_capture_start(&pulse));
-	pid = spawn_chat(args);
 	/* the greeting reached the speaker */
-	if (!await_agent_said(&pulse, 2500, 25)) {
-		kill(pid, SIGINT);
-		wait_chat(pid, 15);
-		ck_abort_msg("no greeting on the speaker: %s%s", slurp(temp_path("chat.out")),
-			     slurp(temp_path("chat.err")));
-	}
+	pid = start_chat_heard(args, 2500);
 	ck_assert(pulse_feed(&pulse, caller, n));
 	/* the agent answers: its reply starts leaving (the hop line) ... */
 	answered = await_output(temp_path("chat.out"), " \xc2\xb7 e2e ", 30);
@@ -880,16 +911,11 @@ START_TEST(pulse_device_disappears)
 	size_t n;
 	pid_t pid;
 	int rc;
-	double t0;
 
 	if (pulse_tests_disabled())
 		return;
 	ck_assert(pulse_capture_start(&pulse));
-	pid = spawn_chat(args);
-	t0 = now_s();
-	while (recent_level(&pulse, 100, &n) < 1e5 && now_s() - t0 < 25)
-		pause_ms(20);
-	ck_assert_msg(now_s() - t0 < 25, "no greeting on the speaker");
+	pid = start_chat_heard(args, 0);
 	free(pulse_capture_stop(&pulse, &n));
 	ck_assert(pulse_unload_sink(&pulse));
 	ck_assert(pulse_unload_source(&pulse));
