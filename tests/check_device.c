@@ -315,10 +315,7 @@ static void pulse_setup(void)
 	temp_dir_setup();
 	if (pulse_tests_disabled())
 		return;
-	pulse_up = pulse_start(&pulse, temp_dir);
-	ck_assert_msg(pulse_up, "the PulseAudio test rig did not start (pulseaudio, "
-		      "pulseaudio-utils and libasound2-plugins are in scripts/deps; "
-		      "VAGENT_NO_AUDIO_TESTS=1 skips these tests)");
+	pulse_up = pulse_rig_start(&pulse, temp_dir);
 }
 
 static void pulse_teardown(void)

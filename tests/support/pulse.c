@@ -19,6 +19,7 @@
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 #include "support/pulse.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -406,4 +407,14 @@ void pulse_stop(struct pulse_server *ps)
 	free(ps->cap);
 	ps->feed = ps->cap = NULL;
 	ps->feed_n = ps->feed_pos = ps->cap_n = ps->cap_size = 0;
+}
+
+bool pulse_rig_start(struct pulse_server *ps, const char *dir)
+{
+	bool up = pulse_start(ps, dir);
+
+	ck_assert_msg(up, "the PulseAudio test rig did not start (pulseaudio, "
+		      "pulseaudio-utils and libasound2-plugins are in scripts/deps; "
+		      "VAGENT_NO_AUDIO_TESTS=1 skips these tests)");
+	return up;
 }

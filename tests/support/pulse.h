@@ -48,6 +48,9 @@ bool pulse_tests_disabled(void);
  * on stderr, when it cannot start.
  */
 bool pulse_start(struct pulse_server *ps, const char *dir);
+/* pulse_start for a test fixture: fails the test, saying which packages
+ * it needs and how to skip, when the rig does not start. */
+bool pulse_rig_start(struct pulse_server *ps, const char *dir);
 
 /* Queue `n` samples (16 kHz mono) for the mic; they are written after what
  * is queued, in real time (20 ms chunks), silence in between. */
