@@ -472,8 +472,11 @@ int cmd_chat(int argc, char **argv)
 	cfg.rate = run->agent->rate;
 	cfg.agent = run->agent->config;
 	cfg.stt[0] = run->stack->stt;
+	cfg.stt[1] = run->stack->stt_fallback;        /* NULL: none */
 	cfg.brain[0] = run->stack->brain;
+	cfg.brain[1] = run->stack->fallback_brain;
 	cfg.tts[0] = run->stack->tts;
+	cfg.tts[1] = run->stack->tts_fallback;
 	cfg.tools = run->stack->tools;
 	cfg.caller = run->caller;
 	cfg.keep_trace = true;

@@ -1573,6 +1573,12 @@ struct vagent_stt {
 	void (*on_final)(void *ctx, const char *text, double confidence);
 	void (*on_error)(void *ctx, vagent_status st, const char *message);
 	void *ctx;
+	/* Cloud providers: the first byte of the server's answer to an
+	 * exchange started at loop time `sent` (a request, or a socket's
+	 * first message after audio began) arrived now. For the trace's
+	 * per-provider time to first byte (docs/trace.md); set by the
+	 * session, may be NULL. `id`: 0 for an STT. */
+	void (*on_first_byte)(void *ctx, uint64_t id, int64_t sent);
 };
 
 /* A request to the brain: answer one caller turn (or greet). */
@@ -1629,6 +1635,9 @@ struct vagent_brain {
 	 * silence and dtmf events carry no digit, until off. Set by the
 	 * session; may be NULL. */
 	void (*on_sensitive)(void *ctx, uint64_t id, bool on);
+	/* Cloud providers: the first response byte of the request for reply
+	 * `id` sent at loop time `sent` (see struct vagent_stt). May be NULL. */
+	void (*on_first_byte)(void *ctx, uint64_t id, int64_t sent);
 };
 
 struct vagent_tts_ops {
@@ -1653,6 +1662,9 @@ struct vagent_tts {
 	void (*on_error)(void *ctx, uint64_t id, vagent_status st,
 			 const char *message);
 	void *ctx;
+	/* Cloud providers: the first response byte for sentence `id`, asked
+	 * for at loop time `sent` (see struct vagent_stt). May be NULL. */
+	void (*on_first_byte)(void *ctx, uint64_t id, int64_t sent);
 };
 
 struct vagent_tools_ops {
@@ -2766,8 +2778,22 @@ struct vagent_agent {
 					   * "pocketsphinx", "sim" or NULL */
 	} stt;
 	struct {
-		char *provider;           /* "flite" (default) or "sim" */
-		char *voice;              /* "slt" */
+		char *provider;           /* "flite" (default), "sim",
+					   * "elevenlabs", "cartesia" or "openai" */
+		char *voice;              /* flite: "slt"; cloud: the provider's
+					   * voice id or name */
+		/* cloud providers (docs/providers.md); NULL/0 for flite, sim */
+		char *model;              /* NULL: the provider's default */
+		char *url;                /* NULL: the provider's default (see
+					   * docs/agent.md: http(s) base URL for
+					   * elevenlabs and openai, ws(s) URL for
+					   * cartesia) */
+		char *api_key_env;        /* "ELEVENLABS_API_KEY", ... */
+		char *transport;          /* elevenlabs: "websocket" (default)
+					   * or "http" */
+		double speed;             /* 0: the provider's default */
+		char *fallback;           /* the next TTS when this one fails:
+					   * "flite", "sim" or NULL */
 	} tts;
 	struct {
 		char *provider;           /* "flow" (default), "sim", "openai"
@@ -2986,6 +3012,7 @@ struct vagent_agent_stack {
 	struct vagent_tools *tools;
 	struct vagent_brain *fallback_brain; /* brain.fallback's, or NULL */
 	struct vagent_stt *stt_fallback;  /* the agent's stt.fallback, or NULL */
+	struct vagent_tts *tts_fallback;  /* the agent's tts.fallback, or NULL */
 };
 
 struct vagent_stack_options {
@@ -3985,6 +4012,23 @@ void vagent_openai_stt_stats(const struct vagent_stt *stt,
 			     struct vagent_openai_stt_stats *out);
 
 /* @@CLOUD-STT-END@@ */
+
+/* ==== @@CLOUD-TTS@@ — cloud TTS providers (lib/cloudtts;
+ * docs/providers.md) ==== */
+/* @@ELEVENLABS-API@@ */
+/* @@ELEVENLABS-END@@ */
+
+/* @@CARTESIA-OPENAI-TTS-API@@ */
+/* @@CARTESIA-OPENAI-TTS-END@@ */
+
+/* ==== @@DOCTOR@@ — `vagent doctor` (docs/doctor.md) ==== */
+/* @@DOCTOR-API@@ */
+/* @@DOCTOR-END@@ */
+
+/* ==== @@CASSETTE@@ — recording and replaying provider exchanges
+ * (lib/net; docs/cassettes.md) ==== */
+/* @@CASSETTE-API@@ */
+/* @@CASSETTE-END@@ */
 
 #ifdef __cplusplus
 }

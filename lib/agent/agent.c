@@ -1092,6 +1092,83 @@ fallback:
 	}
 }
 
+/* The cloud TTS fields of "tts" (docs/providers.md "Cloud TTS"). */
+static void parse_cloud_tts(struct ctx *c, const cJSON *o, const char *provider)
+{
+	struct vagent_agent *a = &c->ap->pub;
+	static const char *const cloud_keys[] = { "model", "url", "api_key_env",
+						  "transport", "speed", NULL };
+	static const char *const transports[] = { "websocket", "http", NULL };
+	static const char *const fallbacks[] = { "flite", "sim", NULL };
+	bool elevenlabs = !strcmp(provider, "elevenlabs");
+	bool cartesia = !strcmp(provider, "cartesia");
+	bool openai = !strcmp(provider, "openai");
+	const cJSON *j;
+
+	for (int k = 0; cloud_keys[k]; k++) {
+		char p[64];
+
+		if (!cJSON_GetObjectItemCaseSensitive(o, cloud_keys[k]))
+			continue;
+		snprintf(p, sizeof(p), "tts.%s", cloud_keys[k]);
+		if (!elevenlabs && !cartesia && !openai)
+			problem(c, VAGENT_EINVAL, p, "only for a cloud provider (\"elevenlabs\", "
+				"\"cartesia\", \"openai\"), not \"%s\"", provider);
+		else if (!elevenlabs && !strcmp(cloud_keys[k], "transport"))
+			problem(c, VAGENT_EINVAL, p, "only for \"elevenlabs\" (%s has one transport)",
+				provider);
+	}
+	if (!elevenlabs && !cartesia && !openai)
+		goto fallback;
+	a->tts.voice = get_string(c, o, "tts", "voice", cartesia,
+				  elevenlabs ? "21m00Tcm4TlvDq8ikWAM" : openai ? "alloy" : NULL);
+	if (a->tts.voice && !name_token(a->tts.voice))
+		problem(c, VAGENT_EINVAL, "tts.voice", "\"%s\" is not a voice id or name",
+			a->tts.voice);
+	a->tts.model = get_string(c, o, "tts", "model", false,
+				  elevenlabs ? "eleven_flash_v2_5" :
+				  cartesia ? "sonic-2" : "gpt-4o-mini-tts");
+	if (a->tts.model && !name_token(a->tts.model))
+		problem(c, VAGENT_EINVAL, "tts.model", "\"%s\" is not a model name", a->tts.model);
+	a->tts.url = get_string(c, o, "tts", "url", false, NULL);
+	if (a->tts.url && cartesia) {
+		bool tls;
+		char *host = NULL, *path = NULL;
+		int port;
+
+		if (!vagent__ws_parse_url(a->tts.url, &tls, &host, &port, &path))
+			problem(c, VAGENT_EINVAL, "tts.url",
+				"must be a ws:// or wss:// URL with a host and no credentials");
+		free(host);
+		free(path);
+	} else if (a->tts.url &&
+		   ((strncmp(a->tts.url, "http://", 7) && strncmp(a->tts.url, "https://", 8)) ||
+		    strpbrk(a->tts.url, "?@"))) {
+		problem(c, VAGENT_EINVAL, "tts.url", "must be an http:// or https:// base URL "
+			"without query or credentials");
+	}
+	a->tts.api_key_env = get_string(c, o, "tts", "api_key_env", false,
+					elevenlabs ? "ELEVENLABS_API_KEY" :
+					cartesia ? "CARTESIA_API_KEY" : "OPENAI_API_KEY");
+	if (a->tts.api_key_env && !env_name(a->tts.api_key_env))
+		problem(c, VAGENT_EINVAL, "tts.api_key_env",
+			"must name an environment variable (A-Z, 0-9, _), not hold the key");
+	if (elevenlabs)
+		a->tts.transport = pool_strdup(c, transports[get_choice(c, o, "tts", "transport",
+									transports, 0)]);
+	get_double(c, o, "tts", "speed", 0.25, 4.0, &a->tts.speed);
+fallback:
+	if ((j = cJSON_GetObjectItemCaseSensitive(o, "fallback"))) {
+		int f = get_choice(c, o, "tts", "fallback", fallbacks, -1);
+
+		if (f >= 0 && !strcmp(fallbacks[f], provider))
+			problem(c, VAGENT_EINVAL, "tts.fallback",
+				"\"%s\" is the provider itself", provider);
+		else if (f >= 0)
+			a->tts.fallback = pool_strdup(c, fallbacks[f]);
+	}
+}
+
 static void parse_providers(struct ctx *c, const cJSON *root)
 {
 	struct vagent_agent *a = &c->ap->pub;
@@ -1099,14 +1176,17 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 						"boost_weight", "denoise", "model", "url",
 						"api_key_env", "encoding", "language",
 						"endpointing_ms", "fallback", NULL };
-	static const char *const tts_keys[] = { "provider", "voice", NULL };
+	static const char *const tts_keys[] = { "provider", "voice", "model", "url",
+						"api_key_env", "transport", "speed",
+						"fallback", NULL };
 	static const char *const brain_keys[] = { "provider", "model", "base_url",
 						  "api_key_env", "system", "prompt",
 						  "temperature", "max_tokens",
 						  "fallback", NULL };
 	static const char *const stt_names[] = { "pocketsphinx", "sim", "deepgram", "openai",
 						 NULL };
-	static const char *const tts_names[] = { "flite", "sim", NULL };
+	static const char *const tts_names[] = { "flite", "sim", "elevenlabs", "cartesia",
+						 "openai", NULL };
 	static const char *const voices[] = { "slt", "rms", "awb", "kal16",
 					      "kal", NULL };
 	static const char *const brain_names[] = { "flow", "sim", "openai",
@@ -1138,8 +1218,11 @@ static void parse_providers(struct ctx *c, const cJSON *root)
 
 		check_keys(c, o, "tts", tts_keys);
 		i = get_choice(c, o, "tts", "provider", tts_names, 0);
-		v = get_choice(c, o, "tts", "voice", voices, 0);
-		a->tts.voice = pool_strdup(c, voices[v]);
+		if (i <= 1) {
+			v = get_choice(c, o, "tts", "voice", voices, 0);
+			a->tts.voice = pool_strdup(c, voices[v]);
+		}
+		parse_cloud_tts(c, o, tts_names[i]);
 	}
 	if (!a->tts.voice)
 		a->tts.voice = pool_strdup(c, "slt");

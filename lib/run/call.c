@@ -223,6 +223,7 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	cfg.brain[0] = r->faulty_brain ? r->faulty_brain : r->stack->brain;
 	cfg.brain[1] = r->stack->fallback_brain;
 	cfg.tts[0] = r->faulty_tts ? r->faulty_tts : r->stack->tts;
+	cfg.tts[1] = r->stack->tts_fallback;   /* NULL: none */
 	cfg.tools = r->stack->tools;
 	cfg.caller = r->caller;
 	cfg.trace = opt->trace;

@@ -170,18 +170,22 @@ static vagent_status make_brain(const struct vagent_agent *a,
 				 a->brain.provider);
 }
 
-static vagent_status make_tts(const struct vagent_agent *a,
-			      const struct vagent_stack_options *o,
-			      struct vagent_tts **out, struct vagent_error *err)
+/* The cloud TTS providers are built here (one function each) as their
+ * modules land; until then the agent file may name them but a run says
+ * they are not available. */
+static vagent_status make_tts_named(const struct vagent_agent *a, const char *provider,
+				    const struct vagent_stack_options *o,
+				    struct vagent_tts **out, struct vagent_error *err)
 {
-	if (!strcmp(a->tts.provider, "flite")) {
+	if (!strcmp(provider, "flite")) {
 		struct vagent_flite_config c = vagent_flite_config_default();
 
-		if (a->tts.voice)
+		/* a cloud voice id means nothing to flite: its default voice */
+		if (a->tts.voice && !strcmp(a->tts.provider, "flite"))
 			c.voice = a->tts.voice;
 		return vagent_flite_tts_new(&c, out, err);
 	}
-	if (!strcmp(a->tts.provider, "sim")) {
+	if (!strcmp(provider, "sim")) {
 		struct vagent_sim_tts_config c = vagent_sim_tts_config_default();
 
 		c.seed = o->seed;
@@ -189,7 +193,19 @@ static vagent_status make_tts(const struct vagent_agent *a,
 	}
 	return vagent__error_set(err, VAGENT_EINVAL, a->path,
 				 "tts.provider: \"%s\" is not available in this build",
-				 a->tts.provider);
+				 provider);
+}
+
+/* The agent's TTS and, when it names one, its fallback (cfg.tts[1]). */
+static vagent_status make_tts(const struct vagent_agent *a,
+			      const struct vagent_stack_options *o,
+			      struct vagent_agent_stack *st, struct vagent_error *err)
+{
+	vagent_status rc = make_tts_named(a, a->tts.provider, o, &st->tts, err);
+
+	if (rc == VAGENT_OK && a->tts.fallback)
+		rc = make_tts_named(a, a->tts.fallback, o, &st->tts_fallback, err);
+	return rc;
 }
 
 static vagent_status make_tools(const struct vagent_agent *a,
@@ -248,7 +264,7 @@ vagent_status vagent_agent_stack_new(const struct vagent_agent *agent,
 		return vagent__error_set(err, VAGENT_ENOMEM, agent->path, "out of memory");
 	if ((rc = make_stt(agent, opt, st, err)) != VAGENT_OK ||
 	    (rc = make_brain(agent, opt, &st->brain, err)) != VAGENT_OK ||
-	    (rc = make_tts(agent, opt, &st->tts, err)) != VAGENT_OK ||
+	    (rc = make_tts(agent, opt, st, err)) != VAGENT_OK ||
 	    (rc = make_tools(agent, opt, &st->tools, err)) != VAGENT_OK ||
 	    (agent->brain.fallback &&
 	     (rc = make_fallback_brain(agent, opt, &st->fallback_brain, err)) != VAGENT_OK)) {
@@ -268,6 +284,7 @@ void vagent_agent_stack_free(struct vagent_agent_stack *st)
 	vagent_brain_free(st->brain);
 	vagent_brain_free(st->fallback_brain);
 	vagent_tts_free(st->tts);
+	vagent_tts_free(st->tts_fallback);
 	vagent_tools_free(st->tools);
 	free(st);
 }
