@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "vagent.h"
+#include "llm/llm_int.h"
 #include "support/fake_openai.h"
 #include "support/harness.h"
 
@@ -888,6 +889,45 @@ START_TEST(test_call_with_anthropic_tool)
 }
 END_TEST
 
+/* OpenAI itself takes max_completion_tokens (its reasoning models refuse
+ * max_tokens); every other compatible server gets max_tokens. */
+static cJSON *openai_body_for(const char *base_url)
+{
+	struct vagent_llm_config c = vagent_llm_config_default();
+	struct vagent_brain *b = NULL;
+	struct vagent_error e;
+	struct vagent__llm *l;
+	char *text;
+	cJSON *body;
+
+	c.base_url = base_url;
+	c.model = "gpt-4o-mini";
+	c.max_tokens = 200;
+	ck_assert_int_eq(vagent_openai_brain_new(&c, &b, &e), VAGENT_OK);
+	l = (struct vagent__llm *)b;
+	text = l->proto->body(l);
+	ck_assert_ptr_nonnull(text);
+	body = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(body);
+	free(text);
+	vagent_brain_free(b);
+	return body;
+}
+
+START_TEST(test_max_tokens_field_per_server)
+{
+	cJSON *openai = openai_body_for("https://api.openai.com/v1");
+	cJSON *local = openai_body_for("http://127.0.0.1:8080/v1");
+
+	ck_assert_int_eq(cJSON_GetObjectItem(openai, "max_completion_tokens")->valueint, 200);
+	ck_assert_ptr_null(cJSON_GetObjectItem(openai, "max_tokens"));
+	ck_assert_int_eq(cJSON_GetObjectItem(local, "max_tokens")->valueint, 200);
+	ck_assert_ptr_null(cJSON_GetObjectItem(local, "max_completion_tokens"));
+	cJSON_Delete(openai);
+	cJSON_Delete(local);
+}
+END_TEST
+
 Suite *suite_llm(void)
 {
 	Suite *s = suite_create("llm");
@@ -910,6 +950,7 @@ Suite *suite_llm(void)
 	tcase_add_test(tc, test_anthropic_overloaded);
 	suite_add_tcase(s, tc);
 	tcase_add_test(agent, test_agent_brain_settings);
+	tcase_add_test(agent, test_max_tokens_field_per_server);
 	suite_add_tcase(s, agent);
 	tcase_add_checked_fixture(calls, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(calls, 120);

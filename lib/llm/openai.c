@@ -119,8 +119,12 @@ static char *openai_body(const struct vagent__llm *l)
 	cJSON_AddTrueToObject(so, "include_usage");
 	if (l->cfg.temperature >= 0)
 		cJSON_AddNumberToObject(r, "temperature", l->cfg.temperature);
+	/* OpenAI itself renamed the field (its reasoning models refuse the
+	 * old name); most compatible servers know only the old one. */
 	if (l->cfg.max_tokens > 0)
-		cJSON_AddNumberToObject(r, "max_tokens", l->cfg.max_tokens);
+		cJSON_AddNumberToObject(r, strstr(l->url, "://api.openai.com/") ?
+					"max_completion_tokens" : "max_tokens",
+					l->cfg.max_tokens);
 	s = cJSON_PrintUnformatted(r);
 	cJSON_Delete(r);
 	return s;
