@@ -305,6 +305,72 @@ START_TEST(test_stt_denoise)
 }
 END_TEST
 
+/* The cloud TTS fields: defaults per provider, and every bad field as one
+ * line naming it (the TTS modules themselves are tested in their suites). */
+START_TEST(test_cloud_tts_fields)
+{
+	static const char flow[] = "\"flow\": { \"intents\": [ { \"name\": \"hi\", "
+				   "\"examples\": [\"hello\"], \"reply\": \"Hi.\" } ] } }";
+	static const char *const want[] = {
+		"3: tts.transport: only for \"elevenlabs\" (cartesia has one transport)",
+		"3: tts.voice: missing (required)",
+		"3: tts.url: must be a ws:// or wss:// URL with a host and no credentials",
+		"3: tts.api_key_env: must name an environment variable (A-Z, 0-9, _), not hold the key",
+		"3: tts.fallback: unknown fallback \"elevenlabs\" (one of flite, sim)",
+	};
+	struct vagent_agent *a = NULL;
+	struct vagent_error err;
+	struct vagent_diags d;
+	char text[1024], line[512];
+	const char *path;
+
+	snprintf(text, sizeof(text), "{ \"tts\": { \"provider\": \"elevenlabs\", "
+		 "\"fallback\": \"flite\" },\n %s", flow);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "t.json", NULL, &a, &err),
+			 VAGENT_OK);
+	ck_assert_str_eq(a->tts.provider, "elevenlabs");
+	ck_assert_str_eq(a->tts.voice, "21m00Tcm4TlvDq8ikWAM");
+	ck_assert_str_eq(a->tts.model, "eleven_flash_v2_5");
+	ck_assert_str_eq(a->tts.api_key_env, "ELEVENLABS_API_KEY");
+	ck_assert_str_eq(a->tts.transport, "websocket");
+	ck_assert_str_eq(a->tts.fallback, "flite");
+	ck_assert_ptr_null(a->tts.url);
+	vagent_agent_free(a);
+	snprintf(text, sizeof(text), "{ \"tts\": { \"provider\": \"openai\", \"voice\": \"coral\", "
+		 "\"url\": \"http://127.0.0.1:9/v1\", \"speed\": 1.25 },\n %s", flow);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "t.json", NULL, &a, &err),
+			 VAGENT_OK);
+	ck_assert_str_eq(a->tts.voice, "coral");
+	ck_assert_str_eq(a->tts.model, "gpt-4o-mini-tts");
+	ck_assert_str_eq(a->tts.url, "http://127.0.0.1:9/v1");
+	ck_assert_str_eq(a->tts.api_key_env, "OPENAI_API_KEY");
+	ck_assert_double_eq(a->tts.speed, 1.25);
+	ck_assert_ptr_null(a->tts.fallback);
+	vagent_agent_free(a);
+	/* flite's fields stay flite's */
+	snprintf(text, sizeof(text), "{ \"tts\": { \"provider\": \"flite\", \"voice\": \"rms\", "
+		 "\"model\": \"x\" },\n %s", flow);
+	ck_assert_int_eq(vagent_agent_parse(text, strlen(text), "t.json", NULL, &a, &err),
+			 VAGENT_EINVAL);
+	ck_assert_str_eq(err.message, "t.json:1: tts.model: only for a cloud provider "
+			 "(\"elevenlabs\", \"cartesia\", \"openai\"), not \"flite\"");
+	snprintf(text, sizeof(text), "{\n \"name\": \"c\",\n \"tts\": { \"provider\": \"cartesia\", "
+		 "\"transport\": \"http\", \"url\": \"https://api.cartesia.ai\", "
+		 "\"api_key_env\": \"sk-live-123\", \"fallback\": \"elevenlabs\" },\n %s", flow);
+	temp_dir_setup();
+	path = temp_file("cartesia.json", text);
+	vagent_diags_init(&d);
+	ck_assert_int_eq(vagent_agent_validate(path, &d, &err), VAGENT_EINVAL);
+	ck_assert_uint_eq(d.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < d.n; i++) {
+		snprintf(line, sizeof(line), "%s:%s", path, want[i]);
+		ck_assert_str_eq(d.lines[i], line);
+	}
+	vagent_diags_clear(&d);
+	temp_dir_teardown();
+}
+END_TEST
+
 /* Each broken file and the exact line it gives. */
 static const struct {
 	const char *file;
@@ -826,6 +892,7 @@ Suite *suite_agent(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_no_input);
 	tcase_add_test(tc, test_stt_denoise);
+	tcase_add_test(tc, test_cloud_tts_fields);
 	tcase_add_loop_test(tc, test_bad_file, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_validate_every_problem);
