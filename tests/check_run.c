@@ -551,6 +551,56 @@ START_TEST(test_cli_infrastructure_failure)
 }
 END_TEST
 
+/* tts.fallback in the agent file: the stack puts it behind the agent's
+ * TTS, so an injected synthesis failure on the greeting is said again by
+ * the fallback and the call goes on. */
+START_TEST(test_agent_tts_fallback)
+{
+	char *agent = read_file(top_path("fixtures/bench/agents/sim-store.json"), NULL);
+	cJSON *root = cJSON_Parse(agent), *tts = cJSON_CreateObject();
+	char *text, scenario[1024];
+	struct vagent_scenario *sc = NULL;
+	struct vagent_run_options ro = { .clock = VAGENT_CLOCK_VIRTUAL,
+					 .reference_date = "2026-12-03",
+					 .free_compute = true };
+	struct vagent_call_run *r = NULL;
+	struct vagent_trace *t;
+	const struct vagent_trace_event *fb;
+	struct vagent_error err;
+
+	ck_assert_ptr_nonnull(root);
+	cJSON_AddStringToObject(tts, "provider", "sim");
+	cJSON_AddStringToObject(tts, "fallback", "flite");
+	cJSON_ReplaceItemInObject(root, "tts", tts);
+	text = cJSON_Print(root);
+	temp_file("agent.json", text);
+	snprintf(scenario, sizeof(scenario),
+		 "{ \"name\": \"tts-fallback\", \"agent\": \"%s\",\n"
+		 "  \"faults\": { \"tts\": [ { \"kind\": \"error\", \"from_call\": 1, \"to_call\": 1 } ] },\n"
+		 "  \"steps\": [ {\"say\": \"Hi, I want to check on my order.\"} ] }\n",
+		 temp_path("agent.json"));
+	ck_assert_msg(vagent_scenario_load(temp_file("s.json", scenario), &sc, &err) == VAGENT_OK,
+		      "%s", err.message);
+	ck_assert_msg(vagent_scenario_run(sc, &ro, &r, &err) == VAGENT_OK, "%s", err.message);
+	t = trace_of(r);
+	fb = first_of(t, VAGENT_TRACE_FALLBACK, NULL);
+	ck_assert_ptr_nonnull(fb);
+	ck_assert_str_eq(fb->slot, "tts");
+	ck_assert_str_eq(fb->from, "sim-tts");
+	ck_assert_str_eq(fb->to, "flite");
+	ck_assert_int_eq(fb->turn, 0);
+	/* the greeting is still said, after the fallback */
+	ck_assert_ptr_nonnull(first_of(t, VAGENT_TRACE_AGENT_AUDIO_START, NULL));
+	ck_assert_int_ge(first_of(t, VAGENT_TRACE_AGENT_AUDIO_START, NULL)->t_us, fb->t_us);
+	ck_assert_ptr_null(first_of(t, VAGENT_TRACE_ESCALATION, NULL));
+	vagent_trace_free(t);
+	vagent_call_run_free(r);          /* and the scenario it ran */
+	cJSON_Delete(root);
+	free(text);
+	free(agent);
+}
+END_TEST
+
 Suite *suite_run(void)
 {
 	Suite *s = suite_create("run");
@@ -569,6 +619,7 @@ Suite *suite_run(void)
 	/* pocketsphinx and flite under the sanitizers are slow */
 	tcase_add_checked_fixture(calls, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(calls, 300);
+	tcase_add_test(calls, test_agent_tts_fallback);
 	tcase_add_test(calls, test_reschedule_on_embedded_stack);
 	tcase_add_test(calls, test_phone_leg_knowledge_answer);
 	tcase_add_test(calls, test_refund_over_limit_escalates);
