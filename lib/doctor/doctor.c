@@ -267,9 +267,9 @@ static void check_sphinx(struct builder *b, bool required)
 			   SPHINX_LM_DEFAULT);
 	else
 		set_result(c, VAGENT_DOCTOR_OK,
-			   "pocketsphinx %s; model %s, dictionary %s, language model %s",
-			   VAGENT_POCKETSPHINX_VERSION, model, SPHINX_DICT_DEFAULT,
-			   SPHINX_LM_DEFAULT);
+			   "pocketsphinx %s; model %s (dictionary %s, language model %s)",
+			   VAGENT_POCKETSPHINX_VERSION, model, strrchr(SPHINX_DICT_DEFAULT, '/') + 1,
+			   strrchr(SPHINX_LM_DEFAULT, '/') + 1);
 	if (!required && c->verdict == VAGENT_DOCTOR_OK)
 		set_result(c, VAGENT_DOCTOR_OK, "%.400s (no agent uses it)", c->detail);
 }
