@@ -346,13 +346,16 @@ static void check_portaudio(struct builder *b)
 {
 	struct vagent_doctor_check *c = add_check(b, "embedded", "portaudio", false);
 	const PaVersionInfo *pv = Pa_GetVersionInfo();
-	const char *version = pv && pv->versionText ? pv->versionText : "PortAudio";
+	const char *text = pv && pv->versionText ? pv->versionText : "PortAudio";
+	char version[64];
 	struct vagent_device_info *list = NULL;
 	struct vagent_error err;
 	size_t n = 0, in = 0, out = 0;
 
 	if (!c)
 		return;
+	/* "PortAudio V19.6.0-devel, revision 396fe4b..." without the revision */
+	snprintf(version, sizeof(version), "%.*s", (int)strcspn(text, ","), text);
 	if (vagent_devices_list(&list, &n, &err) != VAGENT_OK) {
 		set_result(c, VAGENT_DOCTOR_NOTE, "%s: %s (only vagent chat needs audio devices)",
 			   version, err.message);
@@ -792,8 +795,10 @@ static void label(const struct vagent_doctor_check *c, bool with_agent, char *ou
 {
 	if (!strcmp(c->group, "embedded"))
 		snprintf(out, size, "%s", c->name);
-	else if (with_agent && c->agent[0])
-		snprintf(out, size, "%s %s (%s)", c->slot, c->name, c->agent);
+	else if (with_agent && c->agent[0]) {
+		const char *base = strrchr(c->agent, '/');
+		snprintf(out, size, "%s %s (%s)", c->slot, c->name, base ? base + 1 : c->agent);
+	}
 	else if (c->agent[0])
 		snprintf(out, size, "%s %s", c->slot, c->name);
 	else
