@@ -331,8 +331,10 @@ static void check_libraries(struct builder *b, bool cloud_needed)
 			set_result(c, problem(c), "libcurl %s has no https: cloud providers cannot "
 				   "be reached", cv->version);
 	}
-	if ((c = add_check(b, "embedded", "libwebsockets", cloud_needed)) != NULL)
-		set_result(c, VAGENT_DOCTOR_OK, "libwebsockets %s", lws_get_library_version());
+	if ((c = add_check(b, "embedded", "libwebsockets", cloud_needed)) != NULL) {
+		const char *lws = lws_get_library_version(); /* "4.1.6-" or "4.3.3-v4.3.3" */
+		set_result(c, VAGENT_DOCTOR_OK, "libwebsockets %.*s", (int)strcspn(lws, "- "), lws);
+	}
 	if ((c = add_check(b, "embedded", "opus", true)) != NULL)
 		set_result(c, VAGENT_DOCTOR_OK, "%s", opus_get_version_string());
 	sf_command(NULL, SFC_GET_LIB_VERSION, sf, sizeof(sf));
