@@ -270,8 +270,11 @@ static void check_sphinx(struct builder *b, bool required)
 			   "pocketsphinx %s; model %s (dictionary %s, language model %s)",
 			   VAGENT_POCKETSPHINX_VERSION, model, strrchr(SPHINX_DICT_DEFAULT, '/') + 1,
 			   strrchr(SPHINX_LM_DEFAULT, '/') + 1);
-	if (!required && c->verdict == VAGENT_DOCTOR_OK)
-		set_result(c, VAGENT_DOCTOR_OK, "%.400s (no agent uses it)", c->detail);
+	if (!required && c->verdict == VAGENT_DOCTOR_OK) {
+		char found[sizeof(c->detail)];
+		snprintf(found, sizeof(found), "%s", c->detail);
+		set_result(c, VAGENT_DOCTOR_OK, "%.400s (no agent uses it)", found);
+	}
 }
 
 static void check_flite(struct builder *b, const struct usage *u)
@@ -642,6 +645,7 @@ static vagent_status run_probes(struct builder *b, const struct vagent_doctor_op
 
 	if (opts->offline)
 		return VAGENT_OK;
+	/* the checks still to probe: a URL and no result yet */
 	for (size_t i = 0; i < r->n; i++)
 		if (r->checks[i].url[0] && !r->checks[i].detail[0])
 			n++;
