@@ -33,7 +33,8 @@ static const struct cmd_usage doctor_usage = {
 		"GET, all providers at once:\n"
 		"  openai      GET BASE/models            Authorization: Bearer\n"
 		"  anthropic   GET BASE/models            x-api-key, anthropic-version\n"
-		"  deepgram    GET https://HOST/v1/projects  Authorization: Token\n"
+		"  deepgram    GET https://HOST/v1/projects\n"
+		"                                         Authorization: Token\n"
 		"  elevenlabs  GET BASE/v1/models         xi-api-key\n"
 		"  cartesia    GET https://HOST/voices    Authorization: Bearer, X-API-Key,\n"
 		"                                         Cartesia-Version\n"
@@ -44,9 +45,9 @@ static const struct cmd_usage doctor_usage = {
 		"key is a note, unless an --agent file uses it: then it fails.",
 	.epilogue =
 		"Exit status: 0 everything needed is there and every configured provider\n"
-		"answered and accepted its key; 2 bad option or agent file; 3 a provider in use\n"
-		"is unconfigured, unreachable, times out or rejects its key, or a required\n"
-		"embedded part is missing.\n"
+		"answered and accepted its key; 2 bad option or agent file; 3 a provider an\n"
+		"agent uses has no key, a provider with a key is unreachable, times out,\n"
+		"answers 5xx or rejects the key, or a required embedded part is missing.\n"
 		"\n"
 		"Examples:\n"
 		"  vagent doctor\n"
