@@ -458,6 +458,43 @@ START_TEST(test_known_providers)
 }
 END_TEST
 
+/* A required embedded part missing fails; one no agent uses is a note. */
+START_TEST(test_model_missing)
+{
+	const char *agent = llm_agent("a.json", "http://127.0.0.1:9/v1", KEY_VAR);
+	const char *cloud = temp_file("cloud.json",
+				      "{\"greeting\": \"Hi, I'm an automated assistant.\",\n"
+				      " \"stt\": {\"provider\": \"deepgram\", \"api_key_env\": \"" KEY_VAR "\"},\n"
+				      " \"brain\": {\"provider\": \"openai\", \"model\": \"m\", "
+				      "\"api_key_env\": \"" KEY_VAR "\"},\n"
+				      " \"tts\": {\"provider\": \"elevenlabs\", \"api_key_env\": \"" KEY_VAR "\"}}\n");
+	struct run_result r;
+
+	setenv("VAGENT_SPHINX_MODEL", temp_path("no-model"), 1);
+	r = run_vagent("doctor", "--offline", NULL);
+	assert_clean(&r);
+	ck_assert_int_eq(r.exit_code, 3);
+	const char *line = table_line(r.out, "pocketsphinx ");
+	ck_assert_msg(strstr(line, " fail ") && strstr(line, "no acoustic model at ") &&
+		      strstr(line, "no-model"), "%s", r.out);
+	run_result_free(&r);
+
+	r = run_vagent("doctor", "--offline", "--agent", agent, NULL);
+	assert_clean(&r);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_msg(strstr(table_line(r.out, "stt pocketsphinx "), " fail "), "%s", r.out);
+	run_result_free(&r);
+
+	r = run_vagent("doctor", "--offline", "--agent", cloud, NULL);
+	assert_clean(&r);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s%s", r.exit_code, r.out, r.err);
+	ck_assert_msg(strstr(table_line(r.out, "pocketsphinx "), " note "), "%s", r.out);
+	ck_assert_msg(strstr(table_line(r.out, "stt deepgram "), KEY_VAR " is set"), "%s", r.out);
+	run_result_free(&r);
+	unsetenv("VAGENT_SPHINX_MODEL");
+}
+END_TEST
+
 static const cJSON *find_check(const cJSON *checks, const char *group, const char *name)
 {
 	const cJSON *c;
@@ -585,6 +622,7 @@ Suite *suite_doctor(void)
 	tcase_add_test(tc, test_key_unset_with_agent);
 	tcase_add_test(tc, test_offline);
 	tcase_add_test(tc, test_known_providers);
+	tcase_add_test(tc, test_model_missing);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_help);

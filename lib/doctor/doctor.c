@@ -439,18 +439,18 @@ static void add_cloud(struct builder *b, enum vagent__cloud cloud, const char *s
 static void add_embedded_use(struct builder *b, const char *name, const char *slot,
 			     const char *agent)
 {
-	const struct vagent_doctor_check *e = NULL;
 	struct vagent_doctor_check *c;
+	bool works = false;
 
 	for (size_t i = 0; i < b->r->n; i++)
 		if (!strcmp(b->r->checks[i].group, "embedded") &&
 		    !strcmp(b->r->checks[i].name, name))
-			e = &b->r->checks[i];
+			works = b->r->checks[i].verdict == VAGENT_DOCTOR_OK;
 	if (!(c = add_check(b, "provider", name, true)))
 		return;
 	snprintf(c->slot, sizeof(c->slot), "%s", slot);
 	snprintf(c->agent, sizeof(c->agent), "%s", agent);
-	if (e && e->verdict == VAGENT_DOCTOR_OK)
+	if (works)
 		set_result(c, VAGENT_DOCTOR_OK, "embedded (the %s check above)", name);
 	else
 		set_result(c, VAGENT_DOCTOR_FAIL, "embedded, and the %s check above failed", name);
