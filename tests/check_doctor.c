@@ -22,7 +22,7 @@
 #include "vagent.h"
 
 /* A distinctive fake key: no part of it may ever be printed. */
-#define FAKE_KEY "sk-doctor-Q7vX93kPzL0wMbT4"
+#define FAKE_KEY "Zq7vX93kPzL0wMbT4xRj"
 #define KEY_VAR  "VAGENT_DOCTOR_TEST_KEY"
 
 /* ---- the probe server ---- */
@@ -143,14 +143,21 @@ static bool has_header(const char *head, const char *name, const char *value)
 
 /* ---- helpers ---- */
 
-/* No trace of the key: not whole, not its distinctive parts. */
+/* No trace of the key: not whole, not any 6 characters of it in a row
+ * (a prefix, a suffix, a middle). */
 static void assert_no_key(const char *where, const char *text)
 {
+	const char *key = FAKE_KEY;
+	char part[7];
+
 	if (!text)
 		return;
-	ck_assert_msg(!strstr(text, FAKE_KEY), "%s shows the key:\n%s", where, text);
-	ck_assert_msg(!strstr(text, "Q7vX93k"), "%s shows part of the key:\n%s", where, text);
-	ck_assert_msg(!strstr(text, "PzL0wMbT4"), "%s shows part of the key:\n%s", where, text);
+	for (size_t i = 0; i + 6 <= strlen(key); i++) {
+		memcpy(part, key + i, 6);
+		part[6] = '\0';
+		ck_assert_msg(!strstr(text, part), "%s shows part of the key (%s):\n%s", where,
+			      part, text);
+	}
 }
 
 /* The table line starting with `start` (static copy; "" when none). */
