@@ -9,6 +9,7 @@ int cmd_audio(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_mock_http(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

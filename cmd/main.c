@@ -22,6 +22,7 @@ const struct command commands[] = {
 	{ "bench", cmd_bench, "run calls many times, many at once: hop percentiles, latency SLO checks, shards" },
 	{ "chat", cmd_chat, "talk to an agent live on the mic and speaker (or WAV files)" },
 	{ "devices", cmd_devices, "list the audio devices (PortAudio) that chat can use" },
+	{ "doctor", cmd_doctor, "check dependencies, models, provider keys and that the providers answer" },
 	{ "help", cmd_help, "show help for vagent or one of its commands" },
 	{ "mock-http", cmd_mock_http, "serve a routes file over HTTP on loopback, with faults, to stub tool backends" },
 	{ "replay", cmd_replay, "replay recorded calls against an agent: WER, tool calls, expectations, latencies" },

@@ -4023,6 +4023,110 @@ void vagent_openai_stt_stats(const struct vagent_stt *stt,
 
 /* ==== @@DOCTOR@@ — `vagent doctor` (docs/doctor.md) ==== */
 /* @@DOCTOR-API@@ */
+
+/*
+ * `vagent doctor` (lib/doctor, docs/doctor.md): is the embedded stack
+ * complete (pocketsphinx model, flite voices, the libraries, PortAudio),
+ * and is each cloud provider configured (its key variable set) and
+ * reachable with that key (one cheap authenticated GET per provider, all
+ * at once, with a timeout)? Keys are never put into a check: not their
+ * value, a prefix or their length.
+ */
+enum vagent_doctor_verdict {
+	VAGENT_DOCTOR_OK,             /* works */
+	VAGENT_DOCTOR_NOTE,           /* worth knowing, not a failure: no audio
+				       * device, a provider with no key that
+				       * no agent file uses, --offline */
+	VAGENT_DOCTOR_FAIL,           /* a required part missing, a provider in
+				       * use unconfigured, unreachable or its
+				       * key rejected: exit 3 */
+};
+
+/* What probing a provider found. */
+enum vagent_doctor_probe {
+	VAGENT_DOCTOR_NOT_PROBED,     /* no key, --offline, not a cloud check */
+	VAGENT_DOCTOR_REACHABLE,      /* an HTTP answer that is not an auth or
+				       * server error (2xx, 429, other 4xx) */
+	VAGENT_DOCTOR_KEY_REJECTED,   /* HTTP 401 or 403 */
+	VAGENT_DOCTOR_SERVER_ERROR,   /* HTTP 5xx */
+	VAGENT_DOCTOR_UNREACHABLE,    /* DNS, connect, TLS, protocol error */
+	VAGENT_DOCTOR_TIMEOUT,        /* no answer within the timeout */
+};
+
+struct vagent_doctor_check {
+	char group[16];               /* "embedded" or "provider" */
+	char name[32];                /* "pocketsphinx", "flite", "libcurl", ...;
+				       * providers: "openai", "anthropic",
+				       * "deepgram", "elevenlabs", "cartesia",
+				       * or an embedded one an agent uses */
+	char slot[32];                /* providers: "stt", "brain", "tts",
+				       * "stt.fallback", ...; without an agent
+				       * file the slots it serves ("brain/stt/tts") */
+	char agent[128];              /* the agent file (as given); "" */
+	bool required;                /* a problem here fails the run */
+	enum vagent_doctor_verdict verdict;
+	char detail[512];             /* one line: what was found */
+	/* cloud providers ("" / -1 / 0 otherwise) */
+	char key_env[64];             /* "OPENAI_API_KEY"; "": no key (a
+				       * local server) */
+	int key_set;                  /* 1 set, 0 unset or empty, -1 no key */
+	char url[256];                /* the probe's URL (no credentials, no
+				       * query) */
+	enum vagent_doctor_probe probe;
+	int http_status;              /* 0: no HTTP answer */
+	double latency_ms;            /* request to first byte of the answer;
+				       * -1: not probed or no answer */
+};
+
+struct vagent_doctor_report {
+	struct vagent_doctor_check *checks;
+	size_t n;
+};
+
+struct vagent_doctor_options {
+	int timeout_ms;               /* per probe, 1..600000; 5000 */
+	bool offline;                 /* no network probes */
+};
+
+/* The defaults above. */
+struct vagent_doctor_options vagent_doctor_options_default(void);
+
+/*
+ * Run every check (transfer full: free with vagent_doctor_report_free).
+ * With agents (n_agents > 0), each provider each agent uses in each slot
+ * (stt, brain, tts and their fallbacks) is checked, and a key they need
+ * that is not set is a failure; without, every cloud provider vagent
+ * knows with its default key variable (OPENAI_BASE_URL and
+ * ANTHROPIC_BASE_URL, as the providers' SDKs read them, change those two
+ * probes' base URLs). Embedded parts are required when no agent is given
+ * or an agent uses them. Probes run concurrently; the call returns within
+ * about opts->timeout_ms of starting them. VAGENT_EINVAL for bad options,
+ * VAGENT_ENOMEM, VAGENT_EIO when libcurl cannot start; a failed check is
+ * not an error (vagent_doctor_exit_code).
+ */
+vagent_status vagent_doctor_run(const struct vagent_agent *const *agents,
+				size_t n_agents,
+				const struct vagent_doctor_options *opts,
+				struct vagent_doctor_report **out,
+				struct vagent_error *err);
+/* NULL is a no-op. */
+void vagent_doctor_report_free(struct vagent_doctor_report *r);
+/* 3 when a check failed, else 0. */
+int vagent_doctor_exit_code(const struct vagent_doctor_report *r);
+/* "ok", "note", "fail" / "not_probed", "reachable", "key_rejected",
+ * "server_error", "unreachable", "timeout". */
+const char *vagent_doctor_verdict_name(enum vagent_doctor_verdict v);
+const char *vagent_doctor_probe_name(enum vagent_doctor_probe p);
+/*
+ * The report as a terminal table, one line per check and a summary line
+ * (colour: ANSI colours for the verdicts), or as JSON (docs/doctor.md has
+ * the schema). *out is malloc'd (transfer full). VAGENT_ENOMEM.
+ */
+vagent_status vagent_doctor_report_text(const struct vagent_doctor_report *r,
+					bool colour, char **out,
+					struct vagent_error *err);
+vagent_status vagent_doctor_report_json(const struct vagent_doctor_report *r,
+					char **out, struct vagent_error *err);
 /* @@DOCTOR-END@@ */
 
 /* ==== @@CASSETTE@@ — recording and replaying provider exchanges
