@@ -226,7 +226,7 @@ static void server_error(struct cartesia_tts *p, const cJSON *j)
 	const cJSON *message = cJSON_GetObjectItemCaseSensitive(j, "message");
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
 	int status = cJSON_IsNumber(code) ? code->valueint : 0;
-	char m[400], what[300] = "";
+	char m[800], what[300] = "";
 
 	if (cJSON_IsString(title) && cJSON_IsString(message))
 		snprintf(what, sizeof(what), "%.100s: %.180s", title->valuestring,
