@@ -4082,9 +4082,10 @@ void vagent_openai_tts_stats(const struct vagent_tts *tts,
  * VAGENT_EPROVIDER). cancel sends {"context_id":..,"cancel":true} and
  * drops that context's late chunks. Auth: both "X-API-Key" and
  * "Authorization: Bearer" (the notes' advice), plus "Cartesia-Version".
- * The WebSocket client runs on the real clock only: on a virtual clock
- * speak() fails at once with a message saying so (the session falls
- * back). docs/providers.md "Cartesia (TTS)".
+ * On a virtual clock a worker job holds the clock while a sentence is in
+ * flight (the loop needs a worker, else speak() fails with a message
+ * saying so and the session falls back). docs/providers.md "Cartesia
+ * (TTS)".
  */
 struct vagent_cartesia_config {
 	char name[64];                /* "cartesia" */

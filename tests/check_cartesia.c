@@ -2,13 +2,14 @@
  * check_cartesia.c — Cartesia TTS over its WebSocket
  * (lib/cloudtts/cartesia.c) against the fake server
  * (tests/support/fake_cartesia.c), which speaks each generation request
- * with flite in the requested raw format, on the real clock: audio length
+ * with flite in the requested raw format, on the real clock (and the
+ * virtual one, which the provider holds while it waits): audio length
  * and rate right at 8 and 16 kHz (and pcm_mulaw), one socket for the
  * call with a context per sentence, the auth and version headers, cancel
  * (the cancel message, no callback after, late chunks dropped), each fault
  * one on_error naming the provider and never the key, on_first_byte once
- * per sentence, the virtual clock refused at once; and whole calls of the
- * test agent speaking through it, or falling back to flite.
+ * per sentence; and whole calls of the test agent speaking through it, or
+ * falling back to flite when the socket vanishes mid-sentence.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -443,19 +444,46 @@ START_TEST(test_reconnects_after_close)
 }
 END_TEST
 
-START_TEST(test_virtual_clock_refused)
+/* On a virtual clock a worker job holds the clock while the sentence is
+ * in flight: the same audio comes, and the clock moved with the wire. */
+START_TEST(test_virtual_clock_held)
 {
+	struct vagent_cartesia_config c = config();
+	struct fake_cartesia_config fc = { .pace_ms = 10 };
+	long samples = fake_cartesia_samples_for(SENTENCE, 8000);
+	int64_t t0;
+
+	vagent_loop_free(loop);
+	start_loop(VAGENT_CLOCK_VIRTUAL);
+	fake = fake_cartesia_start(&fc);
+	make_tts(&c);
+	t0 = vagent_loop_now(loop);
+	speak(1, SENTENCE, 8000);
+	run_until_done(1);   /* (the socket's watcher keeps the loop from idling) */
+	ck_assert_int_eq((long)n_heard, samples);
+	/* 40 ms chunks sent every 10 ms: at least chunks x 10 ms went by */
+	ck_assert_int_ge(vagent_loop_now(loop) - t0,
+			 (samples / 320 - 1) * 10 * VAGENT_TICKS_PER_MS);
+}
+END_TEST
+
+/* A virtual clock without workers cannot wait: refused at once. */
+START_TEST(test_virtual_clock_without_workers)
+{
+	struct vagent_loop_config lc = vagent_loop_config_default();
 	struct vagent_cartesia_config c = config();
 	struct vagent_error err;
 	struct fake_cartesia_stats st;
 
 	vagent_loop_free(loop);
-	start_loop(VAGENT_CLOCK_VIRTUAL);
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	lc.workers = 0;
+	ck_assert(vagent_loop_new(&lc, &loop, &err) == VAGENT_OK);
 	fake = fake_cartesia_start(NULL);
 	make_tts(&c);
 	ck_assert_int_eq(tts->ops->speak(tts, 1, "Hi.", 8000, &err), VAGENT_EINVAL);
-	ck_assert_str_eq(err.message, "cartesia: needs the real clock (--clock real): the "
-			 "virtual clock does not wait for the WebSocket");
+	ck_assert_str_eq(err.message, "cartesia: on a virtual clock the loop needs a worker to "
+			 "wait for the WebSocket (or use --clock real)");
 	fake_cartesia_get_stats(fake, &st);
 	ck_assert_int_eq(st.connections, 0);
 }
@@ -548,7 +576,7 @@ static struct vagent_call_run *run_call(enum vagent_clock_type clock, const char
 	return r;
 }
 
-START_TEST(test_call_speaks_through_cartesia)
+static void call_speaks_through_cartesia(enum vagent_clock_type clock)
 {
 	struct vagent_call_run *r;
 	struct fake_cartesia_stats st;
@@ -556,7 +584,7 @@ START_TEST(test_call_speaks_through_cartesia)
 
 	fake = fake_cartesia_start(&(struct fake_cartesia_config){ .api_key = KEY,
 								   .voice = VOICE });
-	r = run_call(VAGENT_CLOCK_REAL, NULL);
+	r = run_call(clock, NULL);
 	trace = vagent_session_trace(r->session, NULL);
 	ck_assert_msg(vagent_session_result(r->session)->status == VAGENT_OK, "%s",
 		      vagent_session_result(r->session)->error);
@@ -572,25 +600,35 @@ START_TEST(test_call_speaks_through_cartesia)
 	ck_assert(!strstr(trace, KEY));
 	vagent_call_run_free(r);
 }
+
+START_TEST(test_call_real_clock)
+{
+	call_speaks_through_cartesia(VAGENT_CLOCK_REAL);
+}
 END_TEST
 
-/* On the virtual clock the provider refuses at once and flite speaks. */
-START_TEST(test_call_virtual_clock_falls_back)
+START_TEST(test_call_virtual_clock)
+{
+	call_speaks_through_cartesia(VAGENT_CLOCK_VIRTUAL);
+}
+END_TEST
+
+/* On the virtual clock (the clock held while sentences are in flight),
+ * the socket vanishing mid-sentence: flite finishes the call. */
+START_TEST(test_call_falls_back_to_flite)
 {
 	struct vagent_call_run *r;
-	struct fake_cartesia_stats st;
 	const char *trace;
 
-	fake = fake_cartesia_start(NULL);
+	fake = fake_cartesia_start(&(struct fake_cartesia_config){ .close_after_chunks = 3 });
 	r = run_call(VAGENT_CLOCK_VIRTUAL, "flite");
 	trace = vagent_session_trace(r->session, NULL);
 	ck_assert_msg(vagent_session_result(r->session)->status == VAGENT_OK, "%s",
 		      vagent_session_result(r->session)->error);
 	ck_assert_msg(strstr(trace, "\"type\":\"fallback\",\"slot\":\"tts\",\"from\":\"cartesia\","
 			     "\"to\":\"flite\""), "%s", trace);
-	ck_assert_msg(strstr(trace, "needs the real clock"), "%s", trace);
-	fake_cartesia_get_stats(fake, &st);
-	ck_assert_int_eq(st.connections, 0);
+	ck_assert_msg(strstr(trace, "the connection closed mid-sentence"), "%s", trace);
+	ck_assert(!strstr(trace, KEY));
 	vagent_call_run_free(r);
 }
 END_TEST
@@ -617,7 +655,8 @@ Suite *suite_cartesia(void)
 	tcase_add_test(tc, test_stall_mid_stream);
 	tcase_add_test(tc, test_abrupt_close);
 	tcase_add_test(tc, test_reconnects_after_close);
-	tcase_add_test(tc, test_virtual_clock_refused);
+	tcase_add_test(tc, test_virtual_clock_held);
+	tcase_add_test(tc, test_virtual_clock_without_workers);
 	tcase_add_test(tc, test_bad_configs);
 	suite_add_tcase(s, tc);
 
@@ -625,8 +664,9 @@ Suite *suite_cartesia(void)
 	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
-	tcase_add_test(tc, test_call_speaks_through_cartesia);
-	tcase_add_test(tc, test_call_virtual_clock_falls_back);
+	tcase_add_test(tc, test_call_real_clock);
+	tcase_add_test(tc, test_call_virtual_clock);
+	tcase_add_test(tc, test_call_falls_back_to_flite);
 	suite_add_tcase(s, tc);
 	return s;
 }

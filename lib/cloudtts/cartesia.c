@@ -5,11 +5,13 @@
  * an idle one), one generation request per sentence under its own
  * context_id with raw output at the call's rate; "chunk" messages carry
  * base64 audio, "done" ends the sentence, "error" fails it. cancel sends
- * the context's cancel message and drops its late chunks. Real clock
- * only (the WebSocket client does not hold a virtual clock).
+ * the context's cancel message and drops its late chunks. On a virtual
+ * clock a worker job holds the clock while a sentence is in flight, as
+ * lib/net/http_stream.c does for HTTP.
  * docs/providers.md "Cartesia (TTS)".
  */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,20 @@
 
 #define DEFAULT_URL     "wss://api.cartesia.ai/tts/websocket"
 #define DEFAULT_VERSION "2026-03-01"
+#define HOLD_MS         5
+
+/* The worker job that holds a virtual clock while a sentence is in
+ * flight (as lib/net/http_stream.c does for HTTP): it lasts up to HOLD_MS
+ * of real time, less when a message arrives, and is charged HOLD_MS, so
+ * the virtual clock moves no faster than the wire. Shared with the job,
+ * which may outlive the provider: then `orphan` and the job's done frees
+ * it. */
+struct hold {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool wake, orphan;
+	struct cartesia_tts *p;
+};
 
 struct cartesia_tts {
 	struct vagent_tts base;
@@ -29,7 +45,8 @@ struct cartesia_tts {
 	int connect_ms, idle_ms;
 	struct vagent__ws_client *ws;
 	struct vagent_timer *event_timer, *idle_timer;
-	bool stopped;
+	bool stopped, virtual_clock;
+	struct hold *hold;            /* outstanding hold job, or NULL */
 	/* the sentence in flight */
 	bool active, got_first;
 	uint64_t id;
@@ -73,6 +90,93 @@ static void scrub(const struct cartesia_tts *p, char *msg)
 	for (char *c = msg; *c; c++)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
+}
+
+/* ---- the virtual-clock hold ---- */
+
+static void hold_work(void *arg)
+{
+	struct hold *hd = arg;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += HOLD_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&hd->mu);
+	while (!hd->wake && !hd->orphan)
+		if (pthread_cond_timedwait(&hd->cv, &hd->mu, &until) != 0)
+			break;
+	hd->wake = false;
+	pthread_mutex_unlock(&hd->mu);
+}
+
+static void hold_free(struct hold *hd)
+{
+	pthread_mutex_destroy(&hd->mu);
+	pthread_cond_destroy(&hd->cv);
+	free(hd);
+}
+
+static bool hold_arm(struct cartesia_tts *p);
+
+static void hold_done(void *arg, int64_t charged)
+{
+	struct hold *hd = arg;
+	struct cartesia_tts *p = hd->p;
+
+	(void)charged;
+	if (hd->orphan) {
+		hold_free(hd);
+		return;
+	}
+	p->hold = NULL;
+	hold_free(hd);
+	if (p->active)
+		hold_arm(p);
+}
+
+/* Keep a hold job outstanding (virtual clock only); false when the loop
+ * has no worker to run it. */
+static bool hold_arm(struct cartesia_tts *p)
+{
+	struct hold *hd;
+
+	if (!p->virtual_clock || p->hold)
+		return true;
+	hd = calloc(1, sizeof(*hd));
+	if (!hd)
+		return false;
+	pthread_mutex_init(&hd->mu, NULL);
+	pthread_cond_init(&hd->cv, NULL);
+	hd->p = p;
+	if (vagent_loop_submit_cost(p->base.loop, hold_work, hold_done, hd,
+				    (int64_t)HOLD_MS * VAGENT_TICKS_PER_MS, NULL) != VAGENT_OK) {
+		hold_free(hd);
+		return false;
+	}
+	p->hold = hd;
+	return true;
+}
+
+/* End the current hold job early (a message came); `orphan`: for good,
+ * the provider is going. */
+static void hold_wake(struct cartesia_tts *p, bool orphan)
+{
+	struct hold *hd = p->hold;
+
+	if (!hd)
+		return;
+	pthread_mutex_lock(&hd->mu);
+	hd->wake = true;
+	if (orphan)
+		hd->orphan = true;
+	pthread_cond_signal(&hd->cv);
+	pthread_mutex_unlock(&hd->mu);
+	if (orphan)
+		p->hold = NULL;
 }
 
 static void sentence_end(struct cartesia_tts *p)
@@ -259,6 +363,7 @@ static void ws_message(void *arg, bool binary, const void *data, size_t len)
 	const cJSON *type, *ctx, *d;
 	uint64_t id = p->id;
 
+	hold_wake(p, false);             /* the clock may move on */
 	if (binary)
 		return;                  /* the API sends text frames only */
 	j = cJSON_ParseWithLength(data, len);
@@ -422,10 +527,7 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id, const char *te
 
 	if (p->stopped)
 		return vagent__error_set(err, VAGENT_EINVAL, t->name, "stopped");
-	if (vagent_clock_type(vagent_loop_clock(t->loop)) != VAGENT_CLOCK_REAL)
-		return vagent__error_set(err, VAGENT_EINVAL, t->name,
-					 "needs the real clock (--clock real): the virtual "
-					 "clock does not wait for the WebSocket");
+	p->virtual_clock = vagent_clock_type(vagent_loop_clock(t->loop)) != VAGENT_CLOCK_REAL;
 	if (rate != 8000 && rate != 16000 && rate != 22050 && rate != 24000 &&
 	    rate != 44100 && rate != 48000)
 		return vagent__error_set(err, VAGENT_EINVAL, t->name,
@@ -454,6 +556,10 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id, const char *te
 		vagent_timer_start(p->event_timer, 0, 0, NULL);   /* nothing to say */
 		return VAGENT_OK;
 	}
+	if (!hold_arm(p))
+		return vagent__error_set(err, VAGENT_EINVAL, t->name,
+					 "on a virtual clock the loop needs a worker to wait for "
+					 "the WebSocket (or use --clock real)");
 	if (!p->ws && (st = connect_ws(p, err)) != VAGENT_OK)
 		return st;
 	req = request_json(p, s);
@@ -472,6 +578,7 @@ static vagent_status tts_speak(struct vagent_tts *t, uint64_t id, const char *te
 	p->stats.requests++;
 	p->active = true;
 	p->sent = vagent_loop_now(t->loop);
+
 	if (p->idle_ms > 0)
 		vagent_timer_start(p->idle_timer, vagent_ticks_from_ms(p->idle_ms), 0, NULL);
 	return VAGENT_OK;
@@ -499,6 +606,7 @@ static void tts_stop(struct vagent_tts *t)
 		/* the session's loop may be freed before this provider */
 		vagent__ws_detach(p->ws);
 	}
+	hold_wake(p, true);
 	vagent_timer_free(p->event_timer);
 	vagent_timer_free(p->idle_timer);
 	p->event_timer = p->idle_timer = NULL;
@@ -519,6 +627,7 @@ static void tts_free(struct vagent_tts *t)
 	if (!p)
 		return;
 	p->stopped = true;
+	hold_wake(p, true);
 	vagent__ws_client_free(p->ws);
 	vagent_timer_free(p->event_timer);
 	vagent_timer_free(p->idle_timer);
