@@ -238,6 +238,24 @@ START_TEST(test_sentence_16k)
 }
 END_TEST
 
+/* timestamps and flush_done messages change nothing */
+START_TEST(test_extra_messages_ignored)
+{
+	struct fake_cartesia_config fc = { .extras = true };
+	struct vagent_cartesia_config c = config();
+	struct fake_cartesia_stats st;
+
+	fake = fake_cartesia_start(&fc);
+	make_tts(&c);
+	speak(3, SENTENCE, 16000);
+	run_until_done(1);
+	ck_assert_int_eq((long)n_heard, fake_cartesia_samples_for(SENTENCE, 16000));
+	fake_cartesia_get_stats(fake, &st);
+	ck_assert_int_eq(st.flush_done, 1);
+	ck_assert_int_eq(st.done, 1);
+}
+END_TEST
+
 START_TEST(test_sentence_mulaw)
 {
 	one_sentence(8000, true);
@@ -643,6 +661,7 @@ Suite *suite_cartesia(void)
 	tcase_add_test(tc, test_sentence_8k);
 	tcase_add_test(tc, test_sentence_16k);
 	tcase_add_test(tc, test_sentence_mulaw);
+	tcase_add_test(tc, test_extra_messages_ignored);
 	tcase_add_test(tc, test_one_socket_context_per_sentence);
 	tcase_add_test(tc, test_cancel_mid_sentence);
 	tcase_add_test(tc, test_401_on_upgrade);

@@ -40,7 +40,7 @@ struct fake_cartesia {
 };
 
 struct context {
-	bool used, last, timestamps, first_sent;
+	bool used, last, timestamps, first_sent, flush;
 	char id[64];
 	unsigned char *audio;        /* encoded bytes still to send */
 	size_t len, off, chunk;
@@ -60,6 +60,7 @@ struct conn {
 	int msg_opcode;
 	struct context ctx[MAX_CONTEXTS];
 	int chunks;                  /* sent on this connection */
+	int flush_id;                /* the last flush_done's id */
 	bool error_sent, malformed_sent;
 };
 
@@ -300,7 +301,9 @@ static void on_request(struct conn *c, cJSON *j)
 	x->chunk = (size_t)(f->cfg.chunk_ms > 0 ? f->cfg.chunk_ms : 40) * (size_t)r / 1000 *
 		   (mulaw ? 1 : 2);
 	x->last = !cJSON_IsTrue(cont);
-	x->timestamps = cJSON_IsTrue(ts);
+	x->timestamps = cJSON_IsTrue(ts) || f->cfg.extras;
+	x->flush = x->flush || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "flush")) ||
+		   f->cfg.extras;
 	if (!x->first_sent && !x->due_ms)
 		x->due_ms = now_ms() + f->cfg.first_chunk_delay_ms;
 }
@@ -336,6 +339,14 @@ static int pump(struct conn *c)
 		struct context *x = &c->ctx[i];
 		int64_t now = now_ms();
 
+		if (x->used && x->flush && x->off >= x->len) {
+			/* all audio asked for so far has gone: the flush is done */
+			x->flush = false;
+			send_text(c, fmt("{\"type\":\"flush_done\",\"context_id\":\"%s\","
+					 "\"status_code\":206,\"done\":false,\"flush_done\":true,"
+					 "\"flush_id\":%d}", x->id, ++c->flush_id));
+			STAT_ADD(f, flush_done, 1);
+		}
 		if (!x->used || (x->off >= x->len && !x->last))
 			continue;
 		if (x->due_ms > now) {

@@ -5,7 +5,8 @@
  * per context_id, speaks each generation request's transcript with flite
  * in the requested raw format (pcm_s16le at the requested rate, or
  * pcm_mulaw 8000) as base64 "chunk" messages at a configurable pace, then
- * "timestamps" (when asked) and "done"; "cancel" stops a context. Faults:
+ * "timestamps" and "flush_done" (when asked) and "done"; "cancel" stops a
+ * context. Faults:
  * a slow first chunk, a stall, malformed JSON, an error message, an abrupt
  * close, a refused upgrade. docs/providers.md "Cartesia (TTS)".
  */
@@ -19,6 +20,8 @@ struct fake_cartesia_config {
 	const char *voice;           /* the one voice id it knows; NULL: any */
 	int chunk_ms;                /* audio per chunk; 40 */
 	int pace_ms;                 /* between chunks; 0 */
+	bool extras;                 /* every context also gets timestamps and
+				      * flush_done messages (asked for or not) */
 	/* faults */
 	int upgrade_status;          /* refuse the upgrade (401, 500) */
 	int first_chunk_delay_ms;    /* each context's first chunk waits */
@@ -36,6 +39,7 @@ struct fake_cartesia_stats {
 	int requests;                /* generation requests */
 	int cancels;
 	int done;                    /* done messages sent */
+	int flush_done;              /* flush_done messages sent */
 	int chunks;                  /* chunk messages sent */
 	int late_cancels;            /* cancels of a context already done */
 	int client_closed;           /* connections the client ended */
