@@ -4019,6 +4019,112 @@ void vagent_openai_stt_stats(const struct vagent_stt *stt,
 /* @@ELEVENLABS-END@@ */
 
 /* @@CARTESIA-OPENAI-TTS-API@@ */
+
+/*
+ * OpenAI speech (POST {base}/audio/speech, response_format "pcm": 24 kHz
+ * s16le mono, streamed) as a `struct vagent_tts`: one request per
+ * sentence over lib/net/http_stream.c on the session's loop, the body
+ * resampled to the call's rate as it arrives. 429 (not quota) and 5xx are
+ * retried before the first byte, honouring retry-after; 401/403 are
+ * VAGENT_EAUTH, other HTTP errors VAGENT_EPROVIDER with the server's
+ * error.message; a timeout or a cut body is an on_error. Works on the
+ * virtual clock when the loop has a worker (http_stream holds the clock).
+ * Messages and traces name it "openai-tts"; the key is never in them.
+ * docs/providers.md "OpenAI speech (TTS)".
+ */
+struct vagent_openai_tts_config {
+	char name[64];                /* "openai-tts" */
+	const char *base_url;         /* "https://api.openai.com/v1" (any
+				       * compatible server; no query or
+				       * credentials) */
+	const char *api_key;          /* sent as Bearer; required */
+	const char *api_key_env;      /* named by the 401 message;
+				       * "OPENAI_API_KEY" */
+	const char *model;            /* "gpt-4o-mini-tts" */
+	const char *voice;            /* "alloy" */
+	const char *instructions;     /* NULL: not sent */
+	double speed;                 /* 0: not sent; else 0.25..4 */
+	int connect_timeout_ms;       /* 10000 */
+	int first_byte_timeout_ms;    /* per attempt; 10000 */
+	int idle_timeout_ms;          /* between body bytes; 5000 */
+	int max_retries;              /* 0..5; 2 */
+};
+
+/* The defaults above. */
+struct vagent_openai_tts_config vagent_openai_tts_config_default(void);
+
+/* (transfer full; free with vagent_tts_free). speak() accepts rates 8000
+ * and 16000 (and 24000, unresampled). VAGENT_EINVAL for a bad config. */
+vagent_status vagent_openai_tts_new(const struct vagent_openai_tts_config *cfg,
+				    struct vagent_tts **out,
+				    struct vagent_error *err);
+
+struct vagent_openai_tts_stats {
+	int requests;                 /* HTTP requests started (retries too) */
+	int retries;
+	int sentences;                /* speak() calls accepted */
+	int done;                     /* sentences finished (on_done) */
+	int cancelled;                /* cancel() of a sentence in flight */
+	long bytes;                   /* 24 kHz PCM bytes received */
+	long samples;                 /* samples handed to on_audio */
+};
+/* `tts` must come from vagent_openai_tts_new. */
+void vagent_openai_tts_stats(const struct vagent_tts *tts,
+			     struct vagent_openai_tts_stats *out);
+
+/*
+ * Cartesia TTS over its WebSocket (wss://api.cartesia.ai/tts/websocket)
+ * as a `struct vagent_tts`: one socket per call (opened at the first
+ * sentence, reopened lazily after the server closes an idle one), one
+ * generation request per sentence with its own context_id and raw
+ * output at the call's rate ("chunk" messages: base64 audio -> on_audio;
+ * "done" -> on_done; "error" -> on_error, VAGENT_EAUTH for 401/403 else
+ * VAGENT_EPROVIDER). cancel sends {"context_id":..,"cancel":true} and
+ * drops that context's late chunks. Auth: both "X-API-Key" and
+ * "Authorization: Bearer" (the notes' advice), plus "Cartesia-Version".
+ * On a virtual clock a worker job holds the clock while a sentence is in
+ * flight (the loop needs a worker, else speak() fails with a message
+ * saying so and the session falls back). docs/providers.md "Cartesia
+ * (TTS)".
+ */
+struct vagent_cartesia_config {
+	char name[64];                /* "cartesia" */
+	const char *url;              /* "wss://api.cartesia.ai/tts/websocket" */
+	const char *api_key;          /* required; never in a message */
+	const char *api_key_env;      /* named by the 401 message;
+				       * "CARTESIA_API_KEY" */
+	const char *version;          /* Cartesia-Version: "2026-03-01" */
+	const char *model_id;         /* "sonic-2" */
+	const char *voice;            /* the voice id; required */
+	const char *language;         /* "en"; NULL: not sent */
+	double speed;                 /* 0: not sent; else 0.25..4 */
+	bool mulaw;                   /* at 8000 Hz ask for pcm_mulaw 8000
+				       * (decoded here); else pcm_s16le */
+	int connect_timeout_ms;       /* 10000 */
+	int idle_timeout_ms;          /* a sentence in flight hears nothing
+				       * this long: on_error; 5000 */
+};
+
+struct vagent_cartesia_config vagent_cartesia_config_default(void);
+
+/* (transfer full; free with vagent_tts_free). VAGENT_EINVAL for a bad
+ * config (no key or voice, a URL that is not ws(s)://). */
+vagent_status vagent_cartesia_tts_new(const struct vagent_cartesia_config *cfg,
+				      struct vagent_tts **out,
+				      struct vagent_error *err);
+
+struct vagent_cartesia_stats {
+	int connections;              /* sockets opened (attempts) */
+	int requests;                 /* generation requests sent */
+	int cancels;                  /* cancel messages sent */
+	int chunks;                   /* chunk messages played */
+	int dropped;                  /* chunks of cancelled or old contexts */
+	long samples;                 /* samples handed to on_audio */
+};
+/* `tts` must come from vagent_cartesia_tts_new. */
+void vagent_cartesia_tts_stats(const struct vagent_tts *tts,
+			       struct vagent_cartesia_stats *out);
+
 /* @@CARTESIA-OPENAI-TTS-END@@ */
 
 /* ==== @@DOCTOR@@ — `vagent doctor` (docs/doctor.md) ==== */

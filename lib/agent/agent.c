@@ -1131,6 +1131,12 @@ static void parse_cloud_tts(struct ctx *c, const cJSON *o, const char *provider)
 	if (a->tts.model && !name_token(a->tts.model))
 		problem(c, VAGENT_EINVAL, "tts.model", "\"%s\" is not a model name", a->tts.model);
 	a->tts.url = get_string(c, o, "tts", "url", false, NULL);
+	if (a->tts.url) {             /* ${ENV} and ${ENV:-default}, as brain.base_url */
+		char *v = expand_env(c, "tts.url", a->tts.url);
+
+		a->tts.url = v ? pool_strdup(c, v) : NULL;
+		free(v);
+	}
 	if (a->tts.url && cartesia) {
 		bool tls;
 		char *host = NULL, *path = NULL;

@@ -170,6 +170,47 @@ static vagent_status make_brain(const struct vagent_agent *a,
 				 a->brain.provider);
 }
 
+static vagent_status make_openai_tts(const struct vagent_agent *a,
+				     struct vagent_tts **out, struct vagent_error *err)
+{
+	struct vagent_openai_tts_config c = vagent_openai_tts_config_default();
+	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "OPENAI_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "tts: %s is not set (the OpenAI API key)", env);
+	c.api_key_env = env;
+	if (a->tts.url)
+		c.base_url = a->tts.url;
+	if (a->tts.model)
+		c.model = a->tts.model;
+	if (a->tts.voice)
+		c.voice = a->tts.voice;
+	c.speed = a->tts.speed;
+	return vagent_openai_tts_new(&c, out, err);
+}
+
+static vagent_status make_cartesia(const struct vagent_agent *a,
+				   struct vagent_tts **out, struct vagent_error *err)
+{
+	struct vagent_cartesia_config c = vagent_cartesia_config_default();
+	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "CARTESIA_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "tts: %s is not set (the Cartesia API key)", env);
+	c.api_key_env = env;
+	if (a->tts.url)
+		c.url = a->tts.url;
+	if (a->tts.model)
+		c.model_id = a->tts.model;
+	c.voice = a->tts.voice;
+	c.speed = a->tts.speed;
+	return vagent_cartesia_tts_new(&c, out, err);
+}
+
 /* The cloud TTS providers are built here (one function each) as their
  * modules land; until then the agent file may name them but a run says
  * they are not available. */
@@ -185,6 +226,10 @@ static vagent_status make_tts_named(const struct vagent_agent *a, const char *pr
 			c.voice = a->tts.voice;
 		return vagent_flite_tts_new(&c, out, err);
 	}
+	if (!strcmp(provider, "openai"))
+		return make_openai_tts(a, out, err);
+	if (!strcmp(provider, "cartesia"))
+		return make_cartesia(a, out, err);
 	if (!strcmp(provider, "sim")) {
 		struct vagent_sim_tts_config c = vagent_sim_tts_config_default();
 
