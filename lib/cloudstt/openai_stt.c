@@ -35,6 +35,8 @@ struct request {
 	char *text;
 	vagent_status status;
 	char message[320];
+	curl_off_t ttfb_us;       /* the answering attempt's time to first
+				   * byte (CURLINFO_STARTTRANSFER_TIME_T); -1 */
 };
 
 struct openai_stt {
@@ -296,6 +298,8 @@ static void transcribe(void *arg)
 			goto out;
 		}
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+		if (curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &r->ttfb_us) != CURLE_OK)
+			r->ttfb_us = -1;
 		if (http == 200)
 			break;
 		error_detail(body.data, detail, sizeof(detail));
@@ -374,7 +378,17 @@ static void transcribed(void *arg, int64_t charged)
 	if (charged >= 0 && usable(p)) {
 		if (r->status == VAGENT_OK) {
 			p->stats.finals++;
-			p->base.on_final(p->base.ctx, r->text, -1);
+			/* The answer is one small JSON body: told when it has
+			 * all arrived, with the request's measured time to
+			 * first byte (docs/trace.md). */
+			if (r->ttfb_us >= 0 && p->base.on_first_byte) {
+				int64_t ttfb = (int64_t)r->ttfb_us * VAGENT_TICKS_PER_MS / 1000;
+
+				p->base.on_first_byte(p->base.ctx, 0,
+						      vagent_loop_now(p->base.loop) - ttfb);
+			}
+			if (usable(p))
+				p->base.on_final(p->base.ctx, r->text, -1);
 		} else {
 			fail_now(p, r->status, r->message);
 		}
@@ -478,6 +492,7 @@ static void stt_turn_end(struct vagent_stt *stt, int64_t pts)
 		return;
 	}
 	r->p = p;
+	r->ttfb_us = -1;
 	r->samples = p->buf;
 	r->n = p->len;
 	p->buf = NULL;

@@ -283,6 +283,22 @@ bool vagent__session_fail_over(struct vagent_session *s, enum vagent__slot slot,
 	return true;
 }
 
+void vagent__session_first_byte(struct vagent_session *s, enum vagent__slot slot,
+				int index, int turn, int64_t sent)
+{
+	struct vagent_trace_event ev = { .type = VAGENT_TRACE_PROVIDER_FIRST_BYTE };
+	int64_t now = vagent_loop_now(s->loop), ttfb = now - sent;
+
+	if ((size_t)index >= s->n_providers[slot])
+		return;
+	ev.turn = turn;
+	ev.slot = slot_names[slot];
+	ev.provider = provider_name(s, slot, index);
+	ev.ttfb_us = vagent_ticks_to_us(ttfb > 0 ? ttfb : 0);
+	vagent__session_event(s, &ev, vagent__session_now(s),
+			      slot == VAGENT__SLOT_STT);
+}
+
 static char *handoff_package(struct vagent_session *s, int turn,
 			     const char *reason)
 {
