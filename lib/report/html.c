@@ -446,7 +446,8 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 			marker(&t, "fallback", e->t_us, "fallback", e->slot);
 			break;
 		case VAGENT_TRACE_ERROR:
-			marker(&t, "error", e->t_us, "error", e->message);
+			marker(&t, "error", e->t_us, e->source ? e->source : "error",
+			       e->message);
 			break;
 		default:
 			break;

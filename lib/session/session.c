@@ -216,9 +216,15 @@ void vagent__session_error(struct vagent_session *s, int turn,
 			   const char *source, const char *message)
 {
 	struct vagent_trace_event ev = { .type = VAGENT_TRACE_ERROR };
+	size_t n = source ? strlen(source) : 0;
 
 	ev.turn = turn;
 	ev.source = source;
+	/* Provider messages name their provider ("deepgram: ..."), and
+	 * `source` names it already: said once ("error deepgram: ..."). */
+	if (message && n && !strncmp(message, source, n) && message[n] == ':' &&
+	    message[n + 1] == ' ' && message[n + 2])
+		message += n + 2;
 	ev.message = message && *message ? message : "unknown error";
 	if (!vagent__utf8_valid(ev.message, strlen(ev.message)))
 		ev.message = "error message is not valid UTF-8";
