@@ -1181,11 +1181,13 @@ struct vagent_turn_metrics {
 	size_t segments;           /* caller speech segments in the turn */
 	bool estimated;            /* a true boundary used came from VAD */
 	bool interrupted;          /* the agent's reply was barged in on */
-	/* The provider that answered each hop, from the events' `provider`
-	 * (NULL when the trace does not say): llm_ttft's llm.first_token (or
-	 * llm.request), tts_ttfb's tts.first_audio (or tts.request), and
-	 * stt_final's stt.final. */
-	const char *llm_provider, *tts_provider, *stt_provider;
+	/* provider[m]: the provider that answered hop m, from the events'
+	 * `provider` (NULL when the trace does not say, as in traces older
+	 * than provider.first_byte): stt_first_partial's stt.partial,
+	 * stt_final's stt.final, llm_ttft's llm.first_token (or its
+	 * llm.request), tts_ttfb's tts.first_audio (or its tts.request), and
+	 * the *_ttfb hops' provider.first_byte. */
+	const char *provider[VAGENT_METRIC_COUNT];
 };
 
 /* One tool call: tool.start to its tool.end/timeout/error (same id). */
@@ -1339,6 +1341,22 @@ struct vagent_stat_summary {
 vagent_status vagent_stats_summary(const struct vagent_stats *s,
 				   vagent_metric m,
 				   struct vagent_stat_summary *out);
+
+/*
+ * Per-provider breakdown (docs/metrics.md "Per provider"): the turn hops
+ * whose provider the trace names (struct vagent_turn_metrics.provider[])
+ * are also counted for that provider, by vagent_stats_add_metrics() and
+ * vagent_stats_merge() (not by vagent_stats_add() or the JSON histograms).
+ * vagent_stats_provider() is the i-th provider (0-based, in order of
+ * first sample) with samples of `m`, NULL past the last: a hop after a
+ * fallback has two. The summary is vagent_stats_summary() of that
+ * provider's samples (VAGENT_ENOENT when it has none).
+ */
+const char *vagent_stats_provider(const struct vagent_stats *s, vagent_metric m,
+				  size_t i);
+vagent_status vagent_stats_provider_summary(const struct vagent_stats *s,
+					    vagent_metric m, const char *provider,
+					    struct vagent_stat_summary *out);
 
 /* ==== @@VAD@@ — frame-level voice activity detection (lib/vad) ==== */
 

@@ -270,8 +270,18 @@ START_TEST(test_many_calls_any_order)
 	ck_assert_str_eq(m->calls[0].call, "barge");
 	ck_assert_str_eq(m->calls[1].call, "clean");
 	ck_assert_uint_eq(m->calls[1].n_turns, ma->calls[0].n_turns);
-	ck_assert(!memcmp(m->calls[1].turns, ma->calls[0].turns,
-			  ma->calls[0].n_turns * sizeof(*ma->calls[0].turns)));
+	for (size_t t = 0; t < ma->calls[0].n_turns; t++) {
+		struct vagent_turn_metrics x = m->calls[1].turns[t], y = ma->calls[0].turns[t];
+
+		/* the same providers (each metrics owns its copies) */
+		for (int k = 0; k < VAGENT_METRIC_COUNT; k++) {
+			ck_assert_int_eq(!x.provider[k], !y.provider[k]);
+			if (x.provider[k])
+				ck_assert_str_eq(x.provider[k], y.provider[k]);
+			x.provider[k] = y.provider[k] = NULL;
+		}
+		ck_assert(!memcmp(&x, &y, sizeof(x)));
+	}
 	ck_assert_int_eq(m->calls[0].barge_ins[0].barge_in_stop, 260000);
 
 	/* Aggregated: e2e over both calls = 1040, 1010, 1000, 620 ms. */
@@ -393,9 +403,10 @@ START_TEST(test_metric_names)
 {
 	vagent_metric m;
 	static const char *const names[] = { "stt_first_partial", "endpoint", "stt_final",
-		"llm_ttft", "tool", "tts_ttfb", "e2e", "barge_in_stop", "answer" };
+		"llm_ttft", "tool", "tts_ttfb", "e2e", "barge_in_stop", "answer",
+		"stt_ttfb", "llm_ttfb", "tts_net_ttfb" };
 
-	ck_assert_int_eq(VAGENT_METRIC_COUNT, 9);
+	ck_assert_int_eq(VAGENT_METRIC_COUNT, 12);
 	for (int i = 0; i < VAGENT_METRIC_COUNT; i++) {
 		ck_assert_str_eq(vagent_metric_name((vagent_metric)i), names[i]);
 		ck_assert_int_eq(vagent_metric_from_name(names[i], &m), VAGENT_OK);
