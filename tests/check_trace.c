@@ -17,6 +17,7 @@ static const char *const fixtures[] = {
 	"fixtures/traces/barge-in.jsonl",
 	"fixtures/traces/tool-timeout.jsonl",
 	"fixtures/traces/missing-events.jsonl",
+	"fixtures/traces/providers.jsonl",
 };
 
 /* Write `n` events with a memory writer; returns the text (malloc'd). */
