@@ -535,6 +535,26 @@ START_TEST(test_fuzz_regressions)
 		  "\"t_ms\":1,\"call\":\"c\",\"turn\":0}",
 		  "bad.jsonl:2: duplicate key \"a\"");
 	parse_bad("{\"z\":1,\"y\":1,\"z\":2,\"y\":2}", "bad.jsonl:2: duplicate key \"z\"");
+
+	/* A redaction's last four digits started a new card number with the
+	 * digits after them: one pass left it, so the written trace
+	 * re-wrote differently. Redacted until stable, it re-writes the same. */
+	{
+		static const char text[] = "flow222222222222022222-222222222224)22222222";
+		struct vagent_trace_event ev = { .t_us = 1, .type = VAGENT_TRACE_LLM_DONE,
+						 .provider = text, .text = text };
+		char *w1 = write_one(&ev), *w2;
+
+		ck_assert_int_eq(vagent_trace_parse(w1, strlen(w1), "w1", &t, &err), VAGENT_OK);
+		ck_assert(!vagent_card_number_find(t->events[0].provider, NULL, NULL));
+		ck_assert(!vagent_card_number_find(t->events[0].text, NULL, NULL));
+		ck_assert_ptr_null(strstr(t->events[0].provider, "2222-2222"));
+		w2 = write_all(t->events, t->n, NULL);
+		ck_assert_str_eq(w1, w2);
+		vagent_trace_free(t);
+		free(w1);
+		free(w2);
+	}
 }
 END_TEST
 

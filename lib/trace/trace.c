@@ -238,11 +238,21 @@ static void put_json_string(struct vagent__strbuf *b, const char *s)
 
 /* ---- redaction: no card number is ever written (docs/dtmf.md) */
 
+/* Redact until nothing is left to redact: the four digits a redaction
+ * keeps can start a new number with the digits after them, and a written
+ * trace must re-write byte-identically. Each pass turns digits into '*'
+ * (or shortens the text), so this ends. */
+static void redact_all(char *s)
+{
+	while (vagent_card_number_redact(s))
+		;
+}
+
 static void redact_value(cJSON *v)
 {
 	for (; v; v = v->next) {
 		if (cJSON_IsString(v) && v->valuestring) {
-			vagent_card_number_redact(v->valuestring);
+			redact_all(v->valuestring);
 		} else if (cJSON_IsNumber(v) && v->valuedouble >= 1e12 &&
 			   v->valuedouble < 1e20 && v->valuedouble == floor(v->valuedouble)) {
 			char digits[32], label[32];
@@ -409,7 +419,7 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 				if (!copy)
 					return vagent__error_set(err, VAGENT_ENOMEM, "trace",
 								 "out of memory");
-				vagent_card_number_redact(copy);
+				redact_all(copy);
 				put_json_string(b, copy);
 				free(copy);
 				break;
