@@ -191,7 +191,9 @@ static const struct cmd_usage metrics_usage = {
 		"The JSON has \"calls\" (each with \"name\", \"answer\", \"turns\" with\n"
 		"their \"hops\", \"tools\", and \"barge_ins\" whose \"stop_ms\" is\n"
 		"barge_in_stop) and \"summary\": per metric n, p50, p90, p95, p99, max,\n"
-		"mean. Absent values are left out.\n",
+		"mean. Absent values are left out. When more than one provider answered\n"
+		"a hop (a fallback), the table has a row per provider under it and the\n"
+		"summary a \"providers\" object; turns name their providers.\n",
 	.epilogue = "Examples:\n"
 		    "  vagent trace metrics run/call-1.jsonl\n"
 		    "  vagent trace metrics --json - run/*.jsonl\n",
