@@ -35,6 +35,11 @@ static const vagent_metric turn_cols[] = {
 	VAGENT_METRIC_LLM_TTFT, VAGENT_METRIC_TTS_TTFB, VAGENT_METRIC_E2E,
 };
 
+/* Cloud providers' time to first byte: in the JSON only. */
+static const vagent_metric ttfb_cols[] = {
+	VAGENT_METRIC_STT_TTFB, VAGENT_METRIC_LLM_TTFB, VAGENT_METRIC_TTS_NET_TTFB,
+};
+
 /* µs as milliseconds with 3 decimals ("-" when absent); static buffer
  * slots used round-robin. */
 static const char *ms(int64_t us)
@@ -56,6 +61,28 @@ static void add_ms(cJSON *obj, const char *key, int64_t us)
 {
 	if (us != VAGENT_METRIC_ABSENT)
 		cJSON_AddItemToObject(obj, key, cJSON_CreateRaw(ms(us)));
+}
+
+/* One row of the summary: to the table (unless `quiet_table`) and to
+ * `j` (may be NULL). */
+static void summary_row(cJSON *j, const char *label, const struct vagent_stat_summary *s,
+			bool quiet_table)
+{
+	char mean[40];
+
+	snprintf(mean, sizeof(mean), "%.3f", s->mean / 1000.0);
+	if (j) {
+		cJSON_AddNumberToObject(j, "n", (double)s->n);
+		add_ms(j, "p50", s->p50);
+		add_ms(j, "p90", s->p90);
+		add_ms(j, "p95", s->p95);
+		add_ms(j, "p99", s->p99);
+		add_ms(j, "max", s->max);
+		cJSON_AddItemToObject(j, "mean", cJSON_CreateRaw(mean));
+	}
+	if (!quiet_table)
+		printf("%-17s %5zu %10s %10s %10s %10s %10s %10s\n", label, s->n, ms(s->p50),
+		       ms(s->p90), ms(s->p95), ms(s->p99), ms(s->max), mean);
 }
 
 static void print_call(const struct vagent_call_metrics *c)
@@ -99,12 +126,22 @@ static cJSON *call_json(const struct vagent_call_metrics *c)
 	turns = cJSON_AddArrayToObject(o, "turns");
 	for (size_t t = 0; t < c->n_turns; t++) {
 		const struct vagent_turn_metrics *tm = &c->turns[t];
-		cJSON *j = cJSON_CreateObject(), *hops;
+		cJSON *j = cJSON_CreateObject(), *hops, *providers = NULL;
 
 		cJSON_AddNumberToObject(j, "turn", tm->turn);
 		hops = cJSON_AddObjectToObject(j, "hops");
 		for (size_t i = 0; i < ARRAY_LEN(turn_cols); i++)
 			add_ms(hops, vagent_metric_name(turn_cols[i]), tm->hop[turn_cols[i]]);
+		for (size_t i = 0; i < ARRAY_LEN(ttfb_cols); i++)
+			add_ms(hops, vagent_metric_name(ttfb_cols[i]), tm->hop[ttfb_cols[i]]);
+		for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
+			if (!tm->provider[m])
+				continue;
+			if (!providers)
+				providers = cJSON_AddObjectToObject(j, "providers");
+			cJSON_AddStringToObject(providers, vagent_metric_name((vagent_metric)m),
+						tm->provider[m]);
+		}
 		add_ms(j, "speech_start_ms", tm->speech_start_us);
 		add_ms(j, "speech_end_ms", tm->speech_end_us);
 		add_ms(j, "turn_end_ms", tm->turn_end_us);
@@ -154,7 +191,9 @@ static const struct cmd_usage metrics_usage = {
 		"The JSON has \"calls\" (each with \"name\", \"answer\", \"turns\" with\n"
 		"their \"hops\", \"tools\", and \"barge_ins\" whose \"stop_ms\" is\n"
 		"barge_in_stop) and \"summary\": per metric n, p50, p90, p95, p99, max,\n"
-		"mean. Absent values are left out.\n",
+		"mean. Absent values are left out. When more than one provider answered\n"
+		"a hop (a fallback), the table has a row per provider under it and the\n"
+		"summary a \"providers\" object; turns name their providers.\n",
 	.epilogue = "Examples:\n"
 		    "  vagent trace metrics run/call-1.jsonl\n"
 		    "  vagent trace metrics --json - run/*.jsonl\n",
@@ -227,7 +266,6 @@ static int cmd_trace_metrics(int argc, char **argv)
 	summary = root ? cJSON_AddObjectToObject(root, "summary") : NULL;
 	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
 		struct vagent_stat_summary s;
-		char mean[40];
 		cJSON *j = summary ? cJSON_AddObjectToObject(summary, vagent_metric_name((vagent_metric)m))
 				   : NULL;
 
@@ -238,20 +276,23 @@ static int cmd_trace_metrics(int argc, char **argv)
 				printf("%-17s %5d\n", vagent_metric_name((vagent_metric)m), 0);
 			continue;
 		}
-		snprintf(mean, sizeof(mean), "%.3f", s.mean / 1000.0);
-		if (j) {
-			cJSON_AddNumberToObject(j, "n", (double)s.n);
-			add_ms(j, "p50", s.p50);
-			add_ms(j, "p90", s.p90);
-			add_ms(j, "p95", s.p95);
-			add_ms(j, "p99", s.p99);
-			add_ms(j, "max", s.max);
-			cJSON_AddItemToObject(j, "mean", cJSON_CreateRaw(mean));
+		summary_row(j, vagent_metric_name((vagent_metric)m), &s, to_stdout);
+		/* per provider, when more than one answered (a fallback) */
+		if (vagent_stats_provider(stats, (vagent_metric)m, 1)) {
+			cJSON *pj = j ? cJSON_AddObjectToObject(j, "providers") : NULL;
+			const char *name;
+			char label[80];
+
+			for (size_t i = 0; (name = vagent_stats_provider(stats, (vagent_metric)m, i));
+			     i++) {
+				if (vagent_stats_provider_summary(stats, (vagent_metric)m, name,
+								  &s) != VAGENT_OK)
+					continue;
+				snprintf(label, sizeof(label), "  %.60s", name);
+				summary_row(pj ? cJSON_AddObjectToObject(pj, name) : NULL, label, &s,
+					    to_stdout);
+			}
 		}
-		if (!to_stdout)
-			printf("%-17s %5zu %10s %10s %10s %10s %10s %10s\n",
-			       vagent_metric_name((vagent_metric)m), s.n, ms(s.p50), ms(s.p90),
-			       ms(s.p95), ms(s.p99), ms(s.max), mean);
 	}
 	if (root) {
 		char *text = cJSON_Print(root);

@@ -982,7 +982,8 @@ vagent_status vagent_loop_submit_cost(struct vagent_loop *loop,
 	X(TRANSFER,            "transfer")                                    \
 	X(DTMF,                "dtmf")                                        \
 	X(FALLBACK,            "fallback")                                    \
-	X(ERROR,               "error")
+	X(ERROR,               "error")                                       \
+	X(PROVIDER_FIRST_BYTE, "provider.first_byte")
 
 typedef enum vagent_trace_type {
 #define VAGENT__TRACE_TYPE_ENUM(name, wire) VAGENT_TRACE_##name,
@@ -1011,18 +1012,20 @@ vagent_status vagent_trace_type_from_name(const char *name,
  *   caller.speech_start  estimated?          (true boundaries, §6)
  *   caller.speech_end    estimated?
  *   vad.speech_start/end -
- *   stt.partial          text
- *   stt.final            text, confidence? (has_confidence, 0..1)
+ *   stt.partial          text, provider?
+ *   stt.final            text, confidence? (has_confidence, 0..1), provider?
  *   turn.end             -
  *   llm.request          provider
- *   llm.first_token      -
- *   llm.done             text?
+ *   llm.first_token      provider?
+ *   llm.done             text?, provider?, prompt_tokens?,
+ *                        completion_tokens?, retries? (counts: omitted
+ *                        when 0)
  *   tool.start           name, id, args?
  *   tool.end             name, id, result?
  *   tool.timeout         name, id
  *   tool.error           name, id, error
- *   tts.request          text
- *   tts.first_audio      -
+ *   tts.request          text, provider?
+ *   tts.first_audio      provider?
  *   agent.audio_start    -
  *   agent.audio_stop     reason ("done", "barge_in" or "hangup")
  *   barge_in             onset_us, decision_us (as onset_ms, decision_ms)
@@ -1033,6 +1036,9 @@ vagent_status vagent_trace_type_from_name(const char *name,
  *                        no digit: a key pressed in PCI mode)
  *   fallback             slot, from, to
  *   error                source, message
+ *   provider.first_byte  slot ("stt", "llm" or "tts"), provider, ttfb_us
+ *                        (as ttfb_ms): a cloud provider's time to first
+ *                        byte of an exchange (struct vagent_stt)
  *
  * There is deliberately no field for provider requests, headers or URLs:
  * a trace never carries credentials (docs/trace.md).
@@ -1046,7 +1052,8 @@ struct vagent_trace_event {
 	bool has_confidence;       /* stt.final: confidence is set */
 	double confidence;         /* stt.final, 0..1 (3 decimals on the wire) */
 	const char *text;          /* stt.*, llm.done, tts.request, filler */
-	const char *provider;      /* llm.request */
+	const char *provider;      /* llm.*, stt.partial/final, tts.request,
+				    * tts.first_audio, provider.first_byte */
 	const char *name;          /* tool.*: tool name */
 	const char *id;            /* tool.*: tool call id */
 	const char *args;          /* tool.start: JSON */
@@ -1057,12 +1064,17 @@ struct vagent_trace_event {
 	int64_t decision_us;       /* barge_in: interruption decided */
 	const char *package;       /* transfer: JSON handoff package */
 	const char *digit;         /* dtmf */
-	const char *slot;          /* fallback: "stt", "llm", "tts", "tools" */
+	const char *slot;          /* fallback: "stt", "llm", "tts", "tools";
+				    * provider.first_byte: "stt", "llm", "tts" */
 	const char *from, *to;     /* fallback: provider names */
 	const char *source;        /* error: component or provider */
 	const char *message;       /* error */
 	size_t line;               /* reader: 1-based line in the file */
 	bool redacted;             /* dtmf: pressed in PCI mode, digit omitted */
+	int64_t ttfb_us;           /* provider.first_byte: now - sent, >= 0 */
+	int64_t prompt_tokens;     /* llm.done: this reply's tokens (all its */
+	int64_t completion_tokens; /*   requests); 0: unknown */
+	int64_t retries;           /* llm.done: HTTP retries for this reply */
 };
 
 /* A writer of one trace: to a FILE* or to a memory buffer. Not locked:
@@ -1139,7 +1151,10 @@ void vagent_trace_free(struct vagent_trace *t);
 	X(TTS_TTFB,          "tts_ttfb")                                      \
 	X(E2E,               "e2e")                                           \
 	X(BARGE_IN_STOP,     "barge_in_stop")                                 \
-	X(ANSWER,            "answer")
+	X(ANSWER,            "answer")                                        \
+	X(STT_TTFB,          "stt_ttfb")                                      \
+	X(LLM_TTFB,          "llm_ttfb")                                      \
+	X(TTS_NET_TTFB,      "tts_net_ttfb")
 
 typedef enum vagent_metric {
 #define VAGENT__METRIC_ENUM(name, wire) VAGENT_METRIC_##name,
@@ -1154,8 +1169,9 @@ const char *vagent_metric_name(vagent_metric m);
 vagent_status vagent_metric_from_name(const char *name, vagent_metric *out);
 
 /* One turn. hop[] is indexed by vagent_metric; only the per-turn metrics
- * (stt_first_partial, endpoint, stt_final, llm_ttft, tts_ttfb, e2e) are
- * ever set, the others are always VAGENT_METRIC_ABSENT. */
+ * (stt_first_partial, endpoint, stt_final, llm_ttft, tts_ttfb, e2e and
+ * the cloud providers' stt_ttfb, llm_ttfb, tts_net_ttfb) are ever set,
+ * the others are always VAGENT_METRIC_ABSENT. */
 struct vagent_turn_metrics {
 	int turn;
 	int64_t hop[VAGENT_METRIC_COUNT];
@@ -1165,6 +1181,13 @@ struct vagent_turn_metrics {
 	size_t segments;           /* caller speech segments in the turn */
 	bool estimated;            /* a true boundary used came from VAD */
 	bool interrupted;          /* the agent's reply was barged in on */
+	/* provider[m]: the provider that answered hop m, from the events'
+	 * `provider` (NULL when the trace does not say, as in traces older
+	 * than provider.first_byte): stt_first_partial's stt.partial,
+	 * stt_final's stt.final, llm_ttft's llm.first_token (or its
+	 * llm.request), tts_ttfb's tts.first_audio (or its tts.request), and
+	 * the *_ttfb hops' provider.first_byte. */
+	const char *provider[VAGENT_METRIC_COUNT];
 };
 
 /* One tool call: tool.start to its tool.end/timeout/error (same id). */
@@ -1318,6 +1341,22 @@ struct vagent_stat_summary {
 vagent_status vagent_stats_summary(const struct vagent_stats *s,
 				   vagent_metric m,
 				   struct vagent_stat_summary *out);
+
+/*
+ * Per-provider breakdown (docs/metrics.md "Per provider"): the turn hops
+ * whose provider the trace names (struct vagent_turn_metrics.provider[])
+ * are also counted for that provider, by vagent_stats_add_metrics() and
+ * vagent_stats_merge() (not by vagent_stats_add() or the JSON histograms).
+ * vagent_stats_provider() is the i-th provider (0-based, in order of
+ * first sample) with samples of `m`, NULL past the last: a hop after a
+ * fallback has two. The summary is vagent_stats_summary() of that
+ * provider's samples (VAGENT_ENOENT when it has none).
+ */
+const char *vagent_stats_provider(const struct vagent_stats *s, vagent_metric m,
+				  size_t i);
+vagent_status vagent_stats_provider_summary(const struct vagent_stats *s,
+					    vagent_metric m, const char *provider,
+					    struct vagent_stat_summary *out);
 
 /* ==== @@VAD@@ — frame-level voice activity detection (lib/vad) ==== */
 

@@ -29,6 +29,8 @@ struct seen {
 	char error[512];
 	vagent_status error_status;
 	int n_errors;
+	int n_first_bytes;         /* on_first_byte calls */
+	int64_t first_ttfb;        /* the first one's now - sent (ticks) */
 };
 
 static struct vagent_loop *loop;
@@ -62,6 +64,15 @@ static void on_error(void *ctx, vagent_status st, const char *message)
 	snprintf(s->error, sizeof(s->error), "%s", message);
 }
 
+static void on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	struct seen *s = ctx;
+
+	ck_assert_uint_eq(id, 0);
+	if (!s->n_first_bytes++)
+		s->first_ttfb = vagent_loop_now(loop) - sent;
+}
+
 static void setup(void)
 {
 	struct vagent_loop_config lc = vagent_loop_config_default();
@@ -92,6 +103,7 @@ static void make_stt(struct vagent_deepgram_config *c)
 	stt->on_partial = on_partial;
 	stt->on_final = on_final;
 	stt->on_error = on_error;
+	stt->on_first_byte = on_first_byte;
 	stt->ctx = &seen;
 }
 
@@ -258,6 +270,8 @@ START_TEST(test_finalize_on_turn_end)
 	ck_assert_str_eq(seen.final, "what are your opening hours");
 	vagent_deepgram_stt_stats(stt, &ds);
 	ck_assert_int_eq(ds.finalize_sent, 1);
+	/* first bytes: the connection's first result, and the Finalize's */
+	ck_assert_int_eq(seen.n_first_bytes, 2);
 }
 END_TEST
 
@@ -410,8 +424,11 @@ START_TEST(test_slow_first_result)
 	ck_assert(run_until(got_final));
 	ck_assert_str_eq(seen.final, "what are your opening hours");
 	vagent_deepgram_stt_stats(stt, &ds);
-	/* the delay shows in the recorded time to first result */
+	/* the delay shows in the recorded time to first result, and in the
+	 * first byte told to the session (from the first audio frame) */
 	ck_assert_int_ge(ds.first_result_ms, 300);
+	ck_assert_int_ge(seen.n_first_bytes, 1);
+	ck_assert_int_ge(seen.first_ttfb, 300 * VAGENT_TICKS_PER_MS);
 }
 END_TEST
 
@@ -513,6 +530,11 @@ START_TEST(test_e2e_order_status)
 		      "%.3000s", trace);
 	ck_assert(strstr(trace, "\"type\":\"stt.partial\""));
 	ck_assert(!strstr(trace, "\"type\":\"fallback\""));
+	/* the cloud STT's time to first byte and its name on transcripts */
+	ck_assert_msg(strstr(trace, "\"type\":\"provider.first_byte\",\"slot\":\"stt\","
+			     "\"provider\":\"deepgram\",\"ttfb_ms\":"), "%.3000s", trace);
+	ck_assert(strstr(trace, "five\",\"confidence\":") &&
+		  strstr(strstr(trace, "five\",\"confidence\":"), ",\"provider\":\"deepgram\"}"));
 	ck_assert(!strstr(trace, KEY) && !strstr(r.out, KEY) && !strstr(r.err, KEY));
 	fake_deepgram_get_stats(fake, &st);
 	ck_assert_int_eq(st.upgraded, 1);
@@ -542,6 +564,12 @@ START_TEST(test_e2e_fallback_to_pocketsphinx)
 			     "\"to\":\"pocketsphinx\""), "%.3000s", trace);
 	/* pocketsphinx heard the caller after the fallback */
 	ck_assert(strstr(strstr(trace, "\"type\":\"fallback\""), "\"type\":\"stt.final\""));
+	ck_assert(strstr(strstr(trace, "\"type\":\"fallback\""), "\"provider\":\"pocketsphinx\""));
+	/* the error names Deepgram once, not "deepgram: deepgram: ..." */
+	ck_assert_msg(strstr(trace, "\"type\":\"error\",\"source\":\"deepgram\",\"message\":\"") &&
+		      !strstr(trace, "\"source\":\"deepgram\",\"message\":\"deepgram:"),
+		      "%.3000s", trace);
+	ck_assert(!strstr(r.out, "deepgram: deepgram") && !strstr(r.err, "deepgram: deepgram"));
 	ck_assert(!strstr(trace, KEY));
 	free(trace);
 	run_result_free(&r);
@@ -568,7 +596,8 @@ START_TEST(test_e2e_virtual_clock_falls_back)
 	ck_assert(trace);
 	ck_assert_msg(strstr(trace, "\"type\":\"fallback\",\"slot\":\"stt\",\"from\":\"deepgram\","
 			     "\"to\":\"pocketsphinx\""), "%.3000s", trace);
-	ck_assert_msg(strstr(trace, "deepgram: needs the real clock"), "%.3000s", trace);
+	ck_assert_msg(strstr(trace, "\"source\":\"deepgram\",\"message\":\"needs the real clock"),
+		      "%.3000s", trace);
 	fake_deepgram_get_stats(fake, &st);
 	ck_assert_int_eq(st.connections, 0);
 	free(trace);

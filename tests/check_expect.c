@@ -69,7 +69,7 @@ START_TEST(test_slo_parse_bad)
 	slo_bad("", "SLO \"\": empty expression");
 	slo_bad("e2s.p95<1s", "SLO \"e2s.p95<1s\": unknown metric \"e2s\" (one of "
 		"stt_first_partial, endpoint, stt_final, llm_ttft, tool, tts_ttfb, e2e, "
-		"barge_in_stop, answer; or wer)");
+		"barge_in_stop, answer, stt_ttfb, llm_ttfb, tts_net_ttfb; or wer)");
 	slo_bad("e2e<1s", "SLO \"e2e<1s\": \"e2e\" needs a statistic: e2e.p95, e2e.max, ...");
 	slo_bad("e2e.p42x<1s", "SLO \"e2e.p42x<1s\": unknown statistic \"p42x\" (p50, p90, "
 		"p95, p99, any pN with 0 < N <= 100, min, max, mean)");

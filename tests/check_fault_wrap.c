@@ -1075,7 +1075,8 @@ START_TEST(test_session_flow_error_falls_back)
 	ck_assert_str_eq(fb->to, "sim-llm");
 	ck_assert_int_eq(fb->t_us - req->t_us, 200000);
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
-			 "flow: HTTP 503 (injected error)");
+			 "HTTP 503 (injected error)");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->source, "flow");
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 1)->provider, "sim-llm");
 	ck_assert_str_eq(turn_of(&c, 1)->agent_text,
 			 "The simulated brain here.");
@@ -1093,7 +1094,7 @@ START_TEST(test_session_flow_error_hands_off)
 	call_run(&c);
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_ESCALATION, 1, 0)->reason, "llm_failure");
 	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
-				     "flow: stream closed mid-reply (injected)"));
+				     "stream closed mid-reply (injected)"));
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->text,
 			 "Please hold while I transfer you.");
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
@@ -1174,7 +1175,7 @@ START_TEST(test_session_stt_error_hands_off)
 
 	call_run(&c);
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message,
-			 "sim: HTTP 500 (injected error)");
+			 "HTTP 500 (injected error)");
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_ESCALATION, 1, 0)->reason, "stt_failure");
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_CALL_END, -1, 0)->reason, "transfer");
 	call_free(&c);

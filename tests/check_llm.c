@@ -34,7 +34,21 @@ struct heard {
 	bool cancel_on_text;               /* cancel at the first text */
 	const char *tool_result;           /* answer tool calls with this */
 	struct vagent_timer *answer;
+	int first_bytes;                   /* on_first_byte calls */
+	int64_t first_byte_sent;           /* the last one's `sent` */
+	int64_t first_byte_at;             /* ... and when it was told */
+	struct vagent_loop *loop;
 };
+
+static void on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	struct heard *h = ctx;
+
+	ck_assert_uint_eq(id, h->id);
+	h->first_bytes++;
+	h->first_byte_sent = sent;
+	h->first_byte_at = vagent_loop_now(h->loop);
+}
 
 static void on_first_token(void *ctx, uint64_t id)
 {
@@ -151,6 +165,8 @@ static void rig_start(struct rig *r, struct fake_reply *replies, int n, int pace
 	r->brain->on_tool_call = on_tool_call;
 	r->brain->on_done = on_done;
 	r->brain->on_error = on_error;
+	r->brain->on_first_byte = on_first_byte;
+	r->h.loop = r->loop;
 	r->h.answer = vagent_timer_new(r->loop, answer_tool, &r->h);
 }
 
@@ -310,6 +326,12 @@ START_TEST(test_retry_after_429)
 	ck_assert_int_eq(u.retries, 1);
 	/* retry-after: 1 s on the loop's clock */
 	ck_assert_int_ge(vagent_loop_now(r.loop), 1000 * VAGENT_TICKS_PER_MS);
+	/* one first byte: the body of the retry that answered, sent after
+	 * the 1 s wait (the 429 had a body too, but did not answer) */
+	ck_assert_int_eq(r.h.first_bytes, 1);
+	ck_assert_int_ge(r.h.first_byte_sent, 1000 * VAGENT_TICKS_PER_MS);
+	ck_assert_int_ge(r.h.first_byte_at, r.h.first_byte_sent);
+	ck_assert_int_eq(r.h.first_byte_at - r.h.first_byte_sent, u.first_byte_ticks);
 	rig_stop(&r);
 }
 END_TEST
@@ -768,6 +790,39 @@ START_TEST(test_call_with_llm_tool)
 	ck_assert_msg(strstr(said, "[1] Your order has shipped with UPS. Anything else?"), "%s", said);
 	ck_assert_msg(strstr(said, "[2] Thanks for calling. Goodbye."), "%s", said);
 	ck_assert_int_eq(fake_openai_requests(f), 3);
+	/* every request's first byte, named; the reply's token counts */
+	{
+		int first_bytes = 0;
+		const struct vagent_trace_event *done = NULL, *done1 = NULL;
+
+		for (size_t i = 0; i < t->n; i++) {
+			ev = &t->events[i];
+			if (ev->type == VAGENT_TRACE_PROVIDER_FIRST_BYTE) {
+				first_bytes++;
+				ck_assert_str_eq(ev->slot, "llm");
+				ck_assert_str_eq(ev->provider, "openai");
+				ck_assert_int_ge(ev->ttfb_us, 0);
+			} else if (ev->type == VAGENT_TRACE_LLM_DONE && ev->turn == 2) {
+				done = ev;
+			} else if (ev->type == VAGENT_TRACE_LLM_DONE && ev->turn == 1) {
+				done1 = ev;
+			}
+		}
+		ck_assert_int_eq(first_bytes, 3);
+		/* turn 2 is one request, the fake's third (seq 2): its usage
+		 * chunk says 50 + seq prompt tokens */
+		ck_assert_msg(done != NULL, "%s", vagent_session_trace(r->session, NULL));
+		ck_assert_str_eq(done->provider, "openai");
+		ck_assert_int_eq(done->prompt_tokens, 52);
+		ck_assert_int_gt(done->completion_tokens, 0);
+		ck_assert_int_eq(done->retries, 0);
+		/* the greeting is said verbatim: no request, no tokens */
+		ck_assert_int_eq(first_of(t, VAGENT_TRACE_LLM_DONE)->turn, 0);
+		ck_assert_int_eq(first_of(t, VAGENT_TRACE_LLM_DONE)->prompt_tokens, 0);
+		ck_assert_ptr_nonnull(done1);    /* two requests: 50 + 51 */
+		ck_assert_int_eq(done1->prompt_tokens, 101);
+		ck_assert_str_eq(first_of(t, VAGENT_TRACE_LLM_FIRST_TOKEN)->provider, "openai");
+	}
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
 	orders_service_stop();
@@ -844,6 +899,39 @@ START_TEST(test_call_mid_stream_failure_falls_back)
 	ck_assert_msg(tool && tool->turn == 2 && !strcmp(tool->name, "order_status"),
 		      "%s", said);
 	ck_assert_int_eq(fake_openai_requests(f), 1);
+	/* the trace names who answered: openai's first byte and token in
+	 * turn 1, the flow's first token in turn 2; the error once */
+	{
+		const struct vagent_trace_event *tok2 = NULL, *err = first_of(t, VAGENT_TRACE_ERROR);
+		struct vagent_trace_metrics *m = NULL;
+		struct vagent_stats *st = vagent_stats_new();
+		struct vagent_stat_summary sum;
+		int first_bytes = 0;
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->events[i].type == VAGENT_TRACE_LLM_FIRST_TOKEN && t->events[i].turn == 2)
+				tok2 = &t->events[i];
+			first_bytes += t->events[i].type == VAGENT_TRACE_PROVIDER_FIRST_BYTE;
+		}
+		ck_assert_int_eq(first_bytes, 1);
+		ck_assert_str_eq(first_of(t, VAGENT_TRACE_PROVIDER_FIRST_BYTE)->provider, "openai");
+		ck_assert_str_eq(first_of(t, VAGENT_TRACE_LLM_FIRST_TOKEN)->provider, "openai");
+		ck_assert_msg(tok2 != NULL, "%s", vagent_session_trace(r->session, NULL));
+		ck_assert_str_eq(tok2->provider, "flow");
+		ck_assert_str_eq(err->source, "openai");
+		ck_assert_msg(strncmp(err->message, "openai:", 7), "%s", err->message);
+		/* llm_ttft per provider */
+		ck_assert_int_eq(vagent_metrics_from_trace(t->events, t->n, &m, NULL), VAGENT_OK);
+		ck_assert_int_eq(vagent_stats_add_metrics(st, m), VAGENT_OK);
+		ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFT, 0), "openai");
+		ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFT, 1), "flow");
+		ck_assert_int_eq(vagent_stats_provider_summary(st, VAGENT_METRIC_LLM_TTFT, "openai",
+							       &sum), VAGENT_OK);
+		ck_assert_uint_eq(sum.n, 2);     /* the greeting (verbatim) and turn 1 */
+		ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFB, 0), "openai");
+		vagent_stats_free(st);
+		vagent_trace_metrics_free(m);
+	}
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
 	orders_service_stop();

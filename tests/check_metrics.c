@@ -270,8 +270,21 @@ START_TEST(test_many_calls_any_order)
 	ck_assert_str_eq(m->calls[0].call, "barge");
 	ck_assert_str_eq(m->calls[1].call, "clean");
 	ck_assert_uint_eq(m->calls[1].n_turns, ma->calls[0].n_turns);
-	ck_assert(!memcmp(m->calls[1].turns, ma->calls[0].turns,
-			  ma->calls[0].n_turns * sizeof(*ma->calls[0].turns)));
+	for (size_t t = 0; t < ma->calls[0].n_turns; t++) {
+		struct vagent_turn_metrics x, y;
+
+		memcpy(&x, &m->calls[1].turns[t], sizeof(x));
+		memcpy(&y, &ma->calls[0].turns[t], sizeof(y));
+
+		/* the same providers (each metrics owns its copies) */
+		for (int k = 0; k < VAGENT_METRIC_COUNT; k++) {
+			ck_assert_int_eq(!x.provider[k], !y.provider[k]);
+			if (x.provider[k])
+				ck_assert_str_eq(x.provider[k], y.provider[k]);
+			x.provider[k] = y.provider[k] = NULL;
+		}
+		ck_assert(!memcmp(&x, &y, sizeof(x)));
+	}
 	ck_assert_int_eq(m->calls[0].barge_ins[0].barge_in_stop, 260000);
 
 	/* Aggregated: e2e over both calls = 1040, 1010, 1000, 620 ms. */
@@ -389,13 +402,98 @@ START_TEST(test_nearest_rank_edges)
 }
 END_TEST
 
+/* Cloud providers: provider.first_byte gives the *_ttfb hops; each hop
+ * names the provider that answered it (after a fallback, the fallback);
+ * the statistics break the hops down per provider. */
+START_TEST(test_providers)
+{
+	struct vagent_trace *t = load("providers.jsonl");
+	struct vagent_trace_metrics *m = metrics_of(t);
+	const struct vagent_turn_metrics *t1, *t2, *c0;
+	struct vagent_stats *st = vagent_stats_new(), *merged = vagent_stats_new();
+	struct vagent_stat_summary sum;
+
+	ck_assert_uint_eq(m->n_calls, 2);
+	ck_assert_uint_eq(m->calls[0].n_turns, 2);
+	t1 = &m->calls[0].turns[0];
+	t2 = &m->calls[0].turns[1];
+	c0 = &m->calls[1].turns[0];
+	ck_assert_int_eq(t1->turn, 1);
+	ck_assert_int_eq(t1->hop[VAGENT_METRIC_STT_TTFB], 150000);
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_STT_TTFB], "deepgram");
+	ck_assert_int_eq(t1->hop[VAGENT_METRIC_LLM_TTFB], 40000);
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_LLM_TTFB], "openai");
+	ck_assert_int_eq(t1->hop[VAGENT_METRIC_TTS_NET_TTFB], VAGENT_METRIC_ABSENT);
+	ck_assert_ptr_null(t1->provider[VAGENT_METRIC_TTS_NET_TTFB]);
+	/* llm_ttft from the first request; answered by the fallback */
+	ck_assert_int_eq(t1->hop[VAGENT_METRIC_LLM_TTFT], 210000);
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_LLM_TTFT], "flow");
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_STT_FINAL], "deepgram");
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_STT_FIRST_PARTIAL], "deepgram");
+	ck_assert_str_eq(t1->provider[VAGENT_METRIC_TTS_TTFB], "flite");
+	ck_assert_ptr_null(t1->provider[VAGENT_METRIC_E2E]);
+	ck_assert_int_eq(t2->hop[VAGENT_METRIC_LLM_TTFT], 30000);
+	ck_assert_str_eq(t2->provider[VAGENT_METRIC_LLM_TTFT], "flow");
+	ck_assert_int_eq(t2->hop[VAGENT_METRIC_LLM_TTFB], VAGENT_METRIC_ABSENT);
+	/* the greeting turn; tts.first_audio without a provider: its request's */
+	ck_assert_int_eq(c0->turn, 0);
+	ck_assert_int_eq(c0->hop[VAGENT_METRIC_LLM_TTFB], 80000);
+	ck_assert_int_eq(c0->hop[VAGENT_METRIC_TTS_NET_TTFB], 90000);
+	ck_assert_str_eq(c0->provider[VAGENT_METRIC_TTS_NET_TTFB], "cartesia");
+	ck_assert_int_eq(c0->hop[VAGENT_METRIC_TTS_TTFB], 100000);
+	ck_assert_str_eq(c0->provider[VAGENT_METRIC_TTS_TTFB], "cartesia");
+	ck_assert_str_eq(c0->provider[VAGENT_METRIC_LLM_TTFT], "openai");
+
+	ck_assert_int_eq(vagent_stats_add_metrics(st, m), VAGENT_OK);
+	ck_assert_uint_eq(vagent_stats_count(st, VAGENT_METRIC_LLM_TTFT), 3);
+	ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFT, 0), "flow");
+	ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFT, 1), "openai");
+	ck_assert_ptr_null(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFT, 2));
+	ck_assert_int_eq(vagent_stats_provider_summary(st, VAGENT_METRIC_LLM_TTFT, "flow",
+						       &sum), VAGENT_OK);
+	ck_assert_uint_eq(sum.n, 2);
+	ck_assert_int_eq(sum.max, 210000);
+	ck_assert_int_eq(sum.p50, 30000);
+	ck_assert_int_eq(vagent_stats_provider_summary(st, VAGENT_METRIC_LLM_TTFT, "openai",
+						       &sum), VAGENT_OK);
+	ck_assert_uint_eq(sum.n, 1);
+	ck_assert_int_eq(sum.p50, 100000);
+	ck_assert_int_eq(vagent_stats_provider_summary(st, VAGENT_METRIC_LLM_TTFT, "deepgram",
+						       &sum), VAGENT_ENOENT);
+	ck_assert_int_eq(vagent_stats_provider_summary(st, VAGENT_METRIC_LLM_TTFT, "nobody",
+						       &sum), VAGENT_ENOENT);
+	ck_assert_uint_eq(sum.n, 0);
+	/* one provider only: llm_ttfb over both calls */
+	ck_assert_str_eq(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFB, 0), "openai");
+	ck_assert_ptr_null(vagent_stats_provider(st, VAGENT_METRIC_LLM_TTFB, 1));
+	ck_assert_int_eq(vagent_stats_summary(st, VAGENT_METRIC_LLM_TTFB, &sum), VAGENT_OK);
+	ck_assert_uint_eq(sum.n, 2);
+	ck_assert_int_eq(sum.max, 80000);
+	ck_assert_ptr_null(vagent_stats_provider(st, VAGENT_METRIC_E2E, 0));
+
+	/* merging keeps the breakdown */
+	ck_assert_int_eq(vagent_stats_merge(merged, st), VAGENT_OK);
+	ck_assert_int_eq(vagent_stats_merge(merged, st), VAGENT_OK);
+	ck_assert_int_eq(vagent_stats_provider_summary(merged, VAGENT_METRIC_LLM_TTFT, "flow",
+						       &sum), VAGENT_OK);
+	ck_assert_uint_eq(sum.n, 4);
+	ck_assert_str_eq(vagent_stats_provider(merged, VAGENT_METRIC_TTS_TTFB, 1), "cartesia");
+
+	vagent_stats_free(st);
+	vagent_stats_free(merged);
+	vagent_trace_metrics_free(m);
+	vagent_trace_free(t);
+}
+END_TEST
+
 START_TEST(test_metric_names)
 {
 	vagent_metric m;
 	static const char *const names[] = { "stt_first_partial", "endpoint", "stt_final",
-		"llm_ttft", "tool", "tts_ttfb", "e2e", "barge_in_stop", "answer" };
+		"llm_ttft", "tool", "tts_ttfb", "e2e", "barge_in_stop", "answer",
+		"stt_ttfb", "llm_ttfb", "tts_net_ttfb" };
 
-	ck_assert_int_eq(VAGENT_METRIC_COUNT, 9);
+	ck_assert_int_eq(VAGENT_METRIC_COUNT, 12);
 	for (int i = 0; i < VAGENT_METRIC_COUNT; i++) {
 		ck_assert_str_eq(vagent_metric_name((vagent_metric)i), names[i]);
 		ck_assert_int_eq(vagent_metric_from_name(names[i], &m), VAGENT_OK);
@@ -438,6 +536,45 @@ static double json_ms(const cJSON *o, const char *key)
 	ck_assert_msg(cJSON_IsNumber(v), "no number \"%s\"", key);
 	return v->valuedouble;
 }
+
+/* After a fallback the summary breaks llm_ttft down per provider; the
+ * turns say which provider answered each hop. */
+START_TEST(test_cli_providers)
+{
+	struct run_result r = run_vagent("trace", "metrics", "--json", "-",
+					 top_path("fixtures/traces/providers.jsonl"), NULL);
+	cJSON *root, *turn, *sum, *prov;
+
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	root = cJSON_Parse(r.out);
+	ck_assert_ptr_nonnull(root);
+	turn = cJSON_GetArrayItem(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(root, "calls"), 0), "turns"), 0);
+	ck_assert(json_ms(cJSON_GetObjectItem(turn, "hops"), "llm_ttfb") == 40);
+	ck_assert(json_ms(cJSON_GetObjectItem(turn, "hops"), "stt_ttfb") == 150);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(turn, "providers"),
+					     "llm_ttft")->valuestring, "flow");
+	sum = cJSON_GetObjectItem(root, "summary");
+	prov = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "llm_ttft"), "providers");
+	ck_assert(json_ms(cJSON_GetObjectItem(prov, "flow"), "n") == 2);
+	ck_assert(json_ms(cJSON_GetObjectItem(prov, "flow"), "max") == 210);
+	ck_assert(json_ms(cJSON_GetObjectItem(prov, "openai"), "p50") == 100);
+	/* one provider: no breakdown */
+	ck_assert(json_ms(cJSON_GetObjectItem(sum, "llm_ttfb"), "n") == 2);
+	ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "llm_ttfb"),
+					       "providers"));
+	cJSON_Delete(root);
+	run_result_free(&r);
+
+	r = run_vagent("trace", "metrics", "-q", top_path("fixtures/traces/providers.jsonl"),
+		       NULL);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_msg(strstr(r.out, "\nllm_ttft              3 ") &&
+		      strstr(r.out, "\n  flow                2     30.000    210.000"),
+		      "%s", r.out);
+	run_result_free(&r);
+}
+END_TEST
 
 START_TEST(test_cli_json)
 {
@@ -528,12 +665,14 @@ Suite *suite_metrics(void)
 	tcase_add_test(tc, test_nearest_rank);
 	tcase_add_test(tc, test_nearest_rank_edges);
 	tcase_add_test(tc, test_metric_names);
+	tcase_add_test(tc, test_providers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cli");
 	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_add_test(tc, test_cli_table);
 	tcase_add_test(tc, test_cli_json);
+	tcase_add_test(tc, test_cli_providers);
 	tcase_add_test(tc, test_cli_bad_input);
 	suite_add_tcase(s, tc);
 	return s;

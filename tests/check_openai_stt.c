@@ -27,6 +27,16 @@ static int n_finals, n_errors, n_partials;
 static char final_text[256], error_text[512];
 static vagent_status error_status;
 static int64_t pts;
+static int n_first_bytes;
+static int64_t first_ttfb;     /* the last first byte's now - sent (ticks) */
+
+static void on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	(void)ctx;
+	ck_assert_uint_eq(id, 0);
+	n_first_bytes++;
+	first_ttfb = vagent_loop_now(loop) - sent;
+}
 
 static void on_partial(void *ctx, const char *text)
 {
@@ -63,7 +73,8 @@ static void start_loop(enum vagent_clock_type clock)
 
 static void setup(void)
 {
-	n_finals = n_errors = n_partials = 0;
+	n_finals = n_errors = n_partials = n_first_bytes = 0;
+	first_ttfb = -1;
 	final_text[0] = error_text[0] = '\0';
 	pts = 0;
 	start_loop(VAGENT_CLOCK_VIRTUAL);
@@ -89,6 +100,7 @@ static void make_stt(struct vagent_openai_stt_config *c)
 	stt->on_partial = on_partial;
 	stt->on_final = on_final;
 	stt->on_error = on_error;
+	stt->on_first_byte = on_first_byte;
 }
 
 static struct vagent_openai_stt_config config(void)
@@ -184,12 +196,17 @@ START_TEST(test_real_clock)
 	vagent_loop_free(loop);
 	start_loop(VAGENT_CLOCK_REAL);
 	fc.script = script;
+	fc.delay_ms = 200;
 	fake = fake_openai_stt_start(&fc);
 	make_stt(&c);
 	turn();
 	run_idle();
 	ck_assert_int_eq(n_finals, 1);
 	ck_assert_str_eq(final_text, "What are your opening hours?");
+	/* the request's time to first byte, told before its final */
+	ck_assert_int_eq(n_first_bytes, 1);
+	ck_assert_int_ge(first_ttfb, 200 * VAGENT_TICKS_PER_MS);
+	ck_assert_int_lt(first_ttfb, 10000 * VAGENT_TICKS_PER_MS);
 }
 END_TEST
 
@@ -389,6 +406,16 @@ START_TEST(test_e2e_order_status)
 	ck_assert(!strstr(trace, KEY) && !strstr(r.out, KEY) && !strstr(r.err, KEY));
 	fake_openai_stt_get_stats(fake, &st);
 	ck_assert_int_eq(st.requests, 3);
+	/* one first byte per transcription request, named */
+	{
+		int n = 0;
+
+		for (const char *p = trace; (p = strstr(p, "\"type\":\"provider.first_byte\","
+						      "\"slot\":\"stt\",\"provider\":\"openai\""));
+		     p++)
+			n++;
+		ck_assert_msg(n == 3, "%d first bytes\n%.3000s", n, trace);
+	}
 	ck_assert(st.wav_ok);
 	ck_assert_int_eq(st.wav_rate, 16000);
 	free(trace);

@@ -819,6 +819,48 @@ START_TEST(test_summary_lines)
 }
 END_TEST
 
+/* Two calls answered by different LLM providers (one after a fallback):
+ * the percentile tables break llm_ttft down per provider. */
+START_TEST(test_percentiles_per_provider)
+{
+	struct vagent_call_report r[2];
+	struct vagent_error err;
+	size_t len = 0;
+	char *trace = read_file(top_path("fixtures/traces/providers.jsonl"), &len);
+	char *out = NULL;
+	const char *l;
+
+	ck_assert_ptr_nonnull(trace);
+	memset(r, 0, sizeof(r));
+	r[0].name = "fallback";
+	r[1].name = "cloud";
+	for (int i = 0; i < 2; i++) {
+		r[i].trace = trace;
+		r[i].trace_len = len;
+		r[i].passed = true;
+	}
+	ck_assert_int_eq(vagent_report_summary(r, 2, false, &out, &err), VAGENT_OK);
+	l = line_starting(out, "llm_ttft ");
+	ck_assert_msg(l && !strcmp(l, "llm_ttft              3      100      210      210      210"
+				   "      210      113"), "%s", out);
+	ck_assert_msg(strstr(out, "\nllm_ttft              3 ") &&
+		      strstr(out, "113\n  flow                2       30      210      210      210"
+			     "      210      120\n  openai              1      100      100      100"
+			     "      100      100      100\n"), "%s", out);
+	/* one provider answered llm_ttfb: no breakdown */
+	l = line_starting(out, "llm_ttfb ");
+	ck_assert_msg(l != NULL, "%s", out);
+	ck_assert_ptr_null(strstr(strstr(out, "\nllm_ttfb "), "\n  openai"));
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(vagent_report_html(r, 2, NULL, 0, NULL, &out, &err), VAGENT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "<tr class=\"provider\" data-metric=\"llm_ttft\">"
+					  "<td>&nbsp;&nbsp;flow</td><td class=\"num\">2</td>"));
+	free(out);
+	free(trace);
+}
+END_TEST
+
 START_TEST(test_summary_colour_and_hostile_names)
 {
 	struct vagent_call_report r[2];
@@ -1277,6 +1319,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_summary_lines);
 	tcase_add_test(tc, test_summary_colour_and_hostile_names);
+	tcase_add_test(tc, test_percentiles_per_provider);
 	tcase_add_test(tc, test_escalation_from_trace);
 	tcase_add_test(tc, test_html_content);
 	tcase_add_test(tc, test_html_escaping);

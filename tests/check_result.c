@@ -345,6 +345,51 @@ START_TEST(test_summary_hops)
 }
 END_TEST
 
+/* Cloud providers (fixtures/traces/providers.jsonl, its two calls): the
+ * *_ttfb hops per turn and in the summary, and llm_ttft per provider since
+ * two answered (openai, and the flow after a fallback). */
+START_TEST(test_summary_per_provider)
+{
+	struct vagent_call_report r[2];
+	size_t len = 0;
+	char *trace = read_file(top_path("fixtures/traces/providers.jsonl"), &len), *out;
+	cJSON *j;
+	const cJSON *h, *p, *t;
+
+	ck_assert_ptr_nonnull(trace);
+	memset(r, 0, sizeof(r));
+	r[0].name = "fallback";
+	r[1].name = "cloud";
+	for (int i = 0; i < 2; i++) {
+		r[i].trace = trace;
+		r[i].trace_len = len;
+	}
+	out = to_json(r, 2, NULL, 0);
+	j = parse(out);
+	t = at(get(at(get(j, "calls"), 0), "turns"), 0);
+	ck_num(get(t, "hops"), "llm_ttfb", 40);
+	ck_num(get(t, "hops"), "stt_ttfb", 150);
+	ck_assert(!has(get(t, "hops"), "tts_net_ttfb"));
+	h = get(get(j, "summary"), "hops");
+	p = get(get(h, "llm_ttft"), "providers");
+	ck_assert_int_eq(cJSON_GetArraySize(p), 2);
+	ck_assert_str_eq(p->child->string, "flow");
+	ck_num(get(p, "flow"), "n", 2);
+	ck_num(get(p, "flow"), "p50", 30);
+	ck_num(get(p, "flow"), "max", 210);
+	ck_num(get(p, "openai"), "n", 1);
+	ck_num(get(p, "openai"), "mean", 100);
+	ck_num(get(h, "llm_ttfb"), "n", 2);
+	ck_num(get(h, "llm_ttfb"), "max", 80);
+	ck_assert(!has(get(h, "llm_ttfb"), "providers"));   /* openai alone */
+	ck_num(get(h, "tts_net_ttfb"), "p50", 90);
+	ck_assert(!has(get(h, "e2e"), "providers"));
+	cJSON_Delete(j);
+	free(out);
+	free(trace);
+}
+END_TEST
+
 /* WER of stt_text against caller_text, english normalizer, per call and
  * corpus (total errors / total reference words). */
 START_TEST(test_wer)
@@ -812,6 +857,7 @@ Suite *suite_result(void)
 	tcase_add_test(tc, test_call_turns_and_hops);
 	tcase_add_test(tc, test_barge_in);
 	tcase_add_test(tc, test_summary_hops);
+	tcase_add_test(tc, test_summary_per_provider);
 	tcase_add_test(tc, test_wer);
 	tcase_add_test(tc, test_wer_null);
 	tcase_add_test(tc, test_containment);

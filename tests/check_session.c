@@ -487,10 +487,146 @@ START_TEST(test_llm_fallback)
 	ck_assert_int_eq(fb->t_us, req->t_us + 100000);
 	ck_assert_ptr_nonnull(strstr(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message, "503"));
 	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 1)->provider, "sim-llm-2");
+	/* the events whose time is a provider's name the one that answered */
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_FIRST_TOKEN, 1, 0)->provider, "sim-llm-2");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_LLM_DONE, 1, 0)->provider, "sim-llm-2");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_STT_FINAL, 1, 0)->provider, "sim");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_STT_PARTIAL, 1, 0)->provider, "sim");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_REQUEST, 1, 0)->provider, "sim-tts");
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_TTS_FIRST_AUDIO, 1, 0)->provider, "sim-tts");
+	/* the error names its provider once: in `source` */
+	ck_assert_str_eq(must(&c, VAGENT_TRACE_ERROR, 1, 0)->source, "sim-llm");
+	ck_assert(strncmp(must(&c, VAGENT_TRACE_ERROR, 1, 0)->message, "sim-llm:", 8));
+	/* simulated providers have no network: no first byte, no usage */
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_PROVIDER_FIRST_BYTE, -1), 0);
+	ck_assert_int_eq(must(&c, VAGENT_TRACE_LLM_DONE, 1, 0)->prompt_tokens, 0);
 	ck_assert_str_eq(vagent_session_result(c.s)->turns[0].agent_text,
 			 "Second provider here.");
 	ck_assert(!vagent_session_result(c.s)->escalated);
 	call_free(&c);
+}
+END_TEST
+
+/*
+ * A tiny cloud-like brain: its "server" answers the first byte 30 ms after
+ * the request and the reply 50 ms after (loop timers); a stale request's
+ * first byte (one the session no longer waits for) is told too.
+ */
+struct net_brain {
+	struct vagent_brain base;
+	struct vagent_timer *first_byte, *reply;
+	uint64_t id;
+	int64_t sent;
+	int requests;
+};
+
+static void net_brain_first_byte(struct vagent_timer *t, void *arg)
+{
+	struct net_brain *b = arg;
+
+	(void)t;
+	b->base.on_first_byte(b->base.ctx, b->id, b->sent);
+	/* a late byte of an older exchange: not the session's request */
+	b->base.on_first_byte(b->base.ctx, b->id + 1000, b->sent);
+}
+
+static void net_brain_reply(struct vagent_timer *t, void *arg)
+{
+	struct net_brain *b = arg;
+
+	(void)t;
+	b->base.on_first_token(b->base.ctx, b->id);
+	b->base.on_text(b->base.ctx, b->id, "Hello from the cloud.");
+	b->base.on_done(b->base.ctx, b->id);
+}
+
+static vagent_status net_brain_respond(struct vagent_brain *base,
+				       const struct vagent_brain_request *req,
+				       struct vagent_error *err)
+{
+	struct net_brain *b = (struct net_brain *)base;
+
+	(void)err;
+	if (!b->first_byte) {
+		b->first_byte = vagent_timer_new(base->loop, net_brain_first_byte, b);
+		b->reply = vagent_timer_new(base->loop, net_brain_reply, b);
+	}
+	b->id = req->id;
+	b->sent = vagent_loop_now(base->loop);
+	b->requests++;
+	vagent_timer_start(b->first_byte, 30 * MS, 0, NULL);
+	vagent_timer_start(b->reply, 50 * MS, 0, NULL);
+	return VAGENT_OK;
+}
+
+static void net_brain_cancel(struct vagent_brain *base, uint64_t id)
+{
+	struct net_brain *b = (struct net_brain *)base;
+
+	if (id == b->id && b->first_byte) {
+		vagent_timer_stop(b->first_byte);
+		vagent_timer_stop(b->reply);
+	}
+}
+
+static void net_brain_stop(struct vagent_brain *base)
+{
+	net_brain_cancel(base, ((struct net_brain *)base)->id);
+}
+
+static void net_brain_free(struct vagent_brain *base)
+{
+	struct net_brain *b = (struct net_brain *)base;
+
+	vagent_timer_free(b->first_byte);
+	vagent_timer_free(b->reply);
+	free(b);
+}
+
+static const struct vagent_brain_ops net_brain_ops = {
+	.respond = net_brain_respond, .cancel = net_brain_cancel,
+	.stop = net_brain_stop, .free = net_brain_free,
+};
+
+START_TEST(test_provider_first_byte)
+{
+	struct call c;
+	struct net_brain *nb = calloc(1, sizeof(*nb));
+	const struct vagent_trace_event *req, *fb, *tok, *done;
+	struct vagent_trace_metrics *m = NULL;
+
+	nb->base.ops = &net_brain_ops;
+	snprintf(nb->base.name, sizeof(nb->base.name), "net");
+	call_init(&c);
+	say(&c, VAGENT_ANCHOR_START, 500, "hello there");
+	c.n_llm = 0;
+	c.cfg.brain[0] = &nb->base;
+	call_run(&c);
+	ck_assert_int_eq(nb->requests, 1);
+	req = must(&c, VAGENT_TRACE_LLM_REQUEST, 1, 0);
+	ck_assert_str_eq(req->provider, "net");
+	fb = must(&c, VAGENT_TRACE_PROVIDER_FIRST_BYTE, 1, 0);
+	ck_assert_int_eq(count(&c, VAGENT_TRACE_PROVIDER_FIRST_BYTE, -1), 1);
+	ck_assert_str_eq(fb->slot, "llm");
+	ck_assert_str_eq(fb->provider, "net");
+	/* exact on the virtual clock: now - sent */
+	ck_assert_int_eq(fb->ttfb_us, 30000);
+	ck_assert_int_eq(fb->t_us, req->t_us + 30000);
+	tok = must(&c, VAGENT_TRACE_LLM_FIRST_TOKEN, 1, 0);
+	ck_assert_int_eq(tok->t_us, req->t_us + 50000);
+	ck_assert_str_eq(tok->provider, "net");
+	done = must(&c, VAGENT_TRACE_LLM_DONE, 1, 0);
+	ck_assert_str_eq(done->provider, "net");
+	ck_assert_int_eq(done->prompt_tokens, 0);   /* not an LLM brain: unknown */
+
+	ck_assert_int_eq(vagent_metrics_from_trace(c.trace->events, c.trace->n, &m, NULL),
+			 VAGENT_OK);
+	ck_assert_int_eq(m->calls[0].turns[0].hop[VAGENT_METRIC_LLM_TTFB], 30000);
+	ck_assert_str_eq(m->calls[0].turns[0].provider[VAGENT_METRIC_LLM_TTFB], "net");
+	ck_assert_int_eq(m->calls[0].turns[0].hop[VAGENT_METRIC_LLM_TTFT], 50000);
+	vagent_trace_metrics_free(m);
+	call_free(&c);
+	vagent_brain_free(&nb->base);
 }
 END_TEST
 
@@ -1134,6 +1270,7 @@ Suite *suite_session(void)
 	tcase_add_test(tc, test_tool_timeout_and_filler);
 	tcase_add_test(tc, test_tool_result_and_malformed);
 	tcase_add_test(tc, test_llm_fallback);
+	tcase_add_test(tc, test_provider_first_byte);
 	tcase_add_test(tc, test_handoff_when_every_llm_fails);
 	tcase_add_test(tc, test_transfer_webhook_failure_is_traced);
 	tcase_add_test(tc, test_short_word_after_reply_opens_next_turn);

@@ -35,6 +35,10 @@ struct deepgram_stt {
 	char *last_interim;
 	char *last_partial_sent;
 	bool finalize_pending;
+	/* time to first byte (loop times; -1: none pending): the
+	 * connection's first audio frame, the last Finalize */
+	int64_t first_audio_at, finalize_at;
+	bool any_result;
 	/* KeepAlive */
 	struct vagent_timer *keepalive;
 	int64_t last_audio_ms;
@@ -173,6 +177,25 @@ static void send_final(struct deepgram_stt *p)
 	free(text);
 }
 
+/* A Results message arrived: the first byte of the connection's answer to
+ * its first audio, or of the answer to the last Finalize. True when the
+ * session was told (it may have stopped this provider meanwhile). */
+static bool report_first_byte(struct deepgram_stt *p)
+{
+	int64_t sent = -1;
+
+	if (!p->any_result && p->first_audio_at >= 0)
+		sent = p->first_audio_at;
+	else if (p->finalize_at >= 0)
+		sent = p->finalize_at;
+	p->any_result = true;
+	p->finalize_at = -1;
+	if (sent < 0 || !p->base.on_first_byte)
+		return false;
+	p->base.on_first_byte(p->base.ctx, 0, sent);
+	return true;
+}
+
 static void on_results(struct deepgram_stt *p, const cJSON *msg)
 {
 	const cJSON *alts = cJSON_GetObjectItemCaseSensitive(
@@ -195,6 +218,8 @@ static void on_results(struct deepgram_stt *p, const cJSON *msg)
 	}
 	text = tr->valuestring;
 	p->stats.results++;
+	if (report_first_byte(p) && !usable(p))
+		return;
 	if (p->stats.first_result_ms < 0)
 		p->stats.first_result_ms = wall_ms() - p->t0_ms;
 	if (!is_final) {
@@ -369,6 +394,8 @@ static void stt_audio(struct vagent_stt *stt, const struct vagent_frame *f,
 	if (!bytes)
 		return;           /* an empty binary frame would close the stream */
 	if (vagent__ws_send(p->ws, true, data, bytes, NULL) == VAGENT_OK) {
+		if (p->first_audio_at < 0)
+			p->first_audio_at = vagent_loop_now(p->base.loop);
 		p->stats.audio_bytes += bytes;
 		p->last_audio_ms = wall_ms();
 	}
@@ -384,6 +411,8 @@ static void stt_turn_end(struct vagent_stt *stt, int64_t pts)
 		return;
 	if (vagent__ws_send(p->ws, false, fin, sizeof(fin) - 1, NULL) == VAGENT_OK) {
 		p->finalize_pending = true;
+		if (p->any_result)
+			p->finalize_at = vagent_loop_now(p->base.loop);
 		p->stats.finalize_sent++;
 	}
 }
@@ -486,6 +515,7 @@ vagent_status vagent_deepgram_stt_new(const struct vagent_deepgram_config *cfg,
 	p->cfg = *cfg;
 	p->mulaw = cfg->encoding && !strcmp(cfg->encoding, "mulaw");
 	p->stats.connect_ms = p->stats.first_result_ms = -1;
+	p->first_audio_at = p->finalize_at = -1;
 	/* the URL with the stream's parameters */
 	vagent__strbuf_puts(&b, url);
 	vagent__strbuf_puts(&b, strchr(url, '?') ? "&" : "?");

@@ -35,6 +35,8 @@ struct request {
 	char *text;
 	vagent_status status;
 	char message[320];
+	int64_t ttfb_us;          /* the answering attempt's time to the
+				   * first byte of its answer; -1 */
 };
 
 struct openai_stt {
@@ -162,13 +164,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 
 struct hdrs {
 	int retry_after_ms;   /* -1: none */
+	int64_t first_us;     /* CLOCK_MONOTONIC of the answer's first byte; -1 */
 };
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct hdrs *h = arg;
 	size_t n = size * nmemb;
 
+	if (h->first_us < 0)
+		h->first_us = mono_us();   /* the status line */
 	if (n > 15 && !strncasecmp(ptr, "retry-after-ms:", 15))
 		h->retry_after_ms = (int)strtod(ptr + 15, NULL);
 	else if (n > 12 && !strncasecmp(ptr, "retry-after:", 12) && h->retry_after_ms < 0)
@@ -236,7 +249,8 @@ static void transcribe(void *arg)
 	headers = curl_slist_append(headers, p->auth);
 	headers = curl_slist_append(headers, "Expect:");
 	for (;;) {
-		struct hdrs hd = { -1 };
+		struct hdrs hd = { -1, -1 };
+		int64_t attempt_us;
 		CURLcode rc;
 		char detail[160];
 
@@ -283,6 +297,7 @@ static void transcribe(void *arg)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		attempt_us = mono_us();
 		rc = curl_easy_perform(h);
 		if (atomic_load(&p->cancel)) {
 			r->status = VAGENT_EIO;
@@ -296,6 +311,9 @@ static void transcribe(void *arg)
 			goto out;
 		}
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+		/* (not CURLINFO_STARTTRANSFER_TIME: for a POST some libcurl
+		 * versions stamp it when the upload starts) */
+		r->ttfb_us = hd.first_us >= attempt_us ? hd.first_us - attempt_us : -1;
 		if (http == 200)
 			break;
 		error_detail(body.data, detail, sizeof(detail));
@@ -374,7 +392,17 @@ static void transcribed(void *arg, int64_t charged)
 	if (charged >= 0 && usable(p)) {
 		if (r->status == VAGENT_OK) {
 			p->stats.finals++;
-			p->base.on_final(p->base.ctx, r->text, -1);
+			/* The answer is one small JSON body: told when it has
+			 * all arrived, with the request's measured time to
+			 * first byte (docs/trace.md). */
+			if (r->ttfb_us >= 0 && p->base.on_first_byte) {
+				int64_t ttfb = (int64_t)r->ttfb_us * VAGENT_TICKS_PER_MS / 1000;
+
+				p->base.on_first_byte(p->base.ctx, 0,
+						      vagent_loop_now(p->base.loop) - ttfb);
+			}
+			if (usable(p))
+				p->base.on_final(p->base.ctx, r->text, -1);
 		} else {
 			fail_now(p, r->status, r->message);
 		}
@@ -478,6 +506,7 @@ static void stt_turn_end(struct vagent_stt *stt, int64_t pts)
 		return;
 	}
 	r->p = p;
+	r->ttfb_us = -1;
 	r->samples = p->buf;
 	r->n = p->len;
 	p->buf = NULL;

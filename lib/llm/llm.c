@@ -306,6 +306,11 @@ static void on_data(void *ctx, const char *buf, size_t n)
 	if (!l->got_first_byte) {
 		l->got_first_byte = true;
 		l->usage.first_byte_ticks = vagent_loop_now(l->base.loop) - l->req_start;
+		/* the attempt that answered (a retry's own start) */
+		if (l->active && l->base.on_first_byte)
+			l->base.on_first_byte(l->base.ctx, id, l->req_start);
+		if (!l->active || l->id != id)
+			return;
 	}
 	if (!vagent__sse_feed(&l->sse, buf, n) && l->active && l->id == id) {
 		if (!l->reply.failed)

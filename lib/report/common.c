@@ -312,6 +312,24 @@ static void table_ms(struct vagent__strbuf *b, int64_t us, int w)
 				      (long long)(us >= 0 ? (us + 500) / 1000 : -((-us + 500) / 1000)));
 }
 
+static void table_row(struct vagent__strbuf *b, const char *label,
+		      const struct vagent_stat_summary *s)
+{
+	vagent__strbuf_printf(b, "%-17s %5zu ", label, s->n);
+	table_ms(b, s->p50, 8);
+	vagent__strbuf_put(b, " ", 1);
+	table_ms(b, s->p90, 8);
+	vagent__strbuf_put(b, " ", 1);
+	table_ms(b, s->p95, 8);
+	vagent__strbuf_put(b, " ", 1);
+	table_ms(b, s->p99, 8);
+	vagent__strbuf_put(b, " ", 1);
+	table_ms(b, s->max, 8);
+	vagent__strbuf_put(b, " ", 1);
+	table_ms(b, (int64_t)llround(s->mean), 8);
+	vagent__strbuf_put(b, "\n", 1);
+}
+
 void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vagent_stats *stats,
 				     bool colour)
 {
@@ -333,19 +351,20 @@ void vagent__report_percentile_table(struct vagent__strbuf *b, const struct vage
 			vagent__strbuf_put(b, "\n", 1);
 			header = true;
 		}
-		vagent__strbuf_printf(b, "%-17s %5zu ", vagent_metric_name((vagent_metric)m), s.n);
-		table_ms(b, s.p50, 8);
-		vagent__strbuf_put(b, " ", 1);
-		table_ms(b, s.p90, 8);
-		vagent__strbuf_put(b, " ", 1);
-		table_ms(b, s.p95, 8);
-		vagent__strbuf_put(b, " ", 1);
-		table_ms(b, s.p99, 8);
-		vagent__strbuf_put(b, " ", 1);
-		table_ms(b, s.max, 8);
-		vagent__strbuf_put(b, " ", 1);
-		table_ms(b, (int64_t)llround(s.mean), 8);
-		vagent__strbuf_put(b, "\n", 1);
+		table_row(b, vagent_metric_name((vagent_metric)m), &s);
+		/* per provider, when more than one answered (a fallback) */
+		if (vagent_stats_provider(stats, (vagent_metric)m, 1)) {
+			const char *name;
+			char label[80];
+
+			for (size_t i = 0; (name = vagent_stats_provider(stats, (vagent_metric)m, i));
+			     i++)
+				if (vagent_stats_provider_summary(stats, (vagent_metric)m, name,
+								  &s) == VAGENT_OK) {
+					snprintf(label, sizeof(label), "  %.60s", name);
+					table_row(b, label, &s);
+				}
+		}
 	}
 }
 

@@ -174,6 +174,7 @@ static void summary(struct vagent__strbuf *b, const struct vagent__report_run *r
 			    "<th class=\"num\">mean</th></tr></thead><tbody>\n");
 	for (int m = 0; m < VAGENT_METRIC_COUNT; m++) {
 		struct vagent_stat_summary s;
+		const char *name;
 
 		if (vagent_stats_summary(run->stats, (vagent_metric)m, &s) != VAGENT_OK || !s.n)
 			continue;
@@ -187,6 +188,24 @@ static void summary(struct vagent__strbuf *b, const struct vagent__report_run *r
 		td_ms(b, s.max);
 		td_ms(b, (int64_t)llround(s.mean));
 		vagent__strbuf_puts(b, "</tr>\n");
+		/* per provider, when more than one answered (a fallback) */
+		for (size_t i = 0; vagent_stats_provider(run->stats, (vagent_metric)m, 1) &&
+				   (name = vagent_stats_provider(run->stats, (vagent_metric)m, i)); i++) {
+			if (vagent_stats_provider_summary(run->stats, (vagent_metric)m, name,
+							  &s) != VAGENT_OK)
+				continue;
+			vagent__strbuf_printf(b, "<tr class=\"provider\" data-metric=\"%s\">"
+					      "<td>&nbsp;&nbsp;", vagent_metric_name((vagent_metric)m));
+			h(b, name);
+			vagent__strbuf_printf(b, "</td><td class=\"num\">%zu</td>", s.n);
+			td_ms(b, s.p50);
+			td_ms(b, s.p90);
+			td_ms(b, s.p95);
+			td_ms(b, s.p99);
+			td_ms(b, s.max);
+			td_ms(b, (int64_t)llround(s.mean));
+			vagent__strbuf_puts(b, "</tr>\n");
+		}
 	}
 	vagent__strbuf_puts(b, "</tbody></table>\n");
 
@@ -446,7 +465,8 @@ static vagent_status timeline(struct vagent__strbuf *b, const struct vagent__rep
 			marker(&t, "fallback", e->t_us, "fallback", e->slot);
 			break;
 		case VAGENT_TRACE_ERROR:
-			marker(&t, "error", e->t_us, "error", e->message);
+			marker(&t, "error", e->t_us, e->source ? e->source : "error",
+			       e->message);
 			break;
 		default:
 			break;

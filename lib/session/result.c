@@ -173,6 +173,18 @@ static void jw_ms(struct jw *w, const char *key, int64_t us)
 	jw_fixed(w, key, us, 3);
 }
 
+/* A hop's n and percentiles (the summary's "hops"). */
+static void hop_summary(struct jw *w, const struct vagent_stat_summary *s)
+{
+	jw_size(w, "n", s->n);
+	jw_ms(w, "p50", s->p50);
+	jw_ms(w, "p90", s->p90);
+	jw_ms(w, "p95", s->p95);
+	jw_ms(w, "p99", s->p99);
+	jw_ms(w, "max", s->max);
+	jw_ms(w, "mean", (int64_t)llround(s->mean));
+}
+
 /* A fraction or a value in any unit, rounded to 6 decimals; null when not
  * finite. Beyond 10^12 (no metric gets there) printed as an integer. */
 static void jw_real(struct jw *w, const char *key, double v)
@@ -194,6 +206,8 @@ static void jw_real(struct jw *w, const char *key, double v)
 static const vagent_metric turn_hops[] = {
 	VAGENT_METRIC_STT_FIRST_PARTIAL, VAGENT_METRIC_ENDPOINT, VAGENT_METRIC_STT_FINAL,
 	VAGENT_METRIC_LLM_TTFT, VAGENT_METRIC_TTS_TTFB, VAGENT_METRIC_E2E,
+	/* cloud providers only (provider.first_byte) */
+	VAGENT_METRIC_STT_TTFB, VAGENT_METRIC_LLM_TTFB, VAGENT_METRIC_TTS_NET_TTFB,
 };
 
 static void wer_object(struct jw *w, const char *key, const struct vagent_wer_counts *c)
@@ -452,13 +466,22 @@ static void summary_object(struct jw *w, const struct vagent_call_report *calls,
 		if (vagent_stats_summary(stats, (vagent_metric)m, &s) != VAGENT_OK || !s.n)
 			continue;
 		jw_open(w, vagent_metric_name((vagent_metric)m), '{');
-		jw_size(w, "n", s.n);
-		jw_ms(w, "p50", s.p50);
-		jw_ms(w, "p90", s.p90);
-		jw_ms(w, "p95", s.p95);
-		jw_ms(w, "p99", s.p99);
-		jw_ms(w, "max", s.max);
-		jw_ms(w, "mean", (int64_t)llround(s.mean));
+		hop_summary(w, &s);
+		/* per provider, when more than one answered (a fallback) */
+		if (vagent_stats_provider(stats, (vagent_metric)m, 1)) {
+			const char *name;
+
+			jw_open(w, "providers", '{');
+			for (size_t i = 0; (name = vagent_stats_provider(stats, (vagent_metric)m, i));
+			     i++)
+				if (vagent_stats_provider_summary(stats, (vagent_metric)m, name,
+								  &s) == VAGENT_OK) {
+					jw_open(w, name, '{');
+					hop_summary(w, &s);
+					jw_close(w, '}');
+				}
+			jw_close(w, '}');
+		}
 		jw_close(w, '}');
 	}
 	jw_close(w, '}');

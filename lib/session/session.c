@@ -216,9 +216,15 @@ void vagent__session_error(struct vagent_session *s, int turn,
 			   const char *source, const char *message)
 {
 	struct vagent_trace_event ev = { .type = VAGENT_TRACE_ERROR };
+	size_t n = source ? strlen(source) : 0;
 
 	ev.turn = turn;
 	ev.source = source;
+	/* Provider messages name their provider ("deepgram: ..."), and
+	 * `source` names it already: said once ("error deepgram: ..."). */
+	if (message && n && !strncmp(message, source, n) && message[n] == ':' &&
+	    message[n + 1] == ' ' && message[n + 2])
+		message += n + 2;
 	ev.message = message && *message ? message : "unknown error";
 	if (!vagent__utf8_valid(ev.message, strlen(ev.message)))
 		ev.message = "error message is not valid UTF-8";
@@ -281,6 +287,22 @@ bool vagent__session_fail_over(struct vagent_session *s, enum vagent__slot slot,
 	ev.to = provider_name(s, slot, i + 1);
 	vagent__session_event(s, &ev, vagent__session_now(s), false);
 	return true;
+}
+
+void vagent__session_first_byte(struct vagent_session *s, enum vagent__slot slot,
+				int index, int turn, int64_t sent)
+{
+	struct vagent_trace_event ev = { .type = VAGENT_TRACE_PROVIDER_FIRST_BYTE };
+	int64_t now = vagent_loop_now(s->loop), ttfb = now - sent;
+
+	if ((size_t)index >= s->n_providers[slot])
+		return;
+	ev.turn = turn;
+	ev.slot = slot_names[slot];
+	ev.provider = provider_name(s, slot, index);
+	ev.ttfb_us = vagent_ticks_to_us(ttfb > 0 ? ttfb : 0);
+	vagent__session_event(s, &ev, vagent__session_now(s),
+			      slot == VAGENT__SLOT_STT);
 }
 
 static char *handoff_package(struct vagent_session *s, int turn,

@@ -235,6 +235,12 @@ struct vagent_tts *vagent__session_tts(struct vagent_session *s);
 bool vagent__session_fail_over(struct vagent_session *s, enum vagent__slot slot,
 			       int turn, const char *message);
 
+/* Provider `index` of `slot` got the first byte of an exchange it started
+ * at loop time `sent`: write provider.first_byte (turn `turn`; an STT's is
+ * caller-side, like its transcripts). */
+void vagent__session_first_byte(struct vagent_session *s, enum vagent__slot slot,
+				int index, int turn, int64_t sent);
+
 /* Hand the call to a human: escalation + transfer events, the handoff
  * phrase when a TTS still works, then the end of the call. */
 void vagent__session_handoff(struct vagent_session *s, int turn,

@@ -120,6 +120,7 @@ static void stt_text(struct stt_ctx *c, const char *text, bool final,
 	}
 	ev.type = final ? VAGENT_TRACE_STT_FINAL : VAGENT_TRACE_STT_PARTIAL;
 	ev.text = text;
+	ev.provider = s->cfg.stt[c->index]->name;
 	if (final && confidence >= 0 && confidence <= 1) {
 		ev.has_confidence = true;
 		ev.confidence = confidence;
@@ -141,6 +142,17 @@ static void stt_on_partial(void *ctx, const char *text)
 static void stt_on_final(void *ctx, const char *text, double confidence)
 {
 	stt_text(ctx, text, true, confidence);
+}
+
+static void stt_on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	struct stt_ctx *c = ctx;
+	struct vagent_session *s = c->stage->base.s;
+
+	(void)id;
+	if (!stt_current(c))
+		return;
+	vagent__session_first_byte(s, VAGENT__SLOT_STT, c->index, s->turn, sent);
 }
 
 static void stt_on_error(void *ctx, vagent_status st, const char *message)
@@ -204,6 +216,7 @@ struct vagent__stage *vagent__stt_stage_new(struct vagent_session *s,
 		p->on_partial = stt_on_partial;
 		p->on_final = stt_on_final;
 		p->on_error = stt_on_error;
+		p->on_first_byte = stt_on_first_byte;
 		p->ctx = &t->ctx[i];
 	}
 	return &t->base;

@@ -54,6 +54,10 @@ struct brain_stage {
 	bool filler_said;
 	struct vagent_timer *llm_timer, *filler_timer;
 	struct tool_call *tools;
+	/* An LLM brain's usage when this reply was asked for: llm.done
+	 * carries the difference (docs/trace.md). */
+	bool has_usage;
+	struct vagent_llm_usage usage;
 };
 
 static void tool_call_free(struct tool_call *tc)
@@ -221,6 +225,7 @@ static void brain_request(struct brain_stage *b)
 	}
 	b->id = (uint64_t)++s->next_request;
 	b->active = true;
+	b->has_usage = vagent_llm_brain_usage(p, &b->usage) == VAGENT_OK;
 	ev.turn = b->turn;
 	ev.provider = p->name;
 	vagent__session_event(s, &ev, vagent__session_now(s), false);
@@ -286,7 +291,18 @@ static void brain_on_first_token(void *ctx, uint64_t id)
 	b->first_token = true;
 	vagent_timer_stop(b->llm_timer);
 	ev.turn = b->turn;
+	ev.provider = vagent__session_brain(b->base.s)->name;
 	vagent__session_event(b->base.s, &ev, vagent__session_now(b->base.s), false);
+}
+
+static void brain_on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	struct brain_stage *b = brain_for(ctx, id);
+
+	if (!b)
+		return;
+	vagent__session_first_byte(b->base.s, VAGENT__SLOT_LLM,
+				   ((struct brain_ctx *)ctx)->index, b->turn, sent);
 }
 
 static void brain_on_text(void *ctx, uint64_t id, const char *delta)
@@ -560,6 +576,19 @@ static void brain_on_done(void *ctx, uint64_t id)
 		return;
 	s = b->base.s;
 	ev.turn = b->turn;
+	ev.provider = vagent__session_brain(s)->name;
+	if (b->has_usage) {
+		struct vagent_llm_usage now;
+
+		if (vagent_llm_brain_usage(vagent__session_brain(s), &now) == VAGENT_OK) {
+			ev.prompt_tokens = now.prompt_tokens - b->usage.prompt_tokens;
+			ev.completion_tokens = now.completion_tokens -
+					       b->usage.completion_tokens;
+			ev.retries = now.retries - b->usage.retries;
+		}
+		if (ev.prompt_tokens < 0 || ev.completion_tokens < 0 || ev.retries < 0)
+			ev.prompt_tokens = ev.completion_tokens = ev.retries = 0;
+	}
 	vagent__session_event(s, &ev, vagent__session_now(s), false);
 	it.kind = VAGENT__ITEM_AGENT_TEXT_END;
 	it.turn = b->turn;
@@ -669,6 +698,7 @@ struct vagent__stage *vagent__brain_stage_new(struct vagent_session *s,
 		p->on_sensitive = brain_on_sensitive;
 		p->on_done = brain_on_done;
 		p->on_error = brain_on_error;
+		p->on_first_byte = brain_on_first_byte;
 		p->ctx = &b->ctx[i];
 	}
 	if (s->cfg.tools) {
@@ -823,6 +853,7 @@ static void tts_pump(struct tts_stage *t)
 		t->id = (uint64_t)++s->next_request;
 		ev.turn = q->turn;
 		ev.text = q->text;
+		ev.provider = p->name;
 		vagent__session_event(s, &ev, vagent__session_now(s), false);
 		rt = vagent__session_turn(s, q->turn);
 		if (rt)
@@ -918,6 +949,7 @@ static void tts_on_audio(void *ctx, uint64_t id, const int16_t *samples, size_t 
 		t->got_audio = true;
 		vagent_timer_stop(t->timer);
 		ev.turn = t->cur->turn;
+		ev.provider = vagent__session_tts(t->base.s)->name;
 		vagent__session_event(t->base.s, &ev, vagent__session_now(t->base.s),
 				      false);
 	}
@@ -926,6 +958,16 @@ static void tts_on_audio(void *ctx, uint64_t id, const int16_t *samples, size_t 
 	it.samples = samples;
 	it.n = n;
 	vagent__stage_forward(&t->base, &it);
+}
+
+static void tts_on_first_byte(void *ctx, uint64_t id, int64_t sent)
+{
+	struct tts_stage *t = tts_for(ctx, id);
+
+	if (!t || !t->cur)
+		return;
+	vagent__session_first_byte(t->base.s, VAGENT__SLOT_TTS,
+				   ((struct tts_ctx *)ctx)->index, t->cur->turn, sent);
 }
 
 static void tts_on_done(void *ctx, uint64_t id)
@@ -1089,6 +1131,7 @@ struct vagent__stage *vagent__tts_stage_new(struct vagent_session *s,
 		p->on_audio = tts_on_audio;
 		p->on_done = tts_on_done;
 		p->on_error = tts_on_error;
+		p->on_first_byte = tts_on_first_byte;
 		p->ctx = &t->ctx[i];
 	}
 	return &t->base;

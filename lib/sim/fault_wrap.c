@@ -508,6 +508,16 @@ static void fb_error_in(void *ctx, uint64_t id, vagent_status st,
 	brain_put_now(r, e);
 }
 
+/* The inner's first byte is a network measurement, not something the
+ * caller hears: passed on at once, whatever the request's fault. */
+static void fb_first_byte_in(void *ctx, uint64_t id, int64_t sent)
+{
+	struct fault_brain *w = ctx;
+
+	if (brain_from(ctx, id) && w->base.on_first_byte)
+		w->base.on_first_byte(w->base.ctx, id, sent);
+}
+
 /* The inner's callbacks as the wrapper takes them: its requests stay
  * allocated while one runs (the session may cancel from inside). */
 #define BRAIN_CB(name, params, args)                                        \
@@ -522,6 +532,7 @@ static void fb_error_in(void *ctx, uint64_t id, vagent_status st,
 	}
 
 BRAIN_CB(fb_first_token, (void *ctx, uint64_t id), (ctx, id))
+BRAIN_CB(fb_first_byte, (void *ctx, uint64_t id, int64_t sent), (ctx, id, sent))
 BRAIN_CB(fb_text, (void *ctx, uint64_t id, const char *delta), (ctx, id, delta))
 BRAIN_CB(fb_tool_call, (void *ctx, uint64_t id, const char *name,
 			const char *call_id, const char *args),
@@ -702,6 +713,7 @@ vagent_status vagent_fault_brain_new(struct vagent_brain *inner,
 	w->base.ops = &fault_brain_ops;
 	w->inner = inner;
 	inner->on_first_token = fb_first_token;
+	inner->on_first_byte = fb_first_byte;
 	inner->on_text = fb_text;
 	inner->on_tool_call = fb_tool_call;
 	inner->on_expect_digits = fb_expect_digits;
@@ -906,6 +918,15 @@ static void ft_audio_in(void *ctx, uint64_t id, const int16_t *samples, size_t n
 	tts_put_now(r, audio_event(samples, n));
 }
 
+/* As fb_first_byte_in. */
+static void ft_first_byte_in(void *ctx, uint64_t id, int64_t sent)
+{
+	struct fault_tts *w = ctx;
+
+	if (tts_from(ctx, id) && w->base.on_first_byte)
+		w->base.on_first_byte(w->base.ctx, id, sent);
+}
+
 static void ft_done_in(void *ctx, uint64_t id)
 {
 	struct tts_req *r = tts_from(ctx, id);
@@ -947,6 +968,7 @@ static void ft_error_in(void *ctx, uint64_t id, vagent_status st,
 TTS_CB(ft_audio, (void *ctx, uint64_t id, const int16_t *samples, size_t n),
        (ctx, id, samples, n))
 TTS_CB(ft_done, (void *ctx, uint64_t id), (ctx, id))
+TTS_CB(ft_first_byte, (void *ctx, uint64_t id, int64_t sent), (ctx, id, sent))
 TTS_CB(ft_error, (void *ctx, uint64_t id, vagent_status st, const char *message),
        (ctx, id, st, message))
 
@@ -1097,6 +1119,7 @@ vagent_status vagent_fault_tts_new(struct vagent_tts *inner,
 	w->inner = inner;
 	inner->on_audio = ft_audio;
 	inner->on_done = ft_done;
+	inner->on_first_byte = ft_first_byte;
 	inner->on_error = ft_error;
 	inner->ctx = w;
 	*out = &w->base;
@@ -1306,6 +1329,15 @@ static void fs_partial_in(void *ctx, const char *text)
 		vagent_loop_now(w->base.loop));
 }
 
+/* As fb_first_byte_in. */
+static void fs_first_byte_in(void *ctx, uint64_t id, int64_t sent)
+{
+	struct fault_stt *w = ctx;
+
+	if (stt_usable(w) && w->base.on_first_byte)
+		w->base.on_first_byte(w->base.ctx, id, sent);
+}
+
 static void fs_final_in(void *ctx, const char *text, double confidence)
 {
 	struct fault_stt *w = ctx;
@@ -1382,6 +1414,7 @@ static void fs_error_in(void *ctx, vagent_status st, const char *message)
 	}
 
 STT_CB(fs_partial, (void *ctx, const char *text), (ctx, text))
+STT_CB(fs_first_byte, (void *ctx, uint64_t id, int64_t sent), (ctx, id, sent))
 STT_CB(fs_final, (void *ctx, const char *text, double confidence),
        (ctx, text, confidence))
 STT_CB(fs_error, (void *ctx, vagent_status st, const char *message),
@@ -1491,6 +1524,7 @@ vagent_status vagent_fault_stt_new(struct vagent_stt *inner,
 	w->inner = inner;
 	vagent__rng_seed(&w->rng, seed, STREAM_WRONG_WORDS);
 	inner->on_partial = fs_partial;
+	inner->on_first_byte = fs_first_byte;
 	inner->on_final = fs_final;
 	inner->on_error = fs_error;
 	inner->ctx = w;

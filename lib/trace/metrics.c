@@ -107,8 +107,33 @@ static bool has_text(const char *s)
 	return false;
 }
 
+/* The first provider.first_byte of `slot` in r[0..n-1]; NULL if none. */
+static const struct vagent_trace_event *first_byte_of(const struct ref *r, size_t n,
+						      const char *slot)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].ev->type == VAGENT_TRACE_PROVIDER_FIRST_BYTE && r[i].ev->slot &&
+		    !strcmp(r[i].ev->slot, slot))
+			return r[i].ev;
+	return NULL;
+}
+
+/* Set hop `m` to `value`, answered by `ev`'s provider (or `alt`'s). */
+static void set_hop(struct vagent_turn_metrics *tm, vagent_metric m, int64_t value,
+		    const struct vagent_trace_event *ev, const struct vagent_trace_event *alt)
+{
+	tm->hop[m] = value;
+	tm->provider[m] = ev && ev->provider ? ev->provider :
+			  alt && alt->provider ? alt->provider : NULL;
+}
+
 static void turn_metrics(const struct ref *r, size_t n, struct vagent_turn_metrics *tm)
 {
+	static const struct { vagent_metric m; const char *slot; } ttfb[] = {
+		{ VAGENT_METRIC_STT_TTFB, "stt" },
+		{ VAGENT_METRIC_LLM_TTFB, "llm" },
+		{ VAGENT_METRIC_TTS_NET_TTFB, "tts" },
+	};
 	const struct vagent_trace_event *start = NULL, *end = NULL, *te, *ev;
 	int64_t s_us, e_us;
 
@@ -147,7 +172,8 @@ static void turn_metrics(const struct ref *r, size_t n, struct vagent_turn_metri
 			ev = r[i].ev;
 			if (ev->type == VAGENT_TRACE_STT_PARTIAL && ev->t_us >= s_us &&
 			    has_text(ev->text)) {
-				tm->hop[VAGENT_METRIC_STT_FIRST_PARTIAL] = ev->t_us - s_us;
+				set_hop(tm, VAGENT_METRIC_STT_FIRST_PARTIAL, ev->t_us - s_us,
+					ev, NULL);
 				break;
 			}
 		}
@@ -156,16 +182,26 @@ static void turn_metrics(const struct ref *r, size_t n, struct vagent_turn_metri
 		if (te)
 			tm->hop[VAGENT_METRIC_ENDPOINT] = te->t_us - e_us;
 		if ((ev = first_at(r, n, VAGENT_TRACE_STT_FINAL, e_us)))
-			tm->hop[VAGENT_METRIC_STT_FINAL] = ev->t_us - e_us;
+			set_hop(tm, VAGENT_METRIC_STT_FINAL, ev->t_us - e_us, ev, NULL);
 		if ((ev = first_at(r, n, VAGENT_TRACE_AGENT_AUDIO_START, e_us)))
 			tm->hop[VAGENT_METRIC_E2E] = ev->t_us - e_us;
 	}
 	if ((start = first_at(r, n, VAGENT_TRACE_LLM_REQUEST, INT64_MIN)) &&
-	    (ev = first_at(r, n, VAGENT_TRACE_LLM_FIRST_TOKEN, start->t_us)))
-		tm->hop[VAGENT_METRIC_LLM_TTFT] = ev->t_us - start->t_us;
+	    (ev = first_at(r, n, VAGENT_TRACE_LLM_FIRST_TOKEN, start->t_us))) {
+		/* after a fallback: the provider whose request answered */
+		const struct vagent_trace_event *req = start;
+
+		for (size_t i = 0; i < n && r[i].ev->t_us <= ev->t_us; i++)
+			if (r[i].ev->type == VAGENT_TRACE_LLM_REQUEST)
+				req = r[i].ev;
+		set_hop(tm, VAGENT_METRIC_LLM_TTFT, ev->t_us - start->t_us, ev, req);
+	}
 	if ((start = first_at(r, n, VAGENT_TRACE_TTS_REQUEST, INT64_MIN)) &&
 	    (ev = first_at(r, n, VAGENT_TRACE_TTS_FIRST_AUDIO, start->t_us)))
-		tm->hop[VAGENT_METRIC_TTS_TTFB] = ev->t_us - start->t_us;
+		set_hop(tm, VAGENT_METRIC_TTS_TTFB, ev->t_us - start->t_us, ev, start);
+	for (size_t k = 0; k < sizeof(ttfb) / sizeof(ttfb[0]); k++)
+		if ((ev = first_byte_of(r, n, ttfb[k].slot)))
+			set_hop(tm, ttfb[k].m, ev->ttfb_us, ev, NULL);
 	for (size_t i = 0; i < n; i++)
 		if (r[i].ev->type == VAGENT_TRACE_AGENT_AUDIO_STOP &&
 		    r[i].ev->reason && !strcmp(r[i].ev->reason, "barge_in"))
@@ -288,6 +324,11 @@ static vagent_status call_metrics(struct metrics_impl *impl, const struct ref *r
 			;
 		gn = b - a;
 		turn_metrics(g, gn, tm);
+		for (int m = 0; m < VAGENT_METRIC_COUNT; m++)
+			if (tm->provider[m] && !(tm->provider[m] = own_copy(impl, tm->provider[m]))) {
+				free(scratch);
+				return VAGENT_ENOMEM;
+			}
 		if (tm->turn > 0 || any_hop(tm))
 			cm->n_turns++;
 

@@ -56,9 +56,17 @@ struct series {
 	struct group group[2][GROUPS];  /* [POS] v >= 0, [NEG] v < 0 */
 };
 
+/* One provider's share of the per-turn hops (vagent_stats_provider). */
+struct provider_stats {
+	char *name;
+	struct vagent_stats *st;        /* has no providers of its own */
+};
+
 struct vagent_stats {
 	struct series *s;               /* VAGENT_METRIC_COUNT of them */
 	size_t bytes;                   /* allocated for samples and groups */
+	struct provider_stats *prov;    /* in order of first sample */
+	size_t n_prov;
 };
 
 static int magnitude_bucket(uint64_t u)
@@ -256,12 +264,74 @@ void vagent_stats_free(struct vagent_stats *st)
 			}
 	}
 	free(st->s);
+	for (size_t i = 0; i < st->n_prov; i++) {
+		free(st->prov[i].name);
+		vagent_stats_free(st->prov[i].st);
+	}
+	free(st->prov);
 	free(st);
 }
 
 size_t vagent__stats_bytes(const struct vagent_stats *st)
 {
-	return sizeof(*st) + VAGENT_METRIC_COUNT * sizeof(*st->s) + st->bytes;
+	size_t bytes = sizeof(*st) + VAGENT_METRIC_COUNT * sizeof(*st->s) + st->bytes;
+
+	for (size_t i = 0; i < st->n_prov; i++)
+		bytes += sizeof(st->prov[i]) + strlen(st->prov[i].name) + 1 +
+			 vagent__stats_bytes(st->prov[i].st);
+	return bytes;
+}
+
+/* The statistics of provider `name` (created when `create`); NULL when
+ * there are none or out of memory. */
+static struct vagent_stats *provider_stats(const struct vagent_stats *st, const char *name,
+					   bool create)
+{
+	struct vagent_stats *mst = (struct vagent_stats *)st;
+	struct provider_stats *p;
+
+	for (size_t i = 0; i < st->n_prov; i++)
+		if (!strcmp(st->prov[i].name, name))
+			return st->prov[i].st;
+	if (!create)
+		return NULL;
+	p = realloc(mst->prov, (st->n_prov + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	mst->prov = p;
+	p = &mst->prov[mst->n_prov];
+	p->name = strdup(name);
+	p->st = vagent_stats_new();
+	if (!p->name || !p->st) {
+		free(p->name);
+		vagent_stats_free(p->st);
+		return NULL;
+	}
+	mst->n_prov++;
+	return p->st;
+}
+
+const char *vagent_stats_provider(const struct vagent_stats *st, vagent_metric m,
+				  size_t i)
+{
+	for (size_t k = 0; st && k < st->n_prov; k++)
+		if (vagent_stats_count(st->prov[k].st, m) && i-- == 0)
+			return st->prov[k].name;
+	return NULL;
+}
+
+vagent_status vagent_stats_provider_summary(const struct vagent_stats *st, vagent_metric m,
+					    const char *provider,
+					    struct vagent_stat_summary *out)
+{
+	const struct vagent_stats *p = st && provider ? provider_stats(st, provider, false)
+						      : NULL;
+
+	if (!p) {
+		memset(out, 0, sizeof(*out));
+		return (unsigned)m < VAGENT_METRIC_COUNT ? VAGENT_ENOENT : VAGENT_EINVAL;
+	}
+	return vagent_stats_summary(p, m, out);
 }
 
 vagent_status vagent_stats_add(struct vagent_stats *st, vagent_metric m, int64_t value)
@@ -304,8 +374,18 @@ vagent_status vagent_stats_add_metrics(struct vagent_stats *st,
 		const struct vagent_call_metrics *cm = &tm->calls[c];
 
 		for (size_t t = 0; t < cm->n_turns; t++)
-			for (int m = 0; m < VAGENT_METRIC_COUNT && rc == VAGENT_OK; m++)
-				rc = add_present(st, (vagent_metric)m, cm->turns[t].hop[m]);
+			for (int m = 0; m < VAGENT_METRIC_COUNT && rc == VAGENT_OK; m++) {
+				const struct vagent_turn_metrics *tt = &cm->turns[t];
+				struct vagent_stats *p;
+
+				rc = add_present(st, (vagent_metric)m, tt->hop[m]);
+				if (rc != VAGENT_OK || tt->hop[m] == VAGENT_METRIC_ABSENT ||
+				    !tt->provider[m])
+					continue;
+				p = provider_stats(st, tt->provider[m], true);
+				rc = p ? vagent_stats_add(p, (vagent_metric)m, tt->hop[m])
+				       : VAGENT_ENOMEM;
+			}
 		for (size_t i = 0; i < cm->n_tools && rc == VAGENT_OK; i++)
 			rc = add_present(st, VAGENT_METRIC_TOOL, cm->tools[i].tool);
 		for (size_t i = 0; i < cm->n_barge_ins && rc == VAGENT_OK; i++)
@@ -327,7 +407,7 @@ bool vagent_stats_exact(const struct vagent_stats *st, vagent_metric m)
 	return (unsigned)m < VAGENT_METRIC_COUNT && st->s[m].exact;
 }
 
-vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_stats *src)
+static vagent_status merge_metrics(struct vagent_stats *dst, const struct vagent_stats *src)
 {
 	/* First every allocation, so that running out of memory leaves dst
 	 * as it was (apart from new empty or widened groups); then the
@@ -377,6 +457,19 @@ vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_s
 		d->n += s->n;
 	}
 	return VAGENT_OK;
+}
+
+vagent_status vagent_stats_merge(struct vagent_stats *dst, const struct vagent_stats *src)
+{
+	size_t n = src->n_prov;   /* dst may be src: it finds its own */
+	vagent_status rc = merge_metrics(dst, src);
+
+	for (size_t i = 0; i < n && rc == VAGENT_OK; i++) {
+		struct vagent_stats *p = provider_stats(dst, src->prov[i].name, true);
+
+		rc = p ? merge_metrics(p, src->prov[i].st) : VAGENT_ENOMEM;
+	}
+	return rc;
 }
 
 static int cmp_i64(const void *pa, const void *pb)

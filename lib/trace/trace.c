@@ -21,6 +21,7 @@ enum field_kind {
 	F_BOOL,    /* written only when true */
 	F_CONF,    /* confidence: number 0..1, 3 decimals; has_confidence */
 	F_MS,      /* time: int64 µs written as ms with 3 decimals */
+	F_COUNT,   /* int64 count >= 0, written only when > 0 */
 };
 
 struct field {
@@ -33,6 +34,7 @@ struct field {
 
 static const char *const stop_reasons[] = { "done", "barge_in", "hangup", NULL };
 static const char *const fallback_slots[] = { "stt", "llm", "tts", "tools", NULL };
+static const char *const provider_slots[] = { "stt", "llm", "tts", NULL };
 static const char *const dtmf_digits[] = {
 	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#",
 	"A", "B", "C", "D", NULL
@@ -44,7 +46,7 @@ static const char *const dtmf_digits[] = {
 #define ONE_OF(key, f, list) { key, F_STR, OFF(f), true, list }
 #define OPT_ONE_OF(key, f, list) { key, F_STR, OFF(f), false, list }
 
-#define MAX_FIELDS 3
+#define MAX_FIELDS 5
 
 struct type_spec {
 	const char *name;
@@ -61,14 +63,21 @@ static const struct type_spec types[VAGENT_TRACE_TYPE_COUNT] = {
 		{ OPT("estimated", F_BOOL, estimated) } },
 	[VAGENT_TRACE_VAD_SPEECH_START] = { "vad.speech_start", { { NULL } } },
 	[VAGENT_TRACE_VAD_SPEECH_END] = { "vad.speech_end", { { NULL } } },
-	[VAGENT_TRACE_STT_PARTIAL] = { "stt.partial", { REQ("text", F_STR, text) } },
+	[VAGENT_TRACE_STT_PARTIAL] = { "stt.partial",
+		{ REQ("text", F_STR, text), OPT("provider", F_STR, provider) } },
 	[VAGENT_TRACE_STT_FINAL] = { "stt.final",
-		{ REQ("text", F_STR, text), OPT("confidence", F_CONF, confidence) } },
+		{ REQ("text", F_STR, text), OPT("confidence", F_CONF, confidence),
+		  OPT("provider", F_STR, provider) } },
 	[VAGENT_TRACE_TURN_END] = { "turn.end", { { NULL } } },
 	[VAGENT_TRACE_LLM_REQUEST] = { "llm.request",
 		{ REQ("provider", F_STR, provider) } },
-	[VAGENT_TRACE_LLM_FIRST_TOKEN] = { "llm.first_token", { { NULL } } },
-	[VAGENT_TRACE_LLM_DONE] = { "llm.done", { OPT("text", F_STR, text) } },
+	[VAGENT_TRACE_LLM_FIRST_TOKEN] = { "llm.first_token",
+		{ OPT("provider", F_STR, provider) } },
+	[VAGENT_TRACE_LLM_DONE] = { "llm.done",
+		{ OPT("text", F_STR, text), OPT("provider", F_STR, provider),
+		  OPT("prompt_tokens", F_COUNT, prompt_tokens),
+		  OPT("completion_tokens", F_COUNT, completion_tokens),
+		  OPT("retries", F_COUNT, retries) } },
 	[VAGENT_TRACE_TOOL_START] = { "tool.start",
 		{ REQ("name", F_STR, name), REQ("id", F_STR, id),
 		  OPT("args", F_JSON, args) } },
@@ -80,8 +89,10 @@ static const struct type_spec types[VAGENT_TRACE_TYPE_COUNT] = {
 	[VAGENT_TRACE_TOOL_ERROR] = { "tool.error",
 		{ REQ("name", F_STR, name), REQ("id", F_STR, id),
 		  REQ("error", F_STR, error) } },
-	[VAGENT_TRACE_TTS_REQUEST] = { "tts.request", { REQ("text", F_STR, text) } },
-	[VAGENT_TRACE_TTS_FIRST_AUDIO] = { "tts.first_audio", { { NULL } } },
+	[VAGENT_TRACE_TTS_REQUEST] = { "tts.request",
+		{ REQ("text", F_STR, text), OPT("provider", F_STR, provider) } },
+	[VAGENT_TRACE_TTS_FIRST_AUDIO] = { "tts.first_audio",
+		{ OPT("provider", F_STR, provider) } },
 	[VAGENT_TRACE_AGENT_AUDIO_START] = { "agent.audio_start", { { NULL } } },
 	[VAGENT_TRACE_AGENT_AUDIO_STOP] = { "agent.audio_stop",
 		{ ONE_OF("reason", reason, stop_reasons) } },
@@ -99,6 +110,9 @@ static const struct type_spec types[VAGENT_TRACE_TYPE_COUNT] = {
 		  REQ("to", F_STR, to) } },
 	[VAGENT_TRACE_ERROR] = { "error",
 		{ REQ("source", F_STR, source), REQ("message", F_STR, message) } },
+	[VAGENT_TRACE_PROVIDER_FIRST_BYTE] = { "provider.first_byte",
+		{ ONE_OF("slot", slot, provider_slots), REQ("provider", F_STR, provider),
+		  REQ("ttfb_ms", F_MS, ttfb_us) } },
 };
 
 static const char *str_at(const struct vagent_trace_event *ev, size_t off)
@@ -224,11 +238,21 @@ static void put_json_string(struct vagent__strbuf *b, const char *s)
 
 /* ---- redaction: no card number is ever written (docs/dtmf.md) */
 
+/* Redact until nothing is left to redact: the four digits a redaction
+ * keeps can start a new number with the digits after them, and a written
+ * trace must re-write byte-identically. Each pass turns digits into '*'
+ * (or shortens the text), so this ends. */
+static void redact_all(char *s)
+{
+	while (vagent_card_number_redact(s))
+		;
+}
+
 static void redact_value(cJSON *v)
 {
 	for (; v; v = v->next) {
 		if (cJSON_IsString(v) && v->valuestring) {
-			vagent_card_number_redact(v->valuestring);
+			redact_all(v->valuestring);
 		} else if (cJSON_IsNumber(v) && v->valuedouble >= 1e12 &&
 			   v->valuedouble < 1e20 && v->valuedouble == floor(v->valuedouble)) {
 			char digits[32], label[32];
@@ -395,7 +419,7 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 				if (!copy)
 					return vagent__error_set(err, VAGENT_ENOMEM, "trace",
 								 "out of memory");
-				vagent_card_number_redact(copy);
+				redact_all(copy);
 				put_json_string(b, copy);
 				free(copy);
 				break;
@@ -435,6 +459,14 @@ static vagent_status format_event(struct vagent_trace_writer *w,
 							 "%s: \"%s\" out of range", tname, f->key);
 			vagent__strbuf_printf(b, ",\"%s\":", f->key);
 			vagent__trace_put_ms(b, t);
+			break;
+		case F_COUNT:
+			t = i64_at(ev, f->off);
+			if (t < 0 || t > VAGENT__TRACE_MAX_COUNT)
+				return vagent__error_set(err, VAGENT_EINVAL, "trace",
+							 "%s: \"%s\" out of range", tname, f->key);
+			if (t > 0)
+				vagent__strbuf_printf(b, ",\"%s\":%lld", f->key, (long long)t);
 			break;
 		}
 	}
@@ -693,6 +725,15 @@ static vagent_status read_event(const struct line_ctx *c, struct trace_impl *imp
 		case F_MS:
 			if (read_ms(c, v, f->key, &t) != VAGENT_OK)
 				return VAGENT_EFORMAT;
+			memcpy((char *)ev + f->off, &t, sizeof(t));
+			continue;
+		case F_COUNT:
+			if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 &&
+			    v->valuedouble <= (double)VAGENT__TRACE_MAX_COUNT &&
+			    v->valuedouble == floor(v->valuedouble)))
+				return BAD(c, "%s: \"%s\" is not a non-negative integer",
+					   spec->name, f->key);
+			t = (int64_t)v->valuedouble;
 			memcpy((char *)ev + f->off, &t, sizeof(t));
 			continue;
 		}

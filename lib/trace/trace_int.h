@@ -11,6 +11,8 @@
 /* The largest time in µs a trace carries: 10^15 (31 years), so that a
  * time read back as a double of milliseconds rounds to the exact µs. */
 #define VAGENT__TRACE_MAX_US INT64_C(1000000000000000)
+/* Counts in the trace (llm.done tokens, retries): 0..2^53, exact as JSON numbers. */
+#define VAGENT__TRACE_MAX_COUNT INT64_C(9007199254740992)
 
 /* Append `us` microseconds as milliseconds with exactly 3 decimals
  * ("1234.500", "-0.020"); |us| <= VAGENT__TRACE_MAX_US. Integer arithmetic only. */
