@@ -259,7 +259,8 @@ static void generate(struct conn *c, const char *text)
 	pthread_mutex_lock(&f->lock);
 	g->number = ++f->stats.sentences;
 	if (g->number <= FAKE_EL_MAX_SENTENCES)
-		snprintf(f->stats.texts[g->number - 1], sizeof(f->stats.texts[0]), "%s", g->text);
+		snprintf(f->stats.texts[g->number - 1], sizeof(f->stats.texts[0]), "%.*s",
+			 (int)sizeof(f->stats.texts[0]) - 1, g->text);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	g->faulty = !f->cfg.fault_sentence || f->cfg.fault_sentence == g->number;
@@ -457,9 +458,10 @@ static bool begin(struct conn *c, size_t head_len)
 	header(c->req, "xi-api-key", key, sizeof(key));
 	pthread_mutex_lock(&f->lock);
 	f->stats.connections++;
-	snprintf(f->stats.key, sizeof(f->stats.key), "%s", key);
-	snprintf(f->stats.path, sizeof(f->stats.path), "%s", target);
-	snprintf(f->stats.query, sizeof(f->stats.query), "%s", q ? q : "");
+	snprintf(f->stats.key, sizeof(f->stats.key), "%.*s", (int)sizeof(f->stats.key) - 1, key);
+	snprintf(f->stats.path, sizeof(f->stats.path), "%.*s", (int)sizeof(f->stats.path) - 1, target);
+	snprintf(f->stats.query, sizeof(f->stats.query), "%.*s", (int)sizeof(f->stats.query) - 1,
+		 q ? q : "");
 	if (f->cfg.http_status && (!f->cfg.fail_times || f->refusals < f->cfg.fail_times)) {
 		f->refusals++;
 		refuse = true;
@@ -560,7 +562,8 @@ static bool begin(struct conn *c, size_t head_len)
 			have += (size_t)n;
 		}
 		c->req[c->req_len] = '\0';
-		LOCKED(f, snprintf(f->stats.body, sizeof(f->stats.body), "%s", c->req + head_len));
+		LOCKED(f, snprintf(f->stats.body, sizeof(f->stats.body), "%.*s",
+				   (int)sizeof(f->stats.body) - 1, c->req + head_len));
 		j = cJSON_Parse(c->req + head_len);
 		text = cJSON_GetObjectItemCaseSensitive(j, "text");
 		if (!cJSON_IsString(text) || !*text->valuestring) {
