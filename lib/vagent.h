@@ -4038,7 +4038,8 @@ struct vagent_elevenlabs_config {
 	int rate;                     /* the call's rate: 8000 or 16000 */
 	const char *output_format;    /* NULL: ulaw_8000 / pcm_16000 by rate;
 				       * else pcm_RATE or ulaw_8000 at the rate */
-	double speed;                 /* voice_settings.speed 0.7..1.2; 0: not sent */
+	double speed;                 /* voice_settings.speed (0.25..4 accepted;
+				       * ElevenLabs takes 0.7..1.2); 0: not sent */
 	bool prewarm;                 /* websocket: keep the next sentence's
 				       * socket open ahead of time; true */
 	int connect_timeout_ms;       /* 5000 */

@@ -574,7 +574,7 @@ START_TEST(test_bad_configs)
 		c.rate = 44100;
 		ck_assert_int_eq(vagent_elevenlabs_tts_new(&c, &tts, &err), VAGENT_EINVAL);
 		c.rate = 8000;
-		c.speed = 3;
+		c.speed = 5;
 		ck_assert_int_eq(vagent_elevenlabs_tts_new(&c, &tts, &err), VAGENT_EINVAL);
 	}
 }

@@ -1075,9 +1075,11 @@ vagent_status vagent_elevenlabs_tts_new(const struct vagent_elevenlabs_config *c
 						 "%d Hz call (%s%s)", cfg->output_format, cfg->rate,
 						 want, cfg->rate == 8000 ? " or ulaw_8000" : "");
 	}
-	if (cfg->speed != 0 && !(cfg->speed >= 0.7 && cfg->speed <= 1.2))
+	/* the agent file's range; ElevenLabs documents 0.7..1.2 and answers
+	 * anything else with an error of its own */
+	if (cfg->speed != 0 && !(cfg->speed >= 0.25 && cfg->speed <= 4))
 		return vagent__error_set(err, VAGENT_EINVAL, name,
-					 "speed: must be 0.7..1.2 (got %g)", cfg->speed);
+					 "speed: must be 0.25..4 (got %g)", cfg->speed);
 	if (cfg->connect_timeout_ms < 0 || cfg->first_byte_timeout_ms < 0 ||
 	    cfg->idle_timeout_ms < 0 || cfg->max_retries < 0)
 		return vagent__error_set(err, VAGENT_EINVAL, name, "negative timing or retries");
