@@ -816,6 +816,64 @@ START_TEST(test_call_failure_mid_sentence_falls_back_to_flite)
 }
 END_TEST
 
+/* `vagent run` of the example agent's order-status scenario (flow brain,
+ * pocketsphinx, its default virtual clock) with ElevenLabs as the TTS:
+ * the scenario's expectations pass and every sentence came from the fake. */
+START_TEST(test_cli_order_status)
+{
+	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
+	char *help = read_file(top_path("scenarios/agents/store-help.md"), NULL);
+	const char *old = "\"tts\": { \"provider\": \"flite\", \"voice\": \"slt\" }";
+	char *at, tts_obj[512], *out, *trace, agent[1024], outdir[1024];
+	struct fake_elevenlabs_config fc = fake_elevenlabs_config_default();
+	struct fake_elevenlabs_stats st;
+	struct run_result rr;
+	size_t len;
+	int requests = 0;
+
+	fc.api_key = KEY;
+	fc.voice_id = VOICE;
+	fake = fake_elevenlabs_start(&fc);
+	ck_assert(text && help);
+	at = strstr(text, old);
+	ck_assert_msg(at, "the example agent's tts line changed");
+	snprintf(tts_obj, sizeof(tts_obj),
+		 "\"tts\": {\"provider\": \"elevenlabs\", \"voice\": \"%s\", \"url\": \"%s\", "
+		 "\"api_key_env\": \"VAGENT_TEST_EL_KEY\", \"fallback\": \"flite\"}",
+		 VOICE, fake_elevenlabs_url(fake));
+	len = strlen(text) - strlen(old) + strlen(tts_obj);
+	out = malloc(len + 1);
+	ck_assert(out);
+	memcpy(out, text, (size_t)(at - text));
+	strcpy(out + (at - text), tts_obj);
+	strcat(out, at + strlen(old));
+	temp_file("store-help.md", help);
+	temp_file("agent.json", out);
+	free(text);
+	free(help);
+	free(out);
+	setenv("VAGENT_TEST_EL_KEY", KEY, 1);
+	snprintf(agent, sizeof(agent), "%s", temp_path("agent.json"));
+	snprintf(outdir, sizeof(outdir), "%s", temp_path("out"));
+	rr = run_vagent("run", "--agent", agent, "--out", outdir,
+			top_path("scenarios/order-status.json"), NULL);
+	ck_assert_msg(rr.exit_code == 0, "exit %d\n%.2000s\n%.1000s", rr.exit_code, rr.out, rr.err);
+	trace = read_file(temp_path("out/order-status.trace.jsonl"), NULL);
+	ck_assert(trace);
+	ck_assert_msg(!strstr(trace, "\"type\":\"fallback\""), "%.3000s", trace);
+	for (const char *p = trace; (p = strstr(p, "\"type\":\"tts.request\"")); p++)
+		requests++;
+	fake_elevenlabs_get_stats(fake, &st);
+	ck_assert_int_ge(requests, 3);
+	ck_assert_int_eq(st.sentences, requests);
+	ck_assert_int_eq(st.completed, requests);
+	ck_assert_msg(strstr(st.query, "output_format=pcm_16000"), "%s", st.query);
+	ck_assert(!strstr(trace, KEY) && !strstr(rr.out, KEY) && !strstr(rr.err, KEY));
+	free(trace);
+	run_result_free(&rr);
+}
+END_TEST
+
 /* The stack refuses an agent whose key variable is unset, naming it. */
 START_TEST(test_stack_missing_key)
 {
@@ -897,6 +955,7 @@ Suite *suite_elevenlabs(void)
 	tcase_add_test(calls, test_call_http_tool);
 	tcase_add_test(calls, test_call_barge_in_closes_the_stream);
 	tcase_add_test(calls, test_call_failure_mid_sentence_falls_back_to_flite);
+	tcase_add_test(calls, test_cli_order_status);
 	tcase_add_test(calls, test_stack_missing_key);
 	suite_add_tcase(s, calls);
 	return s;

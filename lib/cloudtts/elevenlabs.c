@@ -273,6 +273,19 @@ static void sweep(struct el_tts *p)
 	}
 }
 
+/* Around every callback from the network or a timer: the requests it
+ * ends are freed when it returns, not under its feet. */
+static void enter(struct el_tts *p)
+{
+	p->depth++;
+}
+
+static void leave(struct el_tts *p)
+{
+	p->depth--;
+	sweep(p);
+}
+
 /* Let go of what the request holds on the network. */
 static void req_end(struct el_req *r)
 {
@@ -475,21 +488,23 @@ static bool retry_later(struct el_req *r, double retry_after_s)
 static void timer_fired(struct vagent_timer *t, void *arg)
 {
 	struct el_req *r = arg;
+	struct el_tts *p = r->p;
 
 	(void)t;
 	if (r->dead)
 		return;
+	enter(p);
 	if (r->waiting_retry) {
 		r->waiting_retry = false;
 		start_attempt(r);
-		return;
-	}
-	if (r->got_audio)
+	} else if (r->got_audio) {
 		req_failf(r, VAGENT_ETIMEOUT, "stream stalled (no audio for %d ms)",
-			  r->p->cfg.idle_timeout_ms);
-	else
+			  p->cfg.idle_timeout_ms);
+	} else {
 		req_failf(r, VAGENT_ETIMEOUT, "no audio within %d ms",
-			  r->p->cfg.first_byte_timeout_ms);
+			  p->cfg.first_byte_timeout_ms);
+	}
+	leave(p);
 }
 
 static void auth_failed(struct el_req *r, int status)
@@ -527,9 +542,20 @@ static void ws_server_error(struct el_req *r, const cJSON *msg)
 		req_failf(r, VAGENT_EPROVIDER, "server error %s", code[0] ? code : "(no code)");
 }
 
+static void ws_message_in(struct el_sock *s, bool binary, const void *data, size_t len);
+
 static void ws_message(void *arg, bool binary, const void *data, size_t len)
 {
 	struct el_sock *s = arg;
+	struct el_tts *p = s->p;
+
+	enter(p);
+	ws_message_in(s, binary, data, len);
+	leave(p);
+}
+
+static void ws_message_in(struct el_sock *s, bool binary, const void *data, size_t len)
+{
 	struct el_req *r = s->req;
 	cJSON *msg;
 	const cJSON *audio, *fin;
@@ -585,6 +611,7 @@ static void ws_close(void *arg, int code, const char *reason)
 	struct el_req *r = s->req;
 
 	(void)reason;
+	enter(p);
 	s->req = NULL;
 	if (r && !r->dead) {
 		r->sock = NULL;
@@ -593,7 +620,7 @@ static void ws_close(void *arg, int code, const char *reason)
 				  "the connection closed mid-sentence (code %d)", code);
 	}
 	sock_unlink_free(s);
-	sweep(p);
+	leave(p);
 }
 
 static void ws_error(void *arg, vagent_status st, int http_status, const char *message)
@@ -602,6 +629,7 @@ static void ws_error(void *arg, vagent_status st, int http_status, const char *m
 	struct el_tts *p = s->p;
 	struct el_req *r = s->req;
 
+	enter(p);
 	s->req = NULL;
 	if (r && !r->dead) {
 		r->sock = NULL;
@@ -615,7 +643,7 @@ static void ws_error(void *arg, vagent_status st, int http_status, const char *m
 				 : st, message);   /* names the provider and host only */
 	}
 	sock_unlink_free(s);
-	sweep(p);
+	leave(p);
 }
 
 static struct el_sock *sock_open(struct el_tts *p, const char *format, struct vagent_error *err)
@@ -721,8 +749,11 @@ static vagent_status ws_attempt(struct el_req *r, struct vagent_error *err)
 static void http_data(void *ctx, const char *buf, size_t n)
 {
 	struct el_req *r = ctx;
+	struct el_tts *p = r->p;
 
+	enter(p);
 	deliver(r, (const unsigned char *)buf, n);
+	leave(p);
 }
 
 /* The machine code of an error body {"detail": {"status": ...}}, cleaned. */
@@ -744,9 +775,20 @@ static void detail_status(const char *body, char *out, size_t size)
 	cJSON_Delete(j);
 }
 
+static void http_done_in(struct el_req *r, const struct vagent__http_result *res);
+
 static void http_done(void *ctx, const struct vagent__http_result *res)
 {
 	struct el_req *r = ctx;
+	struct el_tts *p = r->p;
+
+	enter(p);
+	http_done_in(r, res);
+	leave(p);
+}
+
+static void http_done_in(struct el_req *r, const struct vagent__http_result *res)
+{
 	char code[64];
 
 	r->hreq = NULL;
@@ -852,8 +894,13 @@ static void start_attempt(struct el_req *r)
 
 static void blank_fired(struct vagent_timer *t, void *arg)
 {
+	struct el_req *r = arg;
+	struct el_tts *p = r->p;
+
 	(void)t;
-	req_done(arg);
+	enter(p);
+	req_done(r);
+	leave(p);
 }
 
 static vagent_status tts_speak(struct vagent_tts *t, uint64_t id, const char *text,
