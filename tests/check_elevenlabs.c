@@ -389,6 +389,17 @@ START_TEST(test_malformed_frame)
 }
 END_TEST
 
+START_TEST(test_audio_not_base64)
+{
+	struct fake_elevenlabs_config fc = fake_elevenlabs_config_default();
+
+	fc.bad_audio_at_chunk = 2;
+	faulty("websocket", &fc, NULL);
+	assert_clean_error(VAGENT_EPROTO,
+			   "elevenlabs: malformed message from the server (audio is not base64)");
+}
+END_TEST
+
 START_TEST(test_ws_abrupt_close)
 {
 	struct fake_elevenlabs_config fc = fake_elevenlabs_config_default();
@@ -933,6 +944,7 @@ Suite *suite_elevenlabs(void)
 	tcase_add_test(tc, test_ws_cancel);
 	tcase_add_test(tc, test_http_cancel);
 	tcase_add_test(tc, test_malformed_frame);
+	tcase_add_test(tc, test_audio_not_base64);
 	tcase_add_test(tc, test_ws_abrupt_close);
 	tcase_add_test(tc, test_ws_server_error);
 	tcase_add_test(tc, test_http_abrupt_close);

@@ -316,6 +316,12 @@ static void ws_send_chunk(struct conn *c)
 		g->chunks++;
 		return;
 	}
+	if (g->faulty && f->cfg.bad_audio_at_chunk > 0 &&
+	    g->chunks + 1 == f->cfg.bad_audio_at_chunk) {
+		send_text(c, fmt("{\"audio\":\"%%%%not*base64!\",\"isFinal\":null}"));
+		g->chunks++;
+		return;
+	}
 	n = g->len - g->pos < bytes ? g->len - g->pos : bytes;
 	b64_cap = n / 3 * 4 + 8;
 	b64 = malloc(b64_cap);

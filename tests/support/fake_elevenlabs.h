@@ -23,6 +23,7 @@ struct fake_elevenlabs_config {
 	int stall_after_chunks;      /* >0: nothing after N chunks (until the
 				      * client closes) */
 	int malformed_at_chunk;      /* >0: chunk N is broken JSON (WebSocket) */
+	int bad_audio_at_chunk;      /* >0: chunk N's audio is not base64 */
 	int drop_after_chunks;       /* >0: vanish after N chunks (no close frame,
 				      * no last HTTP chunk) */
 	const char *error_after_drop;/* with drop_after_chunks, WebSocket: send
