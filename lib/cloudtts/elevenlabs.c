@@ -695,13 +695,35 @@ static struct el_sock *sock_open(struct el_tts *p, const char *format, struct va
 	return s;
 }
 
+/* The sentence, ending in a space, generated at once; then end of input. */
+static vagent_status ws_send_sentence(struct el_sock *s, const char *sentence,
+				      struct vagent_error *err)
+{
+	static const char eos[] = "{\"text\":\"\"}";
+	struct vagent__strbuf t = { 0 };
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+	vagent_status st;
+
+	vagent__strbuf_printf(&t, "%s ", sentence);
+	if (o && t.p && cJSON_AddStringToObject(o, "text", t.p) &&
+	    cJSON_AddBoolToObject(o, "flush", true))
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	vagent__strbuf_release(&t);
+	if (!text)
+		return vagent__error_set(err, VAGENT_ENOMEM, s->p->base.name, "out of memory");
+	st = vagent__ws_send(s->ws, false, text, strlen(text), err);
+	free(text);
+	if (st == VAGENT_OK)
+		st = vagent__ws_send(s->ws, false, eos, sizeof(eos) - 1, err);
+	return st;
+}
+
 static vagent_status ws_attempt(struct el_req *r, struct vagent_error *err)
 {
 	struct el_tts *p = r->p;
 	struct el_sock *s = p->spare;
-	cJSON *o;
-	char *text;
-	static const char eos[] = "{\"text\":\"\"}";
 	vagent_status st;
 
 	p->spare = NULL;
@@ -710,34 +732,22 @@ static vagent_status ws_attempt(struct el_req *r, struct vagent_error *err)
 		sock_retire(s);
 		s = NULL;
 	}
-	if (!s && !(s = sock_open(p, r->format, err)))
-		return err ? err->status : VAGENT_EIO;
+	/* a spare the server has just closed refuses the text: a fresh one */
+	if (s && ws_send_sentence(s, r->text, NULL) != VAGENT_OK) {
+		sock_retire(s);
+		s = NULL;
+	}
+	if (!s) {
+		if (!(s = sock_open(p, r->format, err)))
+			return err ? err->status : VAGENT_EIO;
+		st = ws_send_sentence(s, r->text, err);
+		if (st != VAGENT_OK) {
+			sock_retire(s);
+			return st;
+		}
+	}
 	s->req = r;
 	r->sock = s;
-	/* the sentence, ending in a space, generated at once; then end of input */
-	o = cJSON_CreateObject();
-	if (o) {
-		struct vagent__strbuf t = { 0 };
-
-		vagent__strbuf_printf(&t, "%s ", r->text);
-		cJSON_AddStringToObject(o, "text", t.p ? t.p : "");
-		cJSON_AddBoolToObject(o, "flush", true);
-		vagent__strbuf_release(&t);
-	}
-	text = o ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	if (!text)
-		return vagent__error_set(err, VAGENT_ENOMEM, p->base.name, "out of memory");
-	st = vagent__ws_send(s->ws, false, text, strlen(text), err);
-	free(text);
-	if (st == VAGENT_OK)
-		st = vagent__ws_send(s->ws, false, eos, sizeof(eos) - 1, err);
-	if (st != VAGENT_OK) {
-		r->sock = NULL;
-		s->req = NULL;
-		sock_retire(s);
-		return st;
-	}
 	/* the next sentence's socket, handshaken while this one speaks */
 	if (p->cfg.prewarm && !p->spare)
 		p->spare = sock_open(p, r->format, NULL);
