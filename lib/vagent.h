@@ -4055,6 +4055,71 @@ void vagent_openai_stt_stats(const struct vagent_stt *stt,
 /* ==== @@CLOUD-TTS@@ — cloud TTS providers (lib/cloudtts;
  * docs/providers.md) ==== */
 /* @@ELEVENLABS-API@@ */
+
+/*
+ * ElevenLabs text to speech (lib/cloudtts/elevenlabs.c; docs/providers.md
+ * "ElevenLabs (TTS)"): one sentence per speak(), over the stream-input
+ * WebSocket (default: one socket per sentence, the next one opened ahead
+ * of time) or HTTP streaming (POST .../stream). Audio comes back as
+ * ulaw_8000 for an 8 kHz call and pcm_16000 for a 16 kHz one and is handed
+ * over as int16 at the call's rate.
+ */
+struct vagent_elevenlabs_config {
+	char name[64];                /* provider name in traces: "elevenlabs" */
+	const char *base_url;         /* http(s)://host[:port][/prefix], no query
+				       * or credentials; "https://api.elevenlabs.io".
+				       * The WebSocket URL is ws(s)://the same host */
+	const char *api_key;          /* required; sent as xi-api-key only */
+	const char *api_key_env;      /* named in auth errors; "ELEVENLABS_API_KEY" */
+	const char *voice_id;         /* "21m00Tcm4TlvDq8ikWAM" */
+	const char *model_id;         /* "eleven_flash_v2_5" */
+	const char *transport;        /* "websocket" (default) or "http" */
+	int rate;                     /* the call's rate: 8000 or 16000 */
+	const char *output_format;    /* NULL: ulaw_8000 / pcm_16000 by rate;
+				       * else pcm_RATE or ulaw_8000 at the rate */
+	double speed;                 /* voice_settings.speed (0.25..4 accepted;
+				       * ElevenLabs takes 0.7..1.2); 0: not sent */
+	bool prewarm;                 /* websocket: keep the next sentence's
+				       * socket open ahead of time; true */
+	int connect_timeout_ms;       /* 5000 */
+	int first_byte_timeout_ms;    /* text sent, no audio yet: 10000 */
+	int idle_timeout_ms;          /* audio stalls mid-sentence: 5000 */
+	int max_retries;              /* 429/5xx/no connection before the first
+				       * audio byte; 2 */
+	uint64_t seed;                /* backoff jitter */
+};
+
+/* The defaults above (rate 8000). */
+struct vagent_elevenlabs_config vagent_elevenlabs_tts_config_default(void);
+
+/* A TTS provider (transfer full; free with vagent_tts_free). VAGENT_EINVAL
+ * for a bad config (no key, a base URL that is not http(s) or carries a
+ * query or credentials, a voice or model id with characters other than
+ * letters, digits, "-_.", an unknown transport, a rate other than 8000 or
+ * 16000, an output_format that does not match the rate). Messages name
+ * the provider, never the key. Loop thread. */
+vagent_status vagent_elevenlabs_tts_new(const struct vagent_elevenlabs_config *cfg,
+					struct vagent_tts **out,
+					struct vagent_error *err);
+
+struct vagent_elevenlabs_stats {
+	int requests;                 /* sentences asked for (speak) */
+	int attempts;                 /* sockets used / POSTs sent for them,
+				       * retries included */
+	int retries;
+	int sockets_opened;           /* WebSocket connections started, spares
+				       * included */
+	int cancels;                  /* sentences cancelled in flight */
+	int done;                     /* sentences completed */
+	int errors;                   /* on_error calls */
+	int64_t first_byte_ms;        /* the last sentence: wall ms from its text
+				       * leaving to its first audio; -1 none */
+	int64_t audio_samples;        /* handed over, all sentences */
+};
+/* `tts` must come from vagent_elevenlabs_tts_new. */
+void vagent_elevenlabs_tts_stats(const struct vagent_tts *tts,
+				 struct vagent_elevenlabs_stats *out);
+
 /* @@ELEVENLABS-END@@ */
 
 /* @@CARTESIA-OPENAI-TTS-API@@ */

@@ -214,6 +214,32 @@ static vagent_status make_cartesia(const struct vagent_agent *a,
 /* The cloud TTS providers are built here (one function each) as their
  * modules land; until then the agent file may name them but a run says
  * they are not available. */
+static vagent_status make_elevenlabs(const struct vagent_agent *a,
+				     const struct vagent_stack_options *o,
+				     struct vagent_tts **out, struct vagent_error *err)
+{
+	struct vagent_elevenlabs_config c = vagent_elevenlabs_tts_config_default();
+	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "ELEVENLABS_API_KEY";
+
+	c.api_key = getenv(env);
+	if (!c.api_key || !*c.api_key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "tts: %s is not set (the ElevenLabs API key)", env);
+	c.api_key_env = env;
+	if (a->tts.url)
+		c.base_url = a->tts.url;
+	if (a->tts.voice)
+		c.voice_id = a->tts.voice;
+	if (a->tts.model)
+		c.model_id = a->tts.model;
+	if (a->tts.transport)
+		c.transport = a->tts.transport;
+	c.speed = a->tts.speed;
+	c.rate = o->rate;
+	c.seed = o->seed;
+	return vagent_elevenlabs_tts_new(&c, out, err);
+}
+
 static vagent_status make_tts_named(const struct vagent_agent *a, const char *provider,
 				    const struct vagent_stack_options *o,
 				    struct vagent_tts **out, struct vagent_error *err)
@@ -230,6 +256,8 @@ static vagent_status make_tts_named(const struct vagent_agent *a, const char *pr
 		return make_openai_tts(a, out, err);
 	if (!strcmp(provider, "cartesia"))
 		return make_cartesia(a, out, err);
+	if (!strcmp(provider, "elevenlabs"))
+		return make_elevenlabs(a, o, out, err);
 	if (!strcmp(provider, "sim")) {
 		struct vagent_sim_tts_config c = vagent_sim_tts_config_default();
 
