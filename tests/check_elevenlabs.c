@@ -735,6 +735,28 @@ static void call_with_tool(const char *transport)
 	ck_assert_int_eq(st.sentences, count_of(t, VAGENT_TRACE_TTS_REQUEST));
 	ck_assert_int_eq(st.completed, st.sentences);
 	ck_assert_int_eq(count_of(t, VAGENT_TRACE_TTS_FIRST_AUDIO), st.sentences);
+	/* and each one's time to first byte is in the trace, per provider */
+	{
+		int tts_bytes = 0, llm_bytes = 0;
+
+		for (size_t i = 0; i < t->n; i++) {
+			const struct vagent_trace_event *e = &t->events[i];
+
+			if (e->type != VAGENT_TRACE_PROVIDER_FIRST_BYTE)
+				continue;
+			ck_assert_int_ge(e->ttfb_us, 0);
+			if (!strcmp(e->slot, "tts")) {
+				ck_assert_str_eq(e->provider, "elevenlabs");
+				tts_bytes++;
+			} else if (!strcmp(e->slot, "llm")) {
+				ck_assert_str_eq(e->provider, "openai");
+				llm_bytes++;
+			}
+		}
+		ck_assert_int_eq(tts_bytes, st.sentences);
+		ck_assert_int_ge(llm_bytes, 3);
+		ck_assert_str_eq(first_of(t, VAGENT_TRACE_TTS_FIRST_AUDIO)->provider, "elevenlabs");
+	}
 	ck_assert(!strstr(trace, KEY));
 	vagent_trace_free(t);
 	vagent_call_run_free(r);
