@@ -3048,6 +3048,8 @@ struct vagent_run_options {
 	 * there with no network. NULL: neither; not both. */
 	const char *record_providers;
 	const char *replay_providers;
+	const char *cassette_name;    /* the cassette's call name (bench: one
+				       * per run); NULL: the call's name */
 };
 
 /* A finished call: its session (result, trace, recording) and what it

@@ -239,7 +239,8 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	if (opt->record_providers || opt->replay_providers) {
 		vagent_status rc = vagent_cassette_open(
 			opt->replay_providers ? opt->replay_providers : opt->record_providers,
-			name, opt->replay_providers ? VAGENT_CASSETTE_REPLAY : VAGENT_CASSETTE_RECORD,
+			opt->cassette_name ? opt->cassette_name : name,
+			opt->replay_providers ? VAGENT_CASSETTE_REPLAY : VAGENT_CASSETTE_RECORD,
 			&r->cassette, err);
 
 		if (rc != VAGENT_OK)
