@@ -24,6 +24,7 @@
 #include "net/http_stream_int.h"
 #include "support/fake_deepgram.h"
 #include "support/fake_openai.h"
+#include "support/fake_openai_stt.h"
 #include "support/harness.h"
 
 #define KEY "sk-cassette-KEY-7f3a9c1e5b"
@@ -529,6 +530,128 @@ START_TEST(test_transport_record_redacts)
 }
 END_TEST
 
+/* ---- a request off the loop: OpenAI transcription on a worker -------- */
+
+struct stt_seen {
+	int finals, errors;
+	char final[256], error[512];
+};
+
+static void stt_final(void *ctx, const char *text, double confidence)
+{
+	struct stt_seen *s = ctx;
+
+	(void)confidence;
+	s->finals++;
+	snprintf(s->final, sizeof(s->final), "%s", text);
+}
+
+static void stt_error(void *ctx, vagent_status st, const char *message)
+{
+	struct stt_seen *s = ctx;
+
+	(void)st;
+	s->errors++;
+	snprintf(s->error, sizeof(s->error), "%s", message);
+}
+
+static void stt_feed(struct vagent_stt *stt, int64_t *pts, int ms, bool loud)
+{
+	static struct vagent_frame f;
+
+	for (int t = 0; t < ms; t += 20) {
+		memset(&f, 0, sizeof(f));
+		f.pts = *pts;
+		f.rate = 8000;
+		f.channels = 1;
+		f.n = 160;
+		for (size_t i = 0; loud && i < f.n; i++)
+			f.samples[i] = (int16_t)((i / 8) % 2 ? 6000 : -6000);
+		stt->ops->audio(stt, &f, NULL);
+		*pts += vagent_ticks_from_ms(20);
+	}
+}
+
+/* One turn of OpenAI transcription at `url` on a virtual loop carrying
+ * cassette DIR/stt (recorded or replayed). */
+static void stt_turn(const char *url, const char *dir, vagent_cassette_mode mode,
+		     const char *language, struct stt_seen *seen)
+{
+	struct vagent_openai_stt_config cfg = vagent_openai_stt_config_default();
+	struct vagent_loop_config lc = vagent_loop_config_default();
+	struct vagent_cassette *c = NULL;
+	struct vagent_loop *loop = NULL;
+	struct vagent_stt *stt = NULL;
+	struct vagent_error err;
+	int64_t pts = 0;
+
+	memset(seen, 0, sizeof(*seen));
+	ck_assert_msg(vagent_cassette_open(dir, "stt", mode, &c, &err) == VAGENT_OK, "%s",
+		      err.message);
+	lc.clock = VAGENT_CLOCK_VIRTUAL;
+	lc.workers = 1;
+	vagent_cassette_bind(c);
+	ck_assert_int_eq(vagent_loop_new(&lc, &loop, NULL), VAGENT_OK);
+	vagent_cassette_bind(NULL);
+	cfg.api_key = KEY;
+	cfg.language = language;
+	cfg.base_url = url;
+	ck_assert_msg(vagent_openai_stt_new(&cfg, &stt, &err) == VAGENT_OK, "%s", err.message);
+	stt->loop = loop;
+	stt->on_final = stt_final;
+	stt->on_error = stt_error;
+	stt->ctx = seen;
+	stt_feed(stt, &pts, 1000, false);
+	stt->ops->speech(stt, true, pts);
+	stt_feed(stt, &pts, 800, true);
+	stt->ops->speech(stt, false, pts);
+	stt_feed(stt, &pts, 400, false);
+	stt->ops->turn_end(stt, pts);
+	ck_assert_int_eq(vagent_loop_run(loop, VAGENT_RUN_UNTIL_IDLE, NULL), VAGENT_OK);
+	if (mode == VAGENT_CASSETTE_REPLAY && !seen->errors)
+		ck_assert_uint_eq(vagent_cassette_unused(c), 0);
+	vagent_stt_free(stt);
+	vagent_loop_free(loop);
+	vagent_cassette_unref(c);
+}
+
+START_TEST(test_openai_transcription_off_loop)
+{
+	static const char *const script[] = { "What are your opening hours?", NULL };
+	struct fake_openai_stt_config fc = { .script = script, .api_key = KEY,
+					     .http_status = 429, .fail_times = 1,
+					     .retry_after = "0" };
+	struct fake_openai_stt *fake = fake_openai_stt_start(&fc);
+	struct stt_seen seen;
+	char url[256], dir[2048], *text;
+
+	ck_assert_ptr_nonnull(fake);
+	snprintf(url, sizeof(url), "%s", fake_openai_stt_url(fake));
+	snprintf(dir, sizeof(dir), "%s", temp_dir);
+	stt_turn(url, dir, VAGENT_CASSETTE_RECORD, "en", &seen);
+	fake_openai_stt_stop(fake);       /* offline from here on */
+	ck_assert_msg(seen.finals == 1 && !seen.errors, "%s", seen.error);
+	ck_assert_str_eq(seen.final, "What are your opening hours?");
+	text = read_file(temp_path("stt/cassette.jsonl"), NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(count_lines(text), 2);      /* the 429, then the answer */
+	ck_assert_msg(strstr(text, "\"status\":429") && strstr(text, "\"off_loop\":true") &&
+		      strstr(text, "\"body\":{\"model\":\"gpt-4o-mini-transcribe\""), "%s", text);
+	ck_assert(!strstr(text, "cassette-KEY"));
+	free(text);
+
+	stt_turn(url, dir, VAGENT_CASSETTE_REPLAY, "en", &seen);
+	ck_assert_msg(seen.finals == 1 && !seen.errors, "%s", seen.error);
+	ck_assert_str_eq(seen.final, "What are your opening hours?");
+
+	stt_turn(url, dir, VAGENT_CASSETTE_REPLAY, "fr", &seen);
+	ck_assert_int_eq(seen.finals, 0);
+	ck_assert_msg(strstr(seen.error, "cassette miss: openai POST /v1/audio/transcriptions "
+				  "(request 1 of call stt): body differs from the recording "
+				  "at language"), "%s", seen.error);
+}
+END_TEST
+
 /* ---- a WebSocket provider: Deepgram on the real clock ----------------- */
 
 static const char *const order_script[] = {
@@ -636,6 +759,7 @@ Suite *suite_cassette(void)
 	tcase_add_checked_fixture(tc, temp_dir_setup, temp_dir_teardown);
 	tcase_add_test(tc, test_transport_replay);
 	tcase_add_test(tc, test_transport_record_redacts);
+	tcase_add_test(tc, test_openai_transcription_off_loop);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(calls, temp_dir_setup, temp_dir_teardown);
 	tcase_set_timeout(calls, 180);

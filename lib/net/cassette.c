@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -1045,6 +1046,126 @@ void vagent__cassette_http_free(struct vagent__cassette_http *x)
 		return;
 	}
 	http_player_free(x);
+}
+
+/* ---- a blocking request off the loop ------------------------------------ */
+
+void vagent__cassette_blocking_record(struct vagent_cassette *c, const char *provider,
+				      const char *url, const char *const *headers,
+				      const char *form, double took_ms,
+				      const struct vagent__cassette_answer *a)
+{
+	cJSON *x = exchange_new(c, "http", provider, "POST", url, headers, 0);
+	cJSON *resp, *chunks, *end, *j;
+
+	if (!x) {
+		note_failure(c, "%s: %s", "out of memory while recording");
+		return;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(x, "t_ms");
+	cJSON_AddBoolToObject(x, "off_loop", true);
+	j = cJSON_Parse(form ? form : "{}");
+	if (j)
+		cJSON_AddItemToObject(x, "body", j);
+	resp = cJSON_AddObjectToObject(x, "response");
+	chunks = resp ? cJSON_AddArrayToObject(resp, "chunks") : NULL;
+	if (chunks && a->status && a->body && *a->body) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o) {
+			cJSON_AddNumberToObject(o, "t_ms", round(took_ms * 1000) / 1000);
+			add_bytes(o, a->body, strlen(a->body));
+			cJSON_AddItemToArray(chunks, o);
+		}
+	}
+	if (resp) {
+		cJSON_AddNumberToObject(resp, "status", (double)a->status);
+		if (a->retry_after_ms >= 0)
+			cJSON_AddNumberToObject(resp, "retry_after_s", a->retry_after_ms / 1000.0);
+		end = cJSON_AddObjectToObject(resp, "end");
+		if (end) {
+			cJSON_AddNumberToObject(end, "t_ms", round(took_ms * 1000) / 1000);
+			cJSON_AddStringToObject(end, "status", vagent_status_name(a->st));
+			if (a->message[0])
+				cJSON_AddStringToObject(end, "message", a->message);
+		}
+	}
+	write_exchange(c, x);
+}
+
+bool vagent__cassette_blocking_replay(struct vagent_cassette *c, const char *provider,
+				      const char *url, const char *form,
+				      const atomic_bool *cancel,
+				      struct vagent__cassette_answer *a)
+{
+	char *clean = url_clean(NULL, url ? url : "");
+	char why[400] = "", upath[200];
+	const cJSON *rec = NULL, *first_left = NULL, *resp, *end, *chunks;
+	size_t seq, same_url = 0;
+	double took;
+
+	memset(a, 0, sizeof(*a));
+	a->retry_after_ms = -1;
+	pthread_mutex_lock(&c->mu);
+	seq = ++c->next_seq;
+	for (size_t i = 0; clean && i < c->n_ex; i++) {
+		const cJSON *e = c->ex[i];
+
+		if (strcmp(str(e, "kind"), "http") || strcmp(str(e, "provider"), provider) ||
+		    strcmp(str(e, "method"), "POST") || strcmp(str(e, "url"), clean))
+			continue;
+		same_url++;
+		if (c->used[i])
+			continue;
+		if (!first_left)
+			first_left = e;
+		if (body_same(form, e, why, sizeof(why))) {
+			c->used[i] = true;
+			rec = e;
+			break;
+		}
+	}
+	if (!rec) {
+		if (first_left)
+			body_same(form, first_left, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", same_url
+				 ? "every recorded request like it has been used"
+				 : "no recorded request to this URL");
+		url_path(clean ? clean : "", upath, sizeof(upath));
+		snprintf(a->message, sizeof(a->message),
+			 "cassette miss: %s POST %s (request %zu of call %s): %s",
+			 provider, upath, seq, c->call ? c->call : "?", why);
+		set_miss(c, a->message);
+		a->st = VAGENT_EPROVIDER;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(clean);
+	if (!rec)
+		return false;
+	resp = cJSON_GetObjectItemCaseSensitive(rec, "response");
+	end = cJSON_GetObjectItemCaseSensitive(resp, "end");
+	chunks = cJSON_GetObjectItemCaseSensitive(resp, "chunks");
+	took = num(end, "t_ms", 0);
+	/* the recorded time, in steps a cancel can interrupt */
+	for (double waited = 0; waited < took && !(cancel && atomic_load(cancel)); waited += 10) {
+		double step = took - waited < 10 ? took - waited : 10;
+		struct timespec ts = { 0, (long)(step * 1000000.0) };
+
+		nanosleep(&ts, NULL);
+	}
+	a->status = (long)num(resp, "status", 0);
+	a->retry_after_ms = num(resp, "retry_after_s", -1) >= 0
+			    ? (int)(num(resp, "retry_after_s", -1) * 1000) : -1;
+	a->st = status_from_name(str(end, "status"));
+	snprintf(a->message, sizeof(a->message), "%s", str(end, "message") ? str(end, "message") : "");
+	if (chunks && chunks->child) {
+		size_t n;
+		bool binary;
+
+		a->body = get_bytes(chunks->child, &n, &binary);
+	}
+	return true;
 }
 
 /* ---- WebSocket -------------------------------------------------------- */

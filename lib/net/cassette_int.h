@@ -8,6 +8,7 @@
 #ifndef VAGENT_NET_CASSETTE_INT_H
 #define VAGENT_NET_CASSETTE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,6 +64,30 @@ struct vagent__cassette_http *vagent__cassette_http_replay(
 /* Stop a player (no callback follows) and free it; NULL is a no-op.
  * Safe from its own callbacks. */
 void vagent__cassette_http_free(struct vagent__cassette_http *x);
+
+/* ---- a blocking request off the loop (a worker: OpenAI transcription) -
+ * Recorded as an "http" exchange whose body is `form` (a JSON object of
+ * the form fields; file parts are not recorded) and whose response is one
+ * chunk at `took_ms`. */
+struct vagent__cassette_answer {
+	long status;                 /* 0: the transfer failed (st, message) */
+	char *body;                  /* malloc'd (replay), or NULL */
+	int retry_after_ms;          /* -1: none */
+	vagent_status st;
+	char message[320];
+};
+void vagent__cassette_blocking_record(struct vagent_cassette *c, const char *provider,
+				      const char *url, const char *const *headers,
+				      const char *form, double took_ms,
+				      const struct vagent__cassette_answer *a);
+/* Replay: the next unused matching exchange's answer into *a after
+ * waiting its recorded time (in steps, giving up when *cancel turns
+ * true); false for a miss (a->message is the miss line, also noted in the
+ * cassette). */
+bool vagent__cassette_blocking_replay(struct vagent_cassette *c, const char *provider,
+				      const char *url, const char *form,
+				      const atomic_bool *cancel,
+				      struct vagent__cassette_answer *a);
 
 /* ---- WebSocket (lib/net/ws_client.c) --------------------------------- */
 
