@@ -70,7 +70,7 @@ static int count_of(const char *hay, const char *needle)
 
 /* The example agent with brain openai at $VAGENT_TEST_OPENAI_URL (its
  * system prompt `system`), simulated STT/TTS, written to temp_dir/NAME;
- * and the scenario call.json of `steps` against it. Returns the
+ * and the scenario llm-call.json of `steps` against it. Returns the
  * scenario's path. */
 static const char *write_llm_call(const char *agent_name, const char *system,
 				  const char *steps)
@@ -108,7 +108,7 @@ static const char *write_llm_call(const char *agent_name, const char *system,
 		 " \"caller\": {\"voice\": \"rms\", \"rate\": 16000},\n"
 		 " \"steps\": %s}\n", agent_path, top_path("scenarios/services/orders.json"),
 		 steps);
-	return temp_file("call.json", scenario);
+	return temp_file("llm-call.json", scenario);
 }
 
 #define STEPS "[{\"say\": \"Hi, where is my order one two three four five?\"}," \
@@ -222,8 +222,8 @@ START_TEST(test_record_then_replay_offline)
 	free(cassette);
 
 	/* replay twice with the fake gone: the same call, the same trace */
-	r1 = run_call(temp_path("call.json"), NULL, dir);
-	r2 = run_call(temp_path("call.json"), NULL, dir);
+	r1 = run_call(temp_path("llm-call.json"), NULL, dir);
+	r2 = run_call(temp_path("llm-call.json"), NULL, dir);
 	ck_assert_ptr_null(vagent_cassette_miss(vagent_call_run_cassette(r1)));
 	ck_assert_uint_eq(vagent_cassette_unused(vagent_call_run_cassette(r1)), 0);
 	call_text(r1, again, sizeof(again));
@@ -295,6 +295,52 @@ START_TEST(test_unused_exchanges_warn)
 	ck_assert_msg(strstr(rr.err, "vagent: warning: llm-call: 3 of 3 recorded provider "
 			     "exchanges were not used"), "%s", rr.err);
 	run_result_free(&rr);
+}
+END_TEST
+
+START_TEST(test_bench_cassette_per_call_and_run)
+{
+	struct fake_openai_config fc = { .replies = order_replies, .n_replies = 3,
+					 .pace_ms = 20, .api_key = KEY };
+	struct fake_openai *f = fake_openai_start(&fc);
+	const char *scenario;
+	char dir[2048], path[4096];
+	struct run_result r;
+	char *text;
+
+	ck_assert_ptr_nonnull(f);
+	orders_service_start();
+	setenv("VAGENT_TEST_OPENAI_URL", fake_openai_url(f), 1);
+	setenv("VAGENT_TEST_OPENAI_KEY", KEY, 1);
+	snprintf(dir, sizeof(dir), "%s", temp_path("cas"));
+	scenario = write_llm_call("agent.json", SYSTEM, STEPS);
+	r = run_vagent("bench", "-q", "--runs", "2", "--concurrency", "2", "--compute", "free",
+		       "--date", "2026-12-03", "--record-providers", dir, scenario, NULL);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(fake_openai_requests(f), 6);
+	fake_openai_stop(f);              /* offline from here on */
+	for (int run = 1; run <= 2; run++) {
+		snprintf(path, sizeof(path), "%s/llm-call-run%d/cassette.jsonl", dir, run);
+		text = read_file(path, NULL);
+		ck_assert_msg(text != NULL, "no %s", path);
+		ck_assert_int_eq(count_lines(text), 3);
+		free(text);
+	}
+	ck_assert(!dir_contains(dir, KEY));
+	r = run_vagent("bench", "-q", "--runs", "2", "--concurrency", "2", "--compute", "free",
+		       "--date", "2026-12-03", "--replay-providers", dir, scenario, NULL);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+	ck_assert_msg(!strstr(r.err, "cassette") && !strstr(r.err, "could not run"), "%s", r.err);
+	run_result_free(&r);
+	/* a third run has no cassette */
+	r = run_vagent("bench", "-q", "--runs", "3", "--compute", "free", "--date", "2026-12-03",
+		       "--replay-providers", dir, scenario, NULL);
+	ck_assert_int_ne(r.exit_code, 0);
+	ck_assert_msg(strstr(r.err, "llm-call-run3/cassette.jsonl: no cassette for call "
+				"llm-call-run3"), "%s", r.err);
+	run_result_free(&r);
+	orders_service_stop();
 }
 END_TEST
 
@@ -766,6 +812,7 @@ Suite *suite_cassette(void)
 	tcase_add_test(calls, test_record_then_replay_offline);
 	tcase_add_test(calls, test_changed_prompt_is_a_miss);
 	tcase_add_test(calls, test_unused_exchanges_warn);
+	tcase_add_test(calls, test_bench_cassette_per_call_and_run);
 	tcase_add_test(calls, test_bad_options_and_files);
 	tcase_add_test(calls, test_deepgram_websocket);
 	suite_add_tcase(s, calls);

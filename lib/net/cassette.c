@@ -81,7 +81,8 @@ static bool sensitive_name(const char *name, size_t n)
 
 static void add_secret(struct vagent_cassette *c, const char *v, size_t n)
 {
-	if (n < 6 || c->n_secrets >= MAX_SECRETS)
+	/* short words ("Bearer", "Token") are not keys */
+	if (n < 8 || c->n_secrets >= MAX_SECRETS)
 		return;
 	for (size_t i = 0; i < c->n_secrets; i++)
 		if (strlen(c->secrets[i]) == n && !memcmp(c->secrets[i], v, n))
@@ -713,30 +714,35 @@ static void write_exchange(struct vagent_cassette *c, cJSON *x)
 	}
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < c->n_secrets; i++) {
-		const char *s = c->secrets[i];
+		const char *s = c->secrets[i], *from = text, *hit;
 		size_t sl = strlen(s);
-		char *hit;
+		struct vagent__strbuf b = { 0 };
 
-		while ((hit = strstr(text, s))) {
-			/* "<redacted>" is 10 bytes; pad shorter secrets' room */
-			struct vagent__strbuf b = { 0 };
-
-			vagent__strbuf_put(&b, text, (size_t)(hit - text));
+		if (!strstr(text, s))
+			continue;
+		while ((hit = strstr(from, s))) {
+			vagent__strbuf_put(&b, from, (size_t)(hit - from));
 			vagent__strbuf_puts(&b, "<redacted>");
-			vagent__strbuf_puts(&b, hit + sl);
-			free(text);
-			text = vagent__strbuf_detach(&b);
-			if (!text)
-				break;
+			from = hit + sl;
 		}
+		vagent__strbuf_puts(&b, from);
+		free(text);
+		text = vagent__strbuf_detach(&b);
 		if (!text)
 			break;
 	}
 	if (text && c->out && (fputs(text, c->out) < 0 || fputc('\n', c->out) < 0 ||
-			       fflush(c->out) != 0) && !c->failure)
-		c->failure = strdup("cannot write the cassette file");
+			       fflush(c->out) != 0) && !c->failure) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s: cannot write: %s", c->path ? c->path : WHERE,
+			 strerror(errno));
+		c->failure = strdup(msg);
+	}
 	if (text)
 		c->written++;
+	else if (!c->failure)
+		c->failure = strdup("cassette: out of memory while recording");
 	pthread_mutex_unlock(&c->mu);
 	free(text);
 }
