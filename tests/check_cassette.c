@@ -763,7 +763,7 @@ START_TEST(test_deepgram_websocket)
 		      cassette);
 	ck_assert(strstr(cassette, "\"authorization: <redacted>\""));
 	ck_assert(strstr(cassette, "\"event\":\"send\",\"t_ms\":"));
-	ck_assert(strstr(cassette, "\"binary_bytes\":"));
+	ck_assert(strstr(cassette, "\"frames\":") && strstr(cassette, "\"binary_bytes\":"));
 	ck_assert(strstr(cassette, "{\\\"type\\\":\\\"CloseStream\\\"}"));
 	ck_assert(strstr(cassette, "it's one two three four five"));
 	ck_assert(!dir_contains(dir, DG_KEY) && !dir_contains(dir, "cassette-KEY"));

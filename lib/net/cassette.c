@@ -1183,6 +1183,7 @@ struct vagent__cassette_ws {
 	size_t sent;                 /* client messages so far */
 	/* recording */
 	cJSON *x, *events;
+	cJSON *last_event;           /* the newest of events */
 	int64_t last_send;           /* when client message `sent` went */
 	bool ended;
 	/* replay */
@@ -1232,22 +1233,39 @@ static cJSON *ws_rec_event(struct vagent__cassette_ws *x, const char *kind)
 	cJSON_AddStringToObject(o, "event", kind);
 	cJSON_AddNumberToObject(o, "t_ms", ticks_to_ms(now - x->start));
 	cJSON_AddItemToArray(x->events, o);
+	x->last_event = o;
 	return o;
 }
 
 void vagent__cassette_ws_sent(struct vagent__cassette_ws *x, bool binary,
 			      const void *data, size_t len)
 {
-	cJSON *o = ws_rec_event(x, "send");
+	cJSON *o, *last = x && !x->ended && x->events ? x->last_event : NULL;
 
+	if (binary && last && !strcmp(str(last, "event") ? str(last, "event") : "", "send") &&
+	    cJSON_GetObjectItemCaseSensitive(last, "frames")) {
+		/* a run of binary messages (audio frames) is one event */
+		cJSON *n = cJSON_GetObjectItemCaseSensitive(last, "n");
+		cJSON *f = cJSON_GetObjectItemCaseSensitive(last, "frames");
+		cJSON *b = cJSON_GetObjectItemCaseSensitive(last, "binary_bytes");
+
+		x->sent++;
+		x->last_send = vagent_loop_now(x->loop);
+		cJSON_SetNumberValue(n, (double)x->sent);
+		cJSON_SetNumberValue(f, f->valuedouble + 1);
+		cJSON_SetNumberValue(b, b->valuedouble + (double)len);
+		return;
+	}
+	o = ws_rec_event(x, "send");
 	if (!o)
 		return;
 	x->sent++;
 	x->last_send = vagent_loop_now(x->loop);
 	cJSON_AddNumberToObject(o, "n", (double)x->sent);
-	if (binary)
+	if (binary) {
+		cJSON_AddNumberToObject(o, "frames", 1);
 		cJSON_AddNumberToObject(o, "binary_bytes", (double)len);
-	else
+	} else
 		add_bytes(o, data, len);
 }
 
