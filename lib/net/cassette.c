@@ -1138,11 +1138,13 @@ bool vagent__cassette_blocking_replay(struct vagent_cassette *c, const char *pro
 			snprintf(why, sizeof(why), "%s", same_url
 				 ? "every recorded request like it has been used"
 				 : "no recorded request to this URL");
+		char msg[800];
+
 		url_path(clean ? clean : "", upath, sizeof(upath));
-		snprintf(a->message, sizeof(a->message),
-			 "cassette miss: %s POST %s (request %zu of call %s): %s",
+		snprintf(msg, sizeof(msg), "cassette miss: %s POST %s (request %zu of call %s): %s",
 			 provider, upath, seq, c->call ? c->call : "?", why);
-		set_miss(c, a->message);
+		set_miss(c, msg);
+		snprintf(a->message, sizeof(a->message), "%.*s", (int)sizeof(a->message) - 1, msg);
 		a->st = VAGENT_EPROVIDER;
 	}
 	pthread_mutex_unlock(&c->mu);
