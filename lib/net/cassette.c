@@ -537,9 +537,12 @@ vagent_status vagent__cassette_parse(const char *text, size_t len, const char *p
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		const char *problem;
 		cJSON *x;
+		size_t blank = 0;
 
 		line++;
-		if (strspn(p, " \t\r") >= n) {
+		while (blank < n && (p[blank] == ' ' || p[blank] == '\t' || p[blank] == '\r'))
+			blank++;
+		if (blank == n) {               /* the text need not end in NUL */
 			p += n + 1;
 			continue;
 		}
