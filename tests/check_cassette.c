@@ -487,7 +487,7 @@ START_TEST(test_transport_replay)
 	const char *ok =
 		"{\"seq\":1,\"kind\":\"http\",\"provider\":\"openai\",\"method\":\"POST\","
 		"\"url\":\"http://h/v1/x?model=m&api_key=<redacted>\",\"headers\":[],"
-		"\"body\":{\"a\":[1,{\"b\":\"c\"}]},\"t_ms\":0,"
+		"\"body\":{\"a\":[1,{\"b\":\"c\"}],\"api_key\":\"<redacted>\"},\"t_ms\":0,"
 		"\"response\":{\"chunks\":[{\"t_ms\":12.5,\"text\":\"hi\"},"
 		"{\"t_ms\":40,\"base64\":\"AP8Q\"}],\"status\":200,"
 		"\"end\":{\"t_ms\":50,\"status\":\"OK\"}}}\n";
@@ -498,8 +498,10 @@ START_TEST(test_transport_replay)
 		"\"error_body\":\"{\\\"error\\\":{\\\"message\\\":\\\"slow down\\\"}}\","
 		"\"end\":{\"t_ms\":7,\"status\":\"OK\"}}}\n";
 
-	/* the key in the query is not compared: it is never recorded */
-	play(ok, "http://h/v1/x?model=m&api_key=another", "{\"a\": [1, {\"b\": \"c\"}]}", &g);
+	/* keys in the query and the body are not compared: they are never
+	 * recorded */
+	play(ok, "http://h/v1/x?model=m&api_key=another",
+	     "{\"api_key\": \"sk-another-key\", \"a\": [1, {\"b\": \"c\"}]}", &g);
 	ck_assert_int_eq(g.dones, 1);
 	ck_assert_int_eq(g.res.st, VAGENT_OK);
 	ck_assert_int_eq(g.res.status, 200);
@@ -509,7 +511,8 @@ START_TEST(test_transport_replay)
 	ck_assert_int_eq(g.done_at, 50 * VAGENT_TICKS_PER_MS);
 	remove_tree(temp_path("d"));
 
-	play(ok, "http://h/v1/x?model=m&api_key=k", "{\"a\": [1, {\"b\": \"d\"}]}", &g);
+	play(ok, "http://h/v1/x?model=m&api_key=k",
+	     "{\"a\": [1, {\"b\": \"d\"}], \"api_key\": \"k\"}", &g);
 	ck_assert_int_eq(g.res.st, VAGENT_EPROVIDER);
 	ck_assert(g.res.should_retry_false);
 	ck_assert_str_eq(g.message, "cassette miss: openai POST /v1/x (request 1 of call call): "
@@ -541,7 +544,8 @@ START_TEST(test_transport_record_redacts)
 	struct vagent__http_request req = {
 		.name = "elevenlabs",
 		.url = "http://user:pw-" KEY "@127.0.0.1:9/v1/tts?api_key=" KEY "&format=pcm",
-		.headers = headers, .body = "{\"text\":\"hello\"}",
+		.headers = headers,
+		.body = "{\"text\":\"hello\",\"auth\":{\"xi_api_key\":\"" KEY "\"}}",
 		.connect_timeout_ms = 2000, .on_data = got_data, .on_done = got_done, .ctx = &g };
 	struct vagent_loop_config lc = vagent_loop_config_default();
 	struct vagent_error err;
@@ -570,7 +574,8 @@ START_TEST(test_transport_record_redacts)
 	ck_assert_msg(strstr(text, "\"xi-api-key: <redacted>\"") &&
 		      strstr(text, "\"authorization: <redacted>\"") &&
 		      strstr(text, "\"Content-Type: application/json\""), "%s", text);
-	ck_assert_msg(strstr(text, "\"body\":{\"text\":\"hello\"}"), "%s", text);
+	ck_assert_msg(strstr(text, "\"body\":{\"text\":\"hello\",\"auth\":{\"xi_api_key\":"
+			     "\"<redacted>\"}}"), "%s", text);
 	ck_assert_msg(strstr(text, "\"status\":\"EIO\""), "%s", text);
 	free(text);
 }

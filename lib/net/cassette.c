@@ -319,6 +319,24 @@ static void path_index(char *path, size_t size, int i)
 	snprintf(path + l, size - l, "[%d]", i);
 }
 
+/* Replace the string values of key-bearing members ("api_key",
+ * "xi_api_key", "token", ...) with "<redacted>", anywhere in `j`; their
+ * values become the cassette's secrets when `c` (call with c->mu held). */
+static void redact_json(struct vagent_cassette *c, cJSON *j)
+{
+	for (cJSON *e = j ? j->child : NULL; e; e = e->next) {
+		if (e->string && cJSON_IsString(e) &&
+		    sensitive_name(e->string, strlen(e->string)) &&
+		    strcmp(e->valuestring, "<redacted>")) {
+			if (c)
+				add_secret(c, e->valuestring, strlen(e->valuestring));
+			cJSON_SetValuestring(e, "<redacted>");
+		} else if (cJSON_IsObject(e) || cJSON_IsArray(e)) {
+			redact_json(c, e);
+		}
+	}
+}
+
 /* true when equal; else `path` names the first difference. */
 static bool json_same(const cJSON *a, const cJSON *b, char *path, size_t size)
 {
@@ -384,6 +402,7 @@ static bool body_same(const char *body, const cJSON *rec, char *why, size_t size
 		return false;
 	}
 	now = cJSON_Parse(body);
+	redact_json(NULL, now);          /* the recording's were redacted */
 	if (!now) {
 		snprintf(why, size, "the body is not JSON, the recording's is");
 		return false;
@@ -826,8 +845,12 @@ struct vagent__cassette_http *vagent__cassette_http_record(
 	if (body) {
 		cJSON *j = cJSON_Parse(body);
 
-		if (j)
+		if (j) {
+			pthread_mutex_lock(&c->mu);
+			redact_json(c, j);
+			pthread_mutex_unlock(&c->mu);
 			cJSON_AddItemToObject(x->x, "body", j);
+		}
 		else
 			cJSON_AddStringToObject(x->x, "body_text", body);
 	}
@@ -1270,8 +1293,24 @@ void vagent__cassette_ws_sent(struct vagent__cassette_ws *x, bool binary,
 	if (binary) {
 		cJSON_AddNumberToObject(o, "frames", 1);
 		cJSON_AddNumberToObject(o, "binary_bytes", (double)len);
-	} else
-		add_bytes(o, data, len);
+	} else {
+		cJSON *j = cJSON_ParseWithLength(data, len);
+		char *text = NULL;
+
+		if (j && (cJSON_IsObject(j) || cJSON_IsArray(j))) {
+			/* a key in a JSON message ({"xi_api_key": ...}) is not kept */
+			pthread_mutex_lock(&x->c->mu);
+			redact_json(x->c, j);
+			pthread_mutex_unlock(&x->c->mu);
+			text = cJSON_PrintUnformatted(j);
+		}
+		if (text)
+			add_bytes(o, text, strlen(text));
+		else
+			add_bytes(o, data, len);
+		free(text);
+		cJSON_Delete(j);
+	}
 }
 
 void vagent__cassette_ws_event(struct vagent__cassette_ws *x, char kind,
@@ -1511,6 +1550,8 @@ void vagent__cassette_ws_send(struct vagent__cassette_ws *x, bool binary,
 		x->texts_seen++;
 		if (want) {
 			cJSON *a = cJSON_ParseWithLength(data, len), *b = cJSON_Parse(want);
+
+			redact_json(NULL, a);
 
 			if (a && b) {
 				same = json_same(a, b, path, sizeof(path));
