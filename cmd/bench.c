@@ -318,7 +318,7 @@ static void run_job(struct bench *b, size_t j)
 	const struct vagent_session_result *res;
 	const char *trace;
 	size_t trace_len = 0, turns = 0;
-	char why[400];
+	char why[400], cassette_name[300] = "";
 	bool has_wer;
 	vagent_status st;
 
@@ -334,14 +334,23 @@ static void run_job(struct bench *b, size_t j)
 							: VAGENT_REPLAY_TURNS;
 		rpo.agent_path = b->co.agent;
 		st = vagent_call_load(in->path, &c, NULL, &err);
-		if (st == VAGENT_OK)
+		if (st == VAGENT_OK) {
+			/* provider cassettes: one per call and run */
+			snprintf(cassette_name, sizeof(cassette_name), "%s-run%llu", c->name,
+				 (unsigned long long)run + 1);
+			rpo.run.cassette_name = cassette_name;
 			st = vagent_call_replay(c, &rpo, &r, &err);
+		}
 	} else {
 		struct vagent_scenario *sc = NULL;
 
 		st = vagent_scenario_load(in->path, &sc, &err);
-		if (st == VAGENT_OK)
+		if (st == VAGENT_OK) {
+			snprintf(cassette_name, sizeof(cassette_name), "%s-run%llu", sc->name,
+				 (unsigned long long)run + 1);
+			ro.cassette_name = cassette_name;
 			st = vagent_scenario_run(sc, &ro, &r, &err);
+		}
 	}
 	if (st != VAGENT_OK) {
 		pthread_mutex_lock(&b->lock);
@@ -351,6 +360,7 @@ static void run_job(struct bench *b, size_t j)
 		vagent_call_run_free(r);
 		return;
 	}
+	calls_cassette_notes(r, cassette_name, false);
 	res = vagent_session_result(r->session);
 	trace = vagent_session_trace(r->session, &trace_len);
 	st = vagent_trace_parse(trace ? trace : "", trace_len, in->path, &t, &err);
@@ -662,6 +672,7 @@ int cmd_bench(int argc, char **argv)
 			 "not on a terminal: a progress line every S seconds (0: after each "
 			 "call; default 10)", 0, 86400),
 		OPT_BOOL_('q', "quiet", &b.co.quiet, "no progress; with --json -, no report"),
+		CASSETTE_OPTIONS(b.co),
 		OPT_END_(),
 	};
 	struct vagent_slo slos[OPT_STRINGS_MAX + 8];

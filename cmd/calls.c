@@ -138,7 +138,17 @@ bool calls_infrastructure_failure(const struct vagent_call_run *r,
 				  const struct vagent_trace *t, char *why, size_t n)
 {
 	const struct vagent_session_result *res = vagent_session_result(r->session);
+	struct vagent_cassette *cas = vagent_call_run_cassette(r);
 
+	/* a cassette miss first: the fallback's answers must not hide it */
+	if (vagent_cassette_miss(cas)) {
+		snprintf(why, n, "%.300s", vagent_cassette_miss(cas));
+		return true;
+	}
+	if (vagent_cassette_failure(cas)) {
+		snprintf(why, n, "%.300s", vagent_cassette_failure(cas));
+		return true;
+	}
 	if (res->status != VAGENT_OK) {
 		snprintf(why, n, "%.300s", res->error);
 		return true;
@@ -198,6 +208,20 @@ int calls_prepare(struct calls_options *o, const char *cmd)
 		return rc;
 	if (o->record_dir && (rc = cmd_make_dir(o->record_dir, "--record")) != 0)
 		return rc;
+	if (o->record_providers && o->replay_providers)
+		return cmd_usage_error(cmd, "--record-providers and --replay-providers "
+				       "cannot be used together");
+	if (o->record_providers &&
+	    (rc = cmd_make_dir(o->record_providers, "--record-providers")) != 0)
+		return rc;
+	if (o->replay_providers) {
+		struct stat sb;
+
+		if (stat(o->replay_providers, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			cmd_error("%s: no such directory (--replay-providers)", o->replay_providers);
+			return 2;
+		}
+	}
 	if (o->json && o->human) {
 		/* find an unwritable --json before the calls run, not after */
 		FILE *f = fopen(o->json, "a");
@@ -222,6 +246,8 @@ void calls_run_options(const struct calls_options *o, uint64_t seed,
 	ro->prefer_mock_tools = o->mock_tools;
 	ro->free_compute = !strcmp(o->compute, "free");
 	ro->agent_path = o->agent;
+	ro->record_providers = o->record_providers;
+	ro->replay_providers = o->replay_providers;
 }
 
 /*
@@ -320,6 +346,21 @@ bool calls_wer(const struct vagent_session_result *res, struct vagent_wer_counts
 	return any;
 }
 
+void calls_cassette_notes(struct vagent_call_run *r, const char *name, bool print_miss)
+{
+	struct vagent_cassette *cas = vagent_call_run_cassette(r);
+	size_t unused = vagent_cassette_unused(cas);
+
+	if (vagent_cassette_miss(cas)) {
+		if (print_miss)
+			cmd_error("%s: %s", name, vagent_cassette_miss(cas));
+	} else if (unused) {
+		fprintf(stderr, "vagent: warning: %s: %zu of %zu recorded provider exchanges "
+			"were not used (%s)\n", name, unused, vagent_cassette_exchanges(cas),
+			vagent_cassette_path(cas));
+	}
+}
+
 int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 	      const char *description,
 	      const struct vagent_expectation_result *given, size_t n_given, bool wer)
@@ -344,6 +385,7 @@ int calls_add(struct calls *c, struct vagent_call_run *r, const char *name,
 	rep = &c->reports[c->n++];
 	for (size_t w = 0; w < r->agent->n_warnings; w++)
 		fprintf(stderr, "vagent: warning: %s\n", r->agent->warnings[w]);
+	calls_cassette_notes(r, name, !o->human);
 	res = vagent_session_result(r->session);
 	trace_text = vagent_session_trace(r->session, &trace_len);
 	st = vagent_trace_parse(trace_text ? trace_text : "", trace_len, name, &t, &err);

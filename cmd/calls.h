@@ -22,6 +22,8 @@ struct calls_options {
 	const char *agent;            /* --agent: test this agent instead */
 	const char *date;             /* --date, or NULL */
 	long seed;                    /* --seed, -1: none */
+	const char *record_providers; /* --record-providers DIR, or NULL */
+	const char *replay_providers; /* --replay-providers DIR, or NULL */
 	bool quiet, mock_tools;
 	bool human;                   /* stdout is not the JSON's (set by calls_prepare) */
 };
@@ -52,7 +54,18 @@ extern const char *const calls_compute_choices[];
 	OPT_BOOL_(0, "mock-tools", &(co).mock_tools,                              \
 		  "run the mocks of tools that have both an endpoint and a mock"),\
 	OPT_BOOL_('q', "quiet", &(co).quiet,                                      \
-		  "print only each call's line, its failed checks and the summary")
+		  "print only each call's line, its failed checks and the summary"), \
+	CASSETTE_OPTIONS(co)
+
+/* --record-providers / --replay-providers (docs/cassettes.md), for
+ * `vagent run`, `vagent replay` and `vagent bench`. */
+#define CASSETTE_OPTIONS(co)                                                     \
+	OPT_STRING_(0, "record-providers", &(co).record_providers, "DIR",         \
+		    "record every provider exchange (HTTP, WebSocket) of each "   \
+		    "call into DIR/NAME/cassette.jsonl (keys redacted)"),         \
+	OPT_STRING_(0, "replay-providers", &(co).replay_providers, "DIR",         \
+		    "play the providers back from DIR/NAME/cassette.jsonl with "  \
+		    "no network; a request not in it fails the call (exit 3)")
 
 /* Check the shared options, create --out and --record, make sure --json
  * can be written. 0, or the exit code after printing the error. */
@@ -63,7 +76,8 @@ void calls_run_options(const struct calls_options *o, uint64_t seed,
 		       struct vagent_run_options *ro);
 
 /* Whether finished call `r` (its parsed trace `t`) failed for a reason
- * outside the agent: a provider or the session failed, a tool with an
+ * outside the agent: a provider cassette missed or could not be written,
+ * a provider or the session failed, a tool with an
  * endpoint errored or timed out, the transfer webhook failed; `why`
  * (n bytes) says which. */
 bool calls_infrastructure_failure(const struct vagent_call_run *r,
@@ -87,6 +101,11 @@ struct calls {
 	size_t n, cap;
 	int rc;                       /* 0, 1 (a comparison failed), 3 */
 };
+
+/* A call's provider cassette notes on stderr: its miss (when
+ * `print_miss`: the call's ERROR line has it otherwise), or a warning
+ * naming the recorded exchanges it did not use. */
+void calls_cassette_notes(struct vagent_call_run *r, const char *name, bool print_miss);
 
 /* 0, or 3 after printing "out of memory". */
 int calls_init(struct calls *c, const struct calls_options *o, size_t cap);

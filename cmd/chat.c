@@ -338,7 +338,7 @@ static int report(struct vagent_call_run *run, const char *json, const char *fai
 int cmd_chat(int argc, char **argv)
 {
 	const char *agent_opt = NULL, *input = NULL, *output = NULL, *record = NULL,
-		   *json = NULL;
+		   *json = NULL, *record_providers = NULL, *replay_providers = NULL;
 	bool half_duplex = false, no_aec = false, quiet = false;
 	const struct cmd_option opts[] = {
 		OPT_STRING_(0, "agent", &agent_opt, "FILE",
@@ -358,6 +358,11 @@ int cmd_chat(int argc, char **argv)
 			  "no echo handling at all (headphones)"),
 		OPT_STRING_(0, "json", &json, "FILE",
 			    "write the call's result as JSON ('-' for stdout)"),
+		OPT_STRING_(0, "record-providers", &record_providers, "DIR",
+			    "record every provider exchange into DIR/chat/cassette.jsonl "
+			    "(docs/cassettes.md; keys redacted)"),
+		OPT_STRING_(0, "replay-providers", &replay_providers, "DIR",
+			    "play the providers back from DIR/chat/cassette.jsonl, no network"),
 		OPT_BOOL_('q', "quiet", &quiet, "show only the summary at the end"),
 		OPT_END_(),
 	};
@@ -383,6 +388,11 @@ int cmd_chat(int argc, char **argv)
 		return 2;
 	if (half_duplex && no_aec)
 		return cmd_usage_error("chat", "--half-duplex and --no-aec exclude each other");
+	if (record_providers && replay_providers)
+		return cmd_usage_error("chat", "--record-providers and --replay-providers "
+				       "cannot be used together");
+	if (record_providers && (rc = cmd_make_dir(record_providers, "--record-providers")) != 0)
+		return rc;
 	if (!human)
 		quiet = true;
 	agent_path = agent_opt ? strdup(agent_opt) : default_agent();
@@ -492,6 +502,17 @@ int cmd_chat(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	if (record_providers || replay_providers) {
+		st = vagent_cassette_open(record_providers ? record_providers : replay_providers,
+					  "chat", record_providers ? VAGENT_CASSETTE_RECORD
+								   : VAGENT_CASSETTE_REPLAY,
+					  &run->cassette, &err);
+		if (st != VAGENT_OK) {
+			cmd_error("%s", err.message);
+			rc = vagent_status_exit_code(st);
+			goto done;
+		}
+	}
 	live_call = run->caller;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
@@ -499,7 +520,9 @@ int cmd_chat(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_sa);
 	/* the live caller starts the devices at the call's first frame */
+	vagent_cassette_bind(run->cassette);   /* NULL: none */
 	st = vagent_session_run(&cfg, VAGENT_CLOCK_REAL, &run->session, &err);
+	vagent_cassette_bind(NULL);
 	if (vagent_live_caller_status(run->caller, &dev_err) != VAGENT_OK) {
 		device_failed = true;
 		snprintf(failure, sizeof(failure), "%s", dev_err.message);
@@ -514,9 +537,12 @@ int cmd_chat(int argc, char **argv)
 	io = NULL;
 	if (!quiet && d.partial_shown)
 		clear_partial(&d);
+	if (!*failure && vagent_cassette_miss(run->cassette))
+		snprintf(failure, sizeof(failure), "%s", vagent_cassette_miss(run->cassette));
 	if (*failure) {
 		cmd_error("%s", failure);
-		rc = device_failed ? 3 : vagent_status_exit_code(st);
+		rc = device_failed || vagent_cassette_miss(run->cassette) ? 3
+								 : vagent_status_exit_code(st);
 	}
 	if (!run->session)
 		goto done;

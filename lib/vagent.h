@@ -3082,6 +3082,13 @@ struct vagent_run_options {
 	bool free_compute;
 	const char *agent_path;       /* test this agent file instead of the
 				       * scenario's (NULL: the scenario's) */
+	/* Provider cassettes (docs/cassettes.md): record every provider
+	 * exchange into DIR/<call name>/cassette.jsonl, or replay them from
+	 * there with no network. NULL: neither; not both. */
+	const char *record_providers;
+	const char *replay_providers;
+	const char *cassette_name;    /* the cassette's call name (bench: one
+				       * per run); NULL: the call's name */
 };
 
 /* A finished call: its session (result, trace, recording) and what it
@@ -3103,6 +3110,9 @@ struct vagent_call_run {
 	/* the scenario's services, serving while the call runs */
 	struct vagent_mock_http **services;
 	size_t n_services;
+	/* the call's provider cassette (record_providers or
+	 * replay_providers), or NULL */
+	struct vagent_cassette *cassette;
 };
 
 /*
@@ -4342,6 +4352,53 @@ vagent_status vagent_doctor_report_json(const struct vagent_doctor_report *r,
 /* ==== @@CASSETTE@@ — recording and replaying provider exchanges
  * (lib/net; docs/cassettes.md) ==== */
 /* @@CASSETTE-API@@ */
+
+/*
+ * A cassette: every provider exchange of one call (HTTP requests with
+ * their streamed responses, WebSocket connections with their messages,
+ * each with its timing) recorded into DIR/<call>/cassette.jsonl, or
+ * played back from it with no network (docs/cassettes.md). The
+ * transports (lib/net) find it on the loop the providers run on, so
+ * every provider built on them records and replays unchanged.
+ */
+struct vagent_cassette;
+
+typedef enum vagent_cassette_mode {
+	VAGENT_CASSETTE_RECORD,       /* create DIR/<call>/, write the file */
+	VAGENT_CASSETTE_REPLAY,       /* read DIR/<call>/cassette.jsonl */
+} vagent_cassette_mode;
+
+/*
+ * Open call `call`'s cassette under `dir` (transfer full: unref). Replay:
+ * VAGENT_ENOENT for a missing dir or file (the path named), VAGENT_EFORMAT
+ * for a corrupt file ("FILE:LINE: problem"). Record: VAGENT_EIO when the
+ * directory or file cannot be written.
+ */
+vagent_status vagent_cassette_open(const char *dir, const char *call,
+				   vagent_cassette_mode mode,
+				   struct vagent_cassette **out,
+				   struct vagent_error *err);
+/* Drop a reference (the loops that carry it hold their own); NULL is a
+ * no-op. The file is complete once the providers have stopped. */
+void vagent_cassette_unref(struct vagent_cassette *c);
+/* Every loop created on the calling thread from now on carries `c` (a
+ * reference of its own), until vagent_cassette_bind(NULL). */
+void vagent_cassette_bind(struct vagent_cassette *c);
+/* The cassette file. */
+const char *vagent_cassette_path(const struct vagent_cassette *c);
+/* Replay: the first miss ("cassette miss: PROVIDER METHOD PATH (request
+ * N of call NAME): why"), or NULL. */
+const char *vagent_cassette_miss(const struct vagent_cassette *c);
+/* Record: the first failure to record (a write error), or NULL. */
+const char *vagent_cassette_failure(const struct vagent_cassette *c);
+/* Exchanges written (record) or in the file (replay). */
+size_t vagent_cassette_exchanges(const struct vagent_cassette *c);
+/* Replay: recorded exchanges no request used (so far). */
+size_t vagent_cassette_unused(struct vagent_cassette *c);
+
+/* The cassette of a call run with record_providers or replay_providers
+ * (transfer none), or NULL. */
+struct vagent_cassette *vagent_call_run_cassette(const struct vagent_call_run *r);
 /* @@CASSETTE-END@@ */
 
 #ifdef __cplusplus

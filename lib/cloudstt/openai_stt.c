@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/internal.h"
+#include "net/cassette_int.h"
 
 #define DEFAULT_BASE   "https://api.openai.com/v1"
 #define MAX_TURN_SEC   120
@@ -31,6 +32,7 @@ struct request {
 	struct request *next;
 	int16_t *samples;
 	size_t n;
+	struct vagent_cassette *cassette; /* the loop's provider cassette, or NULL */
 	/* results (worker) */
 	char *text;
 	vagent_status status;
@@ -226,6 +228,35 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The request's form fields as JSON, for a provider cassette (the audio
+ * is not recorded). malloc'd, or NULL. */
+static char *form_json(const struct openai_stt *p)
+{
+	cJSON *j = cJSON_CreateObject();
+	char *s;
+
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "model", p->model);
+	cJSON_AddStringToObject(j, "response_format", "json");
+	if (p->language)
+		cJSON_AddStringToObject(j, "language", p->language);
+	if (p->prompt)
+		cJSON_AddStringToObject(j, "prompt", p->prompt);
+	s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return s;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 static void transcribe(void *arg)
 {
 	struct request *r = arg;
@@ -239,6 +270,9 @@ static void transcribe(void *arg)
 	struct body body = { 0 };
 	long http = 0;
 	int attempt = 0;
+	char *form = r->cassette ? form_json(p) : NULL;
+	const char *auth_headers[2] = { p->auth, NULL };
+	bool replaying = vagent__cassette_replaying(r->cassette);
 
 	r->status = VAGENT_EPROVIDER;
 	if (!wav || !(h = curl_easy_init())) {
@@ -298,22 +332,63 @@ static void transcribe(void *arg)
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 		attempt_us = mono_us();
-		rc = curl_easy_perform(h);
-		if (atomic_load(&p->cancel)) {
-			r->status = VAGENT_EIO;
-			snprintf(r->message, sizeof(r->message), "%s: cancelled", name);
-			goto out;
+		if (replaying) {
+			/* a provider cassette answers, no network */
+			struct vagent__cassette_answer ans;
+			bool hit = vagent__cassette_blocking_replay(r->cassette, name, p->endpoint,
+								    form, &p->cancel, &ans);
+
+			if (atomic_load(&p->cancel) || !hit || !ans.status) {
+				free(ans.body);
+				r->status = atomic_load(&p->cancel) ? VAGENT_EIO : ans.st;
+				snprintf(r->message, sizeof(r->message), "%s",
+					 atomic_load(&p->cancel) ? "cancelled" : ans.message);
+				goto out;
+			}
+			http = ans.status;
+			r->ttfb_us = mono_us() - attempt_us;   /* the recorded wait */
+			body.data = ans.body;
+			body.len = ans.body ? strlen(ans.body) : 0;
+			hd.retry_after_ms = ans.retry_after_ms;
+		} else {
+			struct vagent__cassette_answer rec = { .retry_after_ms = -1 };
+			struct timespec t0;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			rc = curl_easy_perform(h);
+			if (atomic_load(&p->cancel)) {
+				r->status = VAGENT_EIO;
+				snprintf(r->message, sizeof(r->message), "%s: cancelled", name);
+				goto out;
+			}
+			if (rc != CURLE_OK) {
+				r->status = rc == CURLE_OPERATION_TIMEDOUT ? VAGENT_ETIMEOUT : VAGENT_EIO;
+				snprintf(r->message, sizeof(r->message),
+					 "%s: transcription request failed: %s",
+					 name, curl_easy_strerror(rc));
+				if (r->cassette) {
+					rec.st = r->status;
+					snprintf(rec.message, sizeof(rec.message), "%s", r->message);
+					vagent__cassette_blocking_record(r->cassette, name, p->endpoint,
+									 auth_headers, form,
+									 ms_since(&t0), &rec);
+				}
+				goto out;
+			}
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+			/* (not CURLINFO_STARTTRANSFER_TIME: for a POST some libcurl
+			 * versions stamp it when the upload starts) */
+			r->ttfb_us = hd.first_us >= attempt_us ? hd.first_us - attempt_us : -1;
+			if (r->cassette) {
+				rec.status = http;
+				rec.body = body.data;
+				rec.retry_after_ms = hd.retry_after_ms;
+				rec.st = VAGENT_OK;
+				vagent__cassette_blocking_record(r->cassette, name, p->endpoint,
+								 auth_headers, form, ms_since(&t0),
+								 &rec);
+			}
 		}
-		if (rc != CURLE_OK) {
-			r->status = rc == CURLE_OPERATION_TIMEDOUT ? VAGENT_ETIMEOUT : VAGENT_EIO;
-			snprintf(r->message, sizeof(r->message), "%s: transcription request failed: %s",
-				 name, curl_easy_strerror(rc));
-			goto out;
-		}
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
-		/* (not CURLINFO_STARTTRANSFER_TIME: for a POST some libcurl
-		 * versions stamp it when the upload starts) */
-		r->ttfb_us = hd.first_us >= attempt_us ? hd.first_us - attempt_us : -1;
 		if (http == 200)
 			break;
 		error_detail(body.data, detail, sizeof(detail));
@@ -347,6 +422,7 @@ static void transcribe(void *arg)
 		cJSON_Delete(j);
 	}
 out:
+	free(form);
 	free(body.data);
 	curl_mime_free(mime);
 	curl_slist_free_all(headers);
@@ -507,6 +583,7 @@ static void stt_turn_end(struct vagent_stt *stt, int64_t pts)
 	}
 	r->p = p;
 	r->ttfb_us = -1;
+	r->cassette = vagent__loop_cassette(p->base.loop);
 	r->samples = p->buf;
 	r->n = p->len;
 	p->buf = NULL;

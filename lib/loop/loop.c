@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "loop/loop_int.h"
+#include "net/cassette_int.h"
 
 #define WHERE "loop"
 
@@ -262,6 +263,7 @@ vagent_status vagent_loop_new(const struct vagent_loop_config *cfg,
 	st = vagent__workers_start(loop, cfg->workers, err);
 	if (st != VAGENT_OK)
 		goto fail;
+	loop->cassette = vagent__cassette_bound_ref();
 	*out = loop;
 	return VAGENT_OK;
 fail:
@@ -308,7 +310,13 @@ void vagent_loop_free(struct vagent_loop *loop)
 	pthread_cond_destroy(&loop->work_cond);
 	pthread_mutex_destroy(&loop->lock);
 	vagent_clock_free(loop->clock);
+	vagent_cassette_unref(loop->cassette);
 	free(loop);
+}
+
+struct vagent_cassette *vagent__loop_cassette(const struct vagent_loop *loop)
+{
+	return loop ? loop->cassette : NULL;
 }
 
 struct vagent_clock *vagent_loop_clock(struct vagent_loop *loop)

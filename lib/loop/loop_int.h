@@ -113,6 +113,10 @@ struct vagent_loop {
 	struct vagent__job *pending_head, *pending_tail; /* virtual, submit order */
 	int64_t *slot_free;         /* virtual: when each worker is next free */
 	size_t jobs_out;            /* submitted, done not yet called */
+
+	/* the provider cassette bound to the creating thread (a reference),
+	 * for the transports (lib/net/cassette.c), or NULL */
+	struct vagent_cassette *cassette;
 };
 
 /* workers.c */

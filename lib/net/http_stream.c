@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "net/cassette_int.h"
 #include "net/http_stream_int.h"
 
 #define WHERE "http"
@@ -66,6 +67,9 @@ struct vagent__http_req {
 	int first_byte_ms, idle_ms;
 	char curl_error[CURL_ERROR_SIZE];
 	char timeout_msg[160];
+	/* provider cassette (docs/cassettes.md): the exchange being recorded,
+	 * or the recorded one playing instead of the network */
+	struct vagent__cassette_http *rec, *play;
 };
 
 static void drive(struct vagent__http *h, curl_socket_t fd, int ev);
@@ -168,6 +172,10 @@ static void req_unlink(struct vagent__http_req *r)
 
 static void req_free(struct vagent__http_req *r)
 {
+	if (r->rec)
+		vagent__cassette_http_end(r->rec, VAGENT_OK, "", r->status, r->retry_after_s,
+					  r->should_retry_false, "", true);
+	vagent__cassette_http_free(r->play);
 	if (r->easy) {
 		curl_multi_remove_handle(r->h->multi, r->easy);
 		curl_easy_cleanup(r->easy);
@@ -193,6 +201,11 @@ static void req_finish(struct vagent__http_req *r, vagent_status st,
 	res.should_retry_false = r->should_retry_false;
 	res.got_bytes = r->got_bytes;
 	res.message = message ? message : "";
+	if (r->rec) {
+		vagent__cassette_http_end(r->rec, st, res.message, r->status, r->retry_after_s,
+					  r->should_retry_false, res.body, r->cancelled);
+		r->rec = NULL;
+	}
 	if (r->easy) {
 		curl_multi_remove_handle(r->h->multi, r->easy);
 		curl_easy_cleanup(r->easy);
@@ -291,6 +304,8 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *arg)
 				   (int64_t)r->idle_ms * VAGENT_TICKS_PER_MS, 0, NULL);
 	else
 		vagent_timer_stop(r->byte_timer);
+	if (r->rec)
+		vagent__cassette_http_chunk(r->rec, buf, n);
 	if (n && r->on_data)
 		r->on_data(r->ctx, buf, n);
 	return r->cancelled ? 0 : n;
@@ -507,6 +522,59 @@ size_t vagent__http_active(const struct vagent__http *h)
 	return n;
 }
 
+/* ---- replay from a cassette: the recorded response on loop timers ---- */
+
+static void replay_data(void *ctx, const char *buf, size_t n)
+{
+	struct vagent__http_req *r = ctx;
+	struct vagent__http *h = r->h;
+
+	if (r->cancelled)
+		return;
+	r->got_bytes = true;
+	if (!n || !r->on_data)
+		return;
+	h->depth++;
+	r->on_data(r->ctx, buf, n);
+	leave(h);
+}
+
+static void replay_done(void *ctx, vagent_status st, const char *message, long status,
+			double retry_after_s, bool should_retry_false,
+			const char *error_body)
+{
+	struct vagent__http_req *r = ctx;
+	struct vagent__http *h = r->h;
+
+	if (r->cancelled || r->finished)
+		return;
+	r->status = status;
+	r->retry_after_s = retry_after_s;
+	r->should_retry_false = should_retry_false;
+	vagent__strbuf_puts(&r->error_body, error_body ? error_body : "");
+	h->depth++;
+	req_finish(r, st, message);
+	leave(h);
+}
+
+static vagent_status replay_start(struct vagent__http *h, struct vagent__http_req *r,
+				  const struct vagent__http_request *rq,
+				  struct vagent_cassette *cs, struct vagent__http_req **out,
+				  struct vagent_error *err)
+{
+	struct vagent__cassette_http_sink sink = { replay_data, replay_done, r };
+
+	r->play = vagent__cassette_http_replay(cs, h->loop, r->name, rq->url, rq->body, &sink);
+	if (!r->play) {
+		req_free(r);
+		return vagent__error_set(err, VAGENT_ENOMEM, r->name, "out of memory");
+	}
+	r->next = h->reqs;
+	h->reqs = r;
+	*out = r;
+	return VAGENT_OK;
+}
+
 vagent_status vagent__http_start(struct vagent__http *h,
 				 const struct vagent__http_request *rq,
 				 struct vagent__http_req **out,
@@ -528,6 +596,8 @@ vagent_status vagent__http_start(struct vagent__http *h,
 	r->retry_after_s = -1;
 	r->first_byte_ms = rq->first_byte_timeout_ms;
 	r->idle_ms = rq->idle_timeout_ms;
+	if (vagent__cassette_replaying(vagent__loop_cassette(h->loop)))
+		return replay_start(h, r, rq, vagent__loop_cassette(h->loop), out, err);
 	r->easy = curl_easy_init();
 	r->byte_timer = vagent_timer_new(h->loop, byte_timer_fired, r);
 	r->body = rq->body ? strdup(rq->body) : NULL;
@@ -563,6 +633,9 @@ vagent_status vagent__http_start(struct vagent__http *h,
 				   (int64_t)r->first_byte_ms * VAGENT_TICKS_PER_MS, 0, NULL);
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		goto oom;
+	if (vagent__loop_cassette(h->loop))
+		r->rec = vagent__cassette_http_record(vagent__loop_cassette(h->loop), h->loop,
+						      r->name, rq->url, rq->headers, rq->body);
 	r->next = h->reqs;
 	h->reqs = r;
 	hold_arm(h);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "net/cassette_int.h"
 #include "net/ws_int.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -86,6 +87,11 @@ struct vagent__ws_client {
 	bool open;
 	bool dispatching, free_wanted;
 	bool detached;                 /* vagent__ws_detach: no loop, no callbacks */
+
+	/* provider cassette (docs/cassettes.md): the connection being
+	 * recorded, or (replay) the recorded one playing instead of lws */
+	struct vagent__cassette_ws *cas;
+	bool replay;
 };
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -487,6 +493,11 @@ static void drain(struct vagent_io *io, int fd, unsigned revents, void *arg)
 		pthread_mutex_unlock(&c->lock);
 		if (!e)
 			break;
+		if (c->cas && !c->ended)
+			vagent__cassette_ws_event(c->cas, e->kind == EV_OPEN ? 'o'
+						  : e->kind == EV_MESSAGE ? 'm'
+						  : e->kind == EV_CLOSE ? 'c' : 'e',
+						  e->binary, e->data, e->len, e->code, e->status);
 		switch (e->kind) {
 		case EV_OPEN:
 			if (!c->ended) {
@@ -521,6 +532,72 @@ static void drain(struct vagent_io *io, int fd, unsigned revents, void *arg)
 	c->dispatching = false;
 	if (c->free_wanted)
 		really_free(c);
+}
+
+/* ---- replay from a cassette: the recorded server on loop timers ---- */
+
+static void replay_enter(struct vagent__ws_client *c)
+{
+	c->dispatching = true;
+}
+
+static void replay_leave(struct vagent__ws_client *c)
+{
+	c->dispatching = false;
+	if (c->free_wanted)
+		really_free(c);
+}
+
+static void replay_open(void *arg)
+{
+	struct vagent__ws_client *c = arg;
+
+	if (c->ended)
+		return;
+	c->open = true;
+	replay_enter(c);
+	if (c->cb.on_open)
+		c->cb.on_open(c->cb.arg);
+	replay_leave(c);
+}
+
+static void replay_message(void *arg, bool binary, const void *data, size_t len)
+{
+	struct vagent__ws_client *c = arg;
+
+	if (c->ended || !c->cb.on_message)
+		return;
+	replay_enter(c);
+	c->cb.on_message(c->cb.arg, binary, data, len);
+	replay_leave(c);
+}
+
+static void replay_close(void *arg, int code, const char *reason)
+{
+	struct vagent__ws_client *c = arg;
+
+	c->open = false;
+	if (c->ended)
+		return;
+	c->ended = true;
+	replay_enter(c);
+	if (c->cb.on_close)
+		c->cb.on_close(c->cb.arg, code, reason);
+	replay_leave(c);
+}
+
+static void replay_error(void *arg, vagent_status st, int http_status, const char *message)
+{
+	struct vagent__ws_client *c = arg;
+
+	c->open = false;
+	if (c->ended)
+		return;
+	c->ended = true;
+	replay_enter(c);
+	if (c->cb.on_error)
+		c->cb.on_error(c->cb.arg, st, http_status, message);
+	replay_leave(c);
 }
 
 vagent_status vagent__ws_client_new(struct vagent_loop *loop,
@@ -596,6 +673,24 @@ vagent_status vagent__ws_client_new(struct vagent_loop *loop,
 			goto fail;
 		}
 	}
+	if (vagent__cassette_replaying(vagent__loop_cassette(loop))) {
+		struct vagent__cassette_ws_sink sink = {
+			replay_open, replay_message, replay_close, replay_error, c
+		};
+
+		c->replay = true;
+		c->cas = vagent__cassette_ws_replay(vagent__loop_cassette(loop), loop, who,
+						    cfg->url, &sink);
+		if (!c->cas) {
+			st = vagent__error_set(err, VAGENT_ENOMEM, who, "out of memory");
+			goto fail;
+		}
+		*out = c;
+		return VAGENT_OK;
+	}
+	if (vagent__loop_cassette(loop))
+		c->cas = vagent__cassette_ws_record(vagent__loop_cassette(loop), loop, who,
+						    cfg->url, cfg->headers);
 	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->efd < 0) {
 		st = vagent__error_set(err, VAGENT_EIO, who, "eventfd: %s", strerror(errno));
@@ -642,6 +737,12 @@ vagent_status vagent__ws_send(struct vagent__ws_client *c, bool binary,
 
 	if ((c->ended && !c->detached) || c->free_wanted)
 		return vagent__error_set(err, VAGENT_EINVAL, c->who, "the connection is closed");
+	if (c->replay) {
+		vagent__cassette_ws_send(c->cas, binary, data, len);
+		return VAGENT_OK;
+	}
+	if (c->cas)
+		vagent__cassette_ws_sent(c->cas, binary, data, len);
 	o = malloc(sizeof(*o) + LWS_PRE + len);
 	if (!o)
 		return vagent__error_set(err, VAGENT_ENOMEM, c->who, "out of memory");
@@ -672,6 +773,10 @@ void vagent__ws_close(struct vagent__ws_client *c, int code, const char *reason)
 {
 	if (!c || (c->ended && !c->detached))
 		return;
+	if (c->replay) {
+		vagent__cassette_ws_closing(c->cas);
+		return;
+	}
 	pthread_mutex_lock(&c->lock);
 	if (!c->close_wanted) {
 		c->close_wanted = true;
@@ -686,6 +791,7 @@ void vagent__ws_detach(struct vagent__ws_client *c)
 {
 	if (!c)
 		return;
+	vagent__cassette_ws_end(c->cas);
 	vagent_io_free(c->io);
 	c->io = NULL;
 	c->ended = true;
@@ -703,6 +809,8 @@ static void really_free(struct vagent__ws_client *c)
 	struct event *e;
 	struct outgoing *o;
 
+	vagent__cassette_ws_free(c->cas);
+	c->cas = NULL;
 	vagent_io_free(c->io);
 	c->io = NULL;
 	if (c->thread_started) {

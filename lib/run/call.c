@@ -233,7 +233,30 @@ vagent_status vagent__run_session(struct vagent_call_run *r, const char *name,
 	cfg.max_call_ms = max_call_ms;
 	cfg.transfer_webhook = r->agent->escalation.transfer_webhook;
 	cfg.job_clock = opt->free_compute ? VAGENT_JOB_FREE : VAGENT_JOB_WALL;
+	if (opt->record_providers && opt->replay_providers)
+		return vagent__error_set(err, VAGENT_EINVAL, NULL,
+					 "record_providers and replay_providers together");
+	if (opt->record_providers || opt->replay_providers) {
+		vagent_status rc = vagent_cassette_open(
+			opt->replay_providers ? opt->replay_providers : opt->record_providers,
+			opt->cassette_name ? opt->cassette_name : name,
+			opt->replay_providers ? VAGENT_CASSETTE_REPLAY : VAGENT_CASSETTE_RECORD,
+			&r->cassette, err);
+
+		if (rc != VAGENT_OK)
+			return rc;
+		/* the session's loop carries it to the transports */
+		vagent_cassette_bind(r->cassette);
+		rc = vagent_session_run(&cfg, opt->clock, &r->session, err);
+		vagent_cassette_bind(NULL);
+		return rc;
+	}
 	return vagent_session_run(&cfg, opt->clock, &r->session, err);
+}
+
+struct vagent_cassette *vagent_call_run_cassette(const struct vagent_call_run *r)
+{
+	return r ? r->cassette : NULL;
 }
 
 vagent_status vagent_scenario_run(struct vagent_scenario *sc,
@@ -348,6 +371,7 @@ void vagent_call_run_free(struct vagent_call_run *r)
 	free(r->services);
 	vagent_scenario_free(r->scenario);
 	vagent_recorded_call_free(r->call);
+	vagent_cassette_unref(r->cassette);
 	free(r);
 }
 
