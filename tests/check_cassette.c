@@ -22,9 +22,12 @@
 #include "vagent.h"
 #include "net/cassette_int.h"
 #include "net/http_stream_int.h"
+#include "support/fake_cartesia.h"
 #include "support/fake_deepgram.h"
+#include "support/fake_elevenlabs.h"
 #include "support/fake_openai.h"
 #include "support/fake_openai_stt.h"
+#include "support/fake_openai_tts.h"
 #include "support/harness.h"
 
 #define KEY "sk-cassette-KEY-7f3a9c1e5b"
@@ -801,6 +804,152 @@ START_TEST(test_deepgram_websocket)
 }
 END_TEST
 
+/* ---- whole calls: the cloud TTS providers ------------------------------ */
+
+#define TTS_KEY "tts-cassette-KEY-9e1c3a5f7b"
+#define TTS_VOICE "cassette-voice"
+
+/* The store agent (flow brain, sim STT) speaking through `provider`. */
+static const char *write_tts_call(const char *provider)
+{
+	char *text = read_file(top_path("scenarios/agents/store.json"), NULL);
+	cJSON *agent = cJSON_Parse(text), *k;
+	char *out, scenario[4096], agent_path[2048];
+
+	ck_assert_ptr_nonnull(agent);
+	free(text);
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "provider", "sim");
+	cJSON_ReplaceItemInObject(agent, "stt", k);
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "provider", provider);
+	cJSON_AddStringToObject(k, "voice", TTS_VOICE);
+	cJSON_AddStringToObject(k, "url", "${VAGENT_TEST_TTS_URL}");
+	cJSON_AddStringToObject(k, "api_key_env", "VAGENT_TEST_TTS_KEY");
+	cJSON_AddStringToObject(k, "fallback", "flite");
+	cJSON_ReplaceItemInObject(agent, "tts", k);
+	k = cJSON_CreateArray();
+	cJSON_AddItemToArray(k, cJSON_CreateString(top_path("scenarios/agents/store-help.md")));
+	cJSON_ReplaceItemInObject(agent, "knowledge", k);
+	out = cJSON_Print(agent);
+	snprintf(agent_path, sizeof(agent_path), "%s", temp_file("tts-agent.json", out));
+	free(out);
+	cJSON_Delete(agent);
+	snprintf(scenario, sizeof(scenario),
+		 "{\"name\": \"tts-call\", \"agent\": \"%s\",\n"
+		 " \"services\": {\"ACME_ORDERS_URL\": \"%s\"},\n"
+		 " \"caller\": {\"voice\": \"rms\", \"rate\": 16000},\n"
+		 " \"steps\": %s}\n", agent_path, top_path("scenarios/services/orders.json"),
+		 STEPS);
+	return temp_file("tts-call.json", scenario);
+}
+
+/* The sentences synthesised and the provider of each one's first audio. */
+static void tts_said(const struct vagent_call_run *r, const char *provider, char *out,
+		     size_t size)
+{
+	struct vagent_trace *t = NULL;
+	size_t len = 0;
+	const char *text = vagent_session_trace(r->session, &len);
+	int first_audio = 0;
+
+	out[0] = '\0';
+	ck_assert_int_eq(vagent_trace_parse(text, len, "trace", &t, NULL), VAGENT_OK);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vagent_trace_event *e = &t->events[i];
+
+		ck_assert_msg(e->type != VAGENT_TRACE_FALLBACK, "%s", text);
+		if (e->type == VAGENT_TRACE_TTS_REQUEST)
+			snprintf(out + strlen(out), size - strlen(out), "%s\n", e->text);
+		if (e->type == VAGENT_TRACE_TTS_FIRST_AUDIO) {
+			ck_assert_str_eq(e->provider, provider);
+			first_audio++;
+		}
+	}
+	ck_assert_int_ge(first_audio, 3);
+	vagent_trace_free(t);
+}
+
+/* Record a call spoken by `provider` against its fake (started by the
+ * caller, stopped by `stop` before the replays), then replay it twice
+ * offline: the same sentences from the same provider, the same trace. */
+static void tts_record_replay(const char *provider, const char *url, void (*stop)(void *),
+			      void *fake)
+{
+	char said[4096], again[4096], dir[2048];
+	struct vagent_call_run *r, *r1, *r2;
+	const char *scenario, *t1, *t2;
+	size_t l1 = 0, l2 = 0;
+
+	orders_service_start();
+	setenv("VAGENT_TEST_TTS_URL", url, 1);
+	setenv("VAGENT_TEST_TTS_KEY", TTS_KEY, 1);
+	snprintf(dir, sizeof(dir), "%s", temp_path("cas"));
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	scenario = write_tts_call(provider);
+	r = run_call(scenario, dir, NULL);
+	ck_assert_msg(vagent_session_result(r->session)->status == VAGENT_OK, "%s",
+		      vagent_session_result(r->session)->error);
+	ck_assert_ptr_null(vagent_cassette_failure(vagent_call_run_cassette(r)));
+	ck_assert_uint_ge(vagent_cassette_exchanges(vagent_call_run_cassette(r)), 1);
+	tts_said(r, r->stack->tts->name, said, sizeof(said));
+	vagent_call_run_free(r);
+	stop(fake);                  /* offline from here on */
+	ck_assert(!dir_contains(dir, TTS_KEY));
+	ck_assert(!dir_contains(dir, "cassette-KEY"));
+
+	r1 = run_call(scenario, NULL, dir);
+	r2 = run_call(scenario, NULL, dir);
+	ck_assert_ptr_null(vagent_cassette_miss(vagent_call_run_cassette(r1)));
+	ck_assert_uint_eq(vagent_cassette_unused(vagent_call_run_cassette(r1)), 0);
+	tts_said(r1, r1->stack->tts->name, again, sizeof(again));
+	ck_assert_str_eq(again, said);
+	t1 = vagent_session_trace(r1->session, &l1);
+	t2 = vagent_session_trace(r2->session, &l2);
+	ck_assert_uint_eq(l1, l2);
+	ck_assert_msg(!memcmp(t1, t2, l1), "two replays gave different traces");
+	vagent_call_run_free(r1);
+	vagent_call_run_free(r2);
+	orders_service_stop();
+}
+
+static void stop_elevenlabs(void *f) { fake_elevenlabs_stop(f); }
+static void stop_openai_tts(void *f) { fake_openai_tts_stop(f); }
+static void stop_cartesia(void *f) { fake_cartesia_stop(f); }
+
+START_TEST(test_elevenlabs_websocket)
+{
+	struct fake_elevenlabs_config fc = fake_elevenlabs_config_default();
+	struct fake_elevenlabs *f;
+
+	fc.api_key = TTS_KEY;
+	fc.voice_id = TTS_VOICE;
+	f = fake_elevenlabs_start(&fc);
+	ck_assert_ptr_nonnull(f);
+	tts_record_replay("elevenlabs", fake_elevenlabs_url(f), stop_elevenlabs, f);
+}
+END_TEST
+
+START_TEST(test_openai_speech_http)
+{
+	struct fake_openai_tts_config fc = { .api_key = TTS_KEY };
+	struct fake_openai_tts *f = fake_openai_tts_start(&fc);
+
+	ck_assert_ptr_nonnull(f);
+	tts_record_replay("openai", fake_openai_tts_url(f), stop_openai_tts, f);
+}
+END_TEST
+
+START_TEST(test_cartesia_websocket)
+{
+	struct fake_cartesia_config fc = { .api_key = TTS_KEY, .voice = TTS_VOICE };
+	struct fake_cartesia *f = fake_cartesia_start(&fc);
+
+	ck_assert_ptr_nonnull(f);
+	tts_record_replay("cartesia", fake_cartesia_url(f), stop_cartesia, f);
+}
+END_TEST
+
 Suite *suite_cassette(void)
 {
 	Suite *s = suite_create("cassette");
@@ -820,6 +969,9 @@ Suite *suite_cassette(void)
 	tcase_add_test(calls, test_bench_cassette_per_call_and_run);
 	tcase_add_test(calls, test_bad_options_and_files);
 	tcase_add_test(calls, test_deepgram_websocket);
+	tcase_add_test(calls, test_elevenlabs_websocket);
+	tcase_add_test(calls, test_openai_speech_http);
+	tcase_add_test(calls, test_cartesia_websocket);
 	suite_add_tcase(s, calls);
 	return s;
 }
