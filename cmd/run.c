@@ -214,7 +214,7 @@ int cmd_run(int argc, char **argv)
 		calls_run_options(&co, sc->seed, &ro);
 		if (!co.quiet)
 			printf("== %s  (agent %s, caller voice %s, %s%s %s, %s clock)\n",
-			       sc->name, sc->agent_path, sc->voice,
+			       sc->name, co.agent ? co.agent : sc->agent_path, sc->voice,
 			       sc->rate == 8000 ? "8 kHz" : sc->rate == 16000 ? "16 kHz" : "agent's rate",
 			       "", vagent_encoding_name(sc->codec), co.clock);
 		fflush(stdout);

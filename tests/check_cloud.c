@@ -183,6 +183,9 @@ START_TEST(test_barge_in_every_slot_cloud)
 	ck_assert_msg(r.exit_code == 0, "exit %d\n%.1000s\n%.1000s\n%.2000s", r.exit_code, r.out,
 		      r.err, trace);
 	ck_assert(!strstr(trace, "\"type\":\"fallback\""));
+	/* the header names the agent tested (--agent), not the scenario's */
+	ck_assert_msg(strstr(r.out, "== barge-in  (agent ") &&
+		      strstr(r.out, "cloud-agent.json, caller voice rms"), "%.500s", r.out);
 	ck_assert(has_event(trace, "barge_in", "\"onset_ms\""));
 	ck_assert(has_event(trace, "tool.start", "\"order_number\":\"40721\""));
 	/* every slot's provider and its time to first byte */
