@@ -10,6 +10,20 @@
 
 #include "run/run_int.h"
 
+/* The key of a cloud provider from the variable the agent file names (or
+ * the provider's usual one): a missing key is a one-line error naming the
+ * variable, never a value. */
+static vagent_status cloud_key(const struct vagent_agent *a, const char *slot,
+			       const char *env, const char *what, const char **key,
+			       struct vagent_error *err)
+{
+	*key = getenv(env);
+	if (!*key || !**key)
+		return vagent__error_set(err, VAGENT_EINVAL, a->path,
+					 "%s: %s is not set (the %s API key)", slot, env, what);
+	return VAGENT_OK;
+}
+
 static vagent_status make_deepgram(const struct vagent_agent *a,
 				   const struct vagent_stack_options *o,
 				   struct vagent_stt **out, struct vagent_error *err)
@@ -17,10 +31,8 @@ static vagent_status make_deepgram(const struct vagent_agent *a,
 	struct vagent_deepgram_config c = vagent_deepgram_config_default();
 	const char *env = a->stt.api_key_env ? a->stt.api_key_env : "DEEPGRAM_API_KEY";
 
-	c.api_key = getenv(env);
-	if (!c.api_key || !*c.api_key)
-		return vagent__error_set(err, VAGENT_EINVAL, a->path,
-					 "stt: %s is not set (the Deepgram API key)", env);
+	if (cloud_key(a, "stt", env, "Deepgram", &c.api_key, err) != VAGENT_OK)
+		return VAGENT_EINVAL;
 	if (a->stt.url)
 		c.url = a->stt.url;
 	if (a->stt.model)
@@ -40,10 +52,8 @@ static vagent_status make_openai(const struct vagent_agent *a,
 	struct vagent_openai_stt_config c = vagent_openai_stt_config_default();
 	const char *env = a->stt.api_key_env ? a->stt.api_key_env : "OPENAI_API_KEY";
 
-	c.api_key = getenv(env);
-	if (!c.api_key || !*c.api_key)
-		return vagent__error_set(err, VAGENT_EINVAL, a->path,
-					 "stt: %s is not set (the OpenAI API key)", env);
+	if (cloud_key(a, "stt", env, "OpenAI", &c.api_key, err) != VAGENT_OK)
+		return VAGENT_EINVAL;
 	if (a->stt.url)
 		c.base_url = a->stt.url;
 	if (a->stt.model)
@@ -176,10 +186,8 @@ static vagent_status make_openai_tts(const struct vagent_agent *a,
 	struct vagent_openai_tts_config c = vagent_openai_tts_config_default();
 	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "OPENAI_API_KEY";
 
-	c.api_key = getenv(env);
-	if (!c.api_key || !*c.api_key)
-		return vagent__error_set(err, VAGENT_EINVAL, a->path,
-					 "tts: %s is not set (the OpenAI API key)", env);
+	if (cloud_key(a, "tts", env, "OpenAI", &c.api_key, err) != VAGENT_OK)
+		return VAGENT_EINVAL;
 	c.api_key_env = env;
 	if (a->tts.url)
 		c.base_url = a->tts.url;
@@ -197,10 +205,8 @@ static vagent_status make_cartesia(const struct vagent_agent *a,
 	struct vagent_cartesia_config c = vagent_cartesia_config_default();
 	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "CARTESIA_API_KEY";
 
-	c.api_key = getenv(env);
-	if (!c.api_key || !*c.api_key)
-		return vagent__error_set(err, VAGENT_EINVAL, a->path,
-					 "tts: %s is not set (the Cartesia API key)", env);
+	if (cloud_key(a, "tts", env, "Cartesia", &c.api_key, err) != VAGENT_OK)
+		return VAGENT_EINVAL;
 	c.api_key_env = env;
 	if (a->tts.url)
 		c.url = a->tts.url;
@@ -211,9 +217,6 @@ static vagent_status make_cartesia(const struct vagent_agent *a,
 	return vagent_cartesia_tts_new(&c, out, err);
 }
 
-/* The cloud TTS providers are built here (one function each) as their
- * modules land; until then the agent file may name them but a run says
- * they are not available. */
 static vagent_status make_elevenlabs(const struct vagent_agent *a,
 				     const struct vagent_stack_options *o,
 				     struct vagent_tts **out, struct vagent_error *err)
@@ -221,10 +224,8 @@ static vagent_status make_elevenlabs(const struct vagent_agent *a,
 	struct vagent_elevenlabs_config c = vagent_elevenlabs_tts_config_default();
 	const char *env = a->tts.api_key_env ? a->tts.api_key_env : "ELEVENLABS_API_KEY";
 
-	c.api_key = getenv(env);
-	if (!c.api_key || !*c.api_key)
-		return vagent__error_set(err, VAGENT_EINVAL, a->path,
-					 "tts: %s is not set (the ElevenLabs API key)", env);
+	if (cloud_key(a, "tts", env, "ElevenLabs", &c.api_key, err) != VAGENT_OK)
+		return VAGENT_EINVAL;
 	c.api_key_env = env;
 	if (a->tts.url)
 		c.base_url = a->tts.url;
