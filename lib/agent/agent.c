@@ -1061,8 +1061,7 @@ static void parse_cloud_stt(struct ctx *c, const cJSON *o, const char *provider)
 		int port;
 
 		if (openai) {
-			if ((strncmp(a->stt.url, "http://", 7) && strncmp(a->stt.url, "https://", 8)) ||
-			    strpbrk(a->stt.url, "?@"))
+			if (!vagent__is_http_base_url(a->stt.url))
 				problem(c, VAGENT_EINVAL, "stt.url", "must be an http:// or https:// "
 					"base URL (\".../v1\") without query or credentials");
 		} else if (!vagent__ws_parse_url(a->stt.url, &tls, &host, &port, &path)) {
@@ -1147,9 +1146,7 @@ static void parse_cloud_tts(struct ctx *c, const cJSON *o, const char *provider)
 				"must be a ws:// or wss:// URL with a host and no credentials");
 		free(host);
 		free(path);
-	} else if (a->tts.url &&
-		   ((strncmp(a->tts.url, "http://", 7) && strncmp(a->tts.url, "https://", 8)) ||
-		    strpbrk(a->tts.url, "?@"))) {
+	} else if (a->tts.url && !vagent__is_http_base_url(a->tts.url)) {
 		problem(c, VAGENT_EINVAL, "tts.url", "must be an http:// or https:// base URL "
 			"without query or credentials");
 	}

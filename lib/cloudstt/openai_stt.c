@@ -637,18 +637,6 @@ static const struct vagent_stt_ops openai_ops = {
 	.free = stt_free,
 };
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 vagent_status vagent_openai_stt_new(const struct vagent_openai_stt_config *cfg,
 				    struct vagent_stt **out,
 				    struct vagent_error *err)
@@ -664,12 +652,9 @@ vagent_status vagent_openai_stt_new(const struct vagent_openai_stt_config *cfg,
 	if (!cfg)
 		return vagent__error_set(err, VAGENT_EINVAL, name, "no config");
 	base = cfg->base_url ? cfg->base_url : DEFAULT_BASE;
-	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
-		return vagent__error_set(err, VAGENT_EINVAL, name,
-					 "url: not an http:// or https:// base URL");
-	if (strchr(base, '?') || strchr(base, '@'))
-		return vagent__error_set(err, VAGENT_EINVAL, name,
-					 "url: a base URL without query or credentials");
+	if (!vagent__is_http_base_url(base))
+		return vagent__error_set(err, VAGENT_EINVAL, name, "url: not an http:// or "
+					 "https:// base URL without query or credentials");
 	if (!cfg->api_key || !*cfg->api_key || strpbrk(cfg->api_key, "\r\n"))
 		return vagent__error_set(err, VAGENT_EINVAL, name, "no API key");
 	if (cfg->rate != 8000 && cfg->rate != 16000)
@@ -704,9 +689,9 @@ vagent_status vagent_openai_stt_new(const struct vagent_openai_stt_config *cfg,
 	p->auth = malloc(strlen(cfg->api_key) + sizeof("Authorization: Bearer "));
 	if (p->auth)
 		sprintf(p->auth, "Authorization: Bearer %s", cfg->api_key);
-	p->model = dup_or_null(cfg->model, &oom);
-	p->language = dup_or_null(cfg->language, &oom);
-	p->prompt = dup_or_null(cfg->prompt, &oom);
+	p->model = vagent__strdup_track(cfg->model, &oom);
+	p->language = vagent__strdup_track(cfg->language, &oom);
+	p->prompt = vagent__strdup_track(cfg->prompt, &oom);
 	p->ring_cap = (size_t)p->rate * (size_t)p->preroll_ms / 1000;
 	p->ring = p->ring_cap ? malloc(p->ring_cap * sizeof(int16_t)) : NULL;
 	if (oom || !p->endpoint || !p->auth || (p->ring_cap && !p->ring)) {

@@ -652,18 +652,6 @@ static const struct vagent_tts_ops cartesia_ops = {
 	.free = tts_free,
 };
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 static char *header_line(const char *name, const char *prefix, const char *value, bool *oom)
 {
 	struct vagent__strbuf b = { 0 };
@@ -727,13 +715,13 @@ vagent_status vagent_cartesia_tts_new(const struct vagent_cartesia_config *cfg,
 	p->mulaw = cfg->mulaw;
 	p->connect_ms = cfg->connect_timeout_ms;
 	p->idle_ms = cfg->idle_timeout_ms;
-	p->url = dup_or_null(url, &oom);
-	p->key = dup_or_null(cfg->api_key, &oom);
-	p->key_env = dup_or_null(cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env
+	p->url = vagent__strdup_track(url, &oom);
+	p->key = vagent__strdup_track(cfg->api_key, &oom);
+	p->key_env = vagent__strdup_track(cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env
 				 : "the API key", &oom);
-	p->model_id = dup_or_null(cfg->model_id, &oom);
-	p->voice = dup_or_null(cfg->voice, &oom);
-	p->language = dup_or_null(cfg->language && *cfg->language ? cfg->language : NULL, &oom);
+	p->model_id = vagent__strdup_track(cfg->model_id, &oom);
+	p->voice = vagent__strdup_track(cfg->voice, &oom);
+	p->language = vagent__strdup_track(cfg->language && *cfg->language ? cfg->language : NULL, &oom);
 	p->h_key = header_line("X-API-Key", "", cfg->api_key, &oom);
 	p->h_auth = header_line("Authorization", "Bearer ", cfg->api_key, &oom);
 	p->h_version = header_line("Cartesia-Version", "",

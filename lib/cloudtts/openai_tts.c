@@ -498,18 +498,6 @@ static const struct vagent_tts_ops openai_tts_ops = {
 	.free = tts_free,
 };
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 vagent_status vagent_openai_tts_new(const struct vagent_openai_tts_config *cfg,
 				    struct vagent_tts **out,
 				    struct vagent_error *err)
@@ -525,12 +513,9 @@ vagent_status vagent_openai_tts_new(const struct vagent_openai_tts_config *cfg,
 	if (!cfg)
 		return vagent__error_set(err, VAGENT_EINVAL, name, "no config");
 	base = cfg->base_url ? cfg->base_url : DEFAULT_BASE;
-	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
-		return vagent__error_set(err, VAGENT_EINVAL, name,
-					 "url: not an http:// or https:// base URL");
-	if (strchr(base, '?') || strchr(base, '@'))
-		return vagent__error_set(err, VAGENT_EINVAL, name,
-					 "url: a base URL without query or credentials");
+	if (!vagent__is_http_base_url(base))
+		return vagent__error_set(err, VAGENT_EINVAL, name, "url: not an http:// or "
+					 "https:// base URL without query or credentials");
 	if (!cfg->api_key || !*cfg->api_key || strpbrk(cfg->api_key, "\r\n"))
 		return vagent__error_set(err, VAGENT_EINVAL, name, "no API key");
 	if (!cfg->model || !*cfg->model)
@@ -567,12 +552,12 @@ vagent_status vagent_openai_tts_new(const struct vagent_openai_tts_config *cfg,
 	p->auth = malloc(strlen(cfg->api_key) + sizeof("Authorization: Bearer "));
 	if (p->auth)
 		sprintf(p->auth, "Authorization: Bearer %s", cfg->api_key);
-	p->key = dup_or_null(cfg->api_key, &oom);
-	p->key_env = dup_or_null(cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env
+	p->key = vagent__strdup_track(cfg->api_key, &oom);
+	p->key_env = vagent__strdup_track(cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env
 				 : "the API key", &oom);
-	p->model = dup_or_null(cfg->model, &oom);
-	p->voice = dup_or_null(cfg->voice, &oom);
-	p->instructions = dup_or_null(cfg->instructions, &oom);
+	p->model = vagent__strdup_track(cfg->model, &oom);
+	p->voice = vagent__strdup_track(cfg->voice, &oom);
+	p->instructions = vagent__strdup_track(cfg->instructions, &oom);
 	if (oom || !p->endpoint || !p->auth) {
 		tts_free(&p->base);
 		return vagent__error_set(err, VAGENT_ENOMEM, name, "out of memory");

@@ -51,3 +51,21 @@ void vagent__url_redact(const char *url, char *out, size_t size)
 		snprintf(out, size, "%.*s", (int)(end - url), url);
 	}
 }
+
+bool vagent__is_http_base_url(const char *url)
+{
+	return url && (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) &&
+	       !strpbrk(url, "?@");
+}
+
+char *vagent__strdup_track(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}

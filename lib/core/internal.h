@@ -78,6 +78,14 @@ vagent_status vagent__curl_init(struct vagent_error *err, const char *where);
  * user, password, query or fragment (they can hold credentials). */
 void vagent__url_redact(const char *url, char *out, size_t size);
 
+/* Whether `url` is an http:// or https:// base URL without query or
+ * credentials (`?`, `@`): what the cloud providers' base URLs must be. */
+bool vagent__is_http_base_url(const char *url);
+
+/* strdup(s), NULL for NULL; a failed copy sets *oom (so a constructor can
+ * copy many fields and check once). */
+char *vagent__strdup_track(const char *s, bool *oom);
+
 /*
  * Read the whole file at `path` into *out (malloc'd, NUL-terminated; its
  * length in *len, which may be NULL). Errors name the path: a missing or
