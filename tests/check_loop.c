@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vagent.h"
+#include "loop/loop_int.h"
 
 #define MS(x) vagent_ticks_from_ms(x)
 
@@ -1090,6 +1091,54 @@ START_TEST(test_virtual_stop_and_resume)
 }
 END_TEST
 
+/* A wakeup whose write lands just after the loop drained the wakeup fd
+ * and cleared its flag leaves the fd readable with the flag clear (the
+ * writer saw the flag still set, the loop then cleared it). Every poll
+ * returns the fd; the loop must take it as a wakeup, drain it and move
+ * the virtual clock on, not spin at the same instant for ever (a hang
+ * first seen as a rare Cartesia test timeout). The state is made here
+ * directly: the fd written, the flag clear, an idle watcher active. */
+static void never_io(struct vagent_io *io, int fd, unsigned revents, void *arg)
+{
+	(void)io;
+	(void)fd;
+	(void)revents;
+	(void)arg;
+}
+
+static void count_tick(struct vagent_timer *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+}
+
+START_TEST(test_virtual_late_wakeup_write)
+{
+	struct vagent_loop *loop = new_loop(VAGENT_CLOCK_VIRTUAL, 0);
+	int ticks = 0, fds[2];
+	struct vagent_timer *t = vagent_timer_new(loop, count_tick, &ticks);
+	struct vagent_io *io = NULL;
+	uint64_t one = 1;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(vagent_io_new(loop, fds[0], VAGENT_IO_READ, never_io, NULL, &io, NULL),
+			 VAGENT_OK);
+	vagent_timer_start_at(t, MS(20), MS(20), NULL);
+	atomic_store(&loop->wake, false);
+	ck_assert_int_eq(write(loop->wakefd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	ck_assert_int_eq(vagent_loop_run_until(loop, MS(100), NULL), VAGENT_OK);
+	ck_assert_int_eq(vagent_loop_now(loop), MS(100));
+	ck_assert_int_eq(ticks, 5);
+	/* and the fd was drained: nothing is left to wake the loop */
+	ck_assert_int_eq(read(loop->wakefd, &one, sizeof(one)), -1);
+	vagent_io_free(io);
+	vagent_timer_free(t);
+	vagent_loop_free(loop);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 /* Jobs that never complete are cancelled at free: done(arg, -1). */
 static void cancel_work(void *arg) { (void)arg; }
 static void cancel_done(void *arg, int64_t charged)
@@ -1146,6 +1195,7 @@ Suite *suite_loop(void)
 	tcase_add_test(v, test_bad_arguments);
 	tcase_add_test(v, test_free_with_pending_work);
 	tcase_add_test(v, test_virtual_stop_and_resume);
+	tcase_add_test(v, test_virtual_late_wakeup_write);
 	tcase_add_test(v, test_heap_random_cancel);
 	tcase_add_test(v, test_job_zero_cost_order);
 	tcase_add_test(v, test_job_clocks);

@@ -535,8 +535,16 @@ static int poll_io(struct vagent_loop *loop, int64_t timeout,
 		struct vagent_io *io = e->data.ptr;
 		unsigned rev = 0;
 
-		if (!io)
-			continue;    /* the wakeup fd, or a freed watcher */
+		if (!io) {
+			/* The wakeup fd (or a freed watcher). A wakeup written
+			 * just after handle_wakeup() drained the fd and cleared
+			 * the flag finds the flag clear: set it again, so the
+			 * next handle_wakeup() reads the fd. Else the fd stays
+			 * readable with the flag clear, every poll returns it,
+			 * and a virtual clock never moves again. */
+			atomic_store(&loop->wake, true);
+			continue;
+		}
 		if (e->events & EPOLLIN)
 			rev |= VAGENT_IO_READ;
 		if (e->events & EPOLLOUT)
