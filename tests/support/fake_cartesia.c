@@ -1,7 +1,7 @@
 /*
  * fake_cartesia.c — a loopback fake of Cartesia's TTS WebSocket on a
- * plain-socket WebSocket server of its own (independent of the lws client
- * it tests), a thread per connection. See fake_cartesia.h.
+ * plain-socket WebSocket server of its own (support/ws_server.c, independent
+ * of the lws client it tests), a thread per connection. See fake_cartesia.h.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -10,7 +10,6 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "vagent.h"
 #include "support/fake_cartesia.h"
 #include "support/loopback.h"
+#include "support/ws_server.h"
 
 #define MAX_CONNS    32
 #define MAX_CONTEXTS 8
@@ -51,13 +51,8 @@ struct context {
 
 struct conn {
 	struct fake_cartesia *f;
-	int fd;
-	bool ws, dead, stalled;
-	char req[8192];
-	size_t req_len;
-	unsigned char *in, *msg;
-	size_t in_len, in_cap, msg_len, msg_cap;
-	int msg_opcode;
+	struct ws_conn ws;
+	bool upgraded, stalled;
 	struct context ctx[MAX_CONTEXTS];
 	int chunks;                  /* sent on this connection */
 	int flush_id;                /* the last flush_done's id */
@@ -68,93 +63,16 @@ struct conn {
 	pthread_mutex_lock(&(f)->lock); (f)->stats.field += (v); \
 	pthread_cond_broadcast(&(f)->cond); pthread_mutex_unlock(&(f)->lock); } while (0)
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(NULL, 0, f, ap);
-	va_end(ap);
-	ck_assert(n >= 0);
-	s = malloc((size_t)n + 1);
-	ck_assert(s);
-	va_start(ap, f);
-	vsnprintf(s, (size_t)n + 1, f, ap);
-	va_end(ap);
-	return s;
-}
-
-/* ---- sending ---- */
-
-static void send_all(struct conn *c, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len && !c->dead) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pf = { c->fd, POLLOUT, 0 };
-
-			poll(&pf, 1, 1000);
-			continue;
-		}
-		if (n <= 0) {
-			c->dead = true;
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void send_frame(struct conn *c, int opcode, const void *data, size_t len)
-{
-	unsigned char h[10];
-	size_t hl = 2;
-
-	h[0] = (unsigned char)(0x80 | opcode);
-	if (len < 126) {
-		h[1] = (unsigned char)len;
-	} else if (len < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(len >> 8);
-		h[3] = (unsigned char)len;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-		hl = 10;
-	}
-	send_all(c, h, hl);
-	if (len)
-		send_all(c, data, len);
-}
-
+/* A text frame of the malloc'd `s`, which it frees. */
 static void send_text(struct conn *c, char *s)
 {
-	send_frame(c, 1, s, strlen(s));
-	free(s);
+	ws_send_text_and_free(&c->ws, s);
 }
 
 static void send_error(struct conn *c, const char *ctx, int status, const char *title,
 		       const char *message, const char *code)
 {
-	send_text(c, fmt("{\"type\":\"error\",\"context_id\":\"%s\",\"status_code\":%d,"
+	send_text(c, ws_fmt("{\"type\":\"error\",\"context_id\":\"%s\",\"status_code\":%d,"
 			 "\"done\":true,\"title\":\"%s\",\"message\":\"%s\","
 			 "\"error_code\":\"%s\",\"request_id\":\"fake-req\"}",
 			 ctx, status, title, message, code));
@@ -305,7 +223,7 @@ static void on_request(struct conn *c, cJSON *j)
 	x->flush = x->flush || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "flush")) ||
 		   f->cfg.extras;
 	if (!x->first_sent && !x->due_ms)
-		x->due_ms = now_ms() + f->cfg.first_chunk_delay_ms;
+		x->due_ms = ws_now_ms() + f->cfg.first_chunk_delay_ms;
 }
 
 static void on_text(struct conn *c, const char *text, size_t len)
@@ -335,14 +253,14 @@ static int pump(struct conn *c)
 	struct fake_cartesia *f = c->f;
 	int wait = -1;
 
-	for (int i = 0; i < MAX_CONTEXTS && !c->dead && !c->stalled; i++) {
+	for (int i = 0; i < MAX_CONTEXTS && !c->ws.dead && !c->stalled; i++) {
 		struct context *x = &c->ctx[i];
-		int64_t now = now_ms();
+		int64_t now = ws_now_ms();
 
 		if (x->used && x->flush && x->off >= x->len) {
 			/* all audio asked for so far has gone: the flush is done */
 			x->flush = false;
-			send_text(c, fmt("{\"type\":\"flush_done\",\"context_id\":\"%s\","
+			send_text(c, ws_fmt("{\"type\":\"flush_done\",\"context_id\":\"%s\","
 					 "\"status_code\":206,\"done\":false,\"flush_done\":true,"
 					 "\"flush_id\":%d}", x->id, ++c->flush_id));
 			STAT_ADD(f, flush_done, 1);
@@ -360,8 +278,8 @@ static int pump(struct conn *c)
 			break;
 		}
 		if (f->cfg.close_after_chunks > 0 && c->chunks >= f->cfg.close_after_chunks) {
-			shutdown(c->fd, SHUT_RDWR);
-			c->dead = true;
+			shutdown(c->ws.fd, SHUT_RDWR);
+			c->ws.dead = true;
 			break;
 		}
 		if (f->cfg.malformed_after_chunks > 0 && !c->malformed_sent &&
@@ -369,7 +287,7 @@ static int pump(struct conn *c)
 			static const char broken[] = "{\"type\":\"chunk\",\"context_id\":\"x\",\"da";
 
 			c->malformed_sent = true;
-			send_frame(c, 1, broken, sizeof(broken) - 1);
+			ws_send_frame(&c->ws, 1, broken, sizeof(broken) - 1);
 			continue;
 		}
 		if (f->cfg.error_status && !c->error_sent && c->chunks >= f->cfg.error_after_chunks) {
@@ -391,25 +309,25 @@ static int pump(struct conn *c)
 			ck_assert(b64);
 			ck_assert(lws_b64_encode_string((const char *)x->audio + x->off, (int)k, b64,
 							(int)cap) >= 0);
-			send_text(c, fmt("{\"type\":\"chunk\",\"context_id\":\"%s\",\"status_code\":206,"
+			send_text(c, ws_fmt("{\"type\":\"chunk\",\"context_id\":\"%s\",\"status_code\":206,"
 					 "\"done\":false,\"step_time\":12.5,\"data\":\"%s\"}", x->id, b64));
 			free(b64);
 			x->off += k;
 			x->first_sent = true;
 			c->chunks++;
 			STAT_ADD(f, chunks, 1);
-			x->due_ms = now_ms() + f->cfg.pace_ms;
+			x->due_ms = ws_now_ms() + f->cfg.pace_ms;
 			if (x->off < x->len || x->last)
 				wait = wait < 0 || f->cfg.pace_ms < wait ? f->cfg.pace_ms : wait;
 			continue;
 		}
 		/* all sent and the context closed */
 		if (x->timestamps)
-			send_text(c, fmt("{\"type\":\"timestamps\",\"context_id\":\"%s\","
+			send_text(c, ws_fmt("{\"type\":\"timestamps\",\"context_id\":\"%s\","
 					 "\"status_code\":206,\"done\":false,\"word_timestamps\":"
 					 "{\"words\":[\"%.100s\"],\"start\":[0.0],\"end\":[%.3f]}}",
 					 x->id, x->words, x->seconds));
-		send_text(c, fmt("{\"type\":\"done\",\"context_id\":\"%s\",\"status_code\":200,"
+		send_text(c, ws_fmt("{\"type\":\"done\",\"context_id\":\"%s\",\"status_code\":200,"
 				 "\"done\":true}", x->id));
 		STAT_ADD(f, done, 1);
 		ctx_free(x);
@@ -419,128 +337,44 @@ static int pump(struct conn *c)
 
 /* ---- frames ---- */
 
-static void parse_frames(struct conn *c)
+static void on_message(void *arg, int opcode, unsigned char *data, size_t len)
 {
-	size_t off = 0;
-
-	while (!c->dead) {
-		unsigned char *p = c->in + off, *mask, *d;
-		size_t avail = c->in_len - off, hl = 2;
-		uint64_t len;
-		int opcode;
-		bool fin, masked;
-
-		if (avail < 2)
-			break;
-		fin = p[0] & 0x80;
-		opcode = p[0] & 0x0f;
-		masked = p[1] & 0x80;
-		len = p[1] & 0x7f;
-		if (len == 126) {
-			if (avail < 4)
-				break;
-			len = ((uint64_t)p[2] << 8) | p[3];
-			hl = 4;
-		} else if (len == 127) {
-			if (avail < 10)
-				break;
-			len = 0;
-			for (int i = 0; i < 8; i++)
-				len = (len << 8) | p[2 + i];
-			hl = 10;
-		}
-		if (!masked || len > (16u << 20)) {
-			c->dead = true;
-			break;
-		}
-		if (avail < hl + 4 + len)
-			break;
-		mask = p + hl;
-		d = p + hl + 4;
-		for (uint64_t i = 0; i < len; i++)
-			d[i] ^= mask[i & 3];
-		off += hl + 4 + (size_t)len;
-		if (opcode == 8) {
-			unsigned char b[2] = { 0x03, 0xe8 };
-
-			send_frame(c, 8, b, 2);
-			STAT_ADD(c->f, client_closed, 1);
-			c->dead = true;
-			break;
-		}
-		if (opcode == 9) {
-			send_frame(c, 10, d, (size_t)len);
-			continue;
-		}
-		if (opcode == 10)
-			continue;
-		if (opcode != 0)
-			c->msg_opcode = opcode;
-		if (c->msg_len + len > c->msg_cap) {
-			c->msg_cap = (c->msg_len + (size_t)len) * 2 + 64;
-			c->msg = realloc(c->msg, c->msg_cap);
-			ck_assert(c->msg);
-		}
-		memcpy(c->msg + c->msg_len, d, (size_t)len);
-		c->msg_len += (size_t)len;
-		if (fin) {
-			if (c->msg_opcode == 1)
-				on_text(c, (const char *)c->msg, c->msg_len);
-			c->msg_len = 0;
-		}
-	}
-	memmove(c->in, c->in + off, c->in_len - off);
-	c->in_len -= off;
+	if (opcode == WS_TEXT)
+		on_text(arg, (const char *)data, len);
 }
+
+/* The client closes: answered with 1000. */
+static void on_close(void *arg, int code)
+{
+	struct conn *c = arg;
+
+	(void)code;
+	ws_send_close(&c->ws, 1000, "");
+	STAT_ADD(c->f, client_closed, 1);
+}
+
+static const struct ws_handlers handlers = { on_message, on_close };
 
 /* ---- the upgrade ---- */
 
-static bool header(const char *req, const char *name, char *out, size_t cap)
-{
-	const char *p = req;
-	size_t nl = strlen(name);
-
-	out[0] = '\0';
-	while ((p = strstr(p, "\r\n"))) {
-		p += 2;
-		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
-			const char *v = p + nl + 1;
-
-			while (*v == ' ')
-				v++;
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
-			return true;
-		}
-	}
-	return false;
-}
-
 static void http_error(struct conn *c, int status, const char *msg)
 {
-	char *body = fmt("{\"error\":\"%s\"}", msg);
-	char *resp = fmt("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status,
-			 status == 401 ? "Unauthorized" : status == 400 ? "Bad Request" :
-			 status == 404 ? "Not Found" : "Internal Server Error", strlen(body), body);
+	char *body = ws_fmt("{\"error\":\"%s\"}", msg);
 
-	send_all(c, resp, strlen(resp));
+	http_reply(&c->ws, status, "", body);
 	free(body);
-	free(resp);
-	c->dead = true;
 }
 
 static void upgrade(struct conn *c)
 {
 	struct fake_cartesia *f = c->f;
 	char path[256] = "", key[128] = "", xkey[256], auth[256], version[64];
-	unsigned char sha[20];
-	char accept[64], *resp, *concat;
 	bool key_ok;
 
-	sscanf(c->req, "GET %255s", path);
-	header(c->req, "X-API-Key", xkey, sizeof(xkey));
-	header(c->req, "Authorization", auth, sizeof(auth));
-	header(c->req, "Cartesia-Version", version, sizeof(version));
+	sscanf(c->ws.req, "GET %255s", path);
+	http_header(c->ws.req, "X-API-Key", xkey, sizeof(xkey));
+	http_header(c->ws.req, "Authorization", auth, sizeof(auth));
+	http_header(c->ws.req, "Cartesia-Version", version, sizeof(version));
 	pthread_mutex_lock(&f->lock);
 	f->stats.connections++;
 	snprintf(f->stats.api_key_header, sizeof(f->stats.api_key_header), "%.150s", xkey);
@@ -549,7 +383,7 @@ static void upgrade(struct conn *c)
 	snprintf(f->stats.path, sizeof(f->stats.path), "%s", path);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	if (!header(c->req, "Sec-WebSocket-Key", key, sizeof(key)))
+	if (!http_header(c->ws.req, "Sec-WebSocket-Key", key, sizeof(key)))
 		return http_error(c, 400, "not a WebSocket upgrade");
 	if (strncmp(path, "/tts/websocket", 14) || (path[14] && path[14] != '?'))
 		return http_error(c, 404, "no such endpoint");
@@ -563,15 +397,8 @@ static void upgrade(struct conn *c)
 		return http_error(c, 401, "Invalid API key");
 	if (!*version)
 		return http_error(c, 400, "Cartesia-Version header is required");
-	concat = fmt("%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-	lws_SHA1((unsigned char *)concat, strlen(concat), sha);
-	free(concat);
-	lws_b64_encode_string((const char *)sha, 20, accept, sizeof(accept));
-	resp = fmt("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		   "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-	send_all(c, resp, strlen(resp));
-	free(resp);
-	c->ws = true;
+	ws_upgrade_accept(&c->ws, key, "");
+	c->upgraded = true;
 	STAT_ADD(f, upgraded, 1);
 }
 
@@ -581,11 +408,11 @@ static void serve(struct conn *c)
 {
 	struct fake_cartesia *f = c->f;
 
-	while (!c->dead) {
-		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
-		int wait = c->ws ? pump(c) : -1;
+	while (!c->ws.dead) {
+		struct pollfd p[2] = { { c->ws.fd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
+		int wait = c->upgraded ? pump(c) : -1;
 
-		if (c->dead)
+		if (c->ws.dead)
 			break;
 		if (poll(p, 2, wait < 0 || wait > 200 ? 200 : wait) < 0 && errno != EINTR)
 			break;
@@ -593,55 +420,39 @@ static void serve(struct conn *c)
 			break;
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			char buf[16384];
-			ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+			ssize_t n = recv(c->ws.fd, buf, sizeof(buf), 0);
 
 			if (n <= 0) {
 				if (n < 0 && errno == EINTR)
 					continue;
-				if (c->ws)
+				if (c->upgraded)
 					STAT_ADD(f, client_closed, 1);
 				break;
 			}
-			if (!c->ws) {
-				char *end;
+			if (!c->upgraded) {
+				long used = ws_request_add(&c->ws, buf, (size_t)n);
 
-				if (c->req_len + (size_t)n >= sizeof(c->req)) {
+				if (used < 0) {
 					http_error(c, 400, "request too large");
 					break;
 				}
-				memcpy(c->req + c->req_len, buf, (size_t)n);
-				c->req_len += (size_t)n;
-				c->req[c->req_len] = '\0';
-				end = strstr(c->req, "\r\n\r\n");
-				if (end) {
-					size_t used = (size_t)(end + 4 - c->req);
-
+				if (used > 0) {
 					upgrade(c);
-					if (c->ws && c->req_len > used) {
-						c->in = malloc(c->req_len - used);
-						ck_assert(c->in);
-						memcpy(c->in, c->req + used, c->req_len - used);
-						c->in_len = c->in_cap = c->req_len - used;
-						parse_frames(c);
+					if (c->upgraded && c->ws.req_len > (size_t)used) {
+						ws_feed(&c->ws, c->ws.req + used, c->ws.req_len - (size_t)used);
+						ws_parse_frames(&c->ws, &handlers, c);
 					}
 				}
 			} else {
-				if (c->in_len + (size_t)n > c->in_cap) {
-					c->in_cap = (c->in_len + (size_t)n) * 2;
-					c->in = realloc(c->in, c->in_cap);
-					ck_assert(c->in);
-				}
-				memcpy(c->in + c->in_len, buf, (size_t)n);
-				c->in_len += (size_t)n;
-				parse_frames(c);
+				ws_feed(&c->ws, buf, (size_t)n);
+				ws_parse_frames(&c->ws, &handlers, c);
 			}
 		}
 	}
 	for (int i = 0; i < MAX_CONTEXTS; i++)
 		ctx_free(&c->ctx[i]);
-	close(c->fd);
-	free(c->in);
-	free(c->msg);
+	close(c->ws.fd);
+	ws_conn_release(&c->ws);
 }
 
 static void *conn_main(void *arg)
@@ -663,7 +474,7 @@ static void *server_main(void *arg)
 
 		ck_assert(c);
 		c->f = f;
-		c->fd = fd;
+		c->ws.fd = fd;
 		pthread_mutex_lock(&f->lock);
 		if (f->n_conns == MAX_CONNS) {
 			pthread_mutex_unlock(&f->lock);

@@ -1,19 +1,14 @@
 /*
  * fake_deepgram.c — a loopback fake of Deepgram live STT (/v1/listen) on a
- * plain-socket WebSocket server of its own (independent of the lws client
- * it tests), one connection at a time, on one thread. See fake_deepgram.h
- * and docs/providers.md "The fake".
+ * plain-socket WebSocket server of its own (support/ws_server.c, independent
+ * of the lws client it tests), one connection at a time, on one thread. See
+ * fake_deepgram.h and docs/providers.md "The fake".
  */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <libwebsockets.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +19,7 @@
 
 #include "support/fake_deepgram.h"
 #include "support/loopback.h"
+#include "support/ws_server.h"
 
 #define MAX_QUEUED 256
 #define BLOCK_MS   10
@@ -51,17 +47,8 @@ struct fake_deepgram {
 /* One connection's state (server thread only). */
 struct conn {
 	struct fake_deepgram *f;
-	int fd;
-	bool ws, echo, closing, dead;
-	/* request */
-	char req[8192];
-	size_t req_len;
-	/* frames */
-	unsigned char *in;
-	size_t in_len, in_cap;
-	unsigned char *msg;       /* fragmented message being assembled */
-	size_t msg_len, msg_cap;
-	int msg_opcode;
+	struct ws_conn ws;
+	bool upgraded, echo;
 	/* parameters */
 	bool mulaw;
 	int rate, channels;
@@ -90,14 +77,6 @@ struct conn {
 	char request_id[40];
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct fake_deepgram_config fake_deepgram_config_default(void)
 {
 	struct fake_deepgram_config c = { 0 };
@@ -115,75 +94,11 @@ struct fake_deepgram_config fake_deepgram_config_default(void)
 	pthread_mutex_lock(&(f)->lock); (f)->stats.field = (v); \
 	pthread_cond_broadcast(&(f)->cond); pthread_mutex_unlock(&(f)->lock); } while (0)
 
-/* ---- sending ---- */
-
-static void send_all(struct conn *c, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len && !c->dead) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pf = { c->fd, POLLOUT, 0 };
-
-			poll(&pf, 1, 1000);
-			continue;
-		}
-		if (n <= 0) {
-			c->dead = true;
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void send_frame(struct conn *c, int opcode, const void *data, size_t len)
-{
-	unsigned char h[10];
-	size_t hl = 2;
-
-	h[0] = (unsigned char)(0x80 | opcode);
-	if (len < 126) {
-		h[1] = (unsigned char)len;
-	} else if (len < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(len >> 8);
-		h[3] = (unsigned char)len;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-		hl = 10;
-	}
-	send_all(c, h, hl);
-	if (len)
-		send_all(c, data, len);
-}
-
-static void send_close(struct conn *c, int code, const char *reason)
-{
-	unsigned char b[128];
-	size_t rl = strlen(reason);
-
-	if (rl > sizeof(b) - 2)
-		rl = sizeof(b) - 2;
-	b[0] = (unsigned char)(code >> 8);
-	b[1] = (unsigned char)code;
-	memcpy(b + 2, reason, rl);
-	send_frame(c, 8, b, rl + 2);
-	c->closing = true;
-}
-
 /* Queue a message to leave after the configured latency (in order). */
 static void queue_msg(struct conn *c, int opcode, char *data, bool is_results)
 {
 	struct fake_deepgram *f = c->f;
-	int64_t due = now_ms() + f->cfg.latency_ms;
+	int64_t due = ws_now_ms() + f->cfg.latency_ms;
 
 	if (is_results && !c->first_result_done) {
 		c->first_result_done = true;
@@ -204,32 +119,13 @@ static void queue_msg(struct conn *c, int opcode, char *data, bool is_results)
 	c->nq++;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(NULL, 0, f, ap);
-	va_end(ap);
-	ck_assert(n >= 0);
-	s = malloc((size_t)n + 1);
-	ck_assert(s);
-	va_start(ap, f);
-	vsnprintf(s, (size_t)n + 1, f, ap);
-	va_end(ap);
-	return s;
-}
-
 static void flush_due(struct conn *c)
 {
 	struct fake_deepgram *f = c->f;
-	int64_t now = now_ms();
+	int64_t now = ws_now_ms();
 	int i = 0;
 
-	while (i < c->nq && c->q[i].due_ms <= now && !c->dead) {
+	while (i < c->nq && c->q[i].due_ms <= now && !c->ws.dead) {
 		struct queued *m = &c->q[i];
 		int n;
 
@@ -238,15 +134,15 @@ static void flush_due(struct conn *c)
 		pthread_cond_broadcast(&f->cond);
 		pthread_mutex_unlock(&f->lock);
 		if (m->opcode == 8) {
-			send_close(c, 1000, "");
+			ws_send_close(&c->ws, 1000, "");
 		} else if (f->cfg.stall_after > 0 && n > f->cfg.stall_after) {
 			/* stalled: swallow it */
 		} else if (f->cfg.malformed_at > 0 && n == f->cfg.malformed_at) {
 			static const char broken[] = "{\"type\":\"Results\",\"channel\":{\"alter";
 
-			send_frame(c, 1, broken, sizeof(broken) - 1);
+			ws_send_frame(&c->ws, 1, broken, sizeof(broken) - 1);
 		} else {
-			send_frame(c, m->opcode, m->data, m->len);
+			ws_send_frame(&c->ws, m->opcode, m->data, m->len);
 		}
 		free(m->data);
 		i++;
@@ -322,7 +218,7 @@ static void send_results(struct conn *c, int from, int to, bool is_final,
 		if (wlen >= sizeof(wl))
 			wlen = sizeof(wl) - 1;
 	}
-	queue_msg(c, 1, fmt("{\"type\":\"Results\",\"channel_index\":[0,1],\"start\":%.3f,"
+	queue_msg(c, 1, ws_fmt("{\"type\":\"Results\",\"channel_index\":[0,1],\"start\":%.3f,"
 		"\"duration\":%.3f,\"is_final\":%s,\"speech_final\":%s,\"from_finalize\":%s,"
 		"\"channel\":{\"alternatives\":[{\"transcript\":\"%s\",\"confidence\":%s,"
 		"\"words\":[%s]}]},\"metadata\":{\"request_id\":\"%s\","
@@ -382,7 +278,7 @@ static void analyse_block(struct conn *c, const int16_t *s, size_t n)
 			c->words_said = c->words_final = 0;
 			c->ue_pending = false;
 			if (c->vad_events)
-				queue_msg(c, 1, fmt("{\"type\":\"SpeechStarted\",\"channel\":[0,1],"
+				queue_msg(c, 1, ws_fmt("{\"type\":\"SpeechStarted\",\"channel\":[0,1],"
 						   "\"timestamp\":%.3f}", c->speech_start), false);
 		}
 		c->last_voice = t_end;
@@ -391,7 +287,7 @@ static void analyse_block(struct conn *c, const int16_t *s, size_t n)
 	}
 	if (c->ue_pending && t_end >= c->ue_at) {
 		c->ue_pending = false;
-		queue_msg(c, 1, fmt("{\"type\":\"UtteranceEnd\",\"channel\":[0,1],"
+		queue_msg(c, 1, ws_fmt("{\"type\":\"UtteranceEnd\",\"channel\":[0,1],"
 				   "\"last_word_end\":%.3f}", c->ue_last_word), false);
 	}
 	if (!c->in_speech)
@@ -453,12 +349,12 @@ static void on_audio(struct conn *c, const unsigned char *d, size_t n)
 		}
 	}
 	if (f->cfg.drop_after_audio_ms > 0 &&
-	    (double)c->samples * 1000 / c->rate >= f->cfg.drop_after_audio_ms && !c->closing) {
+	    (double)c->samples * 1000 / c->rate >= f->cfg.drop_after_audio_ms && !c->ws.closing) {
 		if (f->cfg.close_code) {
-			send_close(c, f->cfg.close_code, "NET-0000");
+			ws_send_close(&c->ws, f->cfg.close_code, "NET-0000");
 		} else {
-			shutdown(c->fd, SHUT_RDWR);
-			c->dead = true;
+			shutdown(c->ws.fd, SHUT_RDWR);
+			c->ws.dead = true;
 		}
 	}
 }
@@ -476,9 +372,9 @@ static void on_text(struct conn *c, const char *text)
 		char reason[64] = "";
 
 		if (sscanf(text, "close %d %63s", &code, reason) >= 1)
-			send_close(c, code, reason);
+			ws_send_close(&c->ws, code, reason);
 		else
-			send_frame(c, 1, text, strlen(text));
+			ws_send_frame(&c->ws, 1, text, strlen(text));
 		return;
 	}
 	if (strstr(text, "\"KeepAlive\"")) {
@@ -495,21 +391,23 @@ static void on_text(struct conn *c, const char *text)
 		STAT_ADD(f, closestream, 1);
 		if (c->in_speech)
 			finish_utterance(c, t, true, false);
-		queue_msg(c, 1, fmt("{\"type\":\"Metadata\",\"transaction_key\":\"deprecated\","
+		queue_msg(c, 1, ws_fmt("{\"type\":\"Metadata\",\"transaction_key\":\"deprecated\","
 				   "\"request_id\":\"%s\",\"sha256\":\"0\",\"created\":"
 				   "\"2026-01-01T00:00:00.000Z\",\"duration\":%.3f,\"channels\":%d}",
 				   c->request_id, t, c->channels), false);
-		queue_msg(c, 8, fmt("close"), false);
+		queue_msg(c, 8, ws_fmt("close"), false);
 	}
 }
 
 /* ---- frames ---- */
 
-static void on_message(struct conn *c, int opcode, unsigned char *d, size_t n)
+static void on_message(void *arg, int opcode, unsigned char *d, size_t n)
 {
+	struct conn *c = arg;
+
 	if (opcode == 2) {
 		if (c->echo)
-			send_frame(c, 2, d, n);
+			ws_send_frame(&c->ws, 2, d, n);
 		else if (n == 0)
 			on_text(c, "{\"type\":\"CloseStream\"}");   /* deprecated form */
 		else
@@ -525,139 +423,35 @@ static void on_message(struct conn *c, int opcode, unsigned char *d, size_t n)
 	}
 }
 
+/* The client closes: answered with its code unless we closed first. */
+static void on_close(void *arg, int code)
+{
+	struct conn *c = arg;
+
+	STAT_SET(c->f, client_close_code, code);
+	if (!c->ws.closing)
+		ws_send_close(&c->ws, code == 1005 ? 1000 : code, "");
+}
+
+static const struct ws_handlers handlers = { on_message, on_close };
+
 static void parse_frames(struct conn *c)
 {
-	size_t off = 0;
-
-	while (!c->dead) {
-		unsigned char *p = c->in + off;
-		size_t avail = c->in_len - off, hl = 2;
-		uint64_t len;
-		int opcode;
-		bool fin, masked;
-
-		if (avail < 2)
-			break;
-		fin = p[0] & 0x80;
-		opcode = p[0] & 0x0f;
-		masked = p[1] & 0x80;
-		len = p[1] & 0x7f;
-		if (len == 126) {
-			if (avail < 4)
-				break;
-			len = ((uint64_t)p[2] << 8) | p[3];
-			hl = 4;
-		} else if (len == 127) {
-			if (avail < 10)
-				break;
-			len = 0;
-			for (int i = 0; i < 8; i++)
-				len = (len << 8) | p[2 + i];
-			hl = 10;
-		}
-		if (!masked || len > (64u << 20)) {   /* clients must mask */
-			send_close(c, 1002, "protocol error");
-			c->dead = true;
-			break;
-		}
-		if (avail < hl + 4 + len)
-			break;
-		unsigned char *mask = p + hl, *d = p + hl + 4;
-
-		for (uint64_t i = 0; i < len; i++)
-			d[i] ^= mask[i & 3];
-		off += hl + 4 + (size_t)len;
-		c->last_rx_ms = now_ms();
-		if (opcode == 8) {
-			int code = len >= 2 ? (d[0] << 8) | d[1] : 1005;
-
-			STAT_SET(c->f, client_close_code, code);
-			if (!c->closing)
-				send_close(c, code == 1005 ? 1000 : code, "");
-			c->dead = true;
-			break;
-		}
-		if (opcode == 9) {
-			send_frame(c, 10, d, (size_t)len);
-			continue;
-		}
-		if (opcode == 10)
-			continue;
-		if (opcode != 0)
-			c->msg_opcode = opcode;
-		if (c->msg_len + len > c->msg_cap) {
-			c->msg_cap = (c->msg_len + (size_t)len) * 2 + 64;
-			c->msg = realloc(c->msg, c->msg_cap);
-			ck_assert(c->msg);
-		}
-		memcpy(c->msg + c->msg_len, d, (size_t)len);
-		c->msg_len += (size_t)len;
-		if (fin) {
-			on_message(c, c->msg_opcode, c->msg, c->msg_len);
-			c->msg_len = 0;
-		}
-	}
-	memmove(c->in, c->in + off, c->in_len - off);
-	c->in_len -= off;
+	if (ws_parse_frames(&c->ws, &handlers, c) > 0)
+		c->last_rx_ms = ws_now_ms();
 }
 
 /* ---- the upgrade ---- */
 
-static bool header(const char *req, const char *name, char *out, size_t cap)
-{
-	const char *p = req;
-	size_t nl = strlen(name);
-
-	while ((p = strstr(p, "\r\n"))) {
-		p += 2;
-		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
-			const char *v = p + nl + 1, *e;
-
-			while (*v == ' ')
-				v++;
-			e = strstr(v, "\r\n");
-			if (!e)
-				return false;
-			snprintf(out, cap, "%.*s", (int)(e - v), v);
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool query_param(const char *q, const char *name, char *out, size_t cap)
-{
-	size_t nl = strlen(name);
-	const char *p = q;
-
-	while (p && *p) {
-		if (!strncmp(p, name, nl) && p[nl] == '=') {
-			snprintf(out, cap, "%.*s", (int)strcspn(p + nl + 1, "&"), p + nl + 1);
-			return true;
-		}
-		p = strchr(p, '&');
-		if (p)
-			p++;
-	}
-	return false;
-}
-
 static void http_error(struct conn *c, int status, const char *code, const char *msg)
 {
-	const char *text = status == 401 ? "Unauthorized" : status == 429 ? "Too Many Requests" :
-			   status == 400 ? "Bad Request" : status == 404 ? "Not Found" :
-			   "Internal Server Error";
-	char *body = fmt("{\"err_code\":\"%s\",\"err_msg\":\"%s\",\"request_id\":\"%s\"}",
-			 code, msg, c->request_id);
-	char *resp = fmt("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			 "dg-request-id: %s\r\ndg-error: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n%s",
-			 status, text, c->request_id, msg, strlen(body), body);
+	char *body = ws_fmt("{\"err_code\":\"%s\",\"err_msg\":\"%s\",\"request_id\":\"%s\"}",
+			    code, msg, c->request_id);
+	char *extra = ws_fmt("dg-request-id: %s\r\ndg-error: %s\r\n", c->request_id, msg);
 
-	send_all(c, resp, strlen(resp));
+	http_reply(&c->ws, status, extra, body);
 	free(body);
-	free(resp);
-	c->dead = true;
+	free(extra);
 }
 
 static void upgrade(struct conn *c)
@@ -665,20 +459,19 @@ static void upgrade(struct conn *c)
 	struct fake_deepgram *f = c->f;
 	char path[1024] = "", key[128] = "", auth[256] = "", v[64];
 	const char *q;
-	unsigned char sha[20];
-	char accept[64], *resp, *concat;
+	char *extra;
 
-	sscanf(c->req, "GET %1023s", path);
+	sscanf(c->ws.req, "GET %1023s", path);
 	q = strchr(path, '?');
 	q = q ? q + 1 : "";
-	header(c->req, "Authorization", auth, sizeof(auth));
+	http_header(c->ws.req, "Authorization", auth, sizeof(auth));
 	pthread_mutex_lock(&f->lock);
 	f->stats.connections++;
 	snprintf(f->stats.auth, sizeof(f->stats.auth), "%.*s", (int)sizeof(f->stats.auth) - 1, auth);
 	snprintf(f->stats.query, sizeof(f->stats.query), "%.*s", (int)sizeof(f->stats.query) - 1, q);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	if (!header(c->req, "Sec-WebSocket-Key", key, sizeof(key)))
+	if (!http_header(c->ws.req, "Sec-WebSocket-Key", key, sizeof(key)))
 		return http_error(c, 400, "BAD_REQUEST", "not a WebSocket upgrade");
 	c->echo = !strncmp(path, "/echo", 5);
 	if (!c->echo && strncmp(path, "/v1/listen", 10))
@@ -696,13 +489,13 @@ static void upgrade(struct conn *c)
 		c->mulaw = false;
 		c->rate = 0;
 		c->channels = 1;
-		if (query_param(q, "encoding", v, sizeof(v))) {
+		if (http_query_param(q, "encoding", v, sizeof(v))) {
 			if (!strcmp(v, "mulaw"))
 				c->mulaw = true;
 			else if (strcmp(v, "linear16"))
 				return http_error(c, 400, "INVALID_QUERY_PARAMETER",
 						  "Failed to deserialize query parameters: encoding");
-			if (!query_param(q, "sample_rate", v, sizeof(v)) || atoi(v) < 8000 ||
+			if (!http_query_param(q, "sample_rate", v, sizeof(v)) || atoi(v) < 8000 ||
 			    atoi(v) > 48000)
 				return http_error(c, 400, "INVALID_QUERY_PARAMETER",
 						  "Failed to deserialize query parameters: sample_rate");
@@ -711,29 +504,23 @@ static void upgrade(struct conn *c)
 			return http_error(c, 400, "INVALID_QUERY_PARAMETER",
 					  "the fake needs raw audio: encoding and sample_rate");
 		}
-		if (query_param(q, "channels", v, sizeof(v)))
+		if (http_query_param(q, "channels", v, sizeof(v)))
 			c->channels = atoi(v) == 2 ? 2 : 1;
-		c->interim = query_param(q, "interim_results", v, sizeof(v)) && !strcmp(v, "true");
-		c->vad_events = query_param(q, "vad_events", v, sizeof(v)) && !strcmp(v, "true");
+		c->interim = http_query_param(q, "interim_results", v, sizeof(v)) && !strcmp(v, "true");
+		c->vad_events = http_query_param(q, "vad_events", v, sizeof(v)) && !strcmp(v, "true");
 		c->endpointing_ms = 10;
-		if (query_param(q, "endpointing", v, sizeof(v)))
+		if (http_query_param(q, "endpointing", v, sizeof(v)))
 			c->endpointing_ms = !strcmp(v, "false") ? 0 : atoi(v);
-		c->utterance_end_ms = query_param(q, "utterance_end_ms", v, sizeof(v)) ? atoi(v) : 0;
+		c->utterance_end_ms = http_query_param(q, "utterance_end_ms", v, sizeof(v)) ? atoi(v) : 0;
 		c->block_size = (size_t)(c->rate / 1000 * BLOCK_MS * c->channels);
 		if (c->block_size > sizeof(c->block) / sizeof(c->block[0]))
 			c->block_size = sizeof(c->block) / sizeof(c->block[0]);
 	}
-	concat = fmt("%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-	lws_SHA1((unsigned char *)concat, strlen(concat), sha);
-	free(concat);
-	lws_b64_encode_string((const char *)sha, 20, accept, sizeof(accept));
-	resp = fmt("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		   "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-		   "dg-request-id: %s\r\n\r\n", accept, c->request_id);
-	send_all(c, resp, strlen(resp));
-	free(resp);
-	c->ws = true;
-	c->last_rx_ms = now_ms();
+	extra = ws_fmt("dg-request-id: %s\r\n", c->request_id);
+	ws_upgrade_accept(&c->ws, key, extra);
+	free(extra);
+	c->upgraded = true;
+	c->last_rx_ms = ws_now_ms();
 	STAT_ADD(f, upgraded, 1);
 }
 
@@ -745,14 +532,14 @@ static void serve(struct fake_deepgram *f, int fd, int serial)
 
 	ck_assert(c);
 	c->f = f;
-	c->fd = fd;
+	c->ws.fd = fd;
 	snprintf(c->request_id, sizeof(c->request_id), "fake-%08d", serial);
 	pthread_mutex_lock(&f->lock);
 	f->stats.open = 1;
 	f->stats.audio_ms = 0;
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	while (!c->dead) {
+	while (!c->ws.dead) {
 		struct pollfd p[2] = { { fd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
 		int timeout = 50;
 		bool stop;
@@ -763,7 +550,7 @@ static void serve(struct fake_deepgram *f, int fd, int serial)
 		if (stop)
 			break;
 		if (c->nq) {
-			int64_t d = c->q[0].due_ms - now_ms();
+			int64_t d = c->q[0].due_ms - ws_now_ms();
 
 			timeout = d < 0 ? 0 : d < 50 ? (int)d : 50;
 		}
@@ -778,51 +565,35 @@ static void serve(struct fake_deepgram *f, int fd, int serial)
 					continue;
 				break;
 			}
-			if (!c->ws) {
-				char *end;
+			if (!c->upgraded) {
+				long used = ws_request_add(&c->ws, buf, (size_t)n);
 
-				if (c->req_len + (size_t)n >= sizeof(c->req)) {
+				if (used < 0) {
 					http_error(c, 400, "BAD_REQUEST", "request too large");
 					break;
 				}
-				memcpy(c->req + c->req_len, buf, (size_t)n);
-				c->req_len += (size_t)n;
-				c->req[c->req_len] = '\0';
-				end = strstr(c->req, "\r\n\r\n");
-				if (end) {
-					size_t used = (size_t)(end + 4 - c->req);
-
+				if (used > 0) {
 					upgrade(c);
-					if (c->ws && c->req_len > used) {
-						c->in = malloc(c->req_len - used);
-						ck_assert(c->in);
-						memcpy(c->in, c->req + used, c->req_len - used);
-						c->in_len = c->in_cap = c->req_len - used;
+					if (c->upgraded && c->ws.req_len > (size_t)used) {
+						ws_feed(&c->ws, c->ws.req + used, c->ws.req_len - (size_t)used);
 						parse_frames(c);
 					}
 				}
 			} else {
-				if (c->in_len + (size_t)n > c->in_cap) {
-					c->in_cap = (c->in_len + (size_t)n) * 2;
-					c->in = realloc(c->in, c->in_cap);
-					ck_assert(c->in);
-				}
-				memcpy(c->in + c->in_len, buf, (size_t)n);
-				c->in_len += (size_t)n;
+				ws_feed(&c->ws, buf, (size_t)n);
 				parse_frames(c);
 			}
 		}
-		if (c->ws && !c->dead)
+		if (c->upgraded && !c->ws.dead)
 			flush_due(c);
-		if (c->ws && !c->dead && !c->closing && f->cfg.idle_timeout_ms > 0 &&
-		    now_ms() - c->last_rx_ms > f->cfg.idle_timeout_ms)
-			send_close(c, 1011, "NET-0001");
+		if (c->upgraded && !c->ws.dead && !c->ws.closing && f->cfg.idle_timeout_ms > 0 &&
+		    ws_now_ms() - c->last_rx_ms > f->cfg.idle_timeout_ms)
+			ws_send_close(&c->ws, 1011, "NET-0001");
 	}
 	for (int i = 0; i < c->nq; i++)
 		free(c->q[i].data);
 	close(fd);
-	free(c->in);
-	free(c->msg);
+	ws_conn_release(&c->ws);
 	free(c);
 	STAT_SET(f, open, 0);
 }
