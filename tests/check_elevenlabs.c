@@ -694,6 +694,12 @@ static void agent_said(const struct vagent_call_run *r, char *out, size_t size)
 				 res->turns[i].turn, res->turns[i].agent_text);
 }
 
+static bool all_completed(const struct fake_elevenlabs_stats *s, void *arg)
+{
+	(void)arg;
+	return s->sentences > 0 && s->completed == s->sentences;
+}
+
 static void call_with_tool(const char *transport)
 {
 	struct fake_reply rep[] = {
@@ -730,7 +736,10 @@ static void call_with_tool(const char *transport)
 	ck_assert_msg(first_of(t, VAGENT_TRACE_FALLBACK) == NULL, "%s", trace);
 	ck_assert_msg(strstr(said, "Your order has shipped with UPS. Anything else?"), "%s", said);
 	ck_assert_msg(strstr(said, "Thanks for calling. Goodbye."), "%s", said);
-	/* every sentence the agent said went through ElevenLabs */
+	/* every sentence the agent said went through ElevenLabs (the fake
+	 * counts the last one once its sending thread is past the end,
+	 * which may be just after the call has heard it: wait for that) */
+	ck_assert(fake_elevenlabs_wait(fake, all_completed, NULL, 5000));
 	fake_elevenlabs_get_stats(fake, &st);
 	ck_assert_int_eq(st.sentences, count_of(t, VAGENT_TRACE_TTS_REQUEST));
 	ck_assert_int_eq(st.completed, st.sentences);

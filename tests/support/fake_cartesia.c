@@ -327,9 +327,9 @@ static int pump(struct conn *c)
 					 "\"status_code\":206,\"done\":false,\"word_timestamps\":"
 					 "{\"words\":[\"%.100s\"],\"start\":[0.0],\"end\":[%.3f]}}",
 					 x->id, x->words, x->seconds));
+		STAT_ADD(f, done, 1);   /* before the client can know */
 		send_text(c, ws_fmt("{\"type\":\"done\",\"context_id\":\"%s\",\"status_code\":200,"
 				 "\"done\":true}", x->id));
-		STAT_ADD(f, done, 1);
 		ctx_free(x);
 	}
 	return wait;

@@ -277,9 +277,11 @@ static void http_send_chunk(struct conn *c)
 	g->pos += n;
 	g->chunks++;
 	if (g->pos >= g->len) {
+		/* counted before the end goes out: once the client has it, a
+		 * test may read the stats at once */
+		LOCKED(f, f->stats.completed++);
 		ws_send_all(&c->ws, "0\r\n\r\n", 5);
 		gen_pop(c);
-		LOCKED(f, f->stats.completed++);
 		c->final_sent = true;
 	}
 }
@@ -591,10 +593,10 @@ static void serve(struct conn *c)
 			c->due_ms = now + f->cfg.pace_ms;
 		}
 		if (c->websocket && !c->ws.dead && c->eos && !c->n_gens && !c->final_sent) {
+			LOCKED(f, f->stats.completed++);   /* before the client can know */
 			send_text(c, ws_fmt("{\"isFinal\":true}"));
 			ws_send_close(&c->ws, 1000, "");
 			c->final_sent = true;
-			LOCKED(f, f->stats.completed++);
 		}
 		if (c->websocket && !c->ws.dead && !c->n_gens && !c->eos && c->inactivity_ms > 0 &&
 		    now - c->last_rx_ms > c->inactivity_ms) {

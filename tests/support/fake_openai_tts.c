@@ -204,12 +204,13 @@ static void stream_audio(struct fake_openai_tts *f, int fd, const char *input)
 		off += k;
 		sent++;
 	}
-	if (send_all(fd, "0\r\n\r\n", 5)) {
-		pthread_mutex_lock(&f->lock);
-		f->stats.completed++;
-		pthread_cond_broadcast(&f->cond);
-		pthread_mutex_unlock(&f->lock);
-	}
+	/* counted before the end goes out: once the client has it, a test
+	 * may read the stats at once */
+	pthread_mutex_lock(&f->lock);
+	f->stats.completed++;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	send_all(fd, "0\r\n\r\n", 5);
 out:
 	free(pcm);
 }
