@@ -135,29 +135,10 @@ static void feed(int ms, bool loud)
 	}
 }
 
-static bool (*want)(void);
-
-static void check_fired(struct vagent_timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	if (want())
-		vagent_loop_stop(loop);
-}
-
 /* Run the loop until cond() holds, at most `ms`. */
 static bool run_for(bool (*cond)(void), int ms)
 {
-	struct vagent_timer *check = vagent_timer_new(loop, check_fired, NULL);
-	struct vagent_error err;
-	int64_t end = vagent_loop_now(loop) + vagent_ticks_from_ms(ms);
-
-	want = cond;
-	ck_assert(check);
-	ck_assert(vagent_timer_start(check, 0, vagent_ticks_from_ms(5), &err) == VAGENT_OK);
-	ck_assert(vagent_loop_run_until(loop, end, &err) == VAGENT_OK);
-	vagent_timer_free(check);
-	return cond();
+	return loop_run_until_cond(loop, cond, ms);
 }
 
 static bool run_until(bool (*cond)(void))

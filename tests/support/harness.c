@@ -298,3 +298,31 @@ void orders_service_stop(void)
 	vagent_mock_http_free(orders_service);
 	orders_service = NULL;
 }
+
+struct cond_wait {
+	struct vagent_loop *loop;
+	bool (*cond)(void);
+};
+
+static void cond_check(struct vagent_timer *t, void *arg)
+{
+	struct cond_wait *w = arg;
+
+	(void)t;
+	if (w->cond())
+		vagent_loop_stop(w->loop);
+}
+
+bool loop_run_until_cond(struct vagent_loop *loop, bool (*cond)(void), int ms)
+{
+	struct cond_wait w = { loop, cond };
+	struct vagent_timer *check = vagent_timer_new(loop, cond_check, &w);
+	struct vagent_error err;
+	int64_t end = vagent_loop_now(loop) + vagent_ticks_from_ms(ms);
+
+	ck_assert(check);
+	ck_assert(vagent_timer_start(check, 0, vagent_ticks_from_ms(5), &err) == VAGENT_OK);
+	ck_assert(vagent_loop_run_until(loop, end, &err) == VAGENT_OK);
+	vagent_timer_free(check);
+	return cond();
+}

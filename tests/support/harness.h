@@ -5,6 +5,7 @@
 #ifndef VAGENT_TESTS_HARNESS_H
 #define VAGENT_TESTS_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The result of running a command: exit code and captured output. */
@@ -72,5 +73,11 @@ void orders_service_stop(void);
 
 /* Count non-overlapping lines of `text`. */
 int count_lines(const char *text);
+
+struct vagent_loop;
+
+/* Run `loop` until cond() holds (checked every 5 ms of loop time) or `ms`
+ * of loop time pass; returns cond(). For the provider suites' waits. */
+bool loop_run_until_cond(struct vagent_loop *loop, bool (*cond)(void), int ms);
 
 #endif
